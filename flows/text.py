@@ -1,0 +1,23 @@
+"""Small text helpers shared by the stages."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u00a0": " "})
+_SPACE = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """Comparison key of a paragraph: NFKC, straight quotes, case-folded, single spaces."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return _SPACE.sub(" ", text).strip().casefold()
+
+
+def stable_id(prefix: str, *parts: object, length: int = 16) -> str:
+    """Deterministic id: prefix + hex digits of sha256 over the parts."""
+    import hashlib
+
+    h = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()
+    return prefix + h[:length]

@@ -1,0 +1,263 @@
+"""The one definition of every published table.
+
+Each table is a YAML file in ``schemas/tables/``: its columns (name, type, description, constraints,
+example), primary key, foreign keys and hand-written checks. Everything else is derived from it:
+
+- :func:`arrow_schema`      -> the Parquet writer's schema (with descriptions as field metadata)
+- :func:`csv_header`        -> the CSV header
+- :func:`table_schema`      -> the Frictionless Table Schema in ``datapackage.json``
+- :func:`conform`           -> pandas dtypes and column order of a table before it is written
+- ``flows/gx_suites.py``    -> the Great Expectations suites committed in ``expectations/``
+- ``flows/dictionary.py``   -> the data dictionary shipped with each release
+
+Column types: string, integer, number, boolean, date (ISO ``YYYY-MM-DD``), list (list of strings,
+"|"-joined in CSV).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TABLES_DIR = Path(__file__).with_name("tables")
+LIST_SEPARATOR = "|"
+
+TYPES = ("string", "integer", "number", "boolean", "date", "list")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+    description: str
+    required: bool = False
+    unique: bool = False
+    enum: tuple | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    pattern: str | None = None
+    example: Any = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    title: str
+    description: str
+    fields: tuple[Field, ...]
+    primary_key: tuple[str, ...]
+    foreign_keys: tuple[dict, ...] = ()
+    checks: tuple[dict, ...] = ()
+    order: int = 100
+    sort_by: tuple[str, ...] = ()
+
+    @property
+    def row_order(self) -> list[str]:
+        """Columns the published files are sorted by (``sort_by``, else the primary key)."""
+        return list(self.sort_by or self.primary_key)
+
+    @property
+    def columns(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+
+def _load(path: Path) -> Table:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    fields = []
+    for spec in raw["fields"]:
+        if spec["type"] not in TYPES:
+            raise ValueError(f"{path.name}: column {spec['name']} has unknown type {spec['type']!r}")
+        enum = spec.get("enum")
+        fields.append(
+            Field(
+                name=spec["name"],
+                type=spec["type"],
+                description=" ".join(str(spec["description"]).split()),
+                required=bool(spec.get("required", False)),
+                unique=bool(spec.get("unique", False)),
+                enum=tuple(enum) if enum else None,
+                minimum=spec.get("minimum"),
+                maximum=spec.get("maximum"),
+                pattern=spec.get("pattern"),
+                example=spec.get("example"),
+            )
+        )
+    table = Table(
+        name=raw["name"],
+        title=raw.get("title", raw["name"]),
+        description=" ".join(str(raw["description"]).split()),
+        fields=tuple(fields),
+        primary_key=tuple(raw["primary_key"]),
+        foreign_keys=tuple(raw.get("foreign_keys", ())),
+        checks=tuple(raw.get("checks", ())),
+        order=int(raw.get("order", 100)),
+        sort_by=tuple(raw.get("sort_by", ())),
+    )
+    if path.stem != table.name:
+        raise ValueError(f"{path.name} defines table {table.name!r}; the file must be named after it")
+    missing = [c for c in table.primary_key if c not in table.columns]
+    if missing:
+        raise ValueError(f"{table.name}: primary key columns {missing} are not defined")
+    return table
+
+
+@functools.cache
+def tables() -> dict[str, Table]:
+    """All tables, in publishing order (``order`` then name)."""
+    loaded = [_load(p) for p in sorted(TABLES_DIR.glob("*.yaml"))]
+    return {t.name: t for t in sorted(loaded, key=lambda t: (t.order, t.name))}
+
+
+def table(name: str) -> Table:
+    try:
+        return tables()[name]
+    except KeyError:
+        raise KeyError(f"no table {name!r} in schemas/tables/") from None
+
+
+# --- Parquet --------------------------------------------------------------------------------------
+
+def arrow_schema(name: str):
+    import pyarrow as pa
+
+    arrow_types = {
+        "string": pa.string(),
+        "integer": pa.int64(),
+        "number": pa.float64(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+        "list": pa.list_(pa.string()),
+    }
+    t = table(name)
+    return pa.schema(
+        [
+            pa.field(
+                f.name,
+                arrow_types[f.type],
+                nullable=not f.required,
+                metadata={"description": f.description, "type": f.type},
+            )
+            for f in t.fields
+        ],
+        metadata={"table": t.name, "description": t.description, "primary_key": ",".join(t.primary_key)},
+    )
+
+
+# --- pandas ---------------------------------------------------------------------------------------
+
+_PANDAS_DTYPES = {"string": "str", "integer": "Int64", "number": "Float64", "boolean": "boolean"}
+
+
+def empty_frame(name: str):
+    import pandas as pd
+
+    return conform(name, pd.DataFrame({c: [] for c in table(name).columns}))
+
+
+def conform(name: str, df):
+    """Return ``df`` with exactly the table's columns, in order, with the table's dtypes.
+
+    Dates are kept as ISO strings (``YYYY-MM-DD``) and lists as Python lists of strings; the
+    Parquet writer turns them into date32 and list<string>.
+    """
+    import pandas as pd
+
+    t = table(name)
+    extra = [c for c in df.columns if c not in t.columns]
+    missing = [c for c in t.columns if c not in df.columns]
+    if extra or missing:
+        raise ValueError(f"{name}: columns do not match schemas/ (missing {missing}, unexpected {extra})")
+    out = df[t.columns].copy()
+    for f in t.fields:
+        col = out[f.name]
+        if f.type in _PANDAS_DTYPES:
+            out[f.name] = col.astype(_PANDAS_DTYPES[f.type])
+        elif f.type == "date":
+            out[f.name] = col.map(_iso_date).astype("str")
+            out.loc[col.isna() | col.map(lambda v: v is None or v == ""), f.name] = None
+        elif f.type == "list":
+            out[f.name] = col.map(lambda v: [] if v is None else [str(x) for x in v]).astype(object)
+    return out.reset_index(drop=True) if len(out) else out.iloc[0:0]
+
+
+def _iso_date(value) -> str | None:
+    import datetime as dt
+
+    import pandas as pd
+
+    if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)) or value == "":
+        return None
+    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
+        return value.strftime("%Y-%m-%d")
+    return dt.date.fromisoformat(str(value)[:10]).isoformat()
+
+
+# --- CSV ------------------------------------------------------------------------------------------
+
+def csv_header(name: str) -> list[str]:
+    return table(name).columns
+
+
+# --- Frictionless ---------------------------------------------------------------------------------
+
+_FRICTIONLESS_TYPES = {
+    "string": "string",
+    "integer": "integer",
+    "number": "number",
+    "boolean": "boolean",
+    "date": "date",
+    "list": "list",
+}
+
+
+def table_schema(name: str) -> dict:
+    """Frictionless Table Schema of the table's CSV file."""
+    t = table(name)
+    fields = []
+    for f in t.fields:
+        spec: dict[str, Any] = {"name": f.name, "type": _FRICTIONLESS_TYPES[f.type], "description": f.description}
+        if f.type == "list":
+            spec["delimiter"] = LIST_SEPARATOR
+            spec["itemType"] = "string"
+        constraints: dict[str, Any] = {}
+        if f.required:
+            constraints["required"] = True
+        if f.unique:
+            constraints["unique"] = True
+        if f.enum:
+            constraints["enum"] = list(f.enum)
+        if f.minimum is not None:
+            constraints["minimum"] = f.minimum
+        if f.maximum is not None:
+            constraints["maximum"] = f.maximum
+        if f.pattern and f.type == "string":
+            constraints["pattern"] = f.pattern.lstrip("^").rstrip("$")
+        if constraints:
+            spec["constraints"] = constraints
+        if f.example is not None:
+            spec["example"] = f.example
+        fields.append(spec)
+    schema: dict[str, Any] = {"fields": fields, "primaryKey": list(t.primary_key), "missingValues": [""]}
+    if t.foreign_keys:
+        schema["foreignKeys"] = [
+            {
+                "fields": list(fk["fields"]),
+                "reference": {
+                    # Frictionless: an empty resource name means "this resource"
+                    "resource": "" if fk["reference"]["resource"] == t.name else fk["reference"]["resource"],
+                    "fields": list(fk["reference"]["fields"]),
+                },
+            }
+            for fk in t.foreign_keys
+        ]
+    return schema

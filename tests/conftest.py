@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flows import settings
+
+settings.configure()
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW = ROOT / "raw"
+SEED_001 = "001_01cf0880b8e3c544.txt"
+SEED_002 = "002_c7a34f3ac6bed77e.txt"
+SEED_004 = "004_028994505a0f2183.txt"
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect API + database for the whole session (starting one costs ~15 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture(scope="session")
+def seed_tables():
+    """The seeds through ingest, clean and dedup (plain functions, no Prefect)."""
+    from flows import clean, dedup, extract, ingest
+
+    sources, rejections = ingest.ingest(RAW)
+    paragraphs, info = clean.clean(sources)
+    paragraphs = dedup.mark_exact_repeats(paragraphs)
+    return {
+        "sources": sources,
+        "documents": extract.build_documents(sources, paragraphs, info),
+        "paragraphs": paragraphs,
+        "rejections": extract.build_rejections(rejections),
+    }
+
+
+@pytest.fixture
+def raw_copy(tmp_path) -> Path:
+    dest = tmp_path / "raw"
+    shutil.copytree(RAW, dest)
+    return dest
+
+
+def doc_paragraphs(tables, source_file):
+    docs = tables["documents"]
+    doc_id = docs.loc[docs["source_file"] == source_file, "doc_id"].item()
+    p = tables["paragraphs"]
+    return p[p["doc_id"] == doc_id].sort_values("position")

@@ -1,0 +1,124 @@
+"""The build-dataset flow end to end on copies of raw/ (one Prefect harness for the session)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _tree_digest(path: Path) -> dict:
+    out = {}
+    for p in sorted(Path(path).rglob("*")):
+        if p.is_file():
+            out[str(p.relative_to(path))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.fixture(scope="module")
+def built(prefect_harness, tmp_path_factory):
+    from conftest import RAW
+
+    from flows.pipeline import build_dataset
+
+    out = tmp_path_factory.mktemp("output")
+    release = build_dataset(raw_dir=str(RAW), output_dir=str(out))
+    return out, release
+
+
+def test_release_has_tables_datapackage_report_and_latest(built):
+    out, release = built
+    assert release.published and release.version == "1.0.0"
+    rel = out / "1.0.0"
+    for table in ("documents", "paragraphs"):
+        assert (rel / f"{table}.parquet").exists() and (rel / f"{table}.csv").exists()
+    assert (rel / "datapackage.json").exists()
+    assert (rel / "validation" / "index.html").exists()
+    assert (out / "latest").is_symlink() and os.readlink(out / "latest") == "1.0.0"
+    assert (out / "latest" / "paragraphs.parquet").exists()
+
+
+def test_parquet_and_csv_hold_the_same_rows(built):
+    out, _ = built
+    pq = pd.read_parquet(out / "latest" / "paragraphs.parquet")
+    csv = pd.read_csv(out / "latest" / "paragraphs.csv", keep_default_na=False, na_values=[""])
+    assert len(pq) == len(csv) == 109
+    for col in pq.columns:
+        a = pq[col].astype(object).where(pq[col].notna(), None).tolist()
+        b = csv[col].astype(object).where(csv[col].notna(), None).tolist()
+        assert a == b, col
+
+
+def test_datapackage_checksums_match_the_files(built):
+    out, _ = built
+    pkg = json.loads((out / "latest" / "datapackage.json").read_text())
+    assert pkg["version"] == "1.0.0"
+    for res in pkg["resources"]:
+        data = (out / "latest" / res["path"]).read_bytes()
+        assert res["bytes"] == len(data)
+        assert res["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+        assert [f["name"] for f in res["schema"]["fields"]]
+
+
+def test_frictionless_validates_the_datapackage(built):
+    frictionless = pytest.importorskip("frictionless")
+    out, _ = built
+    report = frictionless.validate(str(out / "latest" / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+
+
+def test_second_run_on_unchanged_input_publishes_nothing(built):
+    from conftest import RAW
+
+    from flows.pipeline import build_dataset
+
+    out, _ = built
+    before = _tree_digest(out)
+    release = build_dataset(raw_dir=str(RAW), output_dir=str(out))
+    assert not release.published and release.version == "1.0.0"
+    assert _tree_digest(out) == before
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["1.0.0", "latest"]
+
+
+def test_a_new_article_publishes_a_minor_release(prefect_harness, raw_copy, tmp_path):
+    from flows.pipeline import build_dataset
+
+    out = tmp_path / "out"
+    build_dataset(raw_dir=str(raw_copy), output_dir=str(out))
+    (raw_copy / "005_new.txt").write_text("A new headline\n\nA new paragraph about something.\n", encoding="utf-8")
+    release = build_dataset(raw_dir=str(raw_copy), output_dir=str(out))
+    assert release.published and release.version == "1.1.0"
+    assert os.readlink(out / "latest") == "1.1.0"
+    assert len(pd.read_parquet(out / "latest" / "documents.parquet")) == 6
+
+
+def test_failed_validation_publishes_nothing_and_leaves_latest_unchanged(prefect_harness, built, monkeypatch):
+    from conftest import RAW
+
+    from flows import extract, pipeline
+
+    out, _ = built
+    before = _tree_digest(out / "latest")
+    link = os.readlink(out / "latest")
+    original = extract.build_documents
+
+    def broken(*args, **kwargs):
+        docs = original(*args, **kwargs)
+        docs.loc[0, "doc_id"] = docs.loc[1, "doc_id"]  # a repeated key
+        return docs
+
+    monkeypatch.setattr(extract, "build_documents", broken)
+    state = pipeline.build_dataset(raw_dir=str(RAW), output_dir=str(out), return_state=True)
+    assert state.is_failed()
+    with pytest.raises(pipeline.ValidationFailed, match="blocking"):
+        state.result()
+    assert os.readlink(out / "latest") == link
+    assert _tree_digest(out / "latest") == before
+    failed = list((out / "_failed").glob("*/validation/index.html"))
+    assert failed, "the failed run's report is kept"
