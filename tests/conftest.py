@@ -53,3 +53,15 @@ def doc_paragraphs(tables, source_file):
     doc_id = docs.loc[docs["source_file"] == source_file, "doc_id"].item()
     p = tables["paragraphs"]
     return p[p["doc_id"] == doc_id].sort_values("position")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (system packages); skips with the reason when they are not installed."""
+    from browser import chromium, find_browser
+
+    if find_browser() is None:
+        pytest.skip("Chromium and chromedriver are not installed: apt-get install chromium chromium-driver "
+                    "(.ci/run does this)")
+    with chromium() as driver:
+        yield driver
