@@ -143,7 +143,6 @@ def read_manifest(raw_dir: Path) -> pd.DataFrame:
         rows = [r for r in csv.DictReader(fh) if (r.get("file") or "").strip()]
     df = pd.DataFrame(rows, columns=MANIFEST_COLUMNS).astype("str")
     df = df.replace({"": None, "nan": None})
-    df["file"] = df["file"].str.strip()
     return df.drop_duplicates("file", keep="first").reset_index(drop=True)
 
 
