@@ -317,7 +317,8 @@ def ingest(raw_dir: Path, max_bytes: int | None = None,
     max_bytes = config.max_bytes if max_bytes is None else max_bytes
     files = list_raw_files(raw_dir)
     manifest = read_manifest(raw_dir)
-    meta_by_key = {_key(r["file"]): r for r in manifest.to_dict("records")}
+    meta_by_key = {_key(r["file"]): {k: None if pd.isna(v) else v for k, v in r.items()}
+                   for r in manifest.to_dict("records")}
     by_hash: dict[str, dict] = {}
     rejections = [
         _rejection(r["file"], None, None, "missing_file",

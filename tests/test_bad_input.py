@@ -117,6 +117,8 @@ def test_undecodable(raw_copy, name, data):
 ])
 def test_encodings_decode_and_are_recorded(raw_copy, name, data, encoding):
     (raw_copy / name).write_bytes(data)
+    with (raw_copy / "sources.csv").open("a", encoding="utf-8") as fh:  # listed, no encoding declared
+        fh.write(f"{name},,,,,,\r\n")
     t = run(raw_copy)
     doc = t["sources"][t["sources"]["source_file"] == name]
     assert doc["encoding"].item() == encoding
