@@ -65,6 +65,7 @@ class AccountingError(RuntimeError):
 class Config:
     max_bytes: int
     legacy_encodings: tuple[str, ...]
+    detect_margin: float
     max_control_share: float
     html_min_tags: int
     min_words: int
@@ -84,6 +85,7 @@ def load_config(lexicons_dir: Path = LEXICONS_DIR) -> Config:
     return Config(
         max_bytes=int(spec["max_bytes"]),
         legacy_encodings=encodings,
+        detect_margin=float(spec.get("detect_margin", 0.02)),
         max_control_share=float(spec["binary"]["max_control_share"]),
         html_min_tags=int(spec["html"]["min_tags"]),
         min_words=int(english["min_words"]),
@@ -176,7 +178,8 @@ def expected_inputs(raw_dir: Path) -> list[str]:
 
 NUL = b"\x00"
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-_ALLOWED_CONTROLS = frozenset("\t\n\r\f\v")
+# control characters (Unicode category Cc) other than tab, LF, VT, FF, CR
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _HTML_START = re.compile(r"\A\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.IGNORECASE | re.DOTALL)
 _HTML_ELEMENTS = (
     "html|head|body|title|meta|link|script|style|noscript|iframe|div|span|p|a|br|hr|img|ul|ol|li|"
@@ -213,7 +216,7 @@ def decode(data: bytes, declared: str | None = None, config: Config | None = Non
     must be one of the configured legacy encodings), then a legacy encoding detected by
     charset-normalizer among the configured ones. When several configured encodings give the very
     same text, the first one in the configured order is recorded (cp1252 rather than cp1250 for
-    plain English). Raises UnicodeDecodeError when nothing fits.
+    plain English; see ``detect_margin``). Raises UnicodeDecodeError when nothing fits.
     """
     config = config or load_config()
     if data.startswith(codecs.BOM_UTF8):
@@ -233,20 +236,24 @@ def decode(data: bytes, declared: str | None = None, config: Config | None = Non
         return data.decode(name), name
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data, cp_isolation=[codecs.lookup(e).name for e in config.legacy_encodings]).best()
-    if best is None:
+    matches = list(from_bytes(data, cp_isolation=[codecs.lookup(e).name for e in config.legacy_encodings]))
+    if not matches:
         raise UnicodeDecodeError("utf-8", data, utf8_error.start, utf8_error.end,
                                  "not UTF-8 and no configured legacy encoding fits "
                                  f"({', '.join(config.legacy_encodings)})")
-    text = str(best)
+    # Single-byte encodings are hard to tell apart on text with few non-ASCII letters: among the
+    # encodings whose decoding is (nearly) as clean as the best one, the configured order decides.
+    least = min(m.chaos for m in matches)
+    close = [m for m in matches if m.chaos <= least + config.detect_margin]
     for name in config.legacy_encodings:
-        try:
-            if data.decode(name) == text:
-                return text, name
-        except UnicodeDecodeError:
-            continue
-    name = next(e for e in config.legacy_encodings if _same_codec(e, best.encoding))
-    return data.decode(name), name
+        for m in close:
+            if any(_same_codec(name, e) for e in [m.encoding, *m.could_be_from_charset]):
+                try:
+                    return data.decode(name), name
+                except UnicodeDecodeError:
+                    continue
+    raise UnicodeDecodeError("utf-8", data, utf8_error.start, utf8_error.end,  # pragma: no cover
+                             "not UTF-8 and no configured legacy encoding fits")
 
 
 def _known_codec(name: str) -> bool:
@@ -257,21 +264,21 @@ def _known_codec(name: str) -> bool:
         return False
 
 
-def _is_latin(ch: str) -> bool:
-    o = ord(ch)
-    return o < 0x250 or 0x1E00 <= o <= 0x1EFF or 0x2C60 <= o <= 0x2C7F or 0xA720 <= o <= 0xA7FF \
-        or 0xFF21 <= o <= 0xFF5A
+_LATIN = "\u0000-\u024f\u1e00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff\uff21-\uff5a"
+_LETTER = re.compile(r"[^\W\d_]")
+_LATIN_LETTER = re.compile(r"(?=[^\W\d_])[" + _LATIN + "]")
+_NON_LATIN = re.compile("[^" + _LATIN + "]")
 
 
 def english_score(text: str, config: Config | None = None) -> dict:
     """Figures the language check decides on (over the first 200,000 characters)."""
     config = config or load_config()
     sample = text[:_LANGUAGE_SAMPLE]
-    letters = [c for c in sample if c.isalpha()]
-    latin = sum(map(_is_latin, letters))
-    words = [w.casefold() for w in _WORD.findall(sample) if all(map(_is_latin, w))]
+    letters = len(_LETTER.findall(sample))
+    latin = len(_LATIN_LETTER.findall(sample))
+    words = [w.casefold() for w in _WORD.findall(sample) if not _NON_LATIN.search(w)]
     stop = sum(w in config.stopwords for w in words)
-    return {"letters": len(letters), "latin_share": latin / len(letters) if letters else 1.0,
+    return {"letters": letters, "latin_share": latin / letters if letters else 1.0,
             "words": len(words), "stopword_ratio": stop / len(words) if words else 0.0}
 
 
@@ -292,7 +299,7 @@ def check_text(text: str, config: Config | None = None) -> tuple[str, str] | Non
     config = config or load_config()
     if not text.strip():
         return "empty", "only whitespace after decoding"
-    controls = sum(1 for c in text if c not in _ALLOWED_CONTROLS and unicodedata.category(c) == "Cc")
+    controls = len(_CONTROL.findall(text))
     if controls and controls / len(text) > config.max_control_share:
         return "binary", (f"{controls} control characters in {len(text)} ({controls / len(text):.1%}, "
                           f"limit {config.max_control_share:.0%})")

@@ -357,3 +357,17 @@ def test_every_configured_encoding_is_allowed_by_the_documents_schema():
     reasons = set(schemas.table("rejections").field("reason").enum)
     assert {"empty", "binary", "undecodable", "html", "too_large", "non_english", "all_boilerplate",
             "missing_file", "unreadable"} == reasons
+
+
+def test_seeds_saved_in_a_legacy_encoding_decode_back_exactly():
+    from conftest import RAW
+
+    checked = 0
+    for path in ingest.list_raw_files(RAW):
+        text = path.read_text(encoding="utf-8").encode("cp1252", "replace").decode("cp1252")
+        data = text.encode("cp1252")
+        if data.isascii():
+            continue
+        assert ingest.decode(data) == (text, "cp1252"), path.name
+        checked += 1
+    assert checked >= 3
