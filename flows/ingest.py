@@ -67,6 +67,7 @@ class Config:
     legacy_encodings: tuple[str, ...]
     detect_margin: float
     max_control_share: float
+    textual_formats: frozenset[str]
     html_min_tags: int
     min_words: int
     min_ratio: float
@@ -87,6 +88,7 @@ def load_config(lexicons_dir: Path = LEXICONS_DIR) -> Config:
         legacy_encodings=encodings,
         detect_margin=float(spec.get("detect_margin", 0.02)),
         max_control_share=float(spec["binary"]["max_control_share"]),
+        textual_formats=frozenset(spec["binary"].get("textual_formats", ())),
         html_min_tags=int(spec["html"]["min_tags"]),
         min_words=int(english["min_words"]),
         min_ratio=float(english["min_ratio"]),
@@ -191,14 +193,28 @@ _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
 _LANGUAGE_SAMPLE = 200_000
 
 
-def check_bytes(data: bytes) -> tuple[str, str] | None:
+_C0_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def _text_like(head: bytes, config: Config) -> bool:
+    if head.startswith(_UTF16_BOMS):
+        return True
+    return len(_C0_BYTES.findall(head)) <= config.max_control_share * len(head) and NUL not in head
+
+
+def check_bytes(data: bytes, config: Config | None = None) -> tuple[str, str] | None:
     """(reason, detail) when the raw bytes cannot be a text article, else None."""
+    config = config or load_config()
     if not data.strip():
         return "empty", "file is empty or whitespace only"
     import filetype
 
-    kind = filetype.guess(data[:8192])
-    if kind is not None:
+    head = data[:8192]
+    kind = filetype.guess(head)
+    # Some signatures are short text ("BM" = bitmap, "ID3" = MP3, "MZ" = executable): an article
+    # starting with "BMW ..." is not an image. A signature counts when the head of the file is not
+    # text-like (NUL or control bytes), or for formats that are text-like themselves (RTF, PostScript).
+    if kind is not None and (kind.extension in config.textual_formats or not _text_like(head, config)):
         return "binary", f"{kind.mime} file (detected by magic number, .{kind.extension})"
     if b"\x00" in data and not data.startswith(_UTF16_BOMS):
         return "binary", f"contains {data.count(NUL)} NUL bytes"
@@ -353,7 +369,7 @@ def ingest(raw_dir: Path, max_bytes: int | None = None,
         if digest in by_hash:
             by_hash[digest]["source_files"].append(name)
             continue
-        problem = check_bytes(data)
+        problem = check_bytes(data, config)
         text = encoding = None
         if problem is None:
             try:

@@ -108,6 +108,19 @@ def test_undecodable(raw_copy, name, data):
     assert_seeds_processed(t)
 
 
+@pytest.mark.parametrize("opening", ["BMW", "ID3", "MZ", "OggS", "fLaC", "MThd"])
+def test_text_that_starts_like_a_file_signature_is_not_binary(raw_copy, opening):
+    (raw_copy / "a.txt").write_text(f"{opening} announced results\n\n{ENGLISH}")
+    (raw_copy / "b.txt").write_bytes(f"{opening} said\n\n{ENGLISH_1252}".encode("cp1252"))
+    t = run(raw_copy)
+    assert {"a.txt", "b.txt"} <= set(t["sources"]["source_file"]), t["rejections"].to_dict("records")
+
+
+def test_rtf_is_binary_on_its_signature(raw_copy):
+    (raw_copy / "doc.rtf").write_text("{\\rtf1\\ansi " + ENGLISH + "}")
+    assert reason_of(run(raw_copy), "doc.rtf") == "binary"
+
+
 @pytest.mark.parametrize("name, data, encoding", [
     ("utf8.txt", ENGLISH_1252.encode("utf-8"), "utf-8"),
     ("utf8-bom.txt", b"\xef\xbb\xbf" + ENGLISH_1252.encode("utf-8"), "utf-8-sig"),
