@@ -479,6 +479,8 @@ def raw_inventory(sources: pd.DataFrame, rejections: pd.DataFrame, raw_dir: Path
     df["in_manifest"] = keys.isin(manifest.index)
     for col in ("outlet", "url", "retrieved_date", "published_date", "license"):
         df[col] = keys.map(manifest[col]) if len(manifest) else None
+    for col in ("sha256", "doc_id", "outlet", "url", "retrieved_date", "published_date", "license"):
+        df[col] = df[col].astype(object).where(df[col].notna(), None)  # None, not NaN, for unknowns
     return df.sort_values("file").reset_index(drop=True)
 
 

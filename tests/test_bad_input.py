@@ -384,3 +384,12 @@ def test_seeds_saved_in_a_legacy_encoding_decode_back_exactly():
         assert ingest.decode(data) == (text, "cp1252"), path.name
         checked += 1
     assert checked >= 3
+
+
+def test_inventory_unknowns_are_none_not_nan(raw_copy):
+    (raw_copy / "unlisted.txt").write_text("Unlisted story\n\n" + ENGLISH)
+    with (raw_copy / "sources.csv").open("a", encoding="utf-8") as fh:
+        fh.write("gone.txt,,,,,,\r\n")
+    inv = run(raw_copy)["inventory"].set_index("file")
+    assert inv.loc["unlisted.txt", "url"] is None and inv.loc["gone.txt", "sha256"] is None
+    assert inv.loc["gone.txt", "doc_id"] is None

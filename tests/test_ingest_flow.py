@@ -122,3 +122,10 @@ def test_a_broken_accounting_fails_the_run_loudly(release, monkeypatch, tmp_path
     with pytest.raises(ingest.AccountingError, match="accounting does not hold"):
         state.result()
     assert not (out / "latest").exists() and not os.path.exists(out / "1.0.0")
+
+
+def test_the_release_with_rejections_is_a_valid_data_package(release):
+    frictionless = pytest.importorskip("frictionless")
+    _, out, _ = release
+    report = frictionless.validate(str(out / "latest" / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
