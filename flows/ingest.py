@@ -191,8 +191,6 @@ _HTML_ELEMENTS = (
 _HTML_TAG = re.compile(r"</?(?:" + _HTML_ELEMENTS + r")(?:\s[^<>]*)?/?>", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
 _LANGUAGE_SAMPLE = 200_000
-
-
 _C0_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
 
 
@@ -216,7 +214,7 @@ def check_bytes(data: bytes, config: Config | None = None) -> tuple[str, str] | 
     # text-like (NUL or control bytes), or for formats that are text-like themselves (RTF, PostScript).
     if kind is not None and (kind.extension in config.textual_formats or not _text_like(head, config)):
         return "binary", f"{kind.mime} file (detected by magic number, .{kind.extension})"
-    if b"\x00" in data and not data.startswith(_UTF16_BOMS):
+    if NUL in data and not data.startswith(_UTF16_BOMS):
         return "binary", f"contains {data.count(NUL)} NUL bytes"
     return None
 
@@ -244,12 +242,19 @@ def decode(data: bytes, declared: str | None = None, config: Config | None = Non
     except UnicodeDecodeError as exc:
         utf8_error = exc
     if declared:
-        name = next((e for e in config.legacy_encodings if _same_codec(e, declared)), None) \
-            if _known_codec(declared) else None
+        known = _known_codec(declared)
+        if known and _same_codec(declared, "utf-8"):
+            raise utf8_error
+        name = next((e for e in config.legacy_encodings if known and _same_codec(e, declared)), None)
         if name is None:
             raise UnicodeDecodeError("utf-8", data, utf8_error.start, utf8_error.end,
-                                     f"declared encoding {declared!r} is not one of {list(config.legacy_encodings)}")
-        return data.decode(name), name
+                                     f"not UTF-8, and the declared encoding {declared!r} is not one of "
+                                     f"{list(config.legacy_encodings)}")
+        try:
+            return data.decode(name), name
+        except UnicodeDecodeError as exc:
+            raise UnicodeDecodeError(name, data, exc.start, exc.end,
+                                     f"not UTF-8, and not {name} as declared ({exc.reason})") from None
     from charset_normalizer import from_bytes
 
     matches = list(from_bytes(data, cp_isolation=[codecs.lookup(e).name for e in config.legacy_encodings]))
@@ -375,8 +380,7 @@ def ingest(raw_dir: Path, max_bytes: int | None = None,
             try:
                 text, encoding = decode(data, meta.get("encoding"), config)
             except UnicodeDecodeError as exc:
-                problem = ("undecodable", exc.reason if exc.reason.startswith(("not UTF-8", "declared"))
-                           else str(exc))
+                problem = ("undecodable", str(exc))
         if problem is None:
             problem = check_text(text, config)
         if problem is not None:

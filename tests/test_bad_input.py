@@ -393,3 +393,11 @@ def test_inventory_unknowns_are_none_not_nan(raw_copy):
     inv = run(raw_copy)["inventory"].set_index("file")
     assert inv.loc["unlisted.txt", "url"] is None and inv.loc["gone.txt", "sha256"] is None
     assert inv.loc["gone.txt", "doc_id"] is None
+
+
+def test_declared_encoding_that_does_not_fit_is_undecodable(raw_copy):
+    (raw_copy / "sources.csv").write_text("file,encoding\nwrong.txt,cp1252\n", encoding="utf-8")
+    (raw_copy / "wrong.txt").write_bytes(ENGLISH.encode() + bytes([0x81, 0x8D]))
+    t = run(raw_copy)
+    assert reason_of(t, "wrong.txt") == "undecodable"
+    assert "not cp1252 as declared" in t["rejections"].loc[t["rejections"]["file"] == "wrong.txt", "detail"].item()
