@@ -1,9 +1,12 @@
 """Validate: run the committed Great Expectations suites over the tables of a build.
 
 ``validate(tables, workdir)`` copies the committed GX project (``expectations/gx``) into ``workdir``
-(so the committed files are only read and each run's results and Data Docs stand alone), runs one
-checkpoint per table, and returns a :class:`Report`: pass/fail per table, blocking failures and
-warnings with the failing rows' keys, and the folder of the Data Docs HTML site.
+(so the committed files are only read and each run's results and Data Docs stand alone), derives the
+views declared in ``schemas/views/`` (a table joined with other tables' columns, for checks across
+tables such as "the text at a mention's offsets equals the mention"), runs one checkpoint per table
+and per view, and returns a :class:`Report`: pass/fail per table, blocking failures and warnings with
+the failing rows' keys, and the folder of the Data Docs HTML site. ``validation.json`` in ``workdir``
+holds the same report.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ import pandas as pd
 
 import schemas
 from flows import gx_runtime
-from flows.gx_suites import fk_parameter, fk_parameters_needed
-from flows.paths import GX_DIR
+from flows import paths
+from flows.gx_suites import expectation_specs, fk_parameter, fk_parameters_needed, suite_names
 
 MAX_KEYS_IN_SUMMARY = 20
 
@@ -32,6 +35,8 @@ class Failure:
     reason: str
     unexpected_count: int | None
     unexpected_keys: list = field(default_factory=list)
+    key_columns: list = field(default_factory=list)
+    error: str | None = None
 
 
 @dataclass
@@ -42,6 +47,7 @@ class TableResult:
     n_failed_blocking: int
     n_failed_warning: int
     n_rows: int
+    kind: str = "table"
 
 
 @dataclass
@@ -68,21 +74,61 @@ class Report:
                 "failures": [asdict(f) for f in self.failures]}
 
     def summary_markdown(self, docs_link: str | None = None) -> str:
-        lines = ["| table | rows | expectations | blocking failures | warnings | status |",
-                 "|---|---:|---:|---:|---:|---|"]
-        for t in self.tables:
-            status = "FAIL" if t.n_failed_blocking else ("warn" if t.n_failed_warning else "pass")
-            lines.append(f"| {t.table} | {t.n_rows} | {t.n_expectations} | {t.n_failed_blocking} | "
-                         f"{t.n_failed_warning} | {status} |")
-        for f in self.failures:
-            kind = "BLOCKING" if f.blocking else "warning"
-            keys = ", ".join(map(str, f.unexpected_keys[:MAX_KEYS_IN_SUMMARY]))
-            lines.append(f"\n- **{kind}** `{f.table}` {f.expectation}"
-                         f"{' on ' + f.column if f.column else ''}: {f.reason}"
-                         f"{' (' + str(f.unexpected_count) + ' rows: ' + keys + ')' if f.unexpected_count else ''}")
-        if docs_link:
-            lines.append(f"\nFull report (Data Docs): {docs_link}")
-        return "\n".join(lines)
+        return summary_markdown(self.to_json(), docs_link)
+
+    def summary_text(self) -> str:
+        return summary_text(self.to_json())
+
+
+def _status(t: dict) -> str:
+    return "FAIL" if t["n_failed_blocking"] else ("warn" if t["n_failed_warning"] else "pass")
+
+
+def _failure_line(f: dict) -> str:
+    keys = f.get("unexpected_keys") or []
+    shown = ", ".join(map(str, keys[:MAX_KEYS_IN_SUMMARY])) + (" …" if len(keys) > MAX_KEYS_IN_SUMMARY else "")
+    where = f" on {f['column']}" if f.get("column") else ""
+    rows = ""
+    if f.get("unexpected_count"):
+        rows = f" ({f['unexpected_count']} rows; {'/'.join(f.get('key_columns') or ['key'])}: {shown})"
+    error = f" [error: {f['error']}]" if f.get("error") else ""
+    return f"`{f['table']}` {f['expectation']}{where}: {f['reason']}{rows}{error}"
+
+
+def summary_markdown(report: dict, docs_link: str | None = None) -> str:
+    """Markdown summary (Prefect artifact): pass/fail per table and view, then each failure with keys."""
+    lines = ["| table | kind | rows | expectations | blocking failures | warnings | status |",
+             "|---|---|---:|---:|---:|---:|---|"]
+    for t in report["tables"]:
+        lines.append(f"| {t['table']} | {t.get('kind', 'table')} | {t['n_rows']} | {t['n_expectations']} | "
+                     f"{t['n_failed_blocking']} | {t['n_failed_warning']} | {_status(t)} |")
+    for title, blocking in (("Blocking failures (release stopped)", True), ("Warnings (published)", False)):
+        chosen = [f for f in report["failures"] if bool(f["blocking"]) == blocking]
+        if chosen:
+            lines.append(f"\n**{title}**\n")
+            lines += [f"- {_failure_line(f)}" for f in chosen]
+    if docs_link:
+        lines.append(f"\nFull report (Data Docs): {docs_link}")
+    return "\n".join(lines)
+
+
+def summary_text(report: dict) -> str:
+    """The same summary as plain text for the CLI."""
+    head = f"{'table':<28} {'kind':<5} {'rows':>7} {'checks':>6} {'blocking':>8} {'warnings':>8}  status"
+    lines = ["validation:", head]
+    for t in report["tables"]:
+        lines.append(f"{t['table']:<28} {t.get('kind', 'table'):<5} {t['n_rows']:>7} {t['n_expectations']:>6} "
+                     f"{t['n_failed_blocking']:>8} {t['n_failed_warning']:>8}  {_status(t)}")
+    for f in report["failures"]:
+        lines.append(("BLOCKING " if f["blocking"] else "warning  ") + _failure_line(f).replace("`", ""))
+    return "\n".join(lines)
+
+
+def summary_text_from_file(validation_json: Path) -> str | None:
+    path = Path(validation_json)
+    if not path.exists():
+        return None
+    return summary_text(json.loads(path.read_text(encoding="utf-8")))
 
 
 def fk_parameters(tables: dict[str, pd.DataFrame]) -> dict[str, list]:
@@ -112,19 +158,44 @@ def _clean(value):
     return value
 
 
-def validate(tables: dict[str, pd.DataFrame], workdir: Path, gx_dir: Path = GX_DIR) -> Report:
+def _column_of(kwargs: dict) -> str | None:
+    if kwargs.get("column"):
+        return kwargs["column"]
+    if kwargs.get("column_A"):
+        return f"{kwargs['column_A']}, {kwargs['column_B']}"
+    if kwargs.get("column_list"):
+        return ", ".join(kwargs["column_list"])
+    return None
+
+
+def frames_to_validate(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Every suite's frame: the tables as given, plus each view derived from them."""
+    missing = [name for name in schemas.tables() if name not in tables]
+    if missing:
+        raise KeyError(f"tables {missing} are defined in schemas/ but were not built")
+    frames = {name: tables[name] for name in schemas.tables()}
+    for name, view in schemas.views().items():
+        frames[name] = schemas.build_view(view, tables)
+    return frames
+
+
+def validate(tables: dict[str, pd.DataFrame], workdir: Path, gx_dir: Path | None = None) -> Report:
+    gx_dir = paths.GX_DIR if gx_dir is None else gx_dir
     workdir = Path(workdir)
     project_root = workdir / "gx-project"
     if project_root.exists():
         shutil.rmtree(project_root)
     shutil.copytree(Path(gx_dir) / "gx", project_root / "gx",
                     ignore=shutil.ignore_patterns("uncommitted"))
+    frames = frames_to_validate(tables)
     params = fk_parameters(tables)
+    views = schemas.views()
     results, failures = [], []
     with gx_runtime.LOCK:
         context = gx_runtime.file_context(project_root)
-        for name, t in schemas.tables().items():
-            df = tables[name]
+        for name in suite_names():
+            df = frames[name]
+            key_columns = list(views[name].primary_key if name in views else schemas.table(name).primary_key)
             checkpoint = context.checkpoints.get(name)
             run = checkpoint.run(batch_parameters={"dataframe": df}, expectation_parameters=params)
             n_block = n_warn = n_exp = 0
@@ -138,17 +209,26 @@ def validate(tables: dict[str, pd.DataFrame], workdir: Path, gx_dir: Path = GX_D
                     n_block += blocking
                     n_warn += not blocking
                     res = er.result or {}
+                    error = None
+                    if er.exception_info and er.exception_info.get("raised_exception"):
+                        error = er.exception_info.get("exception_message")
                     failures.append(Failure(
-                        table=name, expectation=cfg.type, column=cfg.kwargs.get("column"), blocking=blocking,
+                        table=name, expectation=cfg.type, column=_column_of(cfg.kwargs), blocking=blocking,
                         reason=cfg.notes or (cfg.meta or {}).get("reason", ""),
                         unexpected_count=_clean(res.get("unexpected_count")),
                         unexpected_keys=[_clean(k) if not isinstance(k, list) else [_clean(x) for x in k]
-                                         for k in _keys(res, list(t.primary_key))] if (t := schemas.table(name)) else [],
+                                         for k in _keys(res, key_columns)],
+                        key_columns=key_columns, error=error,
                     ))
-                    if er.exception_info and er.exception_info.get("raised_exception"):
-                        failures[-1].reason += f" [error: {er.exception_info.get('exception_message')}]"
+            expected = len(expectation_specs(name))
+            if n_exp != expected:
+                raise RuntimeError(
+                    f"suite {name!r} ran {n_exp} expectations but schemas/ declares {expected}: GX dropped "
+                    f"expectations it does not know (is flows/gx_expectations.py imported?) or expectations/ "
+                    f"is stale (run `python -m flows gx-init`)")
             results.append(TableResult(table=name, success=n_block == 0, n_expectations=n_exp,
-                                       n_failed_blocking=n_block, n_failed_warning=n_warn, n_rows=len(df)))
+                                       n_failed_blocking=n_block, n_failed_warning=n_warn, n_rows=len(df),
+                                       kind="view" if name in views else "table"))
     docs = project_root / "gx" / "uncommitted" / "data_docs" / "local_site"
     report = Report(tables=results, failures=failures, docs_dir=str(docs) if docs.exists() else None)
     (workdir / "validation.json").write_text(json.dumps(report.to_json(), indent=2, default=str), encoding="utf-8")
