@@ -154,7 +154,9 @@ def init_project(gx_dir: Path = GX_DIR) -> Path:
                 gx.Checkpoint(
                     name=name,
                     validation_definitions=[vd],
-                    actions=[gx.checkpoint.UpdateDataDocsAction(name="update-data-docs")],
+                    # no UpdateDataDocsAction: each one re-renders the whole site; flows/validate.py
+                    # builds the Data Docs once after every checkpoint of the run
+                    actions=[],
                     result_format={"result_format": "COMPLETE",
                                    "unexpected_index_column_names": unexpected_index_columns(name)},
                 )

@@ -131,6 +131,69 @@ def summary_text_from_file(validation_json: Path) -> str | None:
     return summary_text(json.loads(path.read_text(encoding="utf-8")))
 
 
+MAX_KEYS_IN_INDEX = 200
+_INDEX_MARK = 'id="build-validation-summary"'
+_INDEX_STYLE = """
+#build-validation-summary{font-family:sans-serif;margin:1em 2em;padding:1em;border:1px solid #ccc}
+#build-validation-summary table{border-collapse:collapse}
+#build-validation-summary td,#build-validation-summary th{border:1px solid #ccc;padding:.2em .6em;text-align:left}
+#build-validation-summary .FAIL{color:#b00;font-weight:bold} #build-validation-summary .warn{color:#a60}
+#build-validation-summary .pass{color:#070} #build-validation-summary code{word-break:break-all}
+"""
+
+
+def add_summary_to_index(docs_dir: Path, report: Report) -> None:
+    """Put the build's summary at the top of the Data Docs ``index.html`` as plain HTML.
+
+    GX's index fills its tables with JavaScript loaded from public CDNs, so offline (or with scripts
+    blocked) it lists nothing. This section needs neither: every suite (table and view) with its
+    status and links to its validation result and expectation suite pages, then every failed
+    expectation with its reason and the keys of the failing rows.
+    """
+    import html
+
+    docs_dir = Path(docs_dir)
+    index = docs_dir / "index.html"
+    page = index.read_text(encoding="utf-8")
+    if _INDEX_MARK in page:
+        return
+    esc = html.escape
+    rows = []
+    for t in report.tables:
+        results = sorted((docs_dir / "validations" / t.table).rglob("*.html"))
+        result_link = (f'<a href="{esc(results[-1].relative_to(docs_dir).as_posix())}">result</a>'
+                       if results else "")
+        suite_link = f'<a href="expectations/{esc(t.table)}.html">expectations</a>'
+        status = _status(asdict(t))
+        rows.append(f"<tr><td>{esc(t.table)}</td><td>{t.kind}</td><td>{t.n_rows}</td><td>{t.n_expectations}</td>"
+                    f"<td>{t.n_failed_blocking}</td><td>{t.n_failed_warning}</td>"
+                    f'<td class="{status}">{status}</td><td>{result_link} · {suite_link}</td></tr>')
+    items = []
+    for f in report.failures:
+        keys = f.unexpected_keys[:MAX_KEYS_IN_INDEX]
+        more = f" … and {len(f.unexpected_keys) - len(keys)} more" if len(f.unexpected_keys) > len(keys) else ""
+        key_html = (f"<br>failing rows ({esc('/'.join(f.key_columns))}): "
+                    + ", ".join(f"<code>{esc(str(k))}</code>" for k in keys) + more) if keys else ""
+        count = f" ({f.unexpected_count} rows)" if f.unexpected_count else ""
+        error = f"<br>error: {esc(f.error)}" if f.error else ""
+        items.append(f'<li><span class="{"FAIL" if f.blocking else "warn"}">'
+                     f'{"BLOCKING" if f.blocking else "warning"}</span> <b>{esc(f.table)}</b> '
+                     f"<code>{esc(f.expectation)}</code>{' on ' + esc(f.column) if f.column else ''}{count}: "
+                     f"{esc(f.reason)}{key_html}{error}</li>")
+    verdict = ("PASSED: no blocking failure" + (f", {len(report.warnings)} warning(s)" if report.warnings else "")
+               if report.passed else f"FAILED: {len(report.blocking)} blocking expectation(s) failed")
+    section = (f"<style>{_INDEX_STYLE}</style><section {_INDEX_MARK}><h2>Validation of this build: "
+               f"{esc(verdict)}</h2>"
+               "<table><tr><th>suite</th><th>kind</th><th>rows</th><th>expectations</th><th>blocking failures</th>"
+               "<th>warnings</th><th>status</th><th>pages</th></tr>" + "".join(rows) + "</table>"
+               + (f"<h3>Failed expectations</h3><ul>{''.join(items)}</ul>" if items else "<p>No expectation failed.</p>")
+               + "</section>")
+    marker = "<body>"
+    at = page.find(marker)
+    page = page[: at + len(marker)] + section + page[at + len(marker):] if at >= 0 else section + page
+    index.write_text(page, encoding="utf-8")
+
+
 def fk_parameters(tables: dict[str, pd.DataFrame]) -> dict[str, list]:
     return {
         fk_parameter(t, c): (tables[t][c].dropna().astype(str).unique().tolist() if t in tables else [])
@@ -229,7 +292,10 @@ def validate(tables: dict[str, pd.DataFrame], workdir: Path, gx_dir: Path | None
             results.append(TableResult(table=name, success=n_block == 0, n_expectations=n_exp,
                                        n_failed_blocking=n_block, n_failed_warning=n_warn, n_rows=len(df),
                                        kind="view" if name in views else "table"))
+        context.build_data_docs()
     docs = project_root / "gx" / "uncommitted" / "data_docs" / "local_site"
     report = Report(tables=results, failures=failures, docs_dir=str(docs) if docs.exists() else None)
+    if docs.exists():
+        add_summary_to_index(docs, report)
     (workdir / "validation.json").write_text(json.dumps(report.to_json(), indent=2, default=str), encoding="utf-8")
     return report
