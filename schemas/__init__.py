@@ -21,7 +21,9 @@ Validation is declared here too (details and examples in ``schemas/README.md``):
   with its ``kwargs``, a ``reason`` and ``blocking: false`` for a warning;
 - ``schemas/views/<view>.yaml``: a *view*, i.e. a table joined with columns of other tables (a
   mention with the text of its paragraph), validated by its own suite in the same run and report,
-  for checks that need another table's data.
+  for checks that need another table's data (:func:`views`, :func:`build_view`).
+
+``TABLES_DIR`` and ``VIEWS_DIR`` are read at call time (tests point them at a test-only folder).
 """
 
 from __future__ import annotations
