@@ -15,6 +15,8 @@ All of them are map expectations over pandas, so a failure lists the failing row
 - ``expect_text_at_span_to_equal`` (column_list = [start, end, text, expected]):
   ``text[start:end] == expected``. Rows whose span is not inside the text are skipped, so an offset
   outside the text fails exactly ``expect_span_to_be_inside_text``.
+- ``expect_span_length_to_equal_text_length`` (column_list = [start, end, text]):
+  ``end - start == len(text)`` (a record's text is exactly as long as the span it cites).
 
 Checks that need another table's data (a mention's paragraph text) run on a *view*: a frame that the
 validation stage derives by joining tables as declared in ``schemas/views/`` (see ``schemas/README.md``).
@@ -227,5 +229,51 @@ class ExpectTextAtSpanToEqual(MulticolumnMapExpectation):
                          params, configuration, runtime_configuration)
 
 
+class MulticolumnSpanLengthEqualsTextLength(MulticolumnMapMetricProvider):
+    condition_metric_name = "multicolumn_values.span_length_equals_text_length"
+    condition_domain_keys = _MULTICOLUMN_DOMAIN_KEYS
+    condition_value_keys = ()
+
+    @multicolumn_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column_list, **kwargs):
+        start, end, text = (column_list.iloc[:, i] for i in range(3))
+
+        def ok(s, e, t) -> bool:
+            s, e = _int(s), _int(e)
+            return isinstance(t, str) and s is not None and e is not None and e - s == len(t)
+
+        return pd.Series([ok(*row) for row in zip(start, end, text)], index=column_list.index, dtype=bool)
+
+
+class ExpectSpanLengthToEqualTextLength(MulticolumnMapExpectation):
+    """Expect column_list = [start, end, text] to satisfy end - start == len(text): a record's text is
+    exactly as long as the span it claims to come from."""
+
+    column_list: List[str]
+    ignore_row_if: Union[Literal["all_values_are_missing", "any_value_is_missing", "never"]] = (
+        "any_value_is_missing")
+
+    map_metric = "multicolumn_values.span_length_equals_text_length"
+    success_keys = ("column_list", "ignore_row_if", "mostly")
+    args_keys = ("column_list",)
+    library_metadata: ClassVar[dict] = {"maturity": "experimental", "tags": ["project"], "contributors": []}
+
+    @pydantic.validator("column_list")
+    def _three(cls, v):
+        if len(v) != 3:
+            raise ValueError("column_list must be [start, end, text]")
+        return v
+
+    @classmethod
+    @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
+    @render_suite_parameter_string
+    def _prescriptive_renderer(cls, configuration=None, result=None, runtime_configuration=None, **kwargs):
+        if configuration is None:
+            return []
+        params, names = _columns_params(configuration)
+        return _template(f"{names[1]} - {names[0]} must equal the length of {names[2]}.",
+                         params, configuration, runtime_configuration)
+
+
 CUSTOM_EXPECTATIONS: Tuple[type, ...] = (ExpectColumnValuesToBeIsoDatesBetween, ExpectSpanToBeInsideText,
-                                         ExpectTextAtSpanToEqual)
+                                         ExpectTextAtSpanToEqual, ExpectSpanLengthToEqualTextLength)

@@ -67,6 +67,7 @@ def test_repeated_content_paragraph_within_a_document_fails_with_both_rows(seed_
     first = content.iloc[0]
     second = content[(content["doc_id"] == first["doc_id"]) & (content.index != first.name)].iloc[0]
     p.loc[second.name, "text"] = first["text"]
+    p.loc[second.name, "char_end"] = p.loc[second.name, "char_start"] + len(first["text"])
     report = validate.validate(tables, tmp_path)
     assert _failed(report) == {("paragraphs", "expect_compound_columns_to_be_unique", "doc_id, text")}
     assert sorted(report.blocking[0].unexpected_keys) == sorted([first["para_id"], second["para_id"]])
@@ -79,6 +80,7 @@ def test_the_same_text_as_a_marked_duplicate_passes(seed_tables, tmp_path):
     first = content.iloc[0]
     second = content[(content["doc_id"] == first["doc_id"]) & (content.index != first.name)].iloc[0]
     p.loc[second.name, "text"] = first["text"]
+    p.loc[second.name, "char_end"] = p.loc[second.name, "char_start"] + len(first["text"])
     p.loc[second.name, "status"] = "duplicate"
     report = validate.validate(tables, tmp_path)
     assert report.passed and not report.failures, report.summary_text()
@@ -88,7 +90,9 @@ def test_paragraph_offsets_past_the_document_fail_the_view_check(seed_tables, tm
     tables = _tables(seed_tables)
     p = tables["paragraphs"]
     n_chars = tables["documents"].set_index("doc_id")["n_chars"]
-    p.loc[4, "char_end"] = n_chars[p.loc[4, "doc_id"]] + 10
+    shift = n_chars[p.loc[4, "doc_id"]] + 10 - p.loc[4, "char_end"]
+    p.loc[4, "char_start"] += shift  # same length, now past the end of the document
+    p.loc[4, "char_end"] += shift
     report = validate.validate(tables, tmp_path)
     assert _failed(report) == {("paragraphs_in_documents", "expect_column_pair_values_a_to_be_greater_than_b",
                                 "document_n_chars, char_end")}
@@ -104,6 +108,7 @@ def test_empty_span_fails_the_order_check(seed_tables, tmp_path):
     tables = _tables(seed_tables)
     p = tables["paragraphs"]
     p.loc[9, "char_end"] = p.loc[9, "char_start"]
+    p.loc[9, "text"] = ""  # consistent with its (empty) span, so only the order check fails
     report = validate.validate(tables, tmp_path)
     assert _failed(report) == {("paragraphs", "expect_column_pair_values_a_to_be_greater_than_b",
                                 "char_end, char_start")}
@@ -134,7 +139,7 @@ def test_custom_expectations_are_registered_by_the_runtime():
 
     gx_runtime.load_gx()
     for name in ("expect_column_values_to_be_iso_dates_between", "expect_span_to_be_inside_text",
-                 "expect_text_at_span_to_equal"):
+                 "expect_text_at_span_to_equal", "expect_span_length_to_equal_text_length"):
         assert get_expectation_impl(name).__module__ == "flows.gx_expectations"
 
 
@@ -150,3 +155,13 @@ def test_committed_view_suites_match_what_schemas_generate():
         got = [(e["type"], e["kwargs"], e["severity"], e["meta"]) for e in committed["expectations"]]
         want = [(s["type"], s["kwargs"], s["severity"], s["meta"]) for s in gx_suites.expectation_specs(name)]
         assert got == want, "run `python -m flows gx-init` and commit expectations/"
+
+
+def test_paragraph_text_not_matching_its_span_length_fails(seed_tables, tmp_path):
+    tables = _tables(seed_tables)
+    p = tables["paragraphs"]
+    p.loc[11, "text"] = p.loc[11, "text"] + " (edited)"
+    report = validate.validate(tables, tmp_path)
+    assert _failed(report) == {("paragraphs", "expect_span_length_to_equal_text_length",
+                                "char_start, char_end, text")}
+    assert report.blocking[0].unexpected_keys == [p.loc[11, "para_id"]]
