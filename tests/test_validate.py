@@ -165,3 +165,24 @@ def test_paragraph_text_not_matching_its_span_length_fails(seed_tables, tmp_path
     assert _failed(report) == {("paragraphs", "expect_span_length_to_equal_text_length",
                                 "char_start, char_end, text")}
     assert report.blocking[0].unexpected_keys == [p.loc[11, "para_id"]]
+
+
+def test_summary_lists_every_suite_then_blocking_failures_and_warnings_with_keys():
+    report = validate.Report(
+        tables=[validate.TableResult("events", False, 12, 1, 1, 3),
+                validate.TableResult("mentions_in_paragraphs", True, 2, 0, 0, 5, kind="view")],
+        failures=[validate.Failure("events", "expect_column_pair_values_a_to_be_greater_than_b", "end_date, start_date",
+                                   True, "An event cannot end before it starts.", 1, ["e1"], ["event_id"]),
+                  validate.Failure("events", "expect_column_values_to_be_iso_dates_between", "start_date", False,
+                                   "Plausible window.", 2, ["e2", "e3"], ["event_id"])],
+        docs_dir=None)
+    md = report.summary_markdown("validation/index.html")
+    assert "| events | table | 3 | 12 | 1 | 1 | FAIL |" in md
+    assert "| mentions_in_paragraphs | view | 5 | 2 | 0 | 0 | pass |" in md
+    blocking, warnings = md.index("Blocking failures"), md.index("Warnings (published)")
+    assert blocking < md.index("e1") < warnings < md.index("e2, e3")
+    assert md.rstrip().endswith("Full report (Data Docs): validation/index.html")
+    text = report.summary_text()
+    assert "BLOCKING events expect_column_pair_values_a_to_be_greater_than_b on end_date, start_date" in text
+    assert "(2 rows; event_id: e2, e3)" in text
+    assert not report.passed and [f.column for f in report.warnings] == ["start_date"]

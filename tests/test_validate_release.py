@@ -32,8 +32,6 @@ WARNING_CHECK = {
 def warning_release(prefect_harness, seed_tables, tmp_path_factory):
     from conftest import RAW
 
-    from flows import cli
-
     root = tmp_path_factory.mktemp("warned")
     shutil.copytree(REAL / "tables", root / "tables")
     if (REAL / "views").exists():
@@ -42,21 +40,36 @@ def warning_release(prefect_harness, seed_tables, tmp_path_factory):
     docs["checks"] = [*docs.get("checks", []), WARNING_CHECK]
     (root / "tables" / "documents.yaml").write_text(yaml.safe_dump(docs, sort_keys=False), encoding="utf-8")
     out = root / "output"
+    docs_df = seed_tables["documents"]
+    expected_keys = sorted(docs_df.loc[~docs_df["source_file"].str.startswith("000_"), "doc_id"])
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(schemas, "TABLES_DIR", root / "tables")
         mp.setattr(schemas, "VIEWS_DIR", root / "views")
         gx_suites.init_project(root / "expectations")
         mp.setattr(paths, "GX_DIR", root / "expectations")
-        import io
-        from contextlib import redirect_stdout
+        code, stdout, _ = _cli(["build", "--raw", str(RAW), "--output", str(out)])
+        # the schema patch stays active for the module's tests
+        yield {"out": out, "code": code, "stdout": stdout, "suites": gx_suites.suite_names(),
+               "keys": expected_keys}
 
-        buf = io.StringIO()
-        with redirect_stdout(buf):
-            code = cli.main(["build", "--raw", str(RAW), "--output", str(out)])
-        suites = gx_suites.suite_names()
-    docs_df = seed_tables["documents"]
-    expected_keys = sorted(docs_df.loc[~docs_df["source_file"].str.startswith("000_"), "doc_id"])
-    return {"out": out, "code": code, "stdout": buf.getvalue(), "suites": suites, "keys": expected_keys}
+
+def _cli(argv):
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from flows import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = cli.main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _tree_digest(path: Path) -> dict:
+    import hashlib
+
+    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(Path(path).rglob("*")) if p.is_file()}
 
 
 def test_a_warning_only_run_publishes_and_summarises_the_warning(warning_release):
@@ -108,3 +121,31 @@ def test_the_release_data_docs_open_in_chromium_with_every_suite_and_the_keys(wa
     browser.save_screenshot(str(tmp_path / "data-docs-documents.png"))
     if os.environ.get("DATA_DOCS_SCREENSHOT_DIR"):
         shutil.copy(tmp_path / "data-docs-documents.png", os.environ["DATA_DOCS_SCREENSHOT_DIR"])
+
+
+def test_a_blocking_failure_exits_non_zero_keeps_its_report_and_leaves_latest_alone(warning_release, monkeypatch):
+    from conftest import RAW
+
+    from flows import dedup
+
+    out = warning_release["out"]
+    before, link = _tree_digest(out / "latest"), os.readlink(out / "latest")
+    original = dedup.mark_exact_repeats
+    victim = {}
+
+    def broken(paragraphs):
+        marked = original(paragraphs)
+        marked.loc[0, "status"] = "bogus"
+        victim["para_id"] = marked.loc[0, "para_id"]
+        return marked
+
+    monkeypatch.setattr(dedup, "mark_exact_repeats", broken)
+    code, stdout, stderr = _cli(["build", "--raw", str(RAW), "--output", str(out)])
+    assert code == 1
+    assert "BUILD FAILED" in stderr and "nothing published" in stderr
+    assert "BLOCKING paragraphs expect_column_values_to_be_in_set on status" in stderr
+    assert victim["para_id"] in stderr
+    assert os.readlink(out / "latest") == link and _tree_digest(out / "latest") == before
+    (index,) = (out / "_failed").glob("*/validation/index.html")
+    page = index.read_text(encoding="utf-8")
+    assert "FAILED: 1 blocking expectation(s) failed" in page and victim["para_id"] in page
