@@ -19,8 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 import schemas
-from flows import gx_runtime
-from flows import paths
+from flows import gx_runtime, paths
 from flows.gx_suites import expectation_specs, fk_parameter, fk_parameters_needed, suite_names
 
 MAX_KEYS_IN_SUMMARY = 20
@@ -264,7 +263,11 @@ def validate(tables: dict[str, pd.DataFrame], workdir: Path, gx_dir: Path | None
         for name in suite_names():
             df = frames[name]
             key_columns = list(views[name].primary_key if name in views else schemas.table(name).primary_key)
-            checkpoint = context.checkpoints.get(name)
+            try:
+                checkpoint = context.checkpoints.get(name)
+            except Exception as exc:
+                raise RuntimeError(f"no checkpoint {name!r} in {gx_dir}: run `python -m flows gx-init` "
+                                   f"after changing schemas/") from exc
             run = checkpoint.run(batch_parameters={"dataframe": df}, expectation_parameters=params,
                                  run_id=run_id)
             n_block = n_warn = n_exp = 0
@@ -274,7 +277,8 @@ def validate(tables: dict[str, pd.DataFrame], workdir: Path, gx_dir: Path | None
                     if er.success:
                         continue
                     cfg = er.expectation_config
-                    blocking = bool(cfg.meta.get("blocking", True)) if cfg.meta else True
+                    # GX's own severity decides: critical blocks the release, warning/info do not
+                    blocking = getattr(cfg.severity, "value", cfg.severity) == "critical"
                     n_block += blocking
                     n_warn += not blocking
                     res = er.result or {}
