@@ -239,7 +239,7 @@ def build_view(view: View, frames: dict):
         merged = out[left].merge(picked, how="left", left_on=left, right_on=[f"__on__{a}" for a in left],
                                  sort=False)
         for _, new in j.columns:
-            out[new] = merged[new].to_numpy()
+            out[new] = merged[new].array  # keeps the dtype (Int64, str, ...)
     return out
 
 

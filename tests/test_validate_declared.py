@@ -186,3 +186,17 @@ def test_a_view_needs_checks_and_known_columns(tmp_path, monkeypatch):
         "    columns: {no_such_column: y}\nchecks:\n  - {type: expect_table_row_count_to_be_between, reason: r}\n")
     with pytest.raises(ValueError, match="no_such_column"):
         schemas.views()
+
+
+def test_a_view_has_exactly_the_base_rows_with_the_joined_columns(frames, declared):
+    view = schemas.views()["mentions_in_paragraphs"]
+    mentions = frames["mentions"]
+    mentions.loc[1, "para_id"] = "p0000000000000000"  # matches nothing
+    paragraphs = pd.concat([frames["paragraphs"], frames["paragraphs"].head(3)])  # repeated join keys
+    out = schemas.build_view(view, {"mentions": mentions, "paragraphs": paragraphs})
+    assert list(out.columns) == view.columns == [*mentions.columns, "paragraph_text"]
+    assert out["mention_id"].tolist() == mentions["mention_id"].tolist()
+    by_id = frames["paragraphs"].set_index("para_id")["text"]
+    assert out.loc[0, "paragraph_text"] == by_id[mentions.loc[0, "para_id"]]
+    assert pd.isna(out.loc[1, "paragraph_text"])
+    assert str(out["paragraph_text"].dtype) == str(frames["paragraphs"]["text"].dtype)
