@@ -186,3 +186,14 @@ def test_summary_lists_every_suite_then_blocking_failures_and_warnings_with_keys
     assert "BLOCKING events expect_column_pair_values_a_to_be_greater_than_b on end_date, start_date" in text
     assert "(2 rows; event_id: e2, e3)" in text
     assert not report.passed and [f.column for f in report.warnings] == ["start_date"]
+
+
+def test_a_document_without_content_is_a_warning_that_still_passes(seed_tables, tmp_path):
+    tables = _tables(seed_tables)
+    d = tables["documents"]
+    d.loc[2, "n_content"] = 0
+    report = validate.validate(tables, tmp_path)
+    assert report.passed
+    assert [(f.table, f.expectation, f.column, f.blocking) for f in report.failures] == [
+        ("documents", "expect_column_values_to_be_between", "n_content", False)]
+    assert report.warnings[0].unexpected_keys == [d.loc[2, "doc_id"]]
