@@ -47,6 +47,12 @@ def _build(args) -> int:
     except FileNotFoundError as exc:
         print(f"\nBUILD FAILED: {exc}", file=sys.stderr)
         return 2
+    from flows.validate import summary_text_from_file
+
+    if release.report_path:
+        summary = summary_text_from_file(Path(release.report_path).parent / "validation.json")
+        if summary:
+            print(f"\n{summary}")
     print(f"\n{release.message}")
     print(f"release:           {release.path}")
     print(f"validation report: {release.report_path}")

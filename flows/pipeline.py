@@ -127,7 +127,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             _artifact(report, kept / "validation" / "index.html", "FAILED: nothing published")
             raise ValidationFailed(
                 f"validation failed: {len(report.blocking)} blocking expectation(s) failed; nothing published, "
-                f"latest unchanged. Report: {kept / 'validation' / 'index.html'}\n" + report.summary_markdown())
+                f"latest unchanged. Report: {kept / 'validation' / 'index.html'}\n" + report.summary_text())
         release = publish_task(tables, output_dir, report, workdir, inventory, version)
     _artifact(report, release.report_path, release.message)
     logger.info("%s: %s (report: %s)", release.message, release.path, release.report_path)
