@@ -176,3 +176,29 @@ def _stable_ids(project: Path) -> None:
         for exp, spec in zip(suite["expectations"], expectation_specs(name), strict=True):
             exp["id"] = spec["id"]
         path.write_text(json.dumps(suite, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    _stable_object_ids(project)
+
+
+_UUID = __import__("re").compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _stable_object_ids(project: Path) -> None:
+    """Replace the random ids GX gives data sources, assets, batch definitions, suites, validation
+    definitions, checkpoints and stores with ids numbered by first appearance (files in sorted order),
+    so an unchanged schemas/ regenerates a byte-identical project."""
+    keep = {spec["id"] for name in suite_names() for spec in expectation_specs(name)}
+    files = sorted(p for p in project.rglob("*") if p.is_file() and "uncommitted" not in p.parts
+                   and p.suffix in {".json", ".yml", ""})
+    mapping: dict[str, str] = {}
+
+    def stable(match):
+        old = match.group(0)
+        if old in keep:
+            return old
+        if old not in mapping:
+            mapping[old] = str(uuid.uuid5(_NS, f"gx-object:{len(mapping)}"))
+        return mapping[old]
+
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        path.write_text(_UUID.sub(stable, text), encoding="utf-8")
