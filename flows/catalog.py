@@ -1,14 +1,14 @@
 """The catalog of every release: ``output/catalog.json`` and ``output/index.html``.
 
-Rebuilt from the release folders (their ``release.json`` and ``datapackage.json``) after every publish,
-and written by atomic rename, so a reader sees the old or the new catalog, never half of one. Links are
+Rebuilt from the release folders (their ``release.json`` and ``datapackage.json``) after every publish
+(it is a function of them: no timestamp of its own, rewritten only when it differs), and written by
+atomic rename, so a reader sees the old or the new catalog, never half of one. Links are
 relative to the output folder: the page works from disk and from ``python -m flows serve``. The page is
 rendered by Jinja2 with autoescaping: no value is ever rendered as markup.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -57,7 +57,6 @@ def build(output_dir: Path) -> dict:
     versions = list(reversed(releases(output_dir)))
     return {
         "name": DATASET_NAME, "title": DATASET_TITLE,
-        "generated": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "latest": latest,
         "releases": [_release_entry(output_dir, v, latest) for v in versions],
     }
@@ -105,7 +104,10 @@ def write(output_dir: Path) -> dict:
 
     output_dir = Path(output_dir)
     catalog = build(output_dir)
-    atomic_write(output_dir / CATALOG_JSON, json.dumps(catalog, indent=1).encode("utf-8"))
-    checkpoint("catalog_json")
-    atomic_write(output_dir / INDEX_HTML, render_html(catalog).encode("utf-8"))
+    for name, data in ((CATALOG_JSON, json.dumps(catalog, indent=1).encode("utf-8")),
+                       (INDEX_HTML, render_html(catalog).encode("utf-8"))):
+        path = output_dir / name
+        if not path.exists() or path.read_bytes() != data:  # unchanged: leave the file alone
+            atomic_write(path, data)
+        checkpoint(f"wrote_{name.replace('.', '_')}")
     return catalog

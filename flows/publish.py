@@ -240,7 +240,10 @@ def publish_lock(output_dir: Path, timeout: float | None = None):
                 time.sleep(0.1)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} since {_now()}\n".encode(), 0)
-        yield
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)  # an idle lock file is empty (a killed holder leaves its name: harmless)
     finally:
         os.close(fd)  # closing the descriptor releases the lock
 
