@@ -60,6 +60,9 @@ def _build(args) -> int:
     print(f"release:           {release.path}")
     print(f"validation report: {release.report_path}")
     print(f"latest:            {args.output.resolve() / 'latest'}")
+    print(f"catalog:           {args.output.resolve() / 'index.html'}")
+    if release.published and release.path:
+        print(f"changes:           {release.path / 'CHANGES.md'}")
     return 0
 
 

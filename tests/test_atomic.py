@@ -174,3 +174,29 @@ def test_stale_staging_folders_are_removed_by_the_next_run(base, tmp_path):
     release = publish_raw(raw, out)
     assert release.version == "1.1.0"
     assert not stale.exists() and not (out / f"{publish.TMP_PREFIX}latest-deadbeef").is_symlink()
+
+
+@pytest.mark.slow
+def test_the_build_command_reports_the_lock_and_exits_non_zero(base, tmp_path):
+    """`python -m flows build` while another build holds the lock: exit code 3, a clear message, nothing
+    published by it; the holder then publishes."""
+    base_out, raw = base
+    out = tmp_path / "out"
+    shutil.copytree(base_out, out, symlinks=True)
+    marker = tmp_path / "paused"
+    holder = _start(raw, out, "locked", marker)
+    try:
+        _wait_for(marker, holder)
+        cli = subprocess.run([sys.executable, "-m", "flows", "build", "--raw", str(raw), "--output", str(out)],
+                             cwd=ROOT, env=subprocess_env(PREFECT_HOME=str(tmp_path / "prefect")),
+                             capture_output=True, text=True, timeout=600)
+        assert cli.returncode == 3, cli.stderr[-3000:]
+        assert "BUILD NOT PUBLISHED: another build is publishing" in cli.stderr
+        assert publish.releases(out) == ["1.0.0"] and os.readlink(out / "latest") == "1.0.0"
+        marker.unlink()
+        holder.communicate(timeout=180)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+    assert holder.returncode == 0
+    assert publish.releases(out) == ["1.0.0", "1.1.0"]
