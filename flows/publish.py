@@ -346,6 +346,18 @@ def manifest_schema(manifest: pd.DataFrame) -> dict:
     return {"fields": fields, "primaryKey": ["file"] if "file" in manifest.columns else [], "missingValues": [""]}
 
 
+def _parquet_schema(csv_schema: dict) -> dict:
+    fields = [f if f["type"] != "list" else
+              {k: v for k, v in f.items() if k not in ("delimiter", "itemType", "example")} | {"type": "array"}
+              for f in csv_schema["fields"]]
+    out = {**csv_schema, "fields": fields}
+    if "foreignKeys" in csv_schema:
+        out["foreignKeys"] = [{**fk, "reference": {**fk["reference"], "resource": (
+            fk["reference"]["resource"] + "-parquet" if fk["reference"]["resource"] else "")}}
+            for fk in csv_schema["foreignKeys"]]
+    return out
+
+
 def datapackage(version: str, created: str, release_dir: Path, manifest: pd.DataFrame) -> dict:
     """The Frictionless descriptor: one resource per data file (CSV and Parquet of every table, the
     raw manifest), each with its Table Schema, bytes and sha256. Foreign keys point at CSV resources."""
@@ -361,15 +373,16 @@ def datapackage(version: str, created: str, release_dir: Path, manifest: pd.Data
         })
         # Parquet: a plain file resource. Frictionless reads Parquet tables through pandas, which
         # neither reports bytes nor checks sha256 and turns lists into arrays its "array" type refuses;
-        # as a "file" resource its bytes and sha256 are verified, and its schema is the CSV resource's.
+        # as a "file" resource its bytes and sha256 are verified. Its schema documents the same columns
+        # (list columns as arrays) and keys, with foreign keys pointing at the Parquet resources.
         resources.append({
             "name": f"{name}-parquet", "title": f"{t.title} (Parquet)",
-            "description": (f"The same rows and columns as resource {name!r} ({name}.csv; its Table Schema "
-                            "applies), as Parquet with zstd compression, list columns as lists of strings "
-                            "and column descriptions as field metadata."),
+            "description": (f"The same rows and columns as resource {name!r} ({name}.csv), as Parquet with "
+                            "zstd compression, list columns as lists of strings and column descriptions "
+                            "as field metadata."),
             "path": f"{name}.parquet", "type": "file", "profile": "data-resource",
             "format": "parquet", "mediatype": PARQUET_MEDIATYPE,
-            **_file_facts(release_dir / f"{name}.parquet"),
+            **_file_facts(release_dir / f"{name}.parquet"), "schema": _parquet_schema(schema),
         })
     resources.append({
         "name": "raw-manifest", "title": "Raw manifest",

@@ -61,6 +61,8 @@ def test_datapackage_describes_every_file_and_frictionless_accepts_it(first):
         paragraphs["schema"]["foreignKeys"]
     parquet = next(r for r in pkg["resources"] if r["path"] == "paragraphs.parquet")
     assert parquet["mediatype"] == "application/vnd.apache.parquet" and parquet["hash"].startswith("sha256:")
+    assert [f["name"] for f in parquet["schema"]["fields"]] == [f["name"] for f in paragraphs["schema"]["fields"]]
+    assert parquet["schema"]["foreignKeys"][0]["reference"]["resource"] == "documents-parquet"
     report = frictionless.validate(str(out / "latest" / "datapackage.json"))
     assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "type", "note"])
 
