@@ -95,7 +95,7 @@ def markdown(tables: dict[str, pd.DataFrame], version: str, created: str) -> str
             lines.append(f"- foreign key: {md_escape(fk)}")
         lines += ["", "| column | type | required | description | example |", "|---|---|---|---|---|"]
         for c in e["columns"]:
-            ex = "" if c["example"] is None else md_escape(c["example"])
+            ex = "(empty in this release)" if c["example"] is None else md_escape(c["example"])
             lines.append(f"| {md_escape(c['name'])} | {c['type']} | {'yes' if c['required'] else 'no'} | "
                          f"{md_escape(c['description'])} | {ex} |")
     return "\n".join(lines) + "\n"
@@ -123,7 +123,7 @@ code{background:#f4f4f4}</style></head>
 <table><thead><tr><th>column</th><th>type</th><th>required</th><th>description</th><th>example</th></tr></thead>
 <tbody>{% for c in t.columns %}
 <tr><td><code>{{ c.name }}</code></td><td>{{ c.type }}</td><td>{{ "yes" if c.required else "no" }}</td>
-<td>{{ c.description }}</td><td class="example">{{ c.example if c.example is not none else "" }}</td></tr>
+<td>{{ c.description }}</td><td class="example">{% if c.example is not none %}{{ c.example }}{% else %}<em>(empty in this release)</em>{% endif %}</td></tr>
 {% endfor %}</tbody></table>
 </section>
 {% endfor %}

@@ -101,7 +101,15 @@ def test_a_new_article_publishes_a_minor_release(prefect_harness, raw_copy, tmp_
     release = build_dataset(raw_dir=str(raw_copy), output_dir=str(out))
     assert release.published and release.version == "1.1.0"
     assert os.readlink(out / "latest") == "1.1.0"
-    assert len(pd.read_parquet(out / "latest" / "documents.parquet")) == 6
+    docs = pd.read_parquet(out / "latest" / "documents.parquet")
+    assert len(docs) == 6
+    new_doc = docs.loc[docs["source_file"] == "005_new.txt", "doc_id"].item()
+    paras = pd.read_parquet(out / "latest" / "paragraphs.parquet")
+    changes = json.loads((out / "latest" / "changes.json").read_text())  # exactly the new article's rows
+    assert changes["tables"]["documents"] == {"rows_before": 5, "rows_after": 6, "added": [new_doc],
+                                              "removed": [], "changed": []}
+    assert sorted(changes["tables"]["paragraphs"]["added"]) == sorted(paras.loc[paras["doc_id"] == new_doc, "para_id"])
+    assert changes["tables"]["paragraphs"]["removed"] == changes["tables"]["paragraphs"]["changed"] == []
 
 
 def test_failed_validation_publishes_nothing_and_leaves_latest_unchanged(prefect_harness, built, monkeypatch):
