@@ -512,7 +512,7 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
         final = output_dir / version
         staging = output_dir / f"{STAGING_PREFIX}{version}-{uuid.uuid4().hex[:8]}"
         try:
-            checkpoint("staging")
+            checkpoint("version_chosen")
             write_release(tables, staging, version, fp, docs_dir, validation_json, raw_files, diff)
             make_read_only(staging)
             _fsync_tree(staging)

@@ -75,4 +75,6 @@ def serve(output_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) 
 
     app = create_app(output_dir)
     print(f"serving {Path(output_dir).resolve()} read-only at http://{host}:{port}/ (Ctrl+C stops)")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: --host {host} makes the server reachable from other machines", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)

@@ -25,7 +25,7 @@ NEW_ARTICLE = ("Rail operator adds night trains\n\n"
                "The rail operator said on Friday it will add two night trains between the cities.\n")
 
 # every named point inside publish, in the order it passes them
-POINTS_BEFORE_RENAME = ["locked", "staging", "tables_written", "release_written", "before_rename"]
+POINTS_BEFORE_RENAME = ["locked", "version_chosen", "tables_written", "release_written", "before_rename"]
 POINTS_AFTER_RENAME = ["renamed", "latest_moved", "wrote_catalog_json", "wrote_index_html"]
 
 
