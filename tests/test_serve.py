@@ -203,3 +203,51 @@ def test_download_refuses_resource_paths_outside_the_release():
     for bad in ("../secret.txt", "/etc/passwd", "a/b.csv", ".hidden", "..", "a\\b"):
         with pytest.raises(VerificationError):
             _safe_name(bad)
+
+
+def _non_loopback_address() -> str | None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))  # no packet is sent: this only picks the outgoing interface
+            addr = s.getsockname()[0]
+        except OSError:
+            return None
+    return None if addr.startswith("127.") else addr
+
+
+def test_serve_command_binds_loopback_by_default(site, tmp_path):
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    from publish_helpers import ROOT, subprocess_env
+    from serve_helpers import free_port
+
+    out, _, _ = site
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "flows", "serve", "--output", str(out), "--port", str(port)],
+                            cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/latest/datapackage.json", timeout=5)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        assert r.status_code == 200 and r.json()["version"] == "1.1.0"
+        other = _non_loopback_address()
+        if other:
+            with pytest.raises(OSError):
+                socket.create_connection((other, port), timeout=2).close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    from flows.cli import main
+
+    assert main(["serve", "--output", str(tmp_path / "missing")]) == 2
