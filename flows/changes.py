@@ -47,13 +47,13 @@ def _key(values: tuple) -> str | list:
     return values[0] if len(values) == 1 else list(values)
 
 
-def _rows(df: pd.DataFrame, types: dict[str, str], pk: list[str]) -> dict[tuple, dict]:
+def _rows(df: pd.DataFrame, types: dict[str, str], pk: list[str]) -> dict[tuple, tuple]:
+    """Primary key -> the row's normalised values (in ``types`` order), built column by column."""
     cols = list(types)
-    out = {}
-    for rec in df[cols].to_dict("records"):
-        row = {c: _cell(rec[c], types[c]) for c in cols}
-        out[tuple("" if row[k] is None else str(row[k]) for k in pk)] = row
-    return out
+    values = [[_cell(v, types[c]) for v in df[c].tolist()] for c in cols]
+    key_idx = [cols.index(k) for k in pk]
+    rows = list(zip(*values)) if cols else []
+    return {tuple("" if row[i] is None else str(row[i]) for i in key_idx): row for row in rows}
 
 
 def _previous_schema(previous_dir: Path) -> tuple[dict, dict]:
@@ -107,10 +107,11 @@ def diff(previous_dir: Path | None, tables: dict[str, pd.DataFrame]) -> dict:
         added = sorted(set(new_rows) - set(old_rows))
         removed = sorted(set(old_rows) - set(new_rows))
         changed = []
+        names = list(common)
         for k in sorted(set(new_rows) & set(old_rows)):
-            cols = [c for c in common if new_rows[k][c] != old_rows[k][c]]
-            if cols:
-                changed.append({"key": _key(k), "columns": cols})
+            a, b = new_rows[k], old_rows[k]
+            if a != b:
+                changed.append({"key": _key(k), "columns": [c for c, x, y in zip(names, a, b) if x != y]})
         out_tables[name] = {"rows_before": len(old_df), "rows_after": len(df),
                             "added": [_key(k) for k in added], "removed": [_key(k) for k in removed],
                             "changed": changed}

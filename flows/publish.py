@@ -90,7 +90,11 @@ def to_arrow(name: str, df: pd.DataFrame):
         elif f.type == "list":
             values = [list(v) for v in col]
         else:
-            values = [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in col]
+            try:  # pandas extension arrays (str, Int64, Float64, boolean) convert in one call
+                columns[f.name] = pa.array(col, type=schema.field(f.name).type, from_pandas=True)
+                continue
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+                values = [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in col]
         columns[f.name] = pa.array(values, type=schema.field(f.name).type)
     return pa.Table.from_pydict(columns, schema=schema)
 
@@ -138,12 +142,12 @@ def sort_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
     return df.sort_values(keys, kind="stable").reset_index(drop=True) if len(df) else df
 
 
-def fingerprint(tables: dict[str, pd.DataFrame]) -> str:
-    """Content hash of a build: the CSV bytes of every table, in schema order."""
+def fingerprint(tables: dict[str, pd.DataFrame], csv_data: dict[str, bytes] | None = None) -> str:
+    """Content hash of a build: the CSV bytes of every table (sorted), in schema order."""
     h = hashlib.sha256()
     for name in schemas.tables():
         h.update(name.encode())
-        h.update(csv_bytes(name, sort_table(name, tables[name])))
+        h.update(csv_data[name] if csv_data else csv_bytes(name, sort_table(name, tables[name])))
     return h.hexdigest()
 
 
@@ -433,8 +437,9 @@ def _now() -> str:
 
 def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, fingerprint_: str,
                   docs_dir: Path | None, validation_json: Path | None, raw_files: pd.DataFrame,
-                  changes: dict | None = None) -> None:
-    """Write every file of a release into ``target`` (a staging folder)."""
+                  changes: dict | None = None, csv_data: dict[str, bytes] | None = None) -> None:
+    """Write every file of a release into ``target`` (a staging folder). ``csv_data``: the tables'
+    CSV bytes when already made (for the fingerprint)."""
     import pyarrow.parquet as pq
 
     from flows import changes as changes_mod
@@ -446,7 +451,7 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
     for name in schemas.tables():
         df = sort_table(name, tables[name])
         pq.write_table(to_arrow(name, df), target / f"{name}.parquet", compression="zstd")
-        (target / f"{name}.csv").write_bytes(csv_bytes(name, df))
+        (target / f"{name}.csv").write_bytes(csv_data[name] if csv_data else csv_bytes(name, df))
         counts[name] = len(df)
     checkpoint("tables_written")
     snapshot = raw_manifest_snapshot(raw_files)
@@ -495,7 +500,8 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     tables = {name: sort_table(name, tables[name]) for name in schemas.tables()}
-    fp = fingerprint(tables)
+    csv_data = {name: csv_bytes(name, df) for name, df in tables.items()}
+    fp = fingerprint(tables, csv_data)
     with publish_lock(output_dir, lock_timeout):
         checkpoint("locked")
         remove_stale(output_dir)
@@ -513,7 +519,7 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
         staging = output_dir / f"{STAGING_PREFIX}{version}-{uuid.uuid4().hex[:8]}"
         try:
             checkpoint("version_chosen")
-            write_release(tables, staging, version, fp, docs_dir, validation_json, raw_files, diff)
+            write_release(tables, staging, version, fp, docs_dir, validation_json, raw_files, diff, csv_data)
             make_read_only(staging)
             _fsync_tree(staging)
             checkpoint("before_rename")
