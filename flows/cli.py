@@ -61,7 +61,7 @@ def _build(args) -> int:
     print(f"validation report: {release.report_path}")
     print(f"latest:            {args.output.resolve() / 'latest'}")
     print(f"catalog:           {args.output.resolve() / 'index.html'}")
-    if release.published and release.path:
+    if getattr(release, "published", False) and release.path:
         print(f"changes:           {release.path / 'CHANGES.md'}")
     return 0
 

@@ -37,9 +37,26 @@ def _log(stage: str, started: float, **counts) -> None:
 def ingest_task(raw_dir: str):
     t0 = time.perf_counter()
     sources, rejections = ingest.ingest(Path(raw_dir))
+    a = ingest.check_accounting(Path(raw_dir), sources, rejections)
+    _log("ingest", t0, inputs=a["inputs"], documents=len(sources), rejected=len(rejections))
+    return sources, rejections
+
+
+@task(name="reject-all-boilerplate", cache_policy=NO_CACHE)
+def post_clean_task(raw_dir: str, sources, paragraphs, info, rejections):
+    """Documents left without content by cleaning go to rejections; the accounting must hold."""
+    t0 = time.perf_counter()
+    sources, paragraphs, info, rejections = ingest.reject_all_boilerplate(sources, paragraphs, info, rejections)
+    ingest.check_accounting(Path(raw_dir), sources, rejections)
     inventory = ingest.raw_inventory(sources, rejections, Path(raw_dir))
-    _log("ingest", t0, files=len(inventory), documents=len(sources), rejected=len(rejections))
-    return sources, rejections, inventory
+    for r in rejections.to_dict("records"):
+        get_run_logger().warning("rejected %s: %s (%s)", r["file"], r["reason"], r["detail"])
+    reasons = rejections["reason"].value_counts().to_dict()
+    _log("accounting", t0, inputs=len(inventory), documents=len(sources), rejected=len(rejections),
+         not_in_manifest=int((~inventory["in_manifest"]).sum()), **{str(k): int(v) for k, v in reasons.items()})
+    create_markdown_artifact(key="ingest-summary", markdown=ingest.summary_markdown(rejections, inventory),
+                             description="Raw inputs: documents, rejections with reasons, files not in the manifest")
+    return sources, paragraphs, info, rejections, inventory
 
 
 @task(name="clean", cache_policy=NO_CACHE)
@@ -95,8 +112,9 @@ def publish_task(tables: dict, output_dir: str, report, workdir: str, inventory:
 def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR), version: str | None = None):
     """Build the dataset from ``raw_dir`` and publish a release into ``output_dir``."""
     logger = get_run_logger()
-    sources, rejections, inventory = ingest_task(raw_dir)
+    sources, rejections = ingest_task(raw_dir)
     paragraphs, info = clean_task(sources)
+    sources, paragraphs, info, rejections, inventory = post_clean_task(raw_dir, sources, paragraphs, info, rejections)
     paragraphs = dedup_task(paragraphs)
     tables = extract_task(sources, paragraphs, info, rejections)
     with tempfile.TemporaryDirectory(prefix="build-dataset-") as workdir:

@@ -345,8 +345,12 @@ def manifest_schema(manifest: pd.DataFrame) -> dict:
     """Table Schema of raw_manifest.csv (its columns come from ingest, not from schemas/)."""
     fields = []
     for col in manifest.columns:
-        typ = "integer" if pd.api.types.is_integer_dtype(manifest[col]) else "string"
-        fields.append({"name": col, "type": typ})
+        if pd.api.types.is_bool_dtype(manifest[col]):
+            fields.append({"name": col, "type": "boolean", "trueValues": ["True"], "falseValues": ["False"]})
+        elif pd.api.types.is_integer_dtype(manifest[col]):
+            fields.append({"name": col, "type": "integer"})
+        else:
+            fields.append({"name": col, "type": "string"})
     return {"fields": fields, "primaryKey": ["file"] if "file" in manifest.columns else [], "missingValues": [""]}
 
 
