@@ -1,26 +1,172 @@
-"""Dedup: mark paragraphs that repeat an earlier paragraph of the same document.
+"""Dedup: repeats inside a document, and groups of near-identical paragraphs across the corpus.
 
-A repeat keeps its row (status ``duplicate``, reason ``exact_repeat``) and points at its first
-occurrence in ``duplicate_of``. Only content paragraphs are compared; titles and boilerplate keep
-their status.
+``dedup(paragraphs)`` is the cross-document step of the pipeline: it must see the whole corpus.
+
+- **Exact repeats** inside a document: a content paragraph whose normalised text equals an earlier
+  content paragraph of the same document becomes ``duplicate`` (reason ``exact_repeat``) with
+  ``duplicate_of`` = the first occurrence. A short paragraph (fewer than ``exact_min_words`` words,
+  such as an interview's "Yes.") only counts when it sits inside a repeated run (its neighbour repeats
+  the first occurrence's neighbour), so a repeated body is caught whole and repeated short answers are not.
+- **Near repeats** inside a document (a copy with small edits): ``duplicate``, reason ``near_repeat``,
+  ``duplicate_of`` = the earliest paragraph of the document in the same near-duplicate group.
+- **Across documents** nothing is removed: every content and duplicate paragraph gets a ``cluster_id``
+  shared by the near-identical paragraphs of the whole corpus (singletons included; a duplicate shares
+  its first occurrence's cluster). Titles and boilerplate have none.
+
+Near-duplicate candidates come from MinHash LSH (rensa) over word shingles of the normalised text;
+each candidate pair is confirmed with rapidfuzz. The settings are chosen by measurement
+(``benchmarks/dedup.py``; figures in ``benchmarks/README.md``).
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
 
-from flows.text import normalize
+from flows.text import normalize, stable_id
+
+_WORD = re.compile(r"\w+")
 
 
-def mark_exact_repeats(paragraphs: pd.DataFrame) -> pd.DataFrame:
+@dataclass(frozen=True)
+class DedupParams:
+    exact_min_words: int = 5  # shorter exact repeats count only inside a repeated run
+    near_min_words: int = 8  # shorter paragraphs are never near-duplicates (too little evidence)
+    shingle: int = 1  # words per shingle
+    num_perm: int = 128
+    num_bands: int = 32  # 32 bands x 4 rows: candidates from a Jaccard of about 0.42 up
+    seed: int = 1
+    scorer: str = "ratio"  # rapidfuzz.fuzz scorer confirming a candidate pair
+    min_score: float = 80.0  # rapidfuzz score (0-100) a candidate pair needs to be a near-duplicate
+    workers: int = 1  # rapidfuzz threads
+
+
+def shingles(text: str, k: int) -> list[str]:
+    words = _WORD.findall(text)
+    if k <= 1 or len(words) <= k:
+        return words if k <= 1 else [" ".join(words)]
+    return [" ".join(words[i:i + k]) for i in range(len(words) - k + 1)]
+
+
+def mark_exact_repeats(paragraphs: pd.DataFrame, params: DedupParams = DedupParams()) -> pd.DataFrame:
+    """Exact repeats of content paragraphs inside each document (see the module docstring)."""
     out = paragraphs.copy()
-    content = out["status"] == "content"
-    keys = out.loc[content, "text"].map(normalize)
-    frame = pd.DataFrame({"doc_id": out.loc[content, "doc_id"], "key": keys, "para_id": out.loc[content, "para_id"]})
-    first = frame.groupby(["doc_id", "key"], sort=False)["para_id"].transform("first")
-    repeat = first != frame["para_id"]
+    content = out[out["status"] == "content"].sort_values(["doc_id", "position"])
+    if content.empty:
+        return out
+    keys = content["text"].map(normalize).to_numpy()
+    docs = content["doc_id"].to_numpy()
+    ids = content["para_id"].to_numpy()
+    words = content["n_words"].to_numpy()
+    dup_of: dict[int, int] = {}  # row in ``content`` -> row of its first occurrence
+    first: dict[tuple[str, str], int] = {}
+    short_repeats: list[tuple[int, int]] = []
+    for i in range(len(content)):
+        f = first.setdefault((docs[i], keys[i]), i)
+        if f != i:
+            if words[i] >= params.exact_min_words:
+                dup_of[i] = f
+            else:
+                short_repeats.append((i, f))
+    changed = True
+    while changed and short_repeats:  # a short repeat inside a repeated run (run grows one step a pass)
+        changed = False
+        for i, f in list(short_repeats):
+            prev_ok = i > 0 and docs[i - 1] == docs[i] and dup_of.get(i - 1) == f - 1
+            next_ok = i + 1 < len(docs) and docs[i + 1] == docs[i] and dup_of.get(i + 1) == f + 1
+            if prev_ok or next_ok:
+                dup_of[i] = f
+                short_repeats.remove((i, f))
+                changed = True
+    if dup_of:
+        rows = np.fromiter(dup_of.keys(), dtype=np.int64)
+        firsts = np.fromiter(dup_of.values(), dtype=np.int64)
+        idx = content.index[rows]
+        out.loc[idx, "status"] = "duplicate"
+        out.loc[idx, "reason"] = "exact_repeat"
+        out.loc[idx, "duplicate_of"] = ids[firsts]
+    return out
+
+
+def candidate_pairs(texts: list[str], params: DedupParams) -> np.ndarray:
+    """Pairs (i, j), i < j, of texts that share at least one LSH band (rensa MinHash LSH)."""
+    from rensa import RMinHash, RMinHashLSH
+
+    if len(texts) < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    minhashes = RMinHash.from_token_sets([shingles(t, params.shingle) for t in texts], params.num_perm, params.seed)
+    lsh = RMinHashLSH(0.5, params.num_perm, params.num_bands)
+    lsh.insert_many(minhashes)
+    found = lsh.query_all(minhashes)
+    lengths = np.fromiter((len(c) for c in found), dtype=np.int64, count=len(found))
+    left = np.repeat(np.arange(len(found), dtype=np.int64), lengths)
+    right = np.fromiter((k for c in found for k in c), dtype=np.int64, count=int(lengths.sum()))
+    keep = left < right
+    return np.stack([left[keep], right[keep]], axis=1)
+
+
+def confirm(texts: list[str], pairs: np.ndarray, params: DedupParams) -> np.ndarray:
+    """The candidate pairs whose rapidfuzz score reaches ``min_score``."""
+    if len(pairs) == 0:
+        return pairs
+    from rapidfuzz import fuzz
+    from rapidfuzz.process import cpdist
+
+    arr = np.asarray(texts, dtype=object)
+    scores = cpdist(arr[pairs[:, 0]], arr[pairs[:, 1]], scorer=getattr(fuzz, params.scorer),
+                    workers=params.workers, dtype=np.float32)
+    return pairs[scores >= params.min_score]
+
+
+def near_groups(keys: list[str], params: DedupParams = DedupParams()) -> np.ndarray:
+    """Component label of every normalised text: texts joined by confirmed near-duplicate pairs."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(keys)
+    pairs = confirm(keys, candidate_pairs(keys, params), params)
+    graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    return labels
+
+
+def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams()) -> pd.DataFrame:
+    """Exact and near repeats inside documents, and ``cluster_id`` across the corpus."""
+    out = mark_exact_repeats(paragraphs, params)
+    out["cluster_id"] = None
+    content = out[out["status"] == "content"].sort_values(["doc_id", "position"])
+    if content.empty:
+        return out
+    keys = content["text"].map(normalize)
+    eligible = (content["n_words"] >= params.near_min_words).to_numpy()
+    # identical texts are one LSH item; near-duplicate groups are found among the distinct texts
+    codes, uniques = pd.factorize(keys[eligible], sort=True)
+    labels = near_groups(list(uniques), params)
+    group = np.arange(len(content), dtype=np.int64) + len(uniques)  # short paragraphs: groups of their own
+    group[eligible] = labels[codes]
+    frame = pd.DataFrame({"doc_id": content["doc_id"].to_numpy(), "para_id": content["para_id"].to_numpy(),
+                          "group": group}, index=content.index)
+    # near repeats inside a document: every later member of a group points at the document's earliest one
+    first = frame.groupby(["doc_id", "group"], sort=False)["para_id"].transform("first")
+    repeat = (first != frame["para_id"]).to_numpy() & eligible
     idx = frame.index[repeat]
     out.loc[idx, "status"] = "duplicate"
-    out.loc[idx, "reason"] = "exact_repeat"
-    out.loc[idx, "duplicate_of"] = first[repeat]
-    return out
+    out.loc[idx, "reason"] = "near_repeat"
+    out.loc[idx, "duplicate_of"] = first[repeat].to_numpy()
+    # cluster ids: named after the smallest para_id of the group (deterministic, order-independent)
+    smallest = frame.groupby("group")["para_id"].transform("min")
+    cluster = smallest.map(lambda p: stable_id("c", p))
+    out.loc[frame.index, "cluster_id"] = cluster.to_numpy()
+    exact = out["reason"] == "exact_repeat"
+    if exact.any():
+        # an exact repeat of a paragraph that is itself a near repeat points at the original
+        root = pd.Series(out.loc[idx, "duplicate_of"].to_numpy(), index=out.loc[idx, "para_id"].to_numpy())
+        out.loc[exact, "duplicate_of"] = out.loc[exact, "duplicate_of"].map(lambda p: root.get(p, p)).to_numpy()
+        by_para = pd.Series(out["cluster_id"].to_numpy(), index=out["para_id"].to_numpy())
+        out.loc[exact, "cluster_id"] = out.loc[exact, "duplicate_of"].map(by_para).to_numpy()
+    from schemas import conform
+
+    return conform("paragraphs", out)
