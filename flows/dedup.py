@@ -47,6 +47,7 @@ class DedupParams:
     scorer: str = "ratio"  # rapidfuzz.fuzz scorer confirming a candidate pair
     min_score: float = 80.0  # rapidfuzz score (0-100) a candidate pair needs to join a cluster
     workers: int = 1  # rapidfuzz threads
+    chunk: int = 5_000  # texts sketched and queried at a time (bounds memory)
 
 
 @functools.cache
@@ -111,20 +112,31 @@ def mark_exact_repeats(paragraphs: pd.DataFrame, params: DedupParams = DedupPara
 
 
 def candidate_pairs(texts: list[str], params: DedupParams) -> np.ndarray:
-    """Pairs (i, j), i < j, of texts that share at least one LSH band (rensa MinHash LSH)."""
+    """Pairs (i, j), i < j, of texts that share at least one LSH band (rensa MinHash LSH).
+
+    Texts are sketched, inserted and queried in chunks: each chunk is queried right after it is
+    inserted, so every pair is found once (when its later text is queried) and neither the shingles nor
+    the MinHash objects of the whole corpus are ever held at once (only the LSH index is)."""
     from rensa import RMinHash, RMinHashLSH
 
     if len(texts) < 2:
         return np.empty((0, 2), dtype=np.int64)
-    minhashes = RMinHash.from_token_sets([shingles(t, params.shingle, params.drop_stopwords) for t in texts], params.num_perm, params.seed)
     lsh = RMinHashLSH(0.5, params.num_perm, params.num_bands)
-    lsh.insert_many(minhashes)
-    found = lsh.query_all(minhashes)
-    lengths = np.fromiter((len(c) for c in found), dtype=np.int64, count=len(found))
-    left = np.repeat(np.arange(len(found), dtype=np.int64), lengths)
-    right = np.fromiter((k for c in found for k in c), dtype=np.int64, count=int(lengths.sum()))
-    keep = left < right
-    return np.stack([left[keep], right[keep]], axis=1)
+    lefts, rights = [], []
+    for start in range(0, len(texts), params.chunk):
+        chunk = texts[start:start + params.chunk]
+        minhashes = RMinHash.from_token_sets([shingles(t, params.shingle, params.drop_stopwords) for t in chunk],
+                                             params.num_perm, params.seed)
+        lsh.insert_many(minhashes, start)
+        found = lsh.query_all(minhashes)
+        del minhashes
+        lengths = np.fromiter((len(c) for c in found), dtype=np.int64, count=len(found))
+        right = np.repeat(np.arange(start, start + len(found), dtype=np.int64), lengths)
+        left = np.fromiter((k for c in found for k in c), dtype=np.int64, count=int(lengths.sum()))
+        keep = left < right
+        lefts.append(left[keep])
+        rights.append(right[keep])
+    return np.stack([np.concatenate(lefts), np.concatenate(rights)], axis=1)
 
 
 def confirm(texts: list[str], pairs: np.ndarray, params: DedupParams) -> np.ndarray:

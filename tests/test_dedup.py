@@ -98,3 +98,25 @@ def test_001_repeats_are_exact_and_its_first_copy_is_untouched(seed_tables):
     paras = doc_paragraphs(seed_tables, SEED_001)
     assert (paras.loc[paras["status"] == "duplicate", "reason"] == "exact_repeat").all()
     assert paras["status"].value_counts().to_dict() == {"content": 17, "duplicate": 14, "title": 1}
+
+
+def test_document_counts_add_up_and_record_outlet_and_dateline(seed_tables):
+    docs = seed_tables["documents"].set_index("doc_id")
+    p = seed_tables["paragraphs"]
+    counts = p.groupby(["doc_id", "status"]).size().unstack(fill_value=0)
+    for doc_id, row in docs.iterrows():
+        c = counts.loc[doc_id]
+        assert row["n_paragraphs"] == c.sum()
+        assert row["n_content"] == c.get("content", 0)
+        assert row["n_duplicate"] == c.get("duplicate", 0)
+        assert row["n_boilerplate"] == c.get("boilerplate", 0)
+    # the dateline is on the document, the paragraph keeps its text and points past the dateline
+    with_dateline = docs[docs["dateline"].notna()]
+    assert set(with_dateline["dateline"]) == {"ERBIL, Kurdistan Region"}
+    texts = dict(zip(seed_tables["sources"]["doc_id"], seed_tables["sources"]["text"]))
+    for doc_id in with_dateline.index:
+        first = p[(p["doc_id"] == doc_id) & (p["body_start"] > p["char_start"])]
+        assert len(first) == 1
+        row = first.iloc[0]
+        assert row["text"].startswith("ERBIL, Kurdistan Region")
+        assert texts[doc_id][row["body_start"]:row["char_end"]] == row["text"].split(" - ", 1)[1]
