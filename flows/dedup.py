@@ -8,13 +8,18 @@
   such as an interview's "Yes.") only counts when it sits inside a repeated run (its neighbour repeats
   the first occurrence's neighbour), so a repeated body is caught whole and repeated short answers are not.
 - **Near repeats** inside a document (a copy with small edits): ``duplicate``, reason ``near_repeat``,
-  ``duplicate_of`` = the earliest paragraph of the document in the same near-duplicate group.
+  ``duplicate_of`` = the first occurrence. Both paragraphs need ``repeat_min_words`` words and a direct
+  rapidfuzz match of ``repeat_min_score``: real articles hold short near-identical paragraphs that say
+  different things (interview questions to several candidates, captions, the same sentence with other
+  numbers), which no score threshold separates from an edited copy.
 - **Across documents** nothing is removed: every content and duplicate paragraph gets a ``cluster_id``
   shared by the near-identical paragraphs of the whole corpus (singletons included; a duplicate shares
   its first occurrence's cluster). Titles and boilerplate have none.
 
-Near-duplicate candidates come from MinHash LSH (rensa) over word shingles of the normalised text;
-each candidate pair is confirmed with rapidfuzz. The settings are chosen by measurement
+Near-duplicate candidates come from MinHash LSH (rensa) over word shingles of the normalised text
+(content-word unigrams: cross-outlet copies and paraphrases share single words far more than n-grams);
+each candidate pair is confirmed with rapidfuzz. Paragraphs of fewer than ``near_min_words`` words are
+their own cluster (too little text to call two of them copies). The settings are chosen by measurement
 (``benchmarks/dedup.py``; figures in ``benchmarks/README.md``).
 """
 

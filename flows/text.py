@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
-_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u00a0": " "})
 _QUOTE_PAIRS = (("\u201c", '"'), ("\u201d", '"'), ("\u2018", "'"), ("\u2019", "'"), ("\u00a0", " "))
-_SPACE = re.compile(r"\s+")
 
 
 def normalize(text: str) -> str:
