@@ -6,7 +6,9 @@
   content paragraph of the same document becomes ``duplicate`` (reason ``exact_repeat``) with
   ``duplicate_of`` = the first occurrence. A short paragraph (fewer than ``exact_min_words`` words,
   such as an interview's "Yes.") only counts when it sits inside a repeated run (its neighbour repeats
-  the first occurrence's neighbour), so a repeated body is caught whole and repeated short answers are not.
+  the first occurrence's neighbour), or in a run of consecutive short repeats holding at least two
+  different texts and ``exact_min_words`` words in all: a repeated body is caught whole, repeated short
+  answers and a photo credit under every picture are not.
 - **Near repeats** inside a document (a copy with small edits): ``duplicate``, reason ``near_repeat``,
   ``duplicate_of`` = the first occurrence. Both paragraphs need ``repeat_min_words`` words and a direct
   rapidfuzz match of ``repeat_min_score``: real articles hold short near-identical paragraphs that say
@@ -106,6 +108,19 @@ def mark_exact_repeats(paragraphs: pd.DataFrame, params: DedupParams = DedupPara
                 dup_of[i] = f
                 short_repeats.remove((i, f))
                 changed = True
+    # a run of consecutive short repeats of consecutive paragraphs (a body of short paragraphs printed
+    # twice) counts when it holds at least two different texts and ``exact_min_words`` words in all
+    pending = dict(short_repeats)
+    for i in sorted(pending):
+        if i not in pending or (i - 1 in pending and pending[i - 1] == pending[i] - 1 and docs[i - 1] == docs[i]):
+            continue  # not the start of a run
+        run = [i]
+        while (run[-1] + 1 in pending and pending[run[-1] + 1] == pending[run[-1]] + 1
+               and docs[run[-1] + 1] == docs[i]):
+            run.append(run[-1] + 1)
+        if len({keys[r] for r in run}) >= 2 and sum(words[r] for r in run) >= params.exact_min_words:
+            for r in run:
+                dup_of[r] = pending[r]
     if dup_of:
         rows = np.fromiter(dup_of.keys(), dtype=np.int64)
         firsts = np.fromiter(dup_of.values(), dtype=np.int64)

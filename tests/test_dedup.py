@@ -120,3 +120,15 @@ def test_document_counts_add_up_and_record_outlet_and_dateline(seed_tables):
         row = first.iloc[0]
         assert row["text"].startswith("ERBIL, Kurdistan Region")
         assert texts[doc_id][row["body_start"]:row["char_end"]] == row["text"].split(" - ", 1)[1]
+
+
+def test_a_body_of_short_paragraphs_printed_twice_is_caught_but_a_repeated_credit_is_not():
+    short_body = "\n".join(["The first short paragraph of the story says who met whom.",
+                            "The second short paragraph says where and when they met.",
+                            "The third short paragraph ends the story with a quote."])
+    p = run([f"Headline\n{short_body}\n{short_body}\n"])
+    assert p.sort_values("position")["status"].tolist() == ["title"] + ["content"] * 3 + ["duplicate"] * 3
+    credits = "\n".join(["A deer in the park. Image: J. Doe.", "Image: J. Doe.", "Image: J. Doe.",
+                         "Image: J. Doe.", "A fox in the park. Image: J. Doe."])
+    p = run([f"Headline\n{credits}\n"])
+    assert (p.loc[p["position"] > 0, "status"] == "content").all()
