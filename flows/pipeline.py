@@ -71,8 +71,8 @@ def clean_task(sources: pd.DataFrame):
 @task(name="dedup", cache_policy=NO_CACHE)
 def dedup_task(paragraphs: pd.DataFrame):
     t0 = time.perf_counter()
-    out = dedup.mark_exact_repeats(paragraphs)
-    _log("dedup", t0, duplicates=int((out["status"] == "duplicate").sum()))
+    out = dedup.dedup(paragraphs)
+    _log("dedup", t0, duplicates=int((out["status"] == "duplicate").sum()), clusters=int(out["cluster_id"].nunique()))
     return out
 
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
-_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u00a0": " "})
-_SPACE = re.compile(r"\s+")
+_QUOTE_PAIRS = (("\u201c", '"'), ("\u201d", '"'), ("\u2018", "'"), ("\u2019", "'"), ("\u00a0", " "))
 
 
 def normalize(text: str) -> str:
     """Comparison key of a paragraph: NFKC, straight quotes, case-folded, single spaces."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    return _SPACE.sub(" ", text).strip().casefold()
+    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():  # str.translate is slow; most text has no curly quotes
+        for a, b in _QUOTE_PAIRS:
+            text = text.replace(a, b)
+    return " ".join(text.split()).casefold()
 
 
 def stable_id(prefix: str, *parts: object, length: int = 16) -> str:

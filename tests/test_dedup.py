@@ -1,0 +1,134 @@
+"""Exact and near repeats inside a document; cross-document clusters."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from conftest import doc_paragraphs
+from flows import clean, dedup
+
+LONG = ("The delegations reached an understanding on the concept for a new phase of the bilateral security "
+        "relationship, which includes cooperation through liaison officers, training and traditional security "
+        "cooperation programmes, the joint statement said on Tuesday.")
+EDITED = ("The two delegations reached an understanding on the concept of a new phase of the bilateral security "
+          "relationship, which includes cooperation through liaison officers, training and traditional "
+          "cooperation programmes, the joint statement said on Wednesday.")
+OTHER = ("Heavy rain flooded several streets in the old city overnight, and the municipality said pumps had been "
+         "sent to the worst affected neighbourhoods before the morning traffic started to build up again.")
+THIRD = ("Farmers in the northern provinces expect a smaller wheat harvest this year after a dry winter, and the "
+         "ministry of agriculture has promised to buy the crop at a fixed price announced in the spring.")
+
+
+def run(texts: list[str], **kw) -> pd.DataFrame:
+    sources = pd.DataFrame({"doc_id": [f"d{i:016x}" for i in range(len(texts))], "text": texts})
+    paragraphs, _ = clean.clean(sources)
+    return dedup.dedup(paragraphs, **kw)
+
+
+def test_a_near_repeat_inside_a_document_points_at_the_first_occurrence():
+    p = run([f"Headline\n{LONG}\n{OTHER}\n{EDITED}\n"])
+    first = p[p["text"] == LONG].iloc[0]
+    rep = p[p["text"] == EDITED].iloc[0]
+    assert first["status"] == "content"
+    assert (rep["status"], rep["reason"], rep["duplicate_of"]) == ("duplicate", "near_repeat", first["para_id"])
+    assert rep["cluster_id"] == first["cluster_id"]
+    assert p.loc[p["text"] == OTHER, "status"].item() == "content"
+
+
+def test_near_copies_across_documents_are_grouped_not_removed():
+    p = run([f"Headline one\n{LONG}\n{OTHER}\n", f"Headline two\n{THIRD}\n{EDITED}\n"])
+    assert (p.loc[p["position"] > 0, "status"] == "content").all()
+    a = p.loc[p["text"] == LONG, "cluster_id"].item()
+    b = p.loc[p["text"] == EDITED, "cluster_id"].item()
+    assert a == b
+    assert p["cluster_id"].dropna().nunique() == 3  # LONG+EDITED, OTHER, THIRD
+    assert p.groupby("cluster_id")["doc_id"].nunique().max() == 2
+
+
+def test_every_content_and_duplicate_paragraph_has_a_cluster_titles_and_boilerplate_none(seed_tables):
+    p = seed_tables["paragraphs"]
+    has = p["status"].isin(["content", "duplicate"])
+    assert p.loc[has, "cluster_id"].notna().all()
+    assert p.loc[~has, "cluster_id"].isna().all()
+    assert p["cluster_id"].dropna().str.fullmatch(r"c[0-9a-f]{16}").all()
+    # a duplicate is in the cluster of its first occurrence
+    by_id = p.set_index("para_id")
+    dups = p[p["status"] == "duplicate"]
+    assert (dups["cluster_id"].to_numpy() == by_id.loc[dups["duplicate_of"], "cluster_id"].to_numpy()).all()
+
+
+def test_cluster_ids_do_not_depend_on_document_order():
+    texts = [f"Headline one\n{LONG}\n{OTHER}\n", f"Headline two\n{THIRD}\n{EDITED}\n"]
+    a = run(texts).set_index("para_id")["cluster_id"]
+    sources = pd.DataFrame({"doc_id": ["d0000000000000001", "d0000000000000000"], "text": texts[::-1]})
+    paragraphs, _ = clean.clean(sources)
+    b = dedup.dedup(paragraphs).set_index("para_id")["cluster_id"]
+    assert a.sort_index().equals(b.sort_index())
+
+
+def test_a_lone_short_exact_repeat_is_content_but_a_repeated_body_is_caught_whole():
+    interview = f"Headline\n{LONG}\nQ: Did it work?\nYes.\nQ: Will you go back?\nYes.\n{OTHER}\n"
+    p = run([interview])
+    assert (p.loc[p["text"] == "Yes.", "status"] == "content").all()
+    body = f"{LONG}\nShort line here.\n{OTHER}"
+    p = run([f"Headline\n{body}\n{body}\n"])
+    short = p[p["text"] == "Short line here."].sort_values("position")
+    assert short["status"].tolist() == ["content", "duplicate"]
+    assert short.iloc[1]["duplicate_of"] == short.iloc[0]["para_id"]
+
+
+def test_short_near_identical_paragraphs_in_one_document_are_different_statements():
+    a = "Smith predicts the challenger wins with an electoral count of 359 to 179."
+    b = "Jones predicts the challenger wins with an electoral count of 319 to 219."
+    p = run([f"Headline\n{a}\n{OTHER}\n{b}\n"])
+    assert (p.loc[p["position"] > 0, "status"] == "content").all()
+
+
+def test_the_same_statement_quoted_by_two_seed_outlets_shares_a_cluster(seed_tables):
+    p = seed_tables["paragraphs"]
+    quotes = p[p["text"].str.contains("reached an understanding on the concept", regex=False)]
+    assert quotes["doc_id"].nunique() == 2
+    assert quotes["cluster_id"].nunique() == 1
+    assert (quotes["status"] == "content").all()
+
+
+def test_001_repeats_are_exact_and_its_first_copy_is_untouched(seed_tables):
+    from conftest import SEED_001
+
+    paras = doc_paragraphs(seed_tables, SEED_001)
+    assert (paras.loc[paras["status"] == "duplicate", "reason"] == "exact_repeat").all()
+    assert paras["status"].value_counts().to_dict() == {"content": 17, "duplicate": 14, "title": 1}
+
+
+def test_document_counts_add_up_and_record_outlet_and_dateline(seed_tables):
+    docs = seed_tables["documents"].set_index("doc_id")
+    p = seed_tables["paragraphs"]
+    counts = p.groupby(["doc_id", "status"]).size().unstack(fill_value=0)
+    for doc_id, row in docs.iterrows():
+        c = counts.loc[doc_id]
+        assert row["n_paragraphs"] == c.sum()
+        assert row["n_content"] == c.get("content", 0)
+        assert row["n_duplicate"] == c.get("duplicate", 0)
+        assert row["n_boilerplate"] == c.get("boilerplate", 0)
+    # the dateline is on the document, the paragraph keeps its text and points past the dateline
+    with_dateline = docs[docs["dateline"].notna()]
+    assert set(with_dateline["dateline"]) == {"ERBIL, Kurdistan Region"}
+    texts = dict(zip(seed_tables["sources"]["doc_id"], seed_tables["sources"]["text"]))
+    for doc_id in with_dateline.index:
+        first = p[(p["doc_id"] == doc_id) & (p["body_start"] > p["char_start"])]
+        assert len(first) == 1
+        row = first.iloc[0]
+        assert row["text"].startswith("ERBIL, Kurdistan Region")
+        assert texts[doc_id][row["body_start"]:row["char_end"]] == row["text"].split(" - ", 1)[1]
+
+
+def test_a_body_of_short_paragraphs_printed_twice_is_caught_but_a_repeated_credit_is_not():
+    short_body = "\n".join(["The first short paragraph of the story says who met whom.",
+                            "The second short paragraph says where and when they met.",
+                            "The third short paragraph ends the story with a quote."])
+    p = run([f"Headline\n{short_body}\n{short_body}\n"])
+    assert p.sort_values("position")["status"].tolist() == ["title"] + ["content"] * 3 + ["duplicate"] * 3
+    credits = "\n".join(["A deer in the park. Image: J. Doe.", "Image: J. Doe.", "Image: J. Doe.",
+                         "Image: J. Doe.", "A fox in the park. Image: J. Doe."])
+    p = run([f"Headline\n{credits}\n"])
+    assert (p.loc[p["position"] > 0, "status"] == "content").all()
