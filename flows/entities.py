@@ -79,15 +79,16 @@ class Para:
 # --- step 1: scan ---------------------------------------------------------------------------------
 
 def _ent_at(doc, i):
-    if i < 0 or i >= len(doc):
+    if i < 0 or i >= len(doc) or not doc[i].ent_type:
         return None
-    tok = doc[i]
-    if not tok.ent_type_:
-        return None
-    for ent in doc.ents:
-        if ent.start <= i < ent.end:
-            return ent
-    return None
+    index = doc.user_data.get("ent_index")
+    if index is None:
+        index = {}
+        for ent in doc.ents:
+            for k in range(ent.start, ent.end):
+                index[k] = ent
+        doc.user_data["ent_index"] = index
+    return index.get(i)
 
 
 def _country_before(doc, i, lex: Lexicons) -> str | None:
@@ -489,7 +490,7 @@ def resolve(paras: list[Para]) -> Resolution:
     for para in paras:
         for d in para.descriptions:
             fits = [k for k in doc_people[para.doc_id]
-                    if d.title in titles[k] and (d.country is None or countries[k].most_common(1)[0][0] == d.country)]
+                    if d.title in titles[k] and (d.country is None or (countries[k] and countries[k].most_common(1)[0][0] == d.country))]
             if len(fits) == 1:
                 people.append((para, Person(d.start, d.end, d.text, title=d.title, cue="description"), fits[0]))
     for para, p, key in people:

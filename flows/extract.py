@@ -1,6 +1,9 @@
 """Extract: turn cleaned paragraphs into the published record tables.
 
-For now: ``documents`` (one row per distinct article, with its counts) and ``paragraphs``.
+``build_documents`` (one row per distinct article, with its counts) and ``build_records`` (entities,
+mentions, events, participants, and the documents with their event, relevance and dates). The
+work is done in :mod:`flows.entities`, :mod:`flows.events` and :mod:`flows.dates`; only content
+paragraphs (status ``content``) are read.
 """
 
 from __future__ import annotations
@@ -27,8 +30,30 @@ def build_documents(sources: pd.DataFrame, paragraphs: pd.DataFrame, text_info: 
     for status in ("content", "duplicate", "boilerplate"):
         docs[f"n_{status}"] = docs["doc_id"].map(counts[status]).fillna(0).astype(int)
     docs = docs.drop(columns=["text", "outlet_in_text"])
+    for column, default in (("event_id", None), ("relevant", False), ("event_evidence", None), ("reference_date", None)):
+        docs[column] = default  # filled by build_records
     return conform("documents", docs.sort_values("doc_id"))
 
 
 def build_rejections(rejections: pd.DataFrame) -> pd.DataFrame:
     return conform("rejections", rejections.sort_values("file"))
+
+
+def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The record tables of the content paragraphs, and ``documents`` with event_id/relevant/dates.
+
+    Returns ``{"documents", "entities", "mentions", "events", "participants"}``. ``sources`` is the
+    ingest table (kept in the signature for stages that need the raw text; unused here).
+    """
+    from flows.entities import build_entities
+    from flows.events import build_events
+
+    paras, resolution = build_entities(paragraphs)
+    events, participants, docs = build_events(paras, resolution, documents, paragraphs)
+    return {
+        "documents": conform("documents", docs),
+        "entities": resolution.entities,
+        "mentions": resolution.mentions,
+        "events": events,
+        "participants": participants,
+    }

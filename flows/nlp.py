@@ -3,7 +3,7 @@
 ``get_nlp()`` returns one cached ``spacy.blank("en")`` pipeline:
 
 - ``sentencizer``;
-- ``entity_ruler`` built from the lexicons (``lexicons/*.yaml``): organizations (ORG, with acronyms
+- two ``entity_ruler`` components (phrase patterns) built from the lexicons (``lexicons/*.yaml``): organizations (ORG, with acronyms
   and variants), countries (GPE) and places (LOC), demonyms (NORP), titles and offices (TITLE),
   military ranks (RANK) and honorifics (HONORIFIC). Each pattern's ``id`` is the canonical name;
 - ``person_candidates``: a ``Matcher`` of capitalised name sequences (with initials, suffixes and
@@ -121,25 +121,21 @@ def load_lexicons(lexicons_dir: Path = LEXICONS_DIR) -> Lexicons:
     )
 
 
-def _token_pattern(tokenizer, text: str, force_case: bool = False) -> list[dict]:
-    toks = [t.text for t in tokenizer(text)]
-    if len(toks) == 1 or force_case:
-        return [{"ORTH": t} for t in toks]
-    return [{"LOWER": t.lower()} for t in toks]
-
-
-def ruler_patterns(lex: Lexicons, tokenizer) -> list[dict]:
-    """EntityRuler patterns of every lexicon entry (label, pattern, id = canonical name)."""
-    out: list[dict] = []
+def ruler_patterns(lex: Lexicons, tokenizer) -> tuple[list[dict], list[dict]]:
+    """Phrase patterns of every lexicon entry (label, pattern, id = canonical name), in two sets:
+    multi-token variants matched on lower case, single tokens and acronyms matched exactly."""
+    folded: list[dict] = []
+    exact: list[dict] = []
     seen: set = set()
 
     def add(label: str, text: str, canonical: str, force_case: bool = False) -> None:
-        pattern = _token_pattern(tokenizer, text, force_case)
-        key = (label, str(pattern))
+        case = force_case or len(tokenizer(text)) == 1
+        pattern = text if case else text.lower()
+        key = (label, pattern, case)
         if key in seen:
             return
         seen.add(key)
-        out.append({"label": label, "pattern": pattern, "id": canonical})
+        (exact if case else folded).append({"label": label, "pattern": pattern, "id": canonical})
 
     for name, spec in lex.orgs.items():
         for v in [name, *spec["variants"]]:
@@ -152,8 +148,9 @@ def ruler_patterns(lex: Lexicons, tokenizer) -> list[dict]:
     for name, spec in lex.places.items():
         for v in [name, *spec.get("variants", [])]:
             add("LOC", v, name)
+    gpe = {p["pattern"] for p in exact if p["label"] == "GPE"}
     for d, country in lex.demonyms.items():
-        if country and not any(p["label"] == "GPE" and p["pattern"] == _token_pattern(tokenizer, d) for p in out):
+        if country and d not in gpe:
             add("NORP", d, country, force_case=True)
     for variant, canonical, is_rank in lex.title_variants:
         add("RANK" if is_rank else "TITLE", variant, canonical)
@@ -162,7 +159,7 @@ def ruler_patterns(lex: Lexicons, tokenizer) -> list[dict]:
         add("RANK" if is_rank else "TITLE", variant.capitalize(), canonical)
     for h in lex.honorifics:
         add("HONORIFIC", h, h, force_case=True)
-    return out
+    return folded, exact
 
 
 NAME_TOKEN = {"IS_TITLE": True, "IS_ALPHA": True, "ENT_TYPE": ""}
@@ -219,8 +216,11 @@ def build_nlp(lexicons_dir: Path = LEXICONS_DIR) -> Language:
     lex = load_lexicons(lexicons_dir)
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
-    ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
-    ruler.add_patterns(ruler_patterns(lex, nlp.tokenizer))
+    folded, exact = ruler_patterns(lex, nlp.tokenizer)
+    # two phrase-pattern rulers (PhraseMatcher: fast): multi-word names on lower case first, then
+    # single words and acronyms exactly, where the first left room
+    nlp.add_pipe("entity_ruler", name="lexicon_ruler", config={"phrase_matcher_attr": "LOWER"}).add_patterns(folded)
+    nlp.add_pipe("entity_ruler", name="exact_ruler", config={"phrase_matcher_attr": "ORTH"}).add_patterns(exact)
     nlp.add_pipe("person_candidates", config={"lexicons_dir": str(lexicons_dir)})
     nlp.add_pipe("series_matcher", config={"lexicons_dir": str(lexicons_dir)})
     return nlp
