@@ -19,6 +19,7 @@ Two steps:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -81,14 +82,19 @@ class Para:
 def _ent_at(doc, i):
     if i < 0 or i >= len(doc) or not doc[i].ent_type:
         return None
+    return _ent_index(doc).get(i)
+
+
+def _ent_index(doc) -> dict:
     index = doc.user_data.get("ent_index")
     if index is None:
         index = {}
-        for ent in doc.ents:
+        for ent in doc.ents:  # Doc.ents builds new Span objects on every access: once per doc
             for k in range(ent.start, ent.end):
                 index[k] = ent
         doc.user_data["ent_index"] = index
-    return index.get(i)
+        doc.user_data["ents"] = sorted(set(index.values()), key=lambda e: e.start)
+    return index
 
 
 def _country_before(doc, i, lex: Lexicons) -> str | None:
@@ -189,9 +195,27 @@ def _trim(doc, span):
     return doc[s:e] if e - s > 1 else None
 
 
-def _scan_doc(doc, lex: Lexicons, doc_id: str, para_id: str) -> Para:
+def _sentences(doc, text: str) -> list[tuple[int, int]]:
+    """Sentence character spans from the sentencizer's token flags (without building Span objects)."""
+    if not len(doc):
+        return []
+    from spacy.attrs import IDX, SENT_START
+
+    arr = doc.to_array([SENT_START, IDX])
+    starts = arr[arr[:, 0] == 1, 1].tolist() or [0]
+    if starts[0] != 0:
+        starts.insert(0, 0)
+    ends = starts[1:] + [len(text)]
+    return [(a, len(text[a:b].rstrip()) + a) for a, b in zip(starts, ends)]
+
+
+def _scan_doc(doc, lex: Lexicons, doc_id: str, para_id: str, text: str | None = None) -> Para:
+    if text is None:
+        text = doc.text  # Doc.text joins every token: pass the text in when it is known
+    _ent_index(doc)
+    all_ents = doc.user_data["ents"]
     ents = [(e.start_char, e.end_char, e.label_, e.ent_id_, lex.country_of(e.label_, e.ent_id_))
-            for e in doc.ents if e.label_ in ("ORG", "GPE", "LOC")]
+            for e in all_ents if e.label_ in ("ORG", "GPE", "LOC")]
     # national organizations take the country of a demonym right before them
     for n, (s, e, label, canonical, country) in enumerate(ents):
         if label == "ORG" and lex.orgs.get(canonical, {}).get("national"):
@@ -213,7 +237,7 @@ def _scan_doc(doc, lex: Lexicons, doc_id: str, para_id: str) -> Para:
     covered = [(p.start, p.end) for p in persons]
     # a single capitalised word right after a title: "Secretary Austin", "Minister Fuad"
     descriptions = []
-    for ent in doc.ents:
+    for ent in all_ents:
         if ent.label_ != "TITLE":
             continue
         nxt = ent.end
@@ -242,10 +266,10 @@ def _scan_doc(doc, lex: Lexicons, doc_id: str, para_id: str) -> Para:
                 and not (follows is not None and follows.text == "," and ent.end + 1 < len(doc)
                          and any(s == doc[ent.end + 1].idx for s, _ in covered)):
             start = prev.idx
-            descriptions.append(Description(start, ent.end_char, doc.text[start:ent.end_char], ent.ent_id_, country))
+            descriptions.append(Description(start, ent.end_char, text[start:ent.end_char], ent.ent_id_, country))
     series = [(s.start_char, s.end_char, s.label_, s.text) for s in series_spans]
-    sents = [(s.start_char, s.end_char) for s in doc.sents]
-    return Para(doc_id, para_id, doc.text, sents, ents, persons, descriptions, series)
+    sents = _sentences(doc, text)
+    return Para(doc_id, para_id, text, sents, ents, persons, descriptions, series)
 
 
 def scan(paragraphs: pd.DataFrame, batch_size: int = 256) -> list[Para]:
@@ -255,10 +279,11 @@ def scan(paragraphs: pd.DataFrame, batch_size: int = 256) -> list[Para]:
     content = paragraphs[paragraphs["status"] == "content"]
     if "position" in content.columns:
         content = content.sort_values(["doc_id", "position"])
-    keys = list(zip(content["doc_id"], content["para_id"]))
+    texts = content["text"].tolist()
+    keys = list(zip(content["doc_id"], content["para_id"], texts))
     out = []
-    for (doc_id, para_id), doc in zip(keys, nlp.pipe(content["text"].tolist(), batch_size=batch_size)):
-        out.append(_scan_doc(doc, lex, doc_id, para_id))
+    for (doc_id, para_id, text), doc in zip(keys, nlp.pipe(texts, batch_size=batch_size)):
+        out.append(_scan_doc(doc, lex, doc_id, para_id, text))
     return out
 
 
@@ -275,7 +300,12 @@ def _fold(text: str) -> str:
 
 def name_parts(name: str, lex: Lexicons | None = None) -> dict:
     """Normalised parts of a person's name: first, middles (tuple), last (particle kept, joined by '-')."""
-    lex = lex or load_lexicons()
+    return dict(_name_parts(name))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _name_parts(name: str) -> tuple:
+    lex = load_lexicons()
     particles = set(lex.particles)
     honorifics = {_fold(h).rstrip(".") for h in lex.honorifics}
     suffixes = {_fold(s).rstrip(".") for s in lex.suffixes}
@@ -300,10 +330,10 @@ def name_parts(name: str, lex: Lexicons | None = None) -> dict:
         i += 1
     tokens = [t for t in tokens if t not in honorifics and t not in suffixes and len(t.rstrip(".")) > 1]
     if not tokens:
-        return {"first": None, "middles": (), "last": None}
+        return (("first", None), ("middles", ()), ("last", None))
     if len(tokens) == 1:
-        return {"first": None, "middles": (), "last": tokens[0]}
-    return {"first": tokens[0], "middles": tuple(tokens[1:-1]), "last": tokens[-1]}
+        return (("first", None), ("middles", ()), ("last", tokens[0]))
+    return (("first", tokens[0]), ("middles", tuple(tokens[1:-1])), ("last", tokens[-1]))
 
 
 def surname_key(last: str | None) -> str | None:
@@ -504,11 +534,13 @@ def _tables(rows, lex: Lexicons, person_title: dict, countries: dict) -> Resolut
         from schemas import empty_frame
 
         return Resolution(empty_frame("entities"), empty_frame("mentions"), {}, {})
-    m = pd.DataFrame(rows)
+    groups: dict = defaultdict(list)
+    for r in rows:
+        groups[r["key"]].append(r)
     ents = []
     id_of = {}
     info = {}
-    for key, grp in m.groupby("key", sort=False):
+    for key, grp in groups.items():
         etype, canonical, extra = key
         if etype == "person":
             country = countries[key].most_common(1)[0][0] if countries[key] else None
@@ -524,22 +556,27 @@ def _tables(rows, lex: Lexicons, person_title: dict, countries: dict) -> Resolut
             name = canonical
         eid = stable_id("e", etype, name if etype != "person" else _person_id_key(name))
         id_of[key] = eid
-        texts = grp.loc[grp["kind"] != "description", "text"].map(lambda t: re.sub(r"\s+", " ", t)).unique().tolist()
-        aliases = sorted({t for t in texts if t != name})
+        aliases = sorted({" ".join(r["text"].split()) for r in grp if r["kind"] != "description"} - {name})
         ents.append({"entity_id": eid, "entity_type": etype, "canonical_name": name, "aliases": aliases,
                      "country": country, "title": title, "n_mentions": len(grp),
-                     "n_documents": grp["doc_id"].nunique()})
+                     "n_documents": len({r["doc_id"] for r in grp})})
         info[eid] = {"type": etype, "name": name, "country": country, "title": title}
-    m["entity_id"] = m["key"].map(id_of)
-    m["mention_id"] = [stable_id("m", p, s, e) for p, s, e in zip(m["para_id"], m["char_start"], m["char_end"])]
-    m = m.drop_duplicates("mention_id")
-    m["mention_type"] = m["kind"]
+    seen = set()
+    out = []
+    for r in rows:
+        mid = stable_id("m", r["para_id"], r["char_start"], r["char_end"])
+        if mid in seen:
+            continue
+        seen.add(mid)
+        out.append({"mention_id": mid, "entity_id": id_of[r["key"]], "doc_id": r["doc_id"], "para_id": r["para_id"],
+                    "char_start": r["char_start"], "char_end": r["char_end"], "text": r["text"],
+                    "mention_type": r["kind"]})
     from schemas import conform
 
     entities = conform("entities", pd.DataFrame(ents).sort_values("entity_id"))
-    mentions = conform("mentions", m.drop(columns=["key", "kind", "country"], errors="ignore")
-                       .sort_values(["doc_id", "para_id", "char_start"]))
-    by_span = {(p, s, e): i for p, s, e, i in zip(m["para_id"], m["char_start"], m["char_end"], m["entity_id"])}
+    m = pd.DataFrame(out)
+    mentions = conform("mentions", m.sort_values(["doc_id", "para_id", "char_start"]))
+    by_span = {(r["para_id"], r["char_start"], r["char_end"]): r["entity_id"] for r in out}
     return Resolution(entities, mentions, by_span, info)
 
 

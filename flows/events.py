@@ -629,13 +629,14 @@ def _participants_table(rows: list[dict], res: Resolution) -> pd.DataFrame:
 
 
 _PUBLISHED = re.compile(
-    r"^(?:(?:published|posted|updated|date)\s*(?:on)?\s*:?\s*)?(?P<date>.+?\b(?:19|20)\d{2})(?:\s*[-,|]?\s*\d{1,2}:\d{2}.*)?$",
+    r"^(?:(?:published|posted|updated|date)\s*(?:on)?\s*:?\s*)?(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s+)?"
+    r"(?P<date>.+?\b(?:19|20)\d{2})(?:\s*[-,|]?\s*\d{1,2}:\d{2}.*)?$",
     re.IGNORECASE)
 
 
 def published_in_text(paragraphs: pd.DataFrame, first_n: int = 6) -> dict:
     """doc_id -> date for documents whose first paragraphs include a line that is only a date
-    ("July 24, 2024", "Published: 24 July 2024 10:03")."""
+    ("July 24, 2024", "Friday, January 4, 2019", "Published: 24 July 2024 10:03")."""
     from flows.dates import find_dates, resolve_dates
 
     out = {}

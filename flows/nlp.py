@@ -3,7 +3,7 @@
 ``get_nlp()`` returns one cached ``spacy.blank("en")`` pipeline:
 
 - ``sentencizer``;
-- two ``entity_ruler`` components (phrase patterns) built from the lexicons (``lexicons/*.yaml``): organizations (ORG, with acronyms
+- an ``entity_ruler`` (phrase patterns, matched on lower case) built from the lexicons (``lexicons/*.yaml``): organizations (ORG, with acronyms
   and variants), countries (GPE) and places (LOC), demonyms (NORP), titles and offices (TITLE),
   military ranks (RANK) and honorifics (HONORIFIC). Each pattern's ``id`` is the canonical name;
 - ``person_candidates``: a ``Matcher`` of capitalised name sequences (with initials, suffixes and
@@ -12,8 +12,9 @@
 - ``series_matcher``: a ``PhraseMatcher``/``Matcher`` of event-series names and acronyms, stored in
   ``doc.spans["series"]`` (kept apart from the entities: a series name may contain an organization).
 
-Multi-token variants match case-insensitively, single tokens and acronyms case-sensitively (so
-"US" is a country and "us" is not, "General" is a rank and "general" is not).
+Multi-token variants match case-insensitively; single tokens and acronyms case-sensitively: the
+``case_filter`` component after the ruler drops their matches written in another case (so "US" is a
+country and "us" is not, "General" is a rank and "general" is not).
 """
 
 from __future__ import annotations
@@ -130,8 +131,8 @@ def ruler_patterns(lex: Lexicons, tokenizer) -> tuple[list[dict], list[dict]]:
 
     def add(label: str, text: str, canonical: str, force_case: bool = False) -> None:
         case = force_case or len(tokenizer(text)) == 1
-        pattern = text if case else text.lower()
-        key = (label, pattern, case)
+        pattern = text  # tokenised as written (lower-casing first can change the tokens: "D.C.", "Mr.")
+        key = (label, pattern if case else pattern.lower(), case)
         if key in seen:
             return
         seen.add(key)
@@ -163,7 +164,7 @@ def ruler_patterns(lex: Lexicons, tokenizer) -> tuple[list[dict], list[dict]]:
 
 
 NAME_TOKEN = {"IS_TITLE": True, "IS_ALPHA": True, "ENT_TYPE": ""}
-MIDDLE_TOKENS = {"IS_TITLE": True, "IS_PUNCT": False, "ENT_TYPE": "", "OP": "*"}
+MIDDLE_TOKEN = {"IS_TITLE": True, "IS_PUNCT": False, "ENT_TYPE": "", "OP": "?"}  # a middle name or initial
 APOSTROPHE = {"ORTH": {"IN": ["\u2019", "'"]}, "OP": "?"}
 HYPHEN = {"ORTH": "-"}
 
@@ -172,12 +173,32 @@ def name_patterns(lex: Lexicons) -> list[list[dict]]:
     """Token patterns of capitalised person-name sequences (candidates, not yet people)."""
     particle = {"LOWER": {"IN": list(lex.particles)}, "ENT_TYPE": ""}
     suffix = {"ORTH": {"IN": list(lex.suffixes)}, "OP": "?"}
+    # at most two middle tokens, written out as optional tokens (much faster in the Matcher than "*")
     return [
-        [NAME_TOKEN, MIDDLE_TOKENS, NAME_TOKEN, suffix],                      # Lloyd J. Austin III
-        [NAME_TOKEN, MIDDLE_TOKENS, APOSTROPHE, particle, HYPHEN, NAME_TOKEN],  # Mohammed Shia' al-Sudani
-        [particle, HYPHEN, NAME_TOKEN],                                       # al-Abbasi
-        [NAME_TOKEN, MIDDLE_TOKENS, {"LOWER": {"IN": list(lex.particles)}, "ENT_TYPE": ""}, NAME_TOKEN],  # Ibn Saud style
+        [NAME_TOKEN, MIDDLE_TOKEN, MIDDLE_TOKEN, NAME_TOKEN, suffix],        # Lloyd J. Austin III
+        [NAME_TOKEN, MIDDLE_TOKEN, APOSTROPHE, particle, HYPHEN, NAME_TOKEN],  # Mohammed Shia' al-Sudani
+        [particle, HYPHEN, NAME_TOKEN],                                      # al-Abbasi
+        [NAME_TOKEN, particle, NAME_TOKEN],                                  # Hamza bin Laden
     ]
+
+
+@Language.factory("case_filter", default_config={"lexicons_dir": str(LEXICONS_DIR)})
+def _case_filter(nlp: Language, name: str, lexicons_dir: str):
+    """Drop entities of case-sensitive patterns (single words, acronyms) written in another case:
+    "US" is a country, "us" is not; "General" is a rank, "general" is not."""
+    _, exact = ruler_patterns(load_lexicons(Path(lexicons_dir)), nlp.tokenizer)
+    allowed: dict[str, set] = {}
+    for p in exact:
+        allowed.setdefault(p["pattern"].lower(), set()).add(p["pattern"])
+
+    def component(doc):
+        ents = doc.ents
+        keep = [e for e in ents if (forms := allowed.get(e.text.lower())) is None or e.text in forms]
+        if len(keep) != len(ents):
+            doc.ents = keep
+        return doc
+
+    return component
 
 
 @Language.factory("person_candidates", default_config={"lexicons_dir": str(LEXICONS_DIR)})
@@ -217,10 +238,11 @@ def build_nlp(lexicons_dir: Path = LEXICONS_DIR) -> Language:
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     folded, exact = ruler_patterns(lex, nlp.tokenizer)
-    # two phrase-pattern rulers (PhraseMatcher: fast): multi-word names on lower case first, then
-    # single words and acronyms exactly, where the first left room
-    nlp.add_pipe("entity_ruler", name="lexicon_ruler", config={"phrase_matcher_attr": "LOWER"}).add_patterns(folded)
-    nlp.add_pipe("entity_ruler", name="exact_ruler", config={"phrase_matcher_attr": "ORTH"}).add_patterns(exact)
+    # one phrase-pattern EntityRuler on lower case (a single PhraseMatcher pass, longest match wins),
+    # then case_filter drops the matches of case-sensitive patterns written in another case
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    ruler.add_patterns(folded + exact)
+    nlp.add_pipe("case_filter", config={"lexicons_dir": str(lexicons_dir)})
     nlp.add_pipe("person_candidates", config={"lexicons_dir": str(lexicons_dir)})
     nlp.add_pipe("series_matcher", config={"lexicons_dir": str(lexicons_dir)})
     return nlp
