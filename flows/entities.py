@@ -112,8 +112,13 @@ def _country_before(doc, i, lex: Lexicons) -> str | None:
 def _person_context(doc, span, lex: Lexicons) -> Person | None:
     """The person a name candidate is, with title and country votes, or None without evidence."""
     text = span.text
+    if any(t.text in lex.not_name_words for t in span):
+        return None
     p = Person(span.start_char, span.end_char, text)
-    has_particle = any(t.lower_ in lex.particles for t in span)
+    # a particle written as in a name: lower case ("bin Laden") or hyphenated ("al-Assad", "Al-Quaety");
+    # not "El Paso", "Al Jazeera"
+    has_particle = any(t.lower_ in lex.particles and (t.is_lower or (t.i + 1 < len(doc) and doc[t.i + 1].text == "-"))
+                       for t in span)
     # left: honorifics/ranks, then a title, then a demonym/country/organization
     i = span.start - 1
     rank = None
@@ -187,12 +192,14 @@ def _person_context(doc, span, lex: Lexicons) -> Person | None:
 
 
 def _trim(doc, span):
+    """Drop leading capitalised function words ("The", "In January"); a name keeps two tokens or a
+    hyphenated particle ("al-Abbasi")."""
     s, e = span.start, span.end
     while s < e and (doc[s].text in NOT_NAME):
         s += 1
-    if e - s < 1:
-        return None
-    return doc[s:e] if e - s > 1 else None
+    if e - s >= 2:
+        return doc[s:e]
+    return None
 
 
 def _sentences(doc, text: str) -> list[tuple[int, int]]:
@@ -228,7 +235,7 @@ def _scan_doc(doc, lex: Lexicons, doc_id: str, para_id: str, text: str | None = 
     for cand in doc.spans.get("names", []):
         if any(s < cand.end and cand.start < e for s, e in taken):
             continue
-        span = cand if any(t.lower_ in lex.particles for t in cand) and len(cand) <= 3 else _trim(doc, cand)
+        span = _trim(doc, cand)
         if span is None:
             continue
         p = _person_context(doc, span, lex)

@@ -54,6 +54,7 @@ class Lexicons:
     subject_countries: tuple
     roles: dict = field(default_factory=dict)
     outlet_person_title: str | None = None
+    not_name_words: frozenset = frozenset()
 
     def country_of(self, label: str, canonical: str) -> str | None:
         if label == "GPE":
@@ -119,6 +120,7 @@ def load_lexicons(lexicons_dir: Path = LEXICONS_DIR) -> Lexicons:
         subject_countries=tuple(e.get("subject_countries", [])),
         roles=roles,
         outlet_person_title=t.get("outlet_person_title"),
+        not_name_words=frozenset(t.get("not_name_words", [])),
     )
 
 
