@@ -181,6 +181,7 @@ def name_patterns(lex: Lexicons) -> list[list[dict]]:
         [NAME_TOKEN, MIDDLE_TOKEN, APOSTROPHE, particle, HYPHEN, NAME_TOKEN],  # Mohammed Shia' al-Sudani
         [particle, HYPHEN, NAME_TOKEN],                                      # al-Abbasi
         [NAME_TOKEN, particle, NAME_TOKEN],                                  # Hamza bin Laden
+        [NAME_TOKEN, MIDDLE_TOKEN, NAME_TOKEN, HYPHEN, NAME_TOKEN],          # Hayan Abdul-Ghani
     ]
 
 
