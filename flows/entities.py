@@ -428,18 +428,25 @@ def resolve(paras: list[Para]) -> Resolution:
             if parts["last"] is None:
                 continue
             (full if parts["first"] else short).append((para, p, parts))
-    uf = _UnionFind(len(full))
+    # compare distinct normalised names (not mentions): pairs only within a surname
+    forms = sorted({(p["first"], p["middles"], p["last"]) for _, _, p in full}, key=str)
+    form_index = {f: k for k, f in enumerate(forms)}
+    uf = _UnionFind(len(forms))
     by_surname = defaultdict(list)
-    for i, (_, _, parts) in enumerate(full):
-        by_surname[surname_key(parts["last"])].append(i)
+    for k, (first, middles, last) in enumerate(forms):
+        by_surname[surname_key(last)].append(k)
     for idx in by_surname.values():
         for a in range(len(idx)):
             for b in range(a + 1, len(idx)):
-                if same_person(full[idx[a]][2], full[idx[b]][2]):
+                fa, fb = forms[idx[a]], forms[idx[b]]
+                if same_person(dict(zip(NAME_FIELDS, fa)), dict(zip(NAME_FIELDS, fb))):
                     uf.union(idx[a], idx[b])
     clusters = defaultdict(list)
-    for i in range(len(full)):
-        clusters[uf.find(i)].append(i)
+    root_of = []
+    for i, (_, _, p) in enumerate(full):
+        root = uf.find(form_index[(p["first"], p["middles"], p["last"])])
+        root_of.append(root)
+        clusters[root].append(i)
     person_of = {}  # cluster root -> key
     cluster_docs = defaultdict(set)
     for root, members in clusters.items():
@@ -458,7 +465,7 @@ def resolve(paras: list[Para]) -> Resolution:
         surname_roots[surname_key(full[members[0]][2]["last"])].add(root)
     people = []  # (para, Person, key)
     for i, (para, p, _) in enumerate(full):
-        people.append((para, p, person_of[uf.find(i)]))
+        people.append((para, p, person_of[root_of[i]]))
     doc_roots = defaultdict(set)
     for root, docs in cluster_docs.items():
         for d in docs:

@@ -85,7 +85,13 @@ def _meeting_ordinal_rx(lex: Lexicons) -> re.Pattern:
     return re.compile(rf"\b(?i:(?P<ord>{words}))\s+(?:{meet})\s+of\s+(?:the\s+)?$")
 
 
+_COUNTRY_WORDS: dict = {}
+
+
 def _country_words(lex: Lexicons) -> tuple[re.Pattern, dict]:
+    """A regex of every country name and demonym, and word -> country (built once per lexicon)."""
+    if id(lex) in _COUNTRY_WORDS:
+        return _COUNTRY_WORDS[id(lex)]
     words = {}
     for name, spec in lex.countries.items():
         for v in [name, *spec.get("variants", [])]:
@@ -94,6 +100,7 @@ def _country_words(lex: Lexicons) -> tuple[re.Pattern, dict]:
         if c:
             words[d] = c
     rx = re.compile(r"(?<![\w.])(" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")(?![\w-])")
+    _COUNTRY_WORDS[id(lex)] = (rx, words)
     return rx, words
 
 
@@ -155,7 +162,7 @@ def doc_participants(paras: list[Para], mentions_by_para: dict, res: Resolution,
                      subject_spans: dict, skip_sentences: set) -> list[dict]:
     """Participation of entities in the event a document reports, from the role cues of its sentences."""
     head_after, head_before, member_after, met_after, organizer_before = _participant_cues(lex)
-    crx, _ = _country_words(lex)
+    crx, cwords = _country_words(lex)
     out = []
 
     def side_of(text: str, deleg_start: int, deleg_end: int) -> str | None:
@@ -163,9 +170,9 @@ def doc_participants(paras: list[Para], mentions_by_para: dict, res: Resolution,
         if after:
             m = crx.match(text, deleg_end + after.end())
             if m:
-                return _country_words(lex)[1][m.group(1)]
+                return cwords[m.group(1)]
         before = list(crx.finditer(text[max(0, deleg_start - 40):deleg_start]))
-        return _country_words(lex)[1][before[-1].group(1)] if before else None
+        return cwords[before[-1].group(1)] if before else None
 
     def add(para, ment, role, side):
         s, e, eid = ment
