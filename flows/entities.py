@@ -603,3 +603,30 @@ def build_entities(paragraphs: pd.DataFrame) -> tuple[list[Para], Resolution]:
     """Scan the content paragraphs and resolve their entities (``entities``, ``mentions`` tables)."""
     paras = scan(paragraphs)
     return paras, resolve(paras)
+
+
+def entity_for_name(name: str, entities: pd.DataFrame) -> str | None:
+    """entity_id of the one entity a written name refers to, or None (for other stages, e.g. quote speakers).
+
+    Exact canonical name or alias first (case-insensitive), then, for people, the same conservative
+    rule as :func:`resolve` (same surname, near-identical given name); a surname alone matches only
+    when exactly one person has it.
+    """
+    key = " ".join(name.split()).casefold()
+    if not key or entities.empty:
+        return None
+    exact = [eid for eid, canon, aliases in zip(entities["entity_id"], entities["canonical_name"], entities["aliases"])
+             if canon.casefold() == key or any(a.casefold() == key for a in aliases)]
+    if len(set(exact)) == 1:
+        return exact[0]
+    people = entities[entities["entity_type"] == "person"]
+    parts = name_parts(name)
+    if parts["last"] is None:
+        return None
+    if parts["first"] is None:
+        hits = [eid for eid, canon in zip(people["entity_id"], people["canonical_name"])
+                if surname_key(name_parts(canon)["last"]) == surname_key(parts["last"])]
+    else:
+        hits = [eid for eid, canon in zip(people["entity_id"], people["canonical_name"])
+                if same_person(parts, name_parts(canon))]
+    return hits[0] if len(hits) == 1 else None

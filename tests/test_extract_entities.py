@@ -128,3 +128,16 @@ def test_the_minister_is_resolved_only_when_unambiguous():
     )
     _, res = build_entities(paras)
     assert not (res.mentions["mention_type"] == "description").any()
+
+
+def test_entity_for_name_finds_the_one_entity_a_label_means(tables):
+    from flows.entities import entity_for_name
+
+    ents = tables["entities"]
+    by_name = ents.set_index("canonical_name")["entity_id"]
+    assert entity_for_name("Lloyd Austin", ents) == by_name["Lloyd Austin"]
+    assert entity_for_name("Lloyd J. Austin III", ents) == by_name["Lloyd Austin"]
+    assert entity_for_name("Austin", ents) == by_name["Lloyd Austin"]
+    assert entity_for_name("CTS", ents) == by_name["Counter-Terrorism Service"]
+    assert entity_for_name("joint statement", ents) is None
+    assert entity_for_name("Lloyd Brown", ents) is None
