@@ -70,11 +70,21 @@ class Para:
     doc_id: str
     para_id: str
     text: str
-    sents: list            # [(start, end)]
+    sents_: list | None    # [(start, end)], computed on first use (see ``sents``)
     ents: list             # [(start, end, label, canonical, country)]
     persons: list          # [Person]
     descriptions: list     # [Description]
     series: list           # [(start, end, series_name, text)]
+
+    @property
+    def sents(self) -> list[tuple[int, int]]:
+        """Sentence spans from the pipeline's sentencizer. Only the events stage needs them, for
+        the few relevant documents: they are computed then, not for every paragraph of the corpus."""
+        if self.sents_ is None:
+            nlp = get_nlp()
+            doc = nlp.get_pipe("sentencizer")(nlp.make_doc(self.text))
+            self.sents_ = _sentences(doc, self.text)
+        return self.sents_
 
 
 # --- step 1: scan ---------------------------------------------------------------------------------
@@ -275,7 +285,7 @@ def _scan_doc(doc, lex: Lexicons, doc_id: str, para_id: str, text: str | None = 
             start = prev.idx
             descriptions.append(Description(start, ent.end_char, text[start:ent.end_char], ent.ent_id_, country))
     series = [(s.start_char, s.end_char, s.label_, s.text) for s in series_spans]
-    sents = _sentences(doc, text)
+    sents = _sentences(doc, text) if doc.has_annotation("SENT_START") else None
     return Para(doc_id, para_id, text, sents, ents, persons, descriptions, series)
 
 
@@ -289,7 +299,8 @@ def scan(paragraphs: pd.DataFrame, batch_size: int = 256) -> list[Para]:
     texts = content["text"].tolist()
     keys = list(zip(content["doc_id"], content["para_id"], texts))
     out = []
-    for (doc_id, para_id, text), doc in zip(keys, nlp.pipe(texts, batch_size=batch_size)):
+    # sentences on demand (Para.sents); the shared pipeline itself is not modified
+    for (doc_id, para_id, text), doc in zip(keys, nlp.pipe(texts, batch_size=batch_size, disable=["sentencizer"])):
         out.append(_scan_doc(doc, lex, doc_id, para_id, text))
     return out
 

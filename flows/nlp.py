@@ -3,7 +3,7 @@
 ``get_nlp()`` returns one cached ``spacy.blank("en")`` pipeline:
 
 - ``sentencizer``;
-- an ``entity_ruler`` (phrase patterns, matched on lower case) built from the lexicons (``lexicons/*.yaml``): organizations (ORG, with acronyms
+- ``lexicon_entities``, an entity ruler of phrase patterns (``PhraseMatcher``) built from the lexicons (``lexicons/*.yaml``): organizations (ORG, with acronyms
   and variants), countries (GPE) and places (LOC), demonyms (NORP), titles and offices (TITLE),
   military ranks (RANK) and honorifics (HONORIFIC). Each pattern's ``id`` is the canonical name;
 - ``person_candidates``: a ``Matcher`` of capitalised name sequences (with initials, suffixes and
@@ -12,9 +12,8 @@
 - ``series_matcher``: a ``PhraseMatcher``/``Matcher`` of event-series names and acronyms, stored in
   ``doc.spans["series"]`` (kept apart from the entities: a series name may contain an organization).
 
-Multi-token variants match case-insensitively; single tokens and acronyms case-sensitively: the
-``case_filter`` component after the ruler drops their matches written in another case (so "US" is a
-country and "us" is not, "General" is a rank and "general" is not).
+Multi-token variants match case-insensitively; single tokens and acronyms case-sensitively (so "US"
+is a country and "us" is not, "General" is a rank and "general" is not).
 """
 
 from __future__ import annotations
@@ -185,20 +184,51 @@ def name_patterns(lex: Lexicons) -> list[list[dict]]:
     ]
 
 
-@Language.factory("case_filter", default_config={"lexicons_dir": str(LEXICONS_DIR)})
-def _case_filter(nlp: Language, name: str, lexicons_dir: str):
-    """Drop entities of case-sensitive patterns (single words, acronyms) written in another case:
-    "US" is a country, "us" is not; "General" is a rank, "general" is not."""
-    _, exact = ruler_patterns(load_lexicons(Path(lexicons_dir)), nlp.tokenizer)
-    allowed: dict[str, set] = {}
+@Language.factory("lexicon_entities", default_config={"lexicons_dir": str(LEXICONS_DIR)})
+def _lexicon_entities(nlp: Language, name: str, lexicons_dir: str):
+    """The lexicons as ``doc.ents``: an entity ruler over phrase patterns.
+
+    One ``PhraseMatcher`` pass on lower case; matches of case-sensitive patterns (single words,
+    acronyms) written in another case are dropped ("US" is a country, "us" is not; "General" is a
+    rank, "general" is not); then the longest match wins (earliest on ties), as in spaCy's
+    ``EntityRuler``. Each entity's ``ent_id_`` is the canonical name. (spaCy's ``EntityRuler`` does
+    the same but re-counts all its patterns on every call, which made it the slowest component.)
+    """
+    folded, exact = ruler_patterns(load_lexicons(Path(lexicons_dir)), nlp.tokenizer)
+    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    meta: dict[int, tuple[str, str]] = {}
+    allowed: dict[int, set] = {}
+    groups: dict[str, list] = {}
+    for p in folded + exact:
+        key = f"{p['label']}\x1f{p['id']}"
+        groups.setdefault(key, []).append(nlp.make_doc(p["pattern"]))
+    for key, docs in groups.items():
+        matcher.add(key, docs)
+        label, canonical = key.split("\x1f")
+        meta[nlp.vocab.strings[key]] = (label, canonical)
     for p in exact:
-        allowed.setdefault(p["pattern"].lower(), set()).add(p["pattern"])
+        allowed.setdefault(nlp.vocab.strings[f"{p['label']}\x1f{p['id']}"], set()).add(p["pattern"])
+    lowered = {k: {f.lower() for f in v} for k, v in allowed.items()}
 
     def component(doc):
-        ents = doc.ents
-        keep = [e for e in ents if (forms := allowed.get(e.text.lower())) is None or e.text in forms]
-        if len(keep) != len(ents):
-            doc.ents = keep
+        found = []
+        for match_id, start, end in matcher(doc):
+            forms = allowed.get(match_id)
+            if forms is not None:
+                text = doc[start:end].text
+                if text not in forms and text.lower() in lowered[match_id]:
+                    continue
+            found.append((end - start, -start, match_id, start, end))
+        found.sort(reverse=True)
+        taken = set()
+        ents = []
+        for _, _, match_id, start, end in found:
+            if any(i in taken for i in range(start, end)):
+                continue
+            taken.update(range(start, end))
+            label, canonical = meta[match_id]
+            ents.append(Span(doc, start, end, label=label, span_id=canonical))
+        doc.ents = sorted(ents, key=lambda e: e.start)
         return doc
 
     return component
@@ -240,12 +270,7 @@ def build_nlp(lexicons_dir: Path = LEXICONS_DIR) -> Language:
     lex = load_lexicons(lexicons_dir)
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
-    folded, exact = ruler_patterns(lex, nlp.tokenizer)
-    # one phrase-pattern EntityRuler on lower case (a single PhraseMatcher pass, longest match wins),
-    # then case_filter drops the matches of case-sensitive patterns written in another case
-    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
-    ruler.add_patterns(folded + exact)
-    nlp.add_pipe("case_filter", config={"lexicons_dir": str(lexicons_dir)})
+    nlp.add_pipe("lexicon_entities", config={"lexicons_dir": str(lexicons_dir)})
     nlp.add_pipe("person_candidates", config={"lexicons_dir": str(lexicons_dir)})
     nlp.add_pipe("series_matcher", config={"lexicons_dir": str(lexicons_dir)})
     return nlp
