@@ -2,14 +2,16 @@
 
 ``get_nlp()`` returns one cached ``spacy.blank("en")`` pipeline:
 
-- ``sentencizer``;
-- ``lexicon_entities``, an entity ruler of phrase patterns (``PhraseMatcher``) built from the lexicons (``lexicons/*.yaml``): organizations (ORG, with acronyms
-  and variants), countries (GPE) and places (LOC), demonyms (NORP), titles and offices (TITLE),
-  military ranks (RANK) and honorifics (HONORIFIC). Each pattern's ``id`` is the canonical name;
+- ``sentencizer`` (the bulk scan in :mod:`flows.entities` disables it; sentences are computed on
+  demand for the few paragraphs the events stage reads);
+- ``lexicon_entities``: an entity ruler of phrase patterns (``PhraseMatcher``) built from the
+  lexicons (``lexicons/*.yaml``): organizations (ORG, with acronyms and variants), countries (GPE)
+  and places (LOC), demonyms (NORP), titles and offices (TITLE), military ranks (RANK) and
+  honorifics (HONORIFIC); each entity's ``ent_id_`` is the canonical name;
 - ``person_candidates``: a ``Matcher`` of capitalised name sequences (with initials, suffixes and
   particles such as al-) outside the ruler's entities, stored in ``doc.spans["names"]``; which of them
   are people is decided from their context in :mod:`flows.entities`;
-- ``series_matcher``: a ``PhraseMatcher``/``Matcher`` of event-series names and acronyms, stored in
+- ``series_matcher``: two ``PhraseMatcher`` objects (series names on lower case, acronyms exact), stored in
   ``doc.spans["series"]`` (kept apart from the entities: a series name may contain an organization).
 
 Multi-token variants match case-insensitively; single tokens and acronyms case-sensitively (so "US"
