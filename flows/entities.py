@@ -286,6 +286,10 @@ def _scan_doc(doc, lex: Lexicons, doc_id: str, para_id: str, text: str | None = 
             descriptions.append(Description(start, ent.end_char, text[start:ent.end_char], ent.ent_id_, country))
     series = [(s.start_char, s.end_char, s.label_, s.text) for s in series_spans]
     sents = _sentences(doc, text) if doc.has_annotation("SENT_START") else None
+    # the cached entity index holds Spans of this Doc: drop it, or Doc and Spans form a reference
+    # cycle that only the cyclic GC (paused during extraction) could free
+    doc.user_data.pop("ent_index", None)
+    doc.user_data.pop("ents", None)
     return Para(doc_id, para_id, text, sents, ents, persons, descriptions, series)
 
 
