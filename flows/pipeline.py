@@ -79,10 +79,11 @@ def dedup_task(paragraphs: pd.DataFrame):
 @task(name="extract", cache_policy=NO_CACHE)
 def extract_task(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataFrame, rejections: pd.DataFrame):
     t0 = time.perf_counter()
+    documents = extract.build_documents(sources, paragraphs, info)
     tables = {
-        "documents": extract.build_documents(sources, paragraphs, info),
         "paragraphs": paragraphs,
         "rejections": extract.build_rejections(rejections),
+        **extract.build_records(sources, documents, paragraphs),
     }
     _log("extract", t0, **{name: len(df) for name, df in tables.items()})
     return tables

@@ -33,11 +33,12 @@ def seed_tables():
     sources, rejections = ingest.ingest(RAW)
     paragraphs, info = clean.clean(sources)
     paragraphs = dedup.dedup(paragraphs)
+    documents = extract.build_documents(sources, paragraphs, info)
     return {
         "sources": sources,
-        "documents": extract.build_documents(sources, paragraphs, info),
         "paragraphs": paragraphs,
         "rejections": extract.build_rejections(rejections),
+        **extract.build_records(sources, documents, paragraphs),  # documents + the record tables
     }
 
 

@@ -1,0 +1,647 @@
+"""People, organizations and places: find their mentions, resolve aliases, build ``entities`` + ``mentions``.
+
+Two steps:
+
+1. :func:`scan` runs the shared spaCy pipeline (:mod:`flows.nlp`) over the content paragraphs and
+   keeps, per paragraph, its sentences, lexicon entities, people and definite descriptions
+   ("the defense minister"). A capitalised name sequence is a person only with evidence in its
+   context: a title or rank before it, an apposition with a title ("X, Assistant Secretary of
+   Defense"; "the Chairman ..., General X"), a name particle (al-, bin, ...), a possessive outlet
+   ("Rudaw's X"), a speech verb, or a social-media handle after it. Lexicons never list people.
+2. :func:`resolve` groups the mentions into entities. People: normalised names (case, diacritics,
+   apostrophes, al-/Al-, honorifics, initials, suffixes) are merged only when the surname is the
+   same and the given names are near-identical (rapidfuzz ratio >= ``GIVEN_NAME_MIN_RATIO``, same
+   initial); middle names may be missing on one side but may not differ. Surname-only mentions
+   ("al-Abbasi", "Austin") and descriptions ("the defense minister") are attached only when exactly
+   one person fits, first in the same document, then (surnames only) in the whole corpus.
+   Organizations and places resolve through the lexicon (acronyms and variants share one id).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import pandas as pd
+from rapidfuzz import fuzz
+
+from flows.nlp import Lexicons, get_nlp, load_lexicons
+from flows.text import stable_id
+
+GIVEN_NAME_MIN_RATIO = 80
+SPEECH_VERBS = {"said", "says", "told", "added", "stated", "wrote", "announced", "noted", "tweeted", "explained"}
+# capitalised words that open sentences and are never a part of a person's name
+NOT_NAME = {
+    "The", "In", "On", "At", "During", "After", "Before", "While", "But", "And", "A", "An", "As", "For",
+    "From", "Both", "This", "That", "These", "Those", "Today", "Yesterday", "Tomorrow", "It", "He", "She",
+    "They", "We", "I", "Our", "His", "Her", "Their", "According", "Since", "When", "Meanwhile", "However",
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+    "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
+    "Mr", "Mrs", "Ms", "Dr", "Photo", "Video", "Read", "More", "Also", "With", "Of", "To", "By", "If",
+    "Minister", "Secretary", "President", "General", "Commander", "Director", "Chairman", "Spokesperson",
+}
+NAME_FIELDS = ("first", "middles", "last")
+
+
+@dataclass
+class Person:
+    start: int
+    end: int
+    text: str
+    title: str | None = None
+    countries: Counter = field(default_factory=Counter)
+    cue: str = ""
+
+
+@dataclass
+class Description:
+    start: int
+    end: int
+    text: str
+    title: str
+    country: str | None
+
+
+@dataclass
+class Para:
+    doc_id: str
+    para_id: str
+    text: str
+    sents_: list | None    # [(start, end)], computed on first use (see ``sents``)
+    ents: list             # [(start, end, label, canonical, country)]
+    persons: list          # [Person]
+    descriptions: list     # [Description]
+    series: list           # [(start, end, series_name, text)]
+
+    @property
+    def sents(self) -> list[tuple[int, int]]:
+        """Sentence spans from the pipeline's sentencizer. Only the events stage needs them, for
+        the few relevant documents: they are computed then, not for every paragraph of the corpus."""
+        if self.sents_ is None:
+            nlp = get_nlp()
+            doc = nlp.get_pipe("sentencizer")(nlp.make_doc(self.text))
+            self.sents_ = _sentences(doc, self.text)
+        return self.sents_
+
+
+# --- step 1: scan ---------------------------------------------------------------------------------
+
+def _ent_at(doc, i):
+    if i < 0 or i >= len(doc) or not doc[i].ent_type:
+        return None
+    return _ent_index(doc).get(i)
+
+
+def _ent_index(doc) -> dict:
+    index = doc.user_data.get("ent_index")
+    if index is None:
+        index = {}
+        for ent in doc.ents:  # Doc.ents builds new Span objects on every access: once per doc
+            for k in range(ent.start, ent.end):
+                index[k] = ent
+        doc.user_data["ent_index"] = index
+        doc.user_data["ents"] = sorted(set(index.values()), key=lambda e: e.start)
+    return index
+
+
+def _country_before(doc, i, lex: Lexicons) -> str | None:
+    """Country said by a demonym, country or national organization ending at token i."""
+    ent = _ent_at(doc, i)
+    if ent is None:
+        return None
+    if ent.label_ in ("NORP", "GPE", "LOC"):
+        return lex.country_of(ent.label_, ent.ent_id_)
+    if ent.label_ == "ORG":
+        return lex.country_of("ORG", ent.ent_id_)
+    return None
+
+
+def _person_context(doc, span, lex: Lexicons) -> Person | None:
+    """The person a name candidate is, with title and country votes, or None without evidence."""
+    text = span.text
+    if any(t.text in lex.not_name_words for t in span):
+        return None
+    p = Person(span.start_char, span.end_char, text)
+    # a particle written as in a name: lower case ("bin Laden") or hyphenated ("al-Assad", "Al-Quaety");
+    # not "El Paso", "Al Jazeera"
+    has_particle = any(t.lower_ in lex.particles and (t.is_lower or (t.i + 1 < len(doc) and doc[t.i + 1].text == "-"))
+                       for t in span)
+    # left: honorifics/ranks, then a title, then a demonym/country/organization
+    i = span.start - 1
+    rank = None
+    while i >= 0 and doc[i].ent_type_ in ("HONORIFIC", "RANK"):
+        ent = _ent_at(doc, i)
+        if ent.label_ == "RANK":
+            rank = ent.ent_id_
+        i = ent.start - 1
+    if i >= 0 and doc[i].text == "," and (rank or i == span.start - 1):
+        # apposition "the Chairman of the Joint Chiefs of Staff, General X" / "Secretary of Defense, X"
+        j = i - 1
+        ent = _ent_at(doc, j)
+        if ent is not None and ent.label_ == "GPE" and ent.start >= 2 and doc[ent.start - 1].lower_ == "of":
+            # "The Minister of Iraq, al-Abbasi"
+            p.countries[ent.ent_id_] += 2
+            ent = _ent_at(doc, ent.start - 2)
+        if ent is not None and ent.label_ == "TITLE":
+            i = j
+    ent = _ent_at(doc, i)
+    if ent is not None and ent.label_ == "TITLE":
+        p.title, p.cue = ent.ent_id_, "title"
+        default = lex.titles.get(ent.ent_id_, {}).get("country")
+        if default:
+            p.countries[default] += 1
+        c = _country_before(doc, ent.start - 1, lex)
+        if c:
+            p.countries[c] += 2
+    elif rank:
+        p.title, p.cue = rank, "rank"
+    # right apposition: "X, Assistant Secretary of Defense" / "X, the Iraqi defense minister"
+    k = span.end
+    if not p.title and k < len(doc) and doc[k].text == ",":
+        k += 1
+        if k < len(doc) and doc[k].lower_ in ("the", "a", "an"):
+            k += 1
+        country = None
+        if k < len(doc) and doc[k].ent_type_ in ("NORP", "GPE"):
+            e2 = _ent_at(doc, k)
+            country, k = lex.country_of(e2.label_, e2.ent_id_), e2.end
+        e2 = _ent_at(doc, k)
+        if e2 is not None and e2.label_ == "TITLE":
+            p.title, p.cue = e2.ent_id_, "apposition"
+            if country:
+                p.countries[country] += 2
+            default = lex.titles.get(e2.ent_id_, {}).get("country")
+            if default:
+                p.countries[default] += 1
+    if p.cue:
+        return p
+    before = doc[span.start - 1] if span.start else None
+    after = doc[span.end] if span.end < len(doc) else None
+    if before is not None and before.text in ("'s", "\u2019s") and span.start >= 2 and doc[span.start - 2].ent_type_ == "ORG":
+        org = _ent_at(doc, span.start - 2)
+        c = lex.country_of("ORG", org.ent_id_)
+        if c:
+            p.countries[c] += 1
+        if lex.orgs.get(org.ent_id_, {}).get("outlet"):
+            p.title = lex.outlet_person_title
+        p.cue = "possessive"
+        return p
+    if after is not None and after.lower_ in SPEECH_VERBS or before is not None and before.lower_ in SPEECH_VERBS:
+        p.cue = "speech_verb"
+        return p
+    if after is not None and after.text == "(" and span.end + 1 < len(doc) and doc[span.end + 1].text.startswith("@"):
+        p.cue = "handle"
+        return p
+    if has_particle:
+        p.cue = "particle"
+        return p
+    return None
+
+
+def _trim(doc, span):
+    """Drop leading capitalised function words ("The", "In January"); a name keeps two tokens or a
+    hyphenated particle ("al-Abbasi")."""
+    s, e = span.start, span.end
+    while s < e and (doc[s].text in NOT_NAME):
+        s += 1
+    if e - s >= 2:
+        return doc[s:e]
+    return None
+
+
+def _sentences(doc, text: str) -> list[tuple[int, int]]:
+    """Sentence character spans from the sentencizer's token flags (without building Span objects)."""
+    if not len(doc):
+        return []
+    from spacy.attrs import IDX, SENT_START
+
+    arr = doc.to_array([SENT_START, IDX])
+    starts = arr[arr[:, 0] == 1, 1].tolist() or [0]
+    if starts[0] != 0:
+        starts.insert(0, 0)
+    ends = starts[1:] + [len(text)]
+    return [(a, len(text[a:b].rstrip()) + a) for a, b in zip(starts, ends)]
+
+
+def _scan_doc(doc, lex: Lexicons, doc_id: str, para_id: str, text: str | None = None) -> Para:
+    if text is None:
+        text = doc.text  # Doc.text joins every token: pass the text in when it is known
+    _ent_index(doc)
+    all_ents = doc.user_data["ents"]
+    ents = [(e.start_char, e.end_char, e.label_, e.ent_id_, lex.country_of(e.label_, e.ent_id_))
+            for e in all_ents if e.label_ in ("ORG", "GPE", "LOC")]
+    # national organizations take the country of a demonym right before them
+    for n, (s, e, label, canonical, country) in enumerate(ents):
+        if label == "ORG" and lex.orgs.get(canonical, {}).get("national"):
+            span = doc.char_span(s, e)
+            if span is not None:
+                ents[n] = (s, e, label, canonical, _country_before(doc, span.start - 1, lex))
+    series_spans = list(doc.spans.get("series", []))
+    taken = [(e.start, e.end) for e in doc.spans.get("series", [])]
+    persons = []
+    for cand in doc.spans.get("names", []):
+        if any(s < cand.end and cand.start < e for s, e in taken):
+            continue
+        span = _trim(doc, cand)
+        if span is None:
+            continue
+        p = _person_context(doc, span, lex)
+        if p is not None:
+            persons.append(p)
+    covered = [(p.start, p.end) for p in persons]
+    # a single capitalised word right after a title: "Secretary Austin", "Minister Fuad"
+    descriptions = []
+    for ent in all_ents:
+        if ent.label_ != "TITLE":
+            continue
+        nxt = ent.end
+        while nxt < len(doc) and doc[nxt].ent_type_ == "HONORIFIC":
+            nxt += 1
+        if nxt < len(doc) and doc[nxt].is_title and doc[nxt].is_alpha and not doc[nxt].ent_type_ \
+                and doc[nxt].text not in NOT_NAME \
+                and not any(s <= doc[nxt].idx < e for s, e in covered):
+            tok = doc[nxt]
+            if nxt + 1 >= len(doc) or not (doc[nxt + 1].is_title and doc[nxt + 1].is_alpha):
+                span = doc[nxt:nxt + 1]
+                p = _person_context(doc, span, lex)
+                if p is not None:
+                    p.cue = "title_surname"
+                    persons.append(p)
+                    covered.append((tok.idx, tok.idx + len(tok)))
+            continue
+        # "the defense minister" not followed by a name or "of": a description of someone
+        prev = doc[ent.start - 1] if ent.start else None
+        country = None
+        if prev is not None and prev.ent_type_ in ("NORP", "GPE"):
+            country = _country_before(doc, ent.start - 1, lex)
+            prev = doc[_ent_at(doc, ent.start - 1).start - 1] if _ent_at(doc, ent.start - 1).start else None
+        follows = doc[ent.end] if ent.end < len(doc) else None
+        if prev is not None and prev.lower_ == "the" and (follows is None or follows.lower_ != "of") \
+                and not (follows is not None and follows.text == "," and ent.end + 1 < len(doc)
+                         and any(s == doc[ent.end + 1].idx for s, _ in covered)):
+            start = prev.idx
+            descriptions.append(Description(start, ent.end_char, text[start:ent.end_char], ent.ent_id_, country))
+    series = [(s.start_char, s.end_char, s.label_, s.text) for s in series_spans]
+    sents = _sentences(doc, text) if doc.has_annotation("SENT_START") else None
+    # the cached entity index holds Spans of this Doc: drop it, or Doc and Spans form a reference
+    # cycle that only the cyclic GC (paused during extraction) could free
+    doc.user_data.pop("ent_index", None)
+    doc.user_data.pop("ents", None)
+    return Para(doc_id, para_id, text, sents, ents, persons, descriptions, series)
+
+
+def scan(paragraphs: pd.DataFrame, batch_size: int = 256) -> list[Para]:
+    """Run the pipeline over the content paragraphs (status == content), in document order."""
+    nlp = get_nlp()
+    lex = load_lexicons()
+    content = paragraphs[paragraphs["status"] == "content"]
+    if "position" in content.columns:
+        content = content.sort_values(["doc_id", "position"])
+    texts = content["text"].tolist()
+    keys = list(zip(content["doc_id"], content["para_id"], texts))
+    out = []
+    # sentences on demand (Para.sents); the shared pipeline itself is not modified
+    for (doc_id, para_id, text), doc in zip(keys, nlp.pipe(texts, batch_size=batch_size, disable=["sentencizer"])):
+        out.append(_scan_doc(doc, lex, doc_id, para_id, text))
+    return out
+
+
+# --- step 2: resolve ------------------------------------------------------------------------------
+
+_APOS = re.compile(r"[\u2019'`\u02bc]")
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return _APOS.sub("", text).casefold()
+
+
+def name_parts(name: str, lex: Lexicons | None = None) -> dict:
+    """Normalised parts of a person's name: first, middles (tuple), last (particle kept, joined by '-')."""
+    return dict(_name_parts(name))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _name_parts(name: str) -> tuple:
+    lex = load_lexicons()
+    particles = set(lex.particles)
+    honorifics = {_fold(h).rstrip(".") for h in lex.honorifics}
+    suffixes = {_fold(s).rstrip(".") for s in lex.suffixes}
+    raw = re.split(r"[\s\u00a0]+", _fold(name).replace("-", " - "))
+    tokens = []
+    i = 0
+    while i < len(raw):
+        t = raw[i].strip(".,")
+        if not t:
+            i += 1
+            continue
+        if t in particles and i + 1 < len(raw):
+            j = i + 1
+            if raw[j] == "-":
+                j += 1
+            if j < len(raw):
+                tokens.append(f"{t}-{raw[j].strip('.,')}")
+                i = j + 1
+                continue
+        if t != "-":
+            tokens.append(t)
+        i += 1
+    tokens = [t for t in tokens if t not in honorifics and t not in suffixes and len(t.rstrip(".")) > 1]
+    if not tokens:
+        return (("first", None), ("middles", ()), ("last", None))
+    if len(tokens) == 1:
+        return (("first", None), ("middles", ()), ("last", tokens[0]))
+    return (("first", tokens[0]), ("middles", tuple(tokens[1:-1])), ("last", tokens[-1]))
+
+
+def surname_key(last: str | None) -> str | None:
+    """Surname compared without its particle, doubled letters collapsed ("al-Abbasi" ~ "Abbasi")."""
+    if not last:
+        return None
+    bare = last.split("-", 1)[1] if "-" in last and last.split("-", 1)[0] in load_lexicons().particles else last
+    return re.sub(r"(.)\1+", r"\1", bare)
+
+
+def same_person(a: dict, b: dict) -> bool:
+    """Conservative: same surname, near-identical given name (same initial), compatible middle names."""
+    if not a["first"] or not b["first"] or surname_key(a["last"]) != surname_key(b["last"]):
+        return False
+    fa, fb = a["first"], b["first"]
+    if fa[0] != fb[0] or fuzz.ratio(fa, fb) < GIVEN_NAME_MIN_RATIO:
+        return False
+    ma, mb = a["middles"], b["middles"]
+    if ma and mb:
+        return len(ma) == len(mb) and all(x[0] == y[0] and fuzz.ratio(x, y) >= GIVEN_NAME_MIN_RATIO for x, y in zip(ma, mb))
+    return True
+
+
+class _UnionFind:
+    def __init__(self, n):
+        self.parent = list(range(n))
+
+    def find(self, i):
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a, b):
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+@dataclass
+class Resolution:
+    """What :func:`resolve` found: the two tables and lookups for the events stage."""
+
+    entities: pd.DataFrame
+    mentions: pd.DataFrame
+    by_span: dict   # (para_id, char_start, char_end) -> entity_id
+    info: dict      # entity_id -> {"type", "name", "country", "title"}
+
+
+def _mention(rows, by_span, entity_key, para: Para, start: int, end: int, kind: str) -> None:
+    rows.append({"key": entity_key, "doc_id": para.doc_id, "para_id": para.para_id,
+                 "char_start": start, "char_end": end, "text": para.text[start:end], "kind": kind})
+
+
+def resolve(paras: list[Para]) -> Resolution:
+    lex = load_lexicons()
+    rows: list[dict] = []
+    # organizations and places ---------------------------------------------------------------
+    national_by_doc = defaultdict(set)
+    for para in paras:
+        for s, e, label, canonical, country in para.ents:
+            if label == "ORG" and lex.orgs.get(canonical, {}).get("national") and country:
+                national_by_doc[para.doc_id].add((canonical, country))
+    national_all = defaultdict(set)
+    for pairs in national_by_doc.values():
+        for canonical, country in pairs:
+            national_all[canonical].add(country)
+    for para in paras:
+        for s, e, label, canonical, country in para.ents:
+            if label == "ORG":
+                if lex.orgs.get(canonical, {}).get("national") and not country:
+                    here = {c for n, c in national_by_doc[para.doc_id] if n == canonical}
+                    pool = here or national_all.get(canonical, set())
+                    country = next(iter(pool)) if len(pool) == 1 else None
+                key = ("organization", canonical, country if lex.orgs.get(canonical, {}).get("national") else None)
+            else:
+                key = ("location", canonical, None)
+            rows.append({"key": key, "doc_id": para.doc_id, "para_id": para.para_id, "char_start": s,
+                         "char_end": e, "text": para.text[s:e], "kind": "lexicon", "country": country})
+    # people ---------------------------------------------------------------------------------
+    full, short = [], []
+    for para in paras:
+        for p in para.persons:
+            parts = name_parts(p.text, lex)
+            if parts["last"] is None:
+                continue
+            (full if parts["first"] else short).append((para, p, parts))
+    # compare distinct normalised names (not mentions): pairs only within a surname
+    forms = sorted({(p["first"], p["middles"], p["last"]) for _, _, p in full}, key=str)
+    form_index = {f: k for k, f in enumerate(forms)}
+    uf = _UnionFind(len(forms))
+    by_surname = defaultdict(list)
+    for k, (first, middles, last) in enumerate(forms):
+        by_surname[surname_key(last)].append(k)
+    for idx in by_surname.values():
+        for a in range(len(idx)):
+            for b in range(a + 1, len(idx)):
+                fa, fb = forms[idx[a]], forms[idx[b]]
+                if same_person(dict(zip(NAME_FIELDS, fa)), dict(zip(NAME_FIELDS, fb))):
+                    uf.union(idx[a], idx[b])
+    clusters = defaultdict(list)
+    root_of = []
+    for i, (_, _, p) in enumerate(full):
+        root = uf.find(form_index[(p["first"], p["middles"], p["last"])])
+        root_of.append(root)
+        clusters[root].append(i)
+    person_of = {}  # cluster root -> key
+    cluster_docs = defaultdict(set)
+    for root, members in clusters.items():
+        forms = Counter()
+        docs_of_form = defaultdict(set)
+        for i in members:
+            para, p, _ = full[i]
+            form = re.sub(r"\s+", " ", p.text).strip()
+            forms[form] += 1
+            docs_of_form[form].add(para.doc_id)
+            cluster_docs[root].add(para.doc_id)
+        canonical = sorted(forms, key=lambda f: (-len(docs_of_form[f]), -forms[f], -len(f), f))[0]
+        person_of[root] = ("person", canonical, root)
+    surname_roots = defaultdict(set)
+    for root, members in clusters.items():
+        surname_roots[surname_key(full[members[0]][2]["last"])].add(root)
+    people = []  # (para, Person, key)
+    for i, (para, p, _) in enumerate(full):
+        people.append((para, p, person_of[root_of[i]]))
+    doc_roots = defaultdict(set)
+    for root, docs in cluster_docs.items():
+        for d in docs:
+            doc_roots[d].add(root)
+    orphan_short = defaultdict(list)
+    for para, p, parts in short:
+        cands = surname_roots.get(surname_key(parts["last"]), set())
+        here = cands & doc_roots[para.doc_id]
+        pick = here if here else cands
+        if len(pick) == 1:
+            people.append((para, p, person_of[next(iter(pick))]))
+        elif not cands:
+            orphan_short[surname_key(parts["last"])].append((para, p))
+    for sk, items in orphan_short.items():  # only a surname is ever written: one entity per surname
+        form = Counter(re.sub(r"\s+", " ", p.text) for _, p in items).most_common(1)[0][0]
+        key = ("person", form, f"surname:{sk}")
+        for para, p in items:
+            people.append((para, p, key))
+    # surnames written alone later in a document ("Austin met with ...")
+    spans_by_para = defaultdict(list)
+    for para, p, key in people:
+        spans_by_para[para.para_id].append((p.start, p.end))
+    for para in paras:
+        for s, e, *_ in para.ents:
+            spans_by_para[para.para_id].append((s, e))
+    surname_forms = defaultdict(dict)  # doc -> surname text -> key
+    for para, p, key in people:
+        parts = name_parts(p.text, lex)
+        last_word = re.split(r"\s+", p.text.strip())[-1]
+        if parts["first"] and last_word[:1].isupper() and len(last_word) > 2 and last_word not in lex.suffixes:
+            surname_forms[para.doc_id].setdefault(last_word, set()).add(key)
+    for para in paras:
+        forms = {f: keys for f, keys in surname_forms.get(para.doc_id, {}).items() if len(keys) == 1}
+        for form, keys in forms.items():
+            for m in re.finditer(r"(?<![\w-])" + re.escape(form) + r"(?![\w-])", para.text):
+                s, e = m.span()
+                if any(a < e and s < b for a, b in spans_by_para[para.para_id]):
+                    continue
+                nxt = para.text[e:e + 2]
+                if re.match(r"\s[A-Z]", nxt):
+                    continue
+                people.append((para, Person(s, e, form, cue="surname_in_document"), next(iter(keys))))
+                spans_by_para[para.para_id].append((s, e))
+    # titles and countries per person ----------------------------------------------------------
+    titles = defaultdict(Counter)
+    ranks = defaultdict(Counter)
+    countries = defaultdict(Counter)
+    for para, p, key in people:
+        if p.title:
+            (ranks if lex.titles.get(p.title, {}).get("rank") else titles)[key][p.title] += 1
+        countries[key].update(p.countries)
+    person_title = {}
+    for para, p, key in people:
+        pick = titles[key] or ranks[key]
+        # a specific office beats a generic one ("Minister of Defense" over "Minister")
+        if pick:
+            best = sorted(pick, key=lambda t: (-pick[t], -len(t), t))
+            specific = [t for t in best if not any(t != o and t in o for o in best)]
+            person_title[key] = (specific or best)[0]
+        else:
+            person_title[key] = None
+    # descriptions: "the defense minister" when exactly one person in the document has that title
+    doc_people = defaultdict(set)
+    for para, p, key in people:
+        doc_people[para.doc_id].add(key)
+    for para in paras:
+        for d in para.descriptions:
+            fits = [k for k in doc_people[para.doc_id]
+                    if d.title in titles[k] and (d.country is None or (countries[k] and countries[k].most_common(1)[0][0] == d.country))]
+            if len(fits) == 1:
+                people.append((para, Person(d.start, d.end, d.text, title=d.title, cue="description"), fits[0]))
+    for para, p, key in people:
+        rows.append({"key": key, "doc_id": para.doc_id, "para_id": para.para_id, "char_start": p.start,
+                     "char_end": p.end, "text": para.text[p.start:p.end], "kind": p.cue or "name"})
+    return _tables(rows, lex, person_title, countries)
+
+
+def _tables(rows, lex: Lexicons, person_title: dict, countries: dict) -> Resolution:
+    if not rows:
+        from schemas import empty_frame
+
+        return Resolution(empty_frame("entities"), empty_frame("mentions"), {}, {})
+    groups: dict = defaultdict(list)
+    for r in rows:
+        groups[r["key"]].append(r)
+    ents = []
+    id_of = {}
+    info = {}
+    for key, grp in groups.items():
+        etype, canonical, extra = key
+        if etype == "person":
+            country = countries[key].most_common(1)[0][0] if countries[key] else None
+            title = person_title.get(key)
+            name = canonical
+        elif etype == "organization":
+            country = extra or lex.orgs.get(canonical, {}).get("country")
+            title = None
+            name = f"{canonical} ({extra})" if extra else canonical
+        else:
+            country = canonical if canonical in lex.countries else lex.places.get(canonical, {}).get("country")
+            title = None
+            name = canonical
+        eid = stable_id("e", etype, name if etype != "person" else _person_id_key(name))
+        id_of[key] = eid
+        aliases = sorted({" ".join(r["text"].split()) for r in grp if r["kind"] != "description"} - {name})
+        ents.append({"entity_id": eid, "entity_type": etype, "canonical_name": name, "aliases": aliases,
+                     "country": country, "title": title, "n_mentions": len(grp),
+                     "n_documents": len({r["doc_id"] for r in grp})})
+        info[eid] = {"type": etype, "name": name, "country": country, "title": title}
+    seen = set()
+    out = []
+    for r in rows:
+        mid = stable_id("m", r["para_id"], r["char_start"], r["char_end"])
+        if mid in seen:
+            continue
+        seen.add(mid)
+        out.append({"mention_id": mid, "entity_id": id_of[r["key"]], "doc_id": r["doc_id"], "para_id": r["para_id"],
+                    "char_start": r["char_start"], "char_end": r["char_end"], "text": r["text"],
+                    "mention_type": r["kind"]})
+    from schemas import conform
+
+    entities = conform("entities", pd.DataFrame(ents).sort_values("entity_id"))
+    m = pd.DataFrame(out)
+    mentions = conform("mentions", m.sort_values(["doc_id", "para_id", "char_start"]))
+    by_span = {(r["para_id"], r["char_start"], r["char_end"]): r["entity_id"] for r in out}
+    return Resolution(entities, mentions, by_span, info)
+
+
+def _person_id_key(name: str) -> str:
+    parts = name_parts(name)
+    return f"{parts['first'] or ''}|{surname_key(parts['last'])}"
+
+
+def build_entities(paragraphs: pd.DataFrame) -> tuple[list[Para], Resolution]:
+    """Scan the content paragraphs and resolve their entities (``entities``, ``mentions`` tables)."""
+    paras = scan(paragraphs)
+    return paras, resolve(paras)
+
+
+def entity_for_name(name: str, entities: pd.DataFrame) -> str | None:
+    """entity_id of the one entity a written name refers to, or None (for other stages, e.g. quote speakers).
+
+    Exact canonical name or alias first (case-insensitive), then, for people, the same conservative
+    rule as :func:`resolve` (same surname, near-identical given name); a surname alone matches only
+    when exactly one person has it.
+    """
+    key = " ".join(name.split()).casefold()
+    if not key or entities.empty:
+        return None
+    exact = [eid for eid, canon, aliases in zip(entities["entity_id"], entities["canonical_name"], entities["aliases"])
+             if canon.casefold() == key or any(a.casefold() == key for a in aliases)]
+    if len(set(exact)) == 1:
+        return exact[0]
+    people = entities[entities["entity_type"] == "person"]
+    parts = name_parts(name)
+    if parts["last"] is None:
+        return None
+    if parts["first"] is None:
+        hits = [eid for eid, canon in zip(people["entity_id"], people["canonical_name"])
+                if surname_key(name_parts(canon)["last"]) == surname_key(parts["last"])]
+    else:
+        hits = [eid for eid, canon in zip(people["entity_id"], people["canonical_name"])
+                if same_person(parts, name_parts(canon))]
+    return hits[0] if len(hits) == 1 else None

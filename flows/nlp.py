@@ -1,0 +1,284 @@
+"""The shared spaCy rule pipeline of the extract stage (no statistical model).
+
+``get_nlp()`` returns one cached ``spacy.blank("en")`` pipeline:
+
+- ``sentencizer`` (the bulk scan in :mod:`flows.entities` disables it; sentences are computed on
+  demand for the few paragraphs the events stage reads);
+- ``lexicon_entities``: an entity ruler of phrase patterns (``PhraseMatcher``) built from the
+  lexicons (``lexicons/*.yaml``): organizations (ORG, with acronyms and variants), countries (GPE)
+  and places (LOC), demonyms (NORP), titles and offices (TITLE), military ranks (RANK) and
+  honorifics (HONORIFIC); each entity's ``ent_id_`` is the canonical name;
+- ``person_candidates``: a ``Matcher`` of capitalised name sequences (with initials, suffixes and
+  particles such as al-) outside the ruler's entities, stored in ``doc.spans["names"]``; which of them
+  are people is decided from their context in :mod:`flows.entities`;
+- ``series_matcher``: two ``PhraseMatcher`` objects (series names on lower case, acronyms exact), stored in
+  ``doc.spans["series"]`` (kept apart from the entities: a series name may contain an organization).
+
+Multi-token variants match case-insensitively; single tokens and acronyms case-sensitively (so "US"
+is a country and "us" is not, "General" is a rank and "general" is not).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import spacy
+import yaml
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Span
+from spacy.util import filter_spans
+
+from flows.paths import LEXICONS_DIR
+
+
+@dataclass(frozen=True)
+class Lexicons:
+    """Everything the extract stage reads from ``lexicons/``."""
+
+    titles: dict          # canonical title -> {"country": str|None, "rank": bool}
+    title_variants: list   # (variant, canonical, is_rank)
+    honorifics: tuple
+    suffixes: tuple
+    particles: tuple
+    orgs: dict             # canonical -> {"country", "national", "acronyms", "variants"}
+    countries: dict        # canonical -> {"variants", "demonyms"}
+    places: dict           # canonical -> {"country", "variants", "demonyms"}
+    demonyms: dict         # demonym -> country (case-sensitive)
+    series: dict           # canonical -> spec
+    event_nouns: dict      # event_type -> [nouns]
+    visit_words: tuple
+    meeting_words: tuple
+    ordinals: dict
+    subject_countries: tuple
+    roles: dict = field(default_factory=dict)
+    outlet_person_title: str | None = None
+    not_name_words: frozenset = frozenset()
+
+    def country_of(self, label: str, canonical: str) -> str | None:
+        if label == "GPE":
+            return canonical
+        if label == "LOC":
+            return self.places.get(canonical, {}).get("country")
+        if label == "NORP":
+            return canonical
+        if label == "ORG":
+            return self.orgs.get(canonical, {}).get("country")
+        return None
+
+
+def _yaml(path: Path):
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def load_lexicons(lexicons_dir: Path = LEXICONS_DIR) -> Lexicons:
+    t = _yaml(lexicons_dir / "titles.yaml")
+    titles, variants = {}, []
+    for kind in ("offices", "ranks"):
+        for spec in t.get(kind, []):
+            titles[spec["name"]] = {"country": spec.get("country"), "rank": kind == "ranks"}
+            for v in [spec["name"], *spec.get("variants", [])]:
+                variants.append((v, spec["name"], kind == "ranks"))
+    orgs = {}
+    for spec in _yaml(lexicons_dir / "organizations.yaml"):
+        orgs[spec["name"]] = {
+            "country": spec.get("country"),
+            "national": bool(spec.get("national")),
+            "outlet": bool(spec.get("outlet")),
+            "acronyms": list(spec.get("acronyms") or []),
+            "variants": list(spec.get("variants") or []),
+        }
+    p = _yaml(lexicons_dir / "places.yaml")
+    countries = {c["name"]: c for c in p["countries"]}
+    places = {c["name"]: c for c in p["places"]}
+    demonyms = {}
+    for c in p["countries"]:
+        for d in c.get("demonyms") or []:
+            demonyms[d] = c["name"]
+    for c in p["places"]:
+        for d in c.get("demonyms") or []:
+            demonyms[d] = c.get("country")
+    e = _yaml(lexicons_dir / "events.yaml")
+    roles = _yaml(lexicons_dir / "roles.yaml")
+    return Lexicons(
+        titles=titles,
+        title_variants=variants,
+        honorifics=tuple(t.get("honorifics", [])),
+        suffixes=tuple(t.get("name_suffixes", [])),
+        particles=tuple(t.get("name_particles", [])),
+        orgs=orgs,
+        countries=countries,
+        places=places,
+        demonyms=demonyms,
+        series={s["name"]: s for s in e["series"]},
+        event_nouns=e.get("event_nouns", {}),
+        visit_words=tuple(e.get("visit_words", [])),
+        meeting_words=tuple(e.get("meeting_words", [])),
+        ordinals={str(k).lower(): int(v) for k, v in e.get("ordinals", {}).items()},
+        subject_countries=tuple(e.get("subject_countries", [])),
+        roles=roles,
+        outlet_person_title=t.get("outlet_person_title"),
+        not_name_words=frozenset(t.get("not_name_words", [])),
+    )
+
+
+def ruler_patterns(lex: Lexicons, tokenizer) -> tuple[list[dict], list[dict]]:
+    """Phrase patterns of every lexicon entry (label, pattern, id = canonical name), in two sets:
+    multi-token variants matched on lower case, single tokens and acronyms matched exactly."""
+    folded: list[dict] = []
+    exact: list[dict] = []
+    seen: set = set()
+
+    def add(label: str, text: str, canonical: str, force_case: bool = False) -> None:
+        case = force_case or len(tokenizer(text)) == 1
+        pattern = text  # tokenised as written (lower-casing first can change the tokens: "D.C.", "Mr.")
+        key = (label, pattern if case else pattern.lower(), case)
+        if key in seen:
+            return
+        seen.add(key)
+        (exact if case else folded).append({"label": label, "pattern": pattern, "id": canonical})
+
+    for name, spec in lex.orgs.items():
+        for v in [name, *spec["variants"]]:
+            add("ORG", v, name)
+        for a in spec["acronyms"]:
+            add("ORG", a, name, force_case=True)
+    for name, spec in lex.countries.items():
+        for v in [name, *spec.get("variants", [])]:
+            add("GPE", v, name, force_case=v.isupper() or "." in v)
+    for name, spec in lex.places.items():
+        for v in [name, *spec.get("variants", [])]:
+            add("LOC", v, name)
+    gpe = {p["pattern"] for p in exact if p["label"] == "GPE"}
+    for d, country in lex.demonyms.items():
+        if country and d not in gpe:
+            add("NORP", d, country, force_case=True)
+    for variant, canonical, is_rank in lex.title_variants:
+        add("RANK" if is_rank else "TITLE", variant, canonical)
+        if len(tokenizer(variant)) > 1:
+            continue
+        add("RANK" if is_rank else "TITLE", variant.capitalize(), canonical)
+    for h in lex.honorifics:
+        add("HONORIFIC", h, h, force_case=True)
+    return folded, exact
+
+
+NAME_TOKEN = {"IS_TITLE": True, "IS_ALPHA": True, "ENT_TYPE": ""}
+MIDDLE_TOKEN = {"IS_TITLE": True, "IS_PUNCT": False, "ENT_TYPE": "", "OP": "?"}  # a middle name or initial
+APOSTROPHE = {"ORTH": {"IN": ["\u2019", "'"]}, "OP": "?"}
+HYPHEN = {"ORTH": "-"}
+
+
+def name_patterns(lex: Lexicons) -> list[list[dict]]:
+    """Token patterns of capitalised person-name sequences (candidates, not yet people)."""
+    particle = {"LOWER": {"IN": list(lex.particles)}, "ENT_TYPE": ""}
+    suffix = {"ORTH": {"IN": list(lex.suffixes)}, "OP": "?"}
+    # at most two middle tokens, written out as optional tokens (much faster in the Matcher than "*")
+    return [
+        [NAME_TOKEN, MIDDLE_TOKEN, MIDDLE_TOKEN, NAME_TOKEN, suffix],        # Lloyd J. Austin III
+        [NAME_TOKEN, MIDDLE_TOKEN, APOSTROPHE, particle, HYPHEN, NAME_TOKEN],  # Mohammed Shia' al-Sudani
+        [particle, HYPHEN, NAME_TOKEN],                                      # al-Abbasi
+        [NAME_TOKEN, particle, NAME_TOKEN],                                  # Hamza bin Laden
+        [NAME_TOKEN, MIDDLE_TOKEN, NAME_TOKEN, HYPHEN, NAME_TOKEN],          # Hayan Abdul-Ghani
+    ]
+
+
+@Language.factory("lexicon_entities", default_config={"lexicons_dir": str(LEXICONS_DIR)})
+def _lexicon_entities(nlp: Language, name: str, lexicons_dir: str):
+    """The lexicons as ``doc.ents``: an entity ruler over phrase patterns.
+
+    One ``PhraseMatcher`` pass on lower case; matches of case-sensitive patterns (single words,
+    acronyms) written in another case are dropped ("US" is a country, "us" is not; "General" is a
+    rank, "general" is not); then the longest match wins (earliest on ties), as in spaCy's
+    ``EntityRuler``. Each entity's ``ent_id_`` is the canonical name. (spaCy's ``EntityRuler`` does
+    the same but re-counts all its patterns on every call, which made it the slowest component.)
+    """
+    folded, exact = ruler_patterns(load_lexicons(Path(lexicons_dir)), nlp.tokenizer)
+    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    meta: dict[int, tuple[str, str]] = {}
+    allowed: dict[int, set] = {}
+    groups: dict[str, list] = {}
+    for p in folded + exact:
+        key = f"{p['label']}\x1f{p['id']}"
+        groups.setdefault(key, []).append(nlp.make_doc(p["pattern"]))
+    for key, docs in groups.items():
+        matcher.add(key, docs)
+        label, canonical = key.split("\x1f")
+        meta[nlp.vocab.strings[key]] = (label, canonical)
+    for p in exact:
+        allowed.setdefault(nlp.vocab.strings[f"{p['label']}\x1f{p['id']}"], set()).add(p["pattern"])
+    lowered = {k: {f.lower() for f in v} for k, v in allowed.items()}
+
+    def component(doc):
+        found = []
+        for match_id, start, end in matcher(doc):
+            forms = allowed.get(match_id)
+            if forms is not None:
+                text = doc[start:end].text
+                if text not in forms and text.lower() in lowered[match_id]:
+                    continue
+            found.append((end - start, -start, match_id, start, end))
+        found.sort(reverse=True)
+        taken = set()
+        ents = []
+        for _, _, match_id, start, end in found:
+            if any(i in taken for i in range(start, end)):
+                continue
+            taken.update(range(start, end))
+            label, canonical = meta[match_id]
+            ents.append(Span(doc, start, end, label=label, span_id=canonical))
+        doc.ents = sorted(ents, key=lambda e: e.start)
+        return doc
+
+    return component
+
+
+@Language.factory("person_candidates", default_config={"lexicons_dir": str(LEXICONS_DIR)})
+def _person_candidates(nlp: Language, name: str, lexicons_dir: str):
+    lex = load_lexicons(Path(lexicons_dir))
+    matcher = Matcher(nlp.vocab)
+    matcher.add("NAME", name_patterns(lex), greedy="LONGEST")
+
+    def component(doc):
+        spans = [Span(doc, s, e, label="NAME") for _, s, e in matcher(doc)]
+        doc.spans["names"] = filter_spans(spans)
+        return doc
+
+    return component
+
+
+@Language.factory("series_matcher", default_config={"lexicons_dir": str(LEXICONS_DIR)})
+def _series_matcher(nlp: Language, name: str, lexicons_dir: str):
+    lex = load_lexicons(Path(lexicons_dir))
+    phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
+    acronyms = PhraseMatcher(nlp.vocab, attr="ORTH")
+    for series, spec in lex.series.items():
+        phrases.add(series, [nlp.make_doc(v) for v in [series, *spec.get("variants", [])]])
+        if spec.get("acronyms"):
+            acronyms.add(series, [nlp.make_doc(a) for a in spec["acronyms"]])
+
+    def component(doc):
+        spans = [Span(doc, s, e, label=m) for m, s, e in [*phrases(doc), *acronyms(doc)]]
+        doc.spans["series"] = filter_spans(spans)
+        return doc
+
+    return component
+
+
+def build_nlp(lexicons_dir: Path = LEXICONS_DIR) -> Language:
+    lex = load_lexicons(lexicons_dir)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("lexicon_entities", config={"lexicons_dir": str(lexicons_dir)})
+    nlp.add_pipe("person_candidates", config={"lexicons_dir": str(lexicons_dir)})
+    nlp.add_pipe("series_matcher", config={"lexicons_dir": str(lexicons_dir)})
+    return nlp
+
+
+@functools.cache
+def get_nlp(lexicons_dir: Path = LEXICONS_DIR) -> Language:
+    """The cached pipeline (building it costs ~0.5 s; every caller shares one)."""
+    return build_nlp(lexicons_dir)

@@ -1,0 +1,143 @@
+"""Entities and mentions (issue 4): people found by pattern, aliases resolved conservatively."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from flows.entities import build_entities, name_parts, same_person
+from tests.extract_fixtures import doc_of, seed_records
+
+
+def _para_frame(*texts: str, doc_id: str = "dtest") -> pd.DataFrame:
+    return pd.DataFrame({
+        "para_id": [f"p{doc_id}{i}" for i in range(len(texts))], "doc_id": doc_id,
+        "position": range(len(texts)), "text": list(texts), "status": "content",
+    })
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return seed_records()
+
+
+def _people(tables) -> pd.DataFrame:
+    e = tables["entities"]
+    return e[e["entity_type"] == "person"].set_index("canonical_name")
+
+
+def test_people_of_the_seed_bodies_once_each_with_title_and_country(tables):
+    people = _people(tables)
+    expected = {
+        "Thabit al-Abbasi": ("Minister of Defense", "Iraq"),
+        "Lloyd Austin": ("Secretary of Defense", "United States"),
+        "Celeste Wallander": ("Assistant Secretary of Defense", "United States"),
+        "Charles Q Brown": ("Chairman of the Joint Chiefs of Staff", "United States"),
+        "Mathew Miller": ("State Department Spokesperson", "United States"),
+        "Mohammed Shia\u2019 al-Sudani": ("Prime Minister", "Iraq"),
+        "Diyar Kurda": ("Journalist", "Iraq"),
+    }
+    assert sorted(people.index) == sorted(expected)
+    for name, (title, country) in expected.items():
+        assert (people.loc[name, "title"], people.loc[name, "country"]) == (title, country), name
+
+
+def test_spelling_variants_and_partial_names_resolve_to_one_person(tables):
+    people = _people(tables)
+    assert {"Thabet Muhammad al-Abbasi", "Thabet al-Abbasi", "al-Abbasi"} <= set(people.loc["Thabit al-Abbasi", "aliases"])
+    assert "Lloyd J. Austin III" in people.loc["Lloyd Austin", "aliases"]
+    m = tables["mentions"]
+    abbasi = people.loc["Thabit al-Abbasi"]
+    # "the defense minister" in 000 (only one defense minister there) is al-Abbasi
+    d000 = doc_of(tables, "000")
+    desc = m[(m["doc_id"] == d000) & (m["text"] == "the defense minister")]
+    assert len(desc) == 1 and desc["mention_type"].iloc[0] == "description"
+    assert tables["entities"].set_index("entity_id").loc[desc["entity_id"].iloc[0], "canonical_name"] == abbasi.name
+    # "Austin met with ..." (002): a surname alone after the full name in the same document
+    d002 = doc_of(tables, "002")
+    austin = m[(m["doc_id"] == d002) & (m["text"] == "Austin")]
+    assert len(austin) == 1 and austin["mention_type"].iloc[0] == "surname_in_document"
+
+
+def test_nobody_from_the_sidebar_and_mentions_point_into_content_paragraphs(tables):
+    names = set(tables["entities"]["canonical_name"]) | {a for al in tables["entities"]["aliases"] for a in al}
+    assert not any("Harris" in n or "Biden" in n for n in names)
+    paras = tables["paragraphs"].set_index("para_id")
+    m = tables["mentions"]
+    assert (paras.loc[m["para_id"], "status"] == "content").all()
+    for pid, s, e, text in zip(m["para_id"], m["char_start"], m["char_end"], m["text"]):
+        assert paras.loc[pid, "text"][s:e] == text
+
+
+def test_acronyms_and_long_forms_are_one_organization(tables):
+    orgs = tables["entities"][tables["entities"]["entity_type"] == "organization"].set_index("canonical_name")
+    cts = orgs.loc["Counter-Terrorism Service"]
+    assert {"CTS", "Counterterrorism Service"} <= set(cts["aliases"]) and cts["country"] == "Iraq"
+    assert not any(n in orgs.index for n in ("CTS", "Counterterrorism Service"))
+    assert "Ministry of Defense (Iraq)" in orgs.index  # "Iraqi Ministry of Defense" / "Iraqi defense ministry"
+
+
+def test_new_people_in_an_unseen_article_are_found_by_pattern():
+    paras = _para_frame(
+        "Jordanian Foreign Minister Ayman Safadi met with U.S. Secretary of State Antony Blinken in Amman.",
+        "Safadi said the talks were useful, he told Kurdistan24's Lina Haddad.",
+        "The meeting was also attended by Brigadier General Yousef al-Hnaity, the Jordanian army chief.",
+    )
+    _, res = build_entities(paras)
+    people = res.entities[res.entities["entity_type"] == "person"].set_index("canonical_name")
+    assert people.loc["Ayman Safadi", "title"] == "Foreign Minister"
+    assert people.loc["Ayman Safadi", "country"] == "Jordan"
+    assert people.loc["Antony Blinken", "title"] == "Secretary of State"
+    assert people.loc["Antony Blinken", "country"] == "United States"
+    assert "Yousef al-Hnaity" in people.index
+    assert people.loc["Ayman Safadi", "n_mentions"] == 2  # "Safadi said"
+    assert "Lina Haddad" in people.index
+
+
+@pytest.mark.parametrize("a,b,same", [
+    ("Lloyd Austin", "Lloyd J. Austin III", True),
+    ("Thabit al-Abbasi", "Thabet Muhammad al-Abbasi", True),
+    ("Thabit al-Abbasi", "Thabit Al Abbasi", True),
+    ("Mohammed Shia\u2019 al-Sudani", "Mohammed Shia al-Sudani", True),
+    ("José Ramírez", "Jose Ramirez", True),
+    ("Lloyd Austin", "Lloyd Brown", False),          # different surnames never merge
+    ("Thabit al-Abbasi", "Thabit al-Obaidi", False),
+    ("John Smith", "Jane Smith", False),             # different given names
+    ("Ali Hassan Khalil", "Ali Mahmoud Khalil", False),  # conflicting middle names
+])
+def test_same_person_is_conservative(a, b, same):
+    assert same_person(name_parts(a), name_parts(b)) is same
+
+
+def test_a_surname_shared_by_two_people_is_not_attached_to_either():
+    paras = _para_frame(
+        "Defense Minister Ali Khalil met Interior Minister Omar Khalil in Baghdad.",
+        "Khalil said the meeting went well.",
+    )
+    _, res = build_entities(paras)
+    m = res.mentions
+    assert not (m["text"] == "Khalil").any()
+    people = res.entities[res.entities["entity_type"] == "person"]
+    assert sorted(people["canonical_name"]) == ["Ali Khalil", "Omar Khalil"]
+
+
+def test_the_minister_is_resolved_only_when_unambiguous():
+    paras = _para_frame(
+        "Defense Minister Ali Khalil and Defense Minister Omar Haddad met in Amman.",
+        "The talks were chaired by the defense minister, officials said.",
+    )
+    _, res = build_entities(paras)
+    assert not (res.mentions["mention_type"] == "description").any()
+
+
+def test_entity_for_name_finds_the_one_entity_a_label_means(tables):
+    from flows.entities import entity_for_name
+
+    ents = tables["entities"]
+    by_name = ents.set_index("canonical_name")["entity_id"]
+    assert entity_for_name("Lloyd Austin", ents) == by_name["Lloyd Austin"]
+    assert entity_for_name("Lloyd J. Austin III", ents) == by_name["Lloyd Austin"]
+    assert entity_for_name("Austin", ents) == by_name["Lloyd Austin"]
+    assert entity_for_name("CTS", ents) == by_name["Counter-Terrorism Service"]
+    assert entity_for_name("joint statement", ents) is None
+    assert entity_for_name("Lloyd Brown", ents) is None

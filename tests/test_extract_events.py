@@ -1,0 +1,115 @@
+"""Events, participants and the article -> event decision on the seeds (issue 4)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tests.extract_fixtures import doc_of, seed_records
+
+SERIES = "U.S.-Iraq Joint Security Cooperation Dialogue"
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return seed_records()
+
+
+def _edition(tables, n: int) -> pd.Series:
+    ev = tables["events"]
+    rows = ev[(ev["series"] == SERIES) & (ev["edition"] == n)]
+    assert len(rows) == 1
+    return rows.iloc[0]
+
+
+def test_both_dialogues_with_exact_dates_place_and_edition(tables):
+    ev = tables["events"]
+    assert len(ev[ev["series"] == SERIES]) == 2
+    first, second = _edition(tables, 1), _edition(tables, 2)
+    assert (first["start_date"], first["end_date"], first["location"]) == ("2023-08-07", "2023-08-08", "Washington")
+    assert (second["start_date"], second["end_date"], second["location"]) == ("2024-07-22", "2024-07-23", "Washington")
+    assert first["date_precision"] == second["date_precision"] == "day"
+    assert first["date_evidence"].startswith("stated")
+
+
+def test_each_article_is_linked_to_the_right_dialogue_with_recorded_evidence(tables):
+    docs = tables["documents"].set_index("doc_id")
+    first, second = _edition(tables, 1)["event_id"], _edition(tables, 2)["event_id"]
+    expected = {"000": second, "001": first, "002": second, "003": first, "004": first}
+    for prefix, event_id in expected.items():
+        row = docs.loc[doc_of(tables, prefix)]
+        assert row["event_id"] == event_id, prefix
+        assert bool(row["relevant"]) and row["event_evidence"], prefix
+    # how: the edition word, the heads of the delegations, the shared joint-statement text
+    assert docs.loc[doc_of(tables, "001"), "event_evidence"].startswith("states the edition")
+    assert docs.loc[doc_of(tables, "003"), "event_evidence"].startswith("delegation heads")
+    assert docs.loc[doc_of(tables, "002"), "event_evidence"].startswith("shared text")
+    assert _edition(tables, 1)["n_documents"] == 3 and _edition(tables, 2)["n_documents"] == 2
+
+
+def test_heads_of_delegations(tables):
+    p = tables["participants"]
+    names = tables["entities"].set_index("entity_id")["canonical_name"]
+    heads = p[p["role"] == "head_of_delegation"]
+    got = {(e, names[i], side) for e, i, side in zip(heads["event_id"], heads["entity_id"], heads["side"])}
+    first, second = _edition(tables, 1)["event_id"], _edition(tables, 2)["event_id"]
+    assert {(first, "Thabit al-Abbasi", "Iraq"), (first, "Celeste Wallander", "United States"),
+            (second, "Thabit al-Abbasi", "Iraq")} <= got
+    # one row per event and entity, so a head is not also listed as met_with
+    assert not p.duplicated(["event_id", "entity_id"]).any()
+    met = {names[i] for i in p.loc[(p["event_id"] == second) & (p["role"] == "met_with"), "entity_id"]}
+    assert {"Lloyd Austin", "Charles Q Brown"} <= met
+
+
+def test_referenced_dated_events(tables):
+    ev = tables["events"]
+    def one(mask):
+        rows = ev[mask]
+        assert len(rows) == 1, rows
+        return rows.iloc[0]
+    sfa = one(ev["name"].str.contains("Strategic Framework Agreement"))
+    assert (sfa["start_date"], sfa["date_precision"], sfa["event_type"]) == ("2008-01-01", "year", "agreement")
+    sd = one(ev["series"] == "U.S.-Iraq Strategic Dialogue")
+    assert (sd["start_date"], sd["end_date"]) == ("2021-07-01", "2021-07-31")
+    hmc = one(ev["series"] == "U.S.-Iraq Higher Military Commission")
+    assert (hmc["edition"], hmc["start_date"], hmc["end_date"]) == (1, "2024-01-01", "2024-01-31")
+    assert hmc["date_evidence"].startswith("resolved against the reference date")
+    visits = ev[ev["event_type"] == "visit"]
+    pm = one((ev["event_type"] == "visit") & ev["name"].str.contains("Prime Minister"))
+    assert (pm["start_date"], pm["location"]) == ("2024-04-01", "Washington")
+    assert len(visits) == 2
+
+
+def test_no_event_is_invented_from_undated_or_sidebar_text(tables):
+    ev = tables["events"]
+    assert ev["start_date"].notna().all()
+    assert not ev["name"].str.contains("Harris|Biden|nomination").any()
+
+
+def test_rows_carry_provenance(tables):
+    paras = tables["paragraphs"].set_index("para_id")
+    p = tables["participants"]
+    m = tables["mentions"]
+    spans = set(zip(m["para_id"], m["char_start"], m["char_end"]))
+    assert set(zip(p["para_id"], p["char_start"], p["char_end"])) <= spans
+    assert (paras.loc[p["para_id"], "doc_id"].to_numpy() == p["doc_id"].to_numpy()).all()
+
+
+def test_wikinews_is_not_relevant_and_creates_no_events(tmp_path):
+    from tests.extract_fixtures import corpus_dir
+
+    corpus = corpus_dir("wikinews")
+    if corpus is None:
+        pytest.skip("the wikinews corpus (shared/corpus/wikinews or $CORPUS_DIR/wikinews) is not on this machine")
+    from flows import clean, dedup, extract, ingest
+
+    sources, _ = ingest.ingest(corpus)
+    paragraphs, info = clean.clean(sources)
+    paragraphs = dedup.mark_exact_repeats(paragraphs)
+    docs = extract.build_documents(sources, paragraphs, info)
+    t = extract.build_records(sources, docs, paragraphs)
+    assert len(t["documents"]) > 250
+    assert not t["documents"]["relevant"].any()
+    assert t["documents"]["event_id"].isna().all()
+    assert t["events"].empty and t["participants"].empty
+    assert (t["entities"]["entity_type"] == "person").sum() > 100  # people are still found
