@@ -20,7 +20,7 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
-from flows import clean, dedup, extract, ingest, publish, validate  # noqa: E402
+from flows import clean, dedup, extract, ingest, publish, records, validate  # noqa: E402
 from flows.paths import OUTPUT_DIR, RAW_DIR  # noqa: E402
 
 
@@ -67,6 +67,9 @@ def extract_task(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataF
         "paragraphs": paragraphs,
         "rejections": extract.build_rejections(rejections),
     }
+    # issue #4 records (quotes, facts, statements). MERGE: pass the real entities table (entities=None
+    # resolves no speaker) and documents with event_id (without it, statements is empty by design).
+    tables.update(records.build_paragraph_records(paragraphs, tables["documents"], entities=tables.get("entities")))
     _log("extract", t0, **{name: len(df) for name, df in tables.items()})
     return tables
 

@@ -1,0 +1,309 @@
+"""Quotes: quoted text in the content paragraphs, with its speaker.
+
+Rules (data in ``lexicons/speech.yaml``):
+
+- quote marks: curly “…” and straight "…"; a quote that opens and never closes runs to the end of
+  the paragraph (``closed`` false); a new opening mark while one is open ends the open quote there;
+- embedded social-media posts: a paragraph followed by an attribution line ("— Name (@handle) date")
+  is a post by Name (``is_social_post``);
+- speaker: after the closing mark (``,” said X``, ``,” X said``, ``,” read a joint statement``), else
+  before the opening mark in the same sentence (``X told ... that “``, ``According to X, ... “``);
+  a pronoun (``it added``) carries the previous speaker of the same document;
+- ``speaker_label`` is the name without its title ("Mathew Miller") or the speaking document
+  ("joint statement"); ``speaker_entity_id`` resolves the label against ``entities`` (persons and
+  organizations; normalised exact match, then a conservative rapidfuzz match), else null.
+
+Plain regular expressions do the work: quote marks and attribution frames are character patterns, a
+spaCy Matcher over tokens would add nothing but tokenisation cost.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import pandas as pd
+
+from flows.spans import alternation, content_paragraphs, lexicon, sentence_spans
+from flows.text import stable_id
+from schemas import conform
+
+ENTITY_COLUMNS = ["entity_id", "entity_type", "canonical_name", "aliases", "country", "title"]
+OPEN, CLOSE, STRAIGHT = "\u201c", "\u201d", '"'
+_MARKS = re.compile('[\u201c\u201d"]')
+_WORDS = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    after_verb_first: re.Pattern
+    after_subject_first: re.Pattern
+    before_subject_verb: re.Pattern
+    according_to: re.Pattern
+    social: re.Pattern
+    link_tail: re.Pattern
+    doc_source: re.Pattern
+    pronouns: frozenset
+    titles: frozenset
+    suffixes: frozenset
+
+
+@functools.cache
+def _rules() -> _Rules:
+    lex = lexicon("speech")
+    verbs = f"(?i:{alternation(lex['speech_verbs'])})"
+    adverbs = f"(?i:{alternation(lex['verb_adverbs'])})"
+    docs = f"(?i:{alternation(lex['document_sources'])})"
+    pronouns = f"(?i:{alternation(lex['carry_pronouns'])})"
+    particles = "|".join(re.escape(p) for p in lex["name_particles"])
+    # A capitalised name or title phrase: capitalised tokens, initials, name particles (al-Abbasi,
+    # bin), and "of"/"the"/"for" between capitalised tokens ("Secretary of Defense").
+    cap = r"(?:[A-Z][\w'’.\-]*|(?:%s)-[A-Z][\w'’\-]*)" % particles
+    link = r"(?:of|the|for|and|(?:%s))" % particles
+    name = rf"{cap}(?:\s+(?:{link}\s+)*{cap})*"
+    det = r"(?i:(?:the|a|an|its|their)\s+)?"
+    speaker = rf"(?P<doc>{det}(?:[\w\-]+\s+)?{docs})|(?P<pron>{pronouns})|(?P<name>{name})"
+    return _Rules(
+        # ,” read a joint statement / ,” said US Defense Secretary Lloyd Austin on Tuesday
+        after_verb_first=re.compile(rf"^[\s,.!?;:—–-]*(?:{adverbs}\s+)?(?P<verb>{verbs})\s+(?:{speaker})"),
+        # ,” the joint statement read / ,” it added / ,” Austin said
+        after_subject_first=re.compile(
+            rf"^[\s,.!?;:—–-]*(?:{speaker})\s+(?:(?:has|had|have)\s+)?(?:{adverbs}\s+)?(?P<verb>{verbs})"),
+        # X told ... that “ / The joint statement added that ... “
+        before_subject_verb=re.compile(
+            rf"(?:{speaker})\s+(?:(?:has|had|have)\s+)?(?:{adverbs}\s+)?(?P<verb>{verbs})"),
+        according_to=re.compile(rf"(?i:{alternation(lex['source_prepositions'])})\s+(?:{speaker})"),
+        social=re.compile(lex["social_attribution"]),
+        link_tail=re.compile(lex["social_link_tail"]),
+        doc_source=re.compile(docs, re.IGNORECASE),
+        pronouns=frozenset(p.lower() for p in lex["carry_pronouns"]),
+        titles=frozenset(lex["title_words"]),
+        suffixes=frozenset(s.rstrip(".").lower() for s in lex["name_suffixes"]),
+    )
+
+
+# --- quote spans ----------------------------------------------------------------------------------
+
+def quote_spans(text: str) -> list[tuple[int, int, int, int, bool]]:
+    """(mark_start, text_start, text_end, mark_end, closed) of each quote in a paragraph.
+
+    ``text_start``/``text_end`` delimit the quoted text without its marks and outer whitespace;
+    ``mark_end`` is just past the closing mark (the paragraph end for an unclosed quote).
+    """
+    spans = []
+    open_at = None
+    for m in _MARKS.finditer(text):
+        ch, pos = m.group(), m.start()
+        if open_at is None:
+            if ch in (OPEN, STRAIGHT):
+                open_at = pos
+            continue  # a stray closing mark
+        if ch == OPEN:  # a new quote opens while one is open: the open one never closed
+            spans.append(_span(text, open_at, pos, pos, closed=False))
+            open_at = pos
+            continue
+        spans.append(_span(text, open_at, pos, pos + 1, closed=True))
+        open_at = None
+    if open_at is not None:
+        spans.append(_span(text, open_at, len(text), len(text), closed=False))
+    return [s for s in spans if s is not None]
+
+
+def _span(text, open_at, close_at, mark_end, closed):
+    start, end = open_at + 1, close_at
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and (text[end - 1].isspace() or (closed and text[end - 1] == ",")):
+        end -= 1
+    if not any(c.isalpha() for c in text[start:end]):
+        return None
+    return open_at, start, end, mark_end, closed
+
+
+# --- speakers -------------------------------------------------------------------------------------
+
+def _speaker_from(m: re.Match) -> tuple[str, str] | None:
+    """(kind, label) of a matched speaker group: kind is doc, pron or name."""
+    if m is None:
+        return None
+    if m.group("doc"):
+        src = _rules().doc_source.search(m.group("doc"))
+        return "doc", src.group().lower()
+    if m.group("pron"):
+        return "pron", m.group("pron").lower()
+    label = name_label(m.group("name"))
+    return ("name", label) if label else None
+
+
+def name_label(phrase: str) -> str | None:
+    """The person's name in a title phrase ("State Department Spokesperson Mathew Miller" -> "Mathew
+    Miller"); the phrase itself when it is all title words ("the State Department" -> "State
+    Department"); None for a bare function word."""
+    r = _rules()
+    tokens = phrase.replace("\u2019s", "").split()
+    if tokens and tokens[-1].endswith(".") and len(tokens[-1]) > 3 and tokens[-1] not in r.titles \
+            and tokens[-1].rstrip(".").lower() not in r.suffixes:
+        tokens[-1] = tokens[-1].rstrip(".")  # the sentence's full stop, not an abbreviation
+    while tokens and tokens[0].lower() in ("the", "a", "an", "of", "and", "for"):
+        tokens = tokens[1:]
+    while tokens and tokens[-1].lower() in ("the", "of", "and", "for"):
+        tokens = tokens[:-1]
+    if not tokens:
+        return None
+    name: list[str] = []
+    for tok in reversed(tokens):
+        if tok in r.titles or tok.lower() in ("of", "the", "and", "for"):
+            break
+        name.insert(0, tok)
+    if not name:
+        return " ".join(tokens)
+    if len(name) == 1 and len(tokens) > 1 and name[0].rstrip(".").lower() in r.suffixes:
+        return " ".join(tokens)
+    return " ".join(name)
+
+
+def _attribute(text: str, sent_start: int, mark_start: int, mark_end: int) -> tuple[str, str] | None:
+    r = _rules()
+    after = text[mark_end:mark_end + 160]
+    for pat in (r.after_verb_first, r.after_subject_first):
+        found = _speaker_from(pat.match(after))
+        if found:
+            return found
+    before = text[sent_start:mark_start]
+    m = None
+    for m in r.according_to.finditer(before):
+        pass
+    if m is not None:
+        found = _speaker_from(m)
+        if found:
+            return found
+    last = None
+    for last in r.before_subject_verb.finditer(before):
+        pass
+    return _speaker_from(last)
+
+
+# --- entity resolution ----------------------------------------------------------------------------
+
+def _norm(name: str) -> str:
+    """Comparison key of a name: no diacritics, case, dots, "al-" particles, initials, suffixes."""
+    r = _rules()
+    s = unicodedata.normalize("NFKD", name)
+    s = "".join(c for c in s if not unicodedata.combining(c)).casefold().replace("\u2019", "'")
+    s = re.sub(r"\b(?:al|el)[-\s]", "", s)
+    words = [w for w in re.split(r"[\s.\-']+", s) if w]
+    words = [w for w in words if len(w) > 1 and w not in r.suffixes]
+    return " ".join(words)
+
+
+class EntityIndex:
+    """Speaker labels -> entity ids (persons and organizations only)."""
+
+    def __init__(self, entities: pd.DataFrame | None):
+        self.keys: dict[str, set[str]] = {}
+        if entities is None or entities.empty:
+            return
+        ents = entities[entities["entity_type"].isin(["person", "organization"])]
+        for row in ents.itertuples(index=False):
+            names = [row.canonical_name, *(list(row.aliases) if row.aliases is not None else [])]
+            for n in names:
+                if isinstance(n, str) and n.strip():
+                    self.keys.setdefault(_norm(n), set()).add(row.entity_id)
+
+    @functools.lru_cache(maxsize=4096)
+    def resolve(self, label: str | None) -> str | None:
+        if not label or not self.keys:
+            return None
+        key = _norm(label)
+        ids = self.keys.get(key)
+        if ids:
+            return next(iter(ids)) if len(ids) == 1 else None
+        from rapidfuzz import fuzz, process, utils
+
+        if len(key.split()) < 2:  # one word (a surname) is too little to go fuzzy on
+            return None
+        hits = process.extract(key, list(self.keys), scorer=fuzz.token_sort_ratio,
+                               processor=utils.default_process, score_cutoff=90, limit=3)
+        ids = set().union(*(self.keys[h[0]] for h in hits)) if hits else set()
+        return next(iter(ids)) if len(ids) == 1 else None
+
+    def __hash__(self):
+        return id(self)
+
+
+# --- the table ------------------------------------------------------------------------------------
+
+def extract_quotes(paragraphs: pd.DataFrame, documents: pd.DataFrame,
+                   entities: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per quote in the content paragraphs (``quotes`` table)."""
+    r = _rules()
+    index = EntityIndex(entities)
+    paras = content_paragraphs(paragraphs)
+    if "doc_id" in documents:
+        paras = paras[paras["doc_id"].isin(documents["doc_id"])]
+    rows = []
+    for doc_id, group in paras.groupby("doc_id", sort=True):
+        previous: str | None = None
+        items = list(zip(group["para_id"], group["text"]))
+        for i, (para_id, text) in enumerate(items):
+            nxt = items[i + 1][1] if i + 1 < len(items) else None
+            post = r.social.match(nxt) if nxt and ("@" in nxt) else None
+            if post:
+                body = r.link_tail.sub("", text)
+                start = len(body) - len(body.lstrip())
+                end = len(body.rstrip())
+                label = name_label(post.group("author"))
+                if end > start and label:
+                    previous = label
+                    rows.append(_row(doc_id, para_id, text, start, end, label, index, "direct",
+                                     closed=not body.rstrip().endswith(("…", "...")), social=True))
+                    continue
+            if OPEN not in text and STRAIGHT not in text:
+                continue
+            sentences = sentence_spans(text)
+            for mark_start, start, end, mark_end, closed in quote_spans(text):
+                sent_start = next((s for s, e in reversed(sentences) if s <= mark_start), 0)
+                found = _attribute(text, sent_start, mark_start, mark_end)
+                label = None
+                if found:
+                    kind, label = found
+                    if kind == "pron":
+                        label = previous
+                if label:
+                    previous = label
+                rows.append(_row(doc_id, para_id, text, start, end, label, index,
+                                 _quote_type(text, sent_start, mark_start, start, end), closed=closed, social=False))
+    if not rows:
+        from schemas import empty_frame
+
+        return empty_frame("quotes")
+    out = pd.DataFrame(rows)
+    return conform("quotes", out.sort_values(["doc_id", "para_id", "char_start"]))
+
+
+def _quote_type(text: str, sent_start: int, mark_start: int, start: int, end: int) -> str:
+    """direct: the quote is a sentence or clause of its own (it starts its sentence, or follows a
+    colon or "that"/a speech verb) and has four words or more; partial: words quoted inside a sentence."""
+    n_words = len(_WORDS.findall(text[start:end]))
+    lead = text[sent_start:mark_start].rstrip()
+    if n_words >= 4 and (not lead or lead.endswith((":", ",")) or re.search(r"\b(?:that|said|says|told|added|stated|wrote)$", lead)):
+        return "direct"
+    return "partial"
+
+
+def _row(doc_id, para_id, text, start, end, label, index, quote_type, *, closed, social):
+    return {
+        "quote_id": stable_id("q", para_id, start, end),
+        "doc_id": doc_id,
+        "para_id": para_id,
+        "text": text[start:end],
+        "speaker_entity_id": index.resolve(label),
+        "speaker_label": label,
+        "char_start": start,
+        "char_end": end,
+        "quote_type": quote_type,
+        "closed": closed,
+        "is_social_post": social,
+    }
