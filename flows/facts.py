@@ -38,12 +38,15 @@ _EDGE_PUNCT = "\"'“”‘’()[]"
 @dataclass(frozen=True)
 class _Rules:
     number: re.Pattern
+    spelled: re.Pattern
     vague: re.Pattern
-    quick: re.Pattern
+    vague_part: re.Pattern
+    currency_signs: tuple
     words: dict
     scales: dict
     vague_values: dict
-    qualifiers: list  # (regex at end of preceding text, qualifier)
+    qualifier: re.Pattern  # any qualifier phrase at the end of the text before a number
+    qualifier_of: dict  # lower-cased phrase -> qualifier
     definite: frozenset
     definite_max: int
     excluded: frozenset
@@ -66,19 +69,17 @@ def _rules() -> _Rules:
     lex = lexicon("quantities")
     words = {k.lower(): int(v) for k, v in lex["number_words"].items()}
     scales = {k.lower(): int(v) for k, v in lex["scale_words"].items()}
-    spelled = alternation([*words, *scales])
+    # Patterns start with a literal or a digit so that the regex engine can skip ahead fast; word
+    # boundaries are checked in Python. Spelled numbers and vague magnitudes are searched in the
+    # lower-cased text.
+    spelled = alternation([*words, *scales], words=False) + r"\b"
     scale = alternation(scales)
-    cur_signs = [c for c in lex["currencies"] if not c.isalpha()]
-    cur = "|".join(re.escape(c) for c in sorted(cur_signs, key=len, reverse=True))
-    digits = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-    number = (
-        rf"(?<![\w\-/@#.,$€£])(?P<cur>{cur})?"
-        rf"(?:(?P<digits>{digits})(?P<scale>(?:\s*-?\s*(?i:{scale}))*)"
-        rf"|(?P<words>(?i:{spelled})(?:(?:\s+|-)(?:and\s+)?(?i:{spelled}))*))"
-        rf"(?![\w\-]|[.,]\d)"
-    )
+    digits = r"(?P<digits>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    number = rf"{digits}(?P<scale>(?:\s*-?\s*(?i:{scale}))*)"
+    spelled_chain = rf"{spelled}(?:(?:\s+|-)(?:and\s+)?{spelled})*"
     vague_map = {k.lower(): int(v) for k, v in lex["vague_magnitudes"].items()}
-    vague = rf"(?P<vague>(?i:{alternation(vague_map)})(?:\s+of\s+(?i:{alternation(vague_map)}))*)\s+of\s+"
+    vague_alt = alternation(vague_map, words=False)
+    vague = rf"(?P<vague>{vague_alt}(?:\s+of\s+{vague_alt})*)\s+of\s+"
     quals = []
     for q, phrases in lex["qualifiers"].items():
         for ph in phrases:
@@ -86,12 +87,15 @@ def _rules() -> _Rules:
     quals.sort(key=lambda x: len(x[0]), reverse=True)
     return _Rules(
         number=re.compile(number),
+        spelled=re.compile(spelled_chain),
         vague=re.compile(vague),
-        quick=re.compile(rf"\d|(?i:{spelled})|(?i:{alternation(vague_map)})"),
+        vague_part=re.compile(vague_alt),
+        currency_signs=tuple(sorted((c for c in lex["currencies"] if not c.isalpha()), key=len, reverse=True)),
         words=words,
         scales=scales,
         vague_values=vague_map,
-        qualifiers=[(re.compile(rf"(?i:{alternation([p])})\s*$"), q) for p, q in quals],
+        qualifier=re.compile(rf"(?i:{alternation([p for p, _ in quals])})\s*$"),
+        qualifier_of=dict(quals),
         definite=frozenset(w.lower() for w in lex["definite_determiners"]),
         definite_max=int(lex["definite_max_value"]),
         excluded=frozenset(w.lower() for w in lex["standalone_excluded"]),
@@ -131,8 +135,11 @@ def words_value(phrase: str) -> float | None:
     return float(total + current) if seen else None
 
 
+_LAST_WORD = re.compile(r"(\S+)\s*$")
+
+
 def _prev_word(text: str, pos: int) -> str:
-    m = re.search(r"(\S+)\s*$", text[:pos])
+    m = _LAST_WORD.search(text, max(0, pos - 40), pos)
     return m.group(1).strip(_EDGE_PUNCT) if m else ""
 
 
@@ -169,6 +176,11 @@ def _subject(text: str, pos: int, sent_end: int) -> tuple[str | None, int, str |
         elif low in r.of_preps and words:
             in_pp = True
         elif low in r.stops and not (in_pp and low == "the"):
+            break
+        elif low in ("the", "a", "an") and not in_pp:
+            # a determiner cannot follow a noun inside one noun phrase: the word before it is a verb
+            if len(words) > 1:
+                words.pop()
             break
         elif in_pp and low != "the" and not word[:1].isupper() and words and words[-1][0].lower() in r.place_preps:
             break
@@ -219,52 +231,80 @@ def _context(text: str, sent: tuple[int, int], num_start: int, subject: str) -> 
     return subject
 
 
-def _facts_in(text: str) -> list[dict]:
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c in "_-"
+
+
+def _candidates(text: str) -> list[tuple[int, int, float, str | None, str | None]]:
+    """(start, end, value, qualifier, currency sign) of every number that may be a fact."""
     r = _rules()
-    if not r.quick.search(text):
-        return []
-    sentences = sentence_spans(text)
     found = []
+    n = len(text)
+    for m in r.number.finditer(text):
+        s, e = m.span("digits")
+        end = m.end()
+        if (e < n and (_word_char(text[e]) or (text[e] in ".," and e + 1 < n and text[e + 1].isdigit()))) \
+                or (end < n and _word_char(text[end])):
+            continue
+        cur = next((c for c in r.currency_signs if text.startswith(c, max(0, s - len(c)), s)), None)
+        first = s - len(cur) if cur else s
+        if first > 0 and (_word_char(text[first - 1]) or text[first - 1] in "/@#.,$€£"):
+            continue
+        d = m.group("digits")
+        if "," not in d and "." not in d and len(d) == 4 and not m.group("scale") and not cur:
+            nxt = _next_words(text, end, 1)
+            nw = nxt[0].group().strip(_EDGE_PUNCT + ".,;:") if nxt else ""
+            if not (nw.endswith("s") and nw.islower() and nw not in r.stops):
+                continue  # a year
+        value = float(d.replace(",", ""))
+        for sc in re.findall(r"[A-Za-z]+", m.group("scale") or ""):
+            value *= r.scales[sc.lower()]
+        found.append((first, end, value, None, cur))
+    low = text.lower()
+    if len(low) != n:  # lower-casing changed offsets (rare characters): no spelled numbers here
+        return found
     taken: list[tuple[int, int]] = []
-    for m in r.vague.finditer(text):
+    for m in r.vague.finditer(low):
+        if m.start() and _word_char(low[m.start() - 1]):
+            continue
         value = 1.0
-        for part in re.split(r"\s+of\s+", m.group("vague").lower()):
+        for part in r.vague_part.findall(m.group("vague")):
             value *= r.vague_values[" ".join(part.split())]
         found.append((m.start(), m.end(), value, "vague", None))
         taken.append((m.start(), m.end()))
-    for m in r.number.finditer(text):
-        if any(a <= m.start() < b for a, b in taken):
+    for m in r.spelled.finditer(low):
+        s, e = m.span()
+        if (s and _word_char(low[s - 1])) or (e < n and _word_char(low[e])):
             continue
-        if m.group("digits"):
-            d = m.group("digits")
-            if "," not in d and "." not in d and len(d) == 4 and not m.group("scale") and not m.group("cur"):
-                nxt = _next_words(text, m.end(), 1)
-                nw = nxt[0].group().strip(_EDGE_PUNCT + ".,;:") if nxt else ""
-                if not (nw.endswith("s") and nw.islower() and nw not in r.stops):
-                    continue  # a year
-            value = float(d.replace(",", ""))
-            for sc in re.findall(r"[A-Za-z]+", m.group("scale") or ""):
-                value *= r.scales[sc.lower()]
-        else:
-            phrase = m.group("words")
-            low = phrase.lower()
-            if low in r.excluded or low in r.scales:
-                continue
-            value = words_value(phrase)
-            if value is None:
-                continue
-            prev = _prev_word(text, m.start()).lower()
-            if prev in r.definite and value <= r.definite_max:
-                continue
-        found.append((m.start(), m.end(), value, None, m.group("cur")))
+        if any(a <= s < b for a, b in taken):
+            continue
+        phrase = m.group()
+        if phrase in r.excluded or phrase in r.scales:
+            continue
+        value = words_value(phrase)
+        if value is None:
+            continue
+        if _prev_word(low, s) in r.definite and value <= r.definite_max:
+            continue
+        found.append((s, e, value, None, None))
+    return found
+
+
+def _facts_in(text: str) -> list[dict]:
+    r = _rules()
+    found = _candidates(text)
+    if not found:
+        return []
+    sentences = sentence_spans(text)
     rows = []
     for start, end, value, qualifier, cur in sorted(found):
         prev = _prev_word(text, start)
         if prev in r.references or prev.lower() in r.months or prev.lower().rstrip(".") in r.months:
             continue
-        if prev[:1].isupper() and prev.lower() not in r.stops and not any(
-                q.search(text[:start]) for q, _ in r.qualifiers) and _sentence_start(text, start, sentences) != start \
-                and not cur:
+        lead_from = max(0, start - 30)
+        qual = r.qualifier.search(text, lead_from, start)
+        if prev[:1].isupper() and prev.lower() not in r.stops and not qual \
+                and _sentence_start(text, start, sentences) != start and not cur:
             continue  # "Resolution 2379", "Windows 10": a capitalised word right before = an identifier
         after = _next_words(text, end, 1)
         nxt = after[0].group().strip(_EDGE_PUNCT + ".,;:") if after else ""
@@ -292,13 +332,9 @@ def _facts_in(text: str) -> list[dict]:
             subject = _context(text, sent, start, subject)
         if qualifier is None:
             qualifier = "exact"
-            lead = text[max(sent[0], start - 30):start]
-            for q, name in r.qualifiers:
-                qm = q.search(lead)
-                if qm:
-                    qualifier = name
-                    start = max(sent[0], start - 30) + qm.start()
-                    break
+            if qual and qual.start() >= sent[0]:
+                qualifier = r.qualifier_of[" ".join(qual.group().lower().split())]
+                start = qual.start()
         rows.append({"value": value, "unit": unit, "subject": subject, "qualifier": qualifier,
                      "char_start": start, "char_end": span_end})
     return rows

@@ -46,6 +46,7 @@ class _Rules:
     link_tail: re.Pattern
     doc_source: re.Pattern
     pronouns: frozenset
+    no_speaker: frozenset
     titles: frozenset
     suffixes: frozenset
 
@@ -53,7 +54,7 @@ class _Rules:
 @functools.cache
 def _rules() -> _Rules:
     lex = lexicon("speech")
-    verbs = f"(?i:{alternation(lex['speech_verbs'])})"
+    verbs = alternation(lex['speech_verbs'])  # lower case: "the United States" is no speech verb
     adverbs = f"(?i:{alternation(lex['verb_adverbs'])})"
     docs = f"(?i:{alternation(lex['document_sources'])})"
     pronouns = f"(?i:{alternation(lex['carry_pronouns'])})"
@@ -79,6 +80,7 @@ def _rules() -> _Rules:
         link_tail=re.compile(lex["social_link_tail"]),
         doc_source=re.compile(docs, re.IGNORECASE),
         pronouns=frozenset(p.lower() for p in lex["carry_pronouns"]),
+        no_speaker=frozenset(p.lower() for p in lex["no_speaker"]),
         titles=frozenset(lex["title_words"]),
         suffixes=frozenset(s.rstrip(".").lower() for s in lex["name_suffixes"]),
     )
@@ -134,7 +136,7 @@ def _speaker_from(m: re.Match) -> tuple[str, str] | None:
     if m.group("pron"):
         return "pron", m.group("pron").lower()
     label = name_label(m.group("name"))
-    return ("name", label) if label else None
+    return ("name", label) if label and label.lower() not in _rules().no_speaker else None
 
 
 def name_label(phrase: str) -> str | None:
@@ -152,16 +154,28 @@ def name_label(phrase: str) -> str | None:
         tokens = tokens[:-1]
     if not tokens:
         return None
-    name: list[str] = []
-    for tok in reversed(tokens):
-        if tok in r.titles or tok.lower() in ("of", "the", "and", "for"):
-            break
-        name.insert(0, tok)
+    # "Ryan Cloutier of the Harvard Center", "Professor Eugene Volokh of UCLA": the person before "of"
+    if "of" in tokens:
+        left = _person_tail(tokens[:tokens.index("of")])
+        if len(left) >= 2 and not any(t.isupper() and len(t) > 1 for t in left):
+            return " ".join(left)
+    name = _person_tail(tokens)
     if not name:
         return " ".join(tokens)
     if len(name) == 1 and len(tokens) > 1 and name[0].rstrip(".").lower() in r.suffixes:
         return " ".join(tokens)
     return " ".join(name)
+
+
+def _person_tail(tokens: list[str]) -> list[str]:
+    """The trailing tokens after the last title word or connector."""
+    r = _rules()
+    name: list[str] = []
+    for tok in reversed(tokens):
+        if tok in r.titles or tok.lower() in ("of", "the", "and", "for"):
+            break
+        name.insert(0, tok)
+    return name
 
 
 def _attribute(text: str, sent_start: int, mark_start: int, mark_end: int) -> tuple[str, str] | None:
@@ -244,37 +258,40 @@ def extract_quotes(paragraphs: pd.DataFrame, documents: pd.DataFrame,
     if "doc_id" in documents:
         paras = paras[paras["doc_id"].isin(documents["doc_id"])]
     rows = []
-    for doc_id, group in paras.groupby("doc_id", sort=True):
-        previous: str | None = None
-        items = list(zip(group["para_id"], group["text"]))
-        for i, (para_id, text) in enumerate(items):
-            nxt = items[i + 1][1] if i + 1 < len(items) else None
-            post = r.social.match(nxt) if nxt and ("@" in nxt) else None
-            if post:
-                body = r.link_tail.sub("", text)
-                start = len(body) - len(body.lstrip())
-                end = len(body.rstrip())
-                label = name_label(post.group("author"))
-                if end > start and label:
-                    previous = label
-                    rows.append(_row(doc_id, para_id, text, start, end, label, index, "direct",
-                                     closed=not body.rstrip().endswith(("…", "...")), social=True))
-                    continue
-            if OPEN not in text and STRAIGHT not in text:
+    items = list(zip(paras["doc_id"], paras["para_id"], paras["text"]))
+    previous: str | None = None  # the last speaker in the current document
+    previous_kind: str | None = None  # its kind: name or doc
+    for i, (doc_id, para_id, text) in enumerate(items):
+        if i == 0 or items[i - 1][0] != doc_id:
+            previous = previous_kind = None
+        nxt = items[i + 1][2] if i + 1 < len(items) and items[i + 1][0] == doc_id else None
+        post = r.social.match(nxt) if nxt and ("@" in nxt) else None
+        if post:
+            body = r.link_tail.sub("", text)
+            start = len(body) - len(body.lstrip())
+            end = len(body.rstrip())
+            label = name_label(post.group("author"))
+            if end > start and label:
+                previous, previous_kind = label, "name"
+                rows.append(_row(doc_id, para_id, text, start, end, label, index, "direct",
+                                 closed=not body.rstrip().endswith(("…", "...")), social=True))
                 continue
-            sentences = sentence_spans(text)
-            for mark_start, start, end, mark_end, closed in quote_spans(text):
-                sent_start = next((s for s, e in reversed(sentences) if s <= mark_start), 0)
-                found = _attribute(text, sent_start, mark_start, mark_end)
-                label = None
-                if found:
-                    kind, label = found
-                    if kind == "pron":
-                        label = previous
+        if OPEN not in text and STRAIGHT not in text:
+            continue
+        sentences = sentence_spans(text)
+        for mark_start, start, end, mark_end, closed in quote_spans(text):
+            sent_start = next((s for s, e in reversed(sentences) if s <= mark_start), 0)
+            found = _attribute(text, sent_start, mark_start, mark_end)
+            label = None
+            if found:
+                kind, label = found
+                if kind == "pron":  # "he"/"she" carry a named speaker only, "it"/"they" any
+                    label = previous if previous_kind == "name" or label in ("it", "they") else None
+                    kind = previous_kind
                 if label:
-                    previous = label
-                rows.append(_row(doc_id, para_id, text, start, end, label, index,
-                                 _quote_type(text, sent_start, mark_start, start, end), closed=closed, social=False))
+                    previous, previous_kind = label, kind
+            rows.append(_row(doc_id, para_id, text, start, end, label, index,
+                             _quote_type(text, sent_start, mark_start, start, end), closed=closed, social=False))
     if not rows:
         from schemas import empty_frame
 
