@@ -213,38 +213,57 @@ def _norm(name: str) -> str:
 
 
 class EntityIndex:
-    """Speaker labels -> entity ids (persons and organizations only)."""
+    """Speaker labels -> entity ids (persons and organizations only).
+
+    A label resolves when its normalised form equals the normalised canonical name or an alias of
+    exactly one entity; otherwise, for a label of two words or more, when exactly one entity has a
+    name close to it: a person with the same last name and a first name at rapidfuzz ratio >= 80
+    ("Thabit"/"Thabet", "Mathew"/"Matthew", not "John"/"Joan"), an organization at token-sort ratio
+    >= 92. Anything ambiguous stays null: two people must never merge.
+    """
 
     def __init__(self, entities: pd.DataFrame | None):
         self.keys: dict[str, set[str]] = {}
+        self.type_of: dict[str, str] = {}
         if entities is None or entities.empty:
             return
         ents = entities[entities["entity_type"].isin(["person", "organization"])]
         for row in ents.itertuples(index=False):
+            self.type_of[row.entity_id] = row.entity_type
             names = [row.canonical_name, *(list(row.aliases) if row.aliases is not None else [])]
             for n in names:
                 if isinstance(n, str) and n.strip():
                     self.keys.setdefault(_norm(n), set()).add(row.entity_id)
+        self._names = list(self.keys)
+        self._cache: dict[str, str | None] = {}
 
-    @functools.lru_cache(maxsize=4096)
     def resolve(self, label: str | None) -> str | None:
         if not label or not self.keys:
             return None
+        if label not in self._cache:
+            self._cache[label] = self._resolve(label)
+        return self._cache[label]
+
+    def _resolve(self, label: str) -> str | None:
+        from rapidfuzz import fuzz
+
         key = _norm(label)
         ids = self.keys.get(key)
         if ids:
             return next(iter(ids)) if len(ids) == 1 else None
-        from rapidfuzz import fuzz, process, utils
-
-        if len(key.split()) < 2:  # one word (a surname) is too little to go fuzzy on
+        words = key.split()
+        if len(words) < 2:  # one word (a surname) is too little to go fuzzy on
             return None
-        hits = process.extract(key, list(self.keys), scorer=fuzz.token_sort_ratio,
-                               processor=utils.default_process, score_cutoff=90, limit=3)
-        ids = set().union(*(self.keys[h[0]] for h in hits)) if hits else set()
-        return next(iter(ids)) if len(ids) == 1 else None
-
-    def __hash__(self):
-        return id(self)
+        found: set[str] = set()
+        for name in self._names:
+            other = name.split()
+            for eid in self.keys[name]:
+                if self.type_of[eid] == "person":
+                    if len(other) >= 2 and other[-1] == words[-1] and fuzz.ratio(other[0], words[0]) >= 80:
+                        found.add(eid)
+                elif fuzz.token_sort_ratio(name, key) >= 92:
+                    found.add(eid)
+        return next(iter(found)) if len(found) == 1 else None
 
 
 # --- the table ------------------------------------------------------------------------------------

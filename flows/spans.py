@@ -63,5 +63,5 @@ def content_paragraphs(paragraphs: pd.DataFrame) -> pd.DataFrame:
     """Content paragraphs in reading order, with a ``cluster_id`` for each."""
     p = paragraphs[paragraphs["status"] == "content"].copy()
     # Until the cleaning stage provides near-duplicate clusters, each paragraph is its own cluster.
-    p["cluster_id"] = p["cluster_id"] if "cluster_id" in p else p["para_id"]
+    p["cluster_id"] = p["cluster_id"].fillna(p["para_id"]) if "cluster_id" in p else p["para_id"]
     return p.sort_values(["doc_id", "position"], kind="stable")

@@ -136,7 +136,6 @@ def _topics(doc) -> list[str]:
 
 def extract_statements(paragraphs: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
     """One row per (event, topic, statement) found in the content paragraphs (``statements`` table)."""
-    r = _rules()
     if "event_id" not in documents or documents.empty:
         from schemas import empty_frame
 
@@ -147,6 +146,7 @@ def extract_statements(paragraphs: pd.DataFrame, documents: pd.DataFrame) -> pd.
     event_of = dict(zip(docs["doc_id"], docs["event_id"]))
     paras = content_paragraphs(paragraphs)
     paras = paras[paras["doc_id"].isin(event_of)]
+    r = _rules()
     candidates = []  # (sentence text, info)
     for doc_id, para_id, cluster_id, position, text in zip(
             paras["doc_id"], paras["para_id"], paras["cluster_id"], paras["position"], paras["text"]):

@@ -33,11 +33,15 @@ def seed_tables():
     sources, rejections = ingest.ingest(RAW)
     paragraphs, info = clean.clean(sources)
     paragraphs = dedup.mark_exact_repeats(paragraphs)
+    documents = extract.build_documents(sources, paragraphs, info)
+    from flows import records  # issue #4: quotes, facts, statements
+
     return {
         "sources": sources,
-        "documents": extract.build_documents(sources, paragraphs, info),
+        "documents": documents,
         "paragraphs": paragraphs,
         "rejections": extract.build_rejections(rejections),
+        **records.build_paragraph_records(paragraphs, documents),
     }
 
 

@@ -152,3 +152,21 @@ def test_ids_are_deterministic(seed_tables, seed_quotes):
     again = extract_quotes(seed_tables["paragraphs"], seed_tables["documents"])
     assert again["quote_id"].tolist() == seed_quotes["quote_id"].tolist()
     assert seed_quotes["quote_id"].is_unique
+
+
+def test_fuzzy_speaker_match_never_merges_two_people():
+    ents = pd.DataFrame({
+        "entity_id": ["n_thabet", "n_john"],
+        "entity_type": ["person", "person"],
+        "canonical_name": ["Thabet Muhammad al-Abbasi", "John Smith"],
+        "aliases": [["Thabet al-Abbasi"], []],
+        "country": ["Iraq", None],
+        "title": [None, None],
+    })
+    paras = paragraphs_frame([
+        ("d1", '"Yes," said Defense Minister Thabit al-Abbasi.'),
+        ("d1", '"No," said Joan Smith.'),
+    ])
+    q = extract_quotes(paras, documents_frame(["d1"]), ents).set_index("text")
+    assert q.loc["Yes", "speaker_entity_id"] == "n_thabet"
+    assert pd.isna(q.loc["No", "speaker_entity_id"])

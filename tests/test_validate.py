@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+import schemas
 from flows import validate
 
 
 def _tables(seed_tables):
-    return {k: seed_tables[k].copy() for k in ("documents", "paragraphs", "rejections")}
+    return {k: seed_tables[k].copy() for k in schemas.tables()}
 
 
 def test_seed_tables_pass(seed_tables, tmp_path):
