@@ -101,7 +101,8 @@ def _rules() -> _Rules:
         excluded=frozenset(w.lower() for w in lex["standalone_excluded"]),
         currencies={k.lower(): v for k, v in lex["currencies"].items()},
         percent=re.compile(rf"^\s*(?i:{alternation(lex['percent_words'], words=False)})(?![\w])"),
-        time_units=frozenset(w.lower() for w in lex["time_units"]),
+        time_units=frozenset(w.lower().rstrip(".") for w in lex["time_units"]) | frozenset(
+            w.lower() for w in lex["time_units"]),
         months=frozenset(w.lower() for w in lex["months"]),
         references=frozenset(lex["reference_words"]),
         stops=frozenset(w.lower() for w in lex["subject_stop_words"]),
@@ -161,6 +162,8 @@ def _subject(text: str, pos: int, sent_end: int) -> tuple[str | None, int, str |
     in_pp = False
     for i, m in enumerate(toks):
         raw = m.group()
+        if raw[0] in "([\u2014\u2013":  # a parenthesis or a dash ends the noun phrase
+            break
         word = raw.strip(_EDGE_PUNCT).rstrip(".,;:!?…").strip(_EDGE_PUNCT)
         low = word.lower()
         if not word or not re.fullmatch(r"[\w][\w'’\-.&]*", word) or any(c.isdigit() for c in word):
@@ -189,6 +192,13 @@ def _subject(text: str, pos: int, sent_end: int) -> tuple[str | None, int, str |
         if not in_pp:
             head = low
         if len(words) >= r.max_words or raw[-1] in ".,;:!?)”\"" and not raw.endswith(("U.S.", "D.C.")):
+            break
+    # a participle after the head starts a clause: "people forming in Washington" -> "people"
+    for i in range(1, len(words)):
+        w = words[i][0]
+        if len(w) > 4 and w.endswith(("ing", "ed")) and "-" not in w and w[:1].islower() \
+                and words[i - 1][0].lower() not in r.place_preps | r.of_preps:
+            words = words[:i]
             break
     # drop trailing prepositions/articles and trailing verb-like words ("rescuers responded")
     while words and (words[-1][0].lower() in r.stops or words[-1][0].lower() in r.place_preps
@@ -326,7 +336,7 @@ def _facts_in(text: str) -> list[dict]:
             unit, span_end = cur_word, after[0].end()
         if unit is None:
             subject, span_end, head = _subject(text, end, sent[1])
-            if subject is None or head is None or head in r.time_units:
+            if subject is None or head is None or head in r.time_units or head.rstrip(".") in r.time_units:
                 continue
             unit = head
             subject = _context(text, sent, start, subject)
