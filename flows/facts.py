@@ -32,6 +32,7 @@ from flows.text import stable_id
 from schemas import conform
 
 _TOKEN = re.compile(r"[^\s]+")
+_DOTTED = re.compile(r"(?:[A-Z]\.)+$")  # "U.S.", "D.C.": an abbreviation, not a full stop
 _EDGE_PUNCT = "\"'“”‘’()[]"
 
 
@@ -100,7 +101,7 @@ def _rules() -> _Rules:
         definite_max=int(lex["definite_max_value"]),
         excluded=frozenset(w.lower() for w in lex["standalone_excluded"]),
         currencies={k.lower(): v for k, v in lex["currencies"].items()},
-        percent=re.compile(rf"^\s*(?i:{alternation(lex['percent_words'], words=False)})(?![\w])"),
+        percent=re.compile(rf"\s*(?i:{alternation(lex['percent_words'], words=False)})(?![\w])"),
         time_units=frozenset(w.lower().rstrip(".") for w in lex["time_units"]) | frozenset(
             w.lower() for w in lex["time_units"]),
         months=frozenset(w.lower() for w in lex["months"]),
@@ -158,7 +159,6 @@ def _subject(text: str, pos: int, sent_end: int) -> tuple[str | None, int, str |
     r = _rules()
     toks = _next_words(text[:sent_end], pos, r.max_words + 4)
     words: list[tuple[str, int, int]] = []  # (word, start, end)
-    head = None
     in_pp = False
     for i, m in enumerate(toks):
         raw = m.group()
@@ -189,9 +189,7 @@ def _subject(text: str, pos: int, sent_end: int) -> tuple[str | None, int, str |
             break
         start = m.start() + (len(raw) - len(raw.lstrip(_EDGE_PUNCT)))
         words.append((word, start, start + len(word)))
-        if not in_pp:
-            head = low
-        if len(words) >= r.max_words or raw[-1] in ".,;:!?)”\"" and not raw.endswith(("U.S.", "D.C.")):
+        if len(words) >= r.max_words or (raw[-1] in ".,;:!?)”\"" and not _DOTTED.search(raw)):
             break
     # a participle after the head starts a clause: "people forming in Washington" -> "people"
     for i in range(1, len(words)):
@@ -204,11 +202,9 @@ def _subject(text: str, pos: int, sent_end: int) -> tuple[str | None, int, str |
     while words and (words[-1][0].lower() in r.stops or words[-1][0].lower() in r.place_preps
                      or words[-1][0].lower() == "the"):
         words.pop()
-    if len(words) > 1 and re.search(r"(?:ed|ing)$", words[-1][0]) and "-" not in words[-1][0] \
+    if len(words) > 1 and words[-1][0].endswith(("ed", "ing")) and "-" not in words[-1][0] \
             and not words[-1][0][:1].isupper():
         words.pop()
-        if head and not any(w[0].lower() == head for w in words):
-            head = words[-1][0].lower() if words else None
     if not words:
         return None, pos, None
     first_pp = next((i for i, w in enumerate(words) if w[0].lower() in r.place_preps | r.of_preps), len(words))
@@ -326,10 +322,10 @@ def _facts_in(text: str) -> list[dict]:
         unit = None
         subject = None
         span_end = end
-        pct = r.percent.match(text[end:])
+        pct = r.percent.match(text, end)
         cur_word = r.currencies.get(nxt.lower())
         if pct:
-            unit, span_end = "percent", end + pct.end()
+            unit, span_end = "percent", pct.end()
         elif cur:
             unit = r.currencies.get(cur.lower())
         elif cur_word:

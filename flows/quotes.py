@@ -30,8 +30,7 @@ from flows.spans import alternation, content_paragraphs, lexicon, sentence_spans
 from flows.text import stable_id
 from schemas import conform
 
-ENTITY_COLUMNS = ["entity_id", "entity_type", "canonical_name", "aliases", "country", "title"]
-OPEN, CLOSE, STRAIGHT = "\u201c", "\u201d", '"'
+OPEN, STRAIGHT = "\u201c", '"'
 _MARKS = re.compile('[\u201c\u201d"]')
 _WORDS = re.compile(r"\w+", re.UNICODE)
 
@@ -45,7 +44,6 @@ class _Rules:
     social: re.Pattern
     link_tail: re.Pattern
     doc_source: re.Pattern
-    pronouns: frozenset
     no_speaker: frozenset
     titles: frozenset
     suffixes: frozenset
@@ -54,7 +52,7 @@ class _Rules:
 @functools.cache
 def _rules() -> _Rules:
     lex = lexicon("speech")
-    verbs = alternation(lex['speech_verbs'])  # lower case: "the United States" is no speech verb
+    verbs = alternation(lex["speech_verbs"])  # lower case only: "the United States" is no speech verb
     adverbs = f"(?i:{alternation(lex['verb_adverbs'])})"
     docs = f"(?i:{alternation(lex['document_sources'])})"
     pronouns = f"(?i:{alternation(lex['carry_pronouns'])})"
@@ -79,7 +77,6 @@ def _rules() -> _Rules:
         social=re.compile(lex["social_attribution"]),
         link_tail=re.compile(lex["social_link_tail"]),
         doc_source=re.compile(docs, re.IGNORECASE),
-        pronouns=frozenset(p.lower() for p in lex["carry_pronouns"]),
         no_speaker=frozenset(p.lower() for p in lex["no_speaker"]),
         titles=frozenset(lex["title_words"]),
         suffixes=frozenset(s.rstrip(".").lower() for s in lex["name_suffixes"]),
