@@ -98,3 +98,23 @@ def test_number_words():
     assert words_value("two hundred thousand") == 200_000
     assert words_value("five") == 5
     assert words_value("banana") is None
+
+
+def test_any_text_gives_facts_whose_offsets_hold():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    alphabet = st.sampled_from(list("ab C.,-$%()") + [" 2,500", " 12", "1.5", " five", " twenty", "-one",
+                                                      " million", " hundreds of", " thousands of",
+                                                      " troops", " in Iraq", " about", " the", " May"])
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.lists(alphabet, max_size=30).map("".join))
+    def check(text):
+        paras = paragraphs_frame([("d1", text)])
+        for f in extract_facts(paras, documents_frame(["d1"])).itertuples():
+            assert 0 <= f.char_start < f.char_end <= len(text)
+            assert text[f.char_start:f.char_end] == f.text
+            assert f.value >= 0 and f.unit
+
+    check()

@@ -170,3 +170,21 @@ def test_fuzzy_speaker_match_never_merges_two_people():
     q = extract_quotes(paras, documents_frame(["d1"]), ents).set_index("text")
     assert q.loc["Yes", "speaker_entity_id"] == "n_thabet"
     assert pd.isna(q.loc["No", "speaker_entity_id"])
+
+
+def test_any_text_gives_quotes_whose_offsets_hold():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    alphabet = st.sampled_from(list('ab Cd.,:;"\u201c\u201d\u2019@—-\n') + ["said", " told ", "It added", "Jane Roe"])
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.lists(alphabet, max_size=40).map("".join))
+    def check(text):
+        paras = paragraphs_frame([("d1", text), ("d1", "\u2014 Jane Roe (@jroe) May 1, 2020")])
+        for q in extract_quotes(paras, documents_frame(["d1"])).itertuples():
+            source = paras.set_index("para_id").loc[q.para_id, "text"]
+            assert 0 <= q.char_start < q.char_end <= len(source)
+            assert source[q.char_start:q.char_end] == q.text
+
+    check()
