@@ -20,6 +20,7 @@ EVENT_OF = {SEED_000: "e2024", SEED_002: "e2024", SEED_001: "e2023", SEED_003: "
 def seed_statements(seed_tables):
     docs = seed_tables["documents"].copy()
     docs["event_id"] = docs["source_file"].map(EVENT_OF)
+    docs["relevant"] = True
     return extract_statements(seed_tables["paragraphs"], docs)
 
 
