@@ -33,6 +33,7 @@ from schemas import conform
 OPEN, STRAIGHT = "\u201c", '"'
 _MARKS = re.compile('[\u201c\u201d"]')
 _WORDS = re.compile(r"\w+", re.UNICODE)
+_LEAD_VERB = re.compile(r"\b(?:that|said|says|told|added|stated|wrote)$")
 
 
 @dataclass(frozen=True)
@@ -316,12 +317,18 @@ def extract_quotes(paragraphs: pd.DataFrame, documents: pd.DataFrame,
     return conform("quotes", out.sort_values(["doc_id", "para_id", "char_start"]))
 
 
+LONG_QUOTE_WORDS = 12  # a quoted passage this long is the speaker's own sentence, wherever it stands
+
+
 def _quote_type(text: str, sent_start: int, mark_start: int, start: int, end: int) -> str:
-    """direct: the quote is a sentence or clause of its own (it starts its sentence, or follows a
-    colon or "that"/a speech verb) and has four words or more; partial: words quoted inside a sentence."""
+    """direct: a quoted sentence or clause (it starts its sentence, or follows a colon, a comma,
+    "that" or a speech verb, and has four words or more; or it is a passage of 12 words or more);
+    partial: a few words quoted inside the reporter's sentence."""
     n_words = len(_WORDS.findall(text[start:end]))
+    if n_words >= LONG_QUOTE_WORDS:
+        return "direct"
     lead = text[sent_start:mark_start].rstrip()
-    if n_words >= 4 and (not lead or lead.endswith((":", ",")) or re.search(r"\b(?:that|said|says|told|added|stated|wrote)$", lead)):
+    if n_words >= 4 and (not lead or lead.endswith((":", ",")) or _LEAD_VERB.search(lead)):
         return "direct"
     return "partial"
 

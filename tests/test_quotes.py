@@ -88,6 +88,7 @@ def test_partial_and_unclosed_quotes(seed_tables, seed_quotes):
     para = doc_paragraphs(seed_tables, SEED_000).set_index("para_id").loc[unclosed.para_id, "text"]
     assert not unclosed.closed and unclosed.char_end == len(para.rstrip())
     assert unclosed.speaker_label == "joint statement"  # "According to the joint statement, ..."
+    assert unclosed.quote_type == "direct"  # a long quoted passage, though it continues the sentence
 
 
 def test_quote_marks_straight_curly_and_never_closed():
