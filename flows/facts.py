@@ -270,7 +270,8 @@ def _candidates(text: str) -> list[tuple[int, int, float, str | None, str | None
     if len(low) != n:  # lower-casing changed offsets (rare characters): no spelled numbers here
         return found
     taken: list[tuple[int, int]] = []
-    for m in r.vague.finditer(low):
+    vague_hits = r.vague.finditer(low) if any(w in low for w in r.vague_values) else ()
+    for m in vague_hits:
         if m.start() and _word_char(low[m.start() - 1]):
             continue
         value = 1.0

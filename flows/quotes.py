@@ -228,7 +228,8 @@ class EntityIndex:
         ents = entities[entities["entity_type"].isin(["person", "organization"])]
         for row in ents.itertuples(index=False):
             self.type_of[row.entity_id] = row.entity_type
-            names = [row.canonical_name, *(list(row.aliases) if row.aliases is not None else [])]
+            aliases = row.aliases if hasattr(row.aliases, "__iter__") and not isinstance(row.aliases, str) else []
+            names = [row.canonical_name, *aliases]
             for n in names:
                 if isinstance(n, str) and n.strip():
                     self.keys.setdefault(_norm(n), set()).add(row.entity_id)

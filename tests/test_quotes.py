@@ -189,3 +189,13 @@ def test_any_text_gives_quotes_whose_offsets_hold():
             assert source[q.char_start:q.char_end] == q.text
 
     check()
+
+
+def test_entities_read_back_from_parquet_resolve_too(tmp_path):
+    ents = _entities()
+    ents.to_parquet(tmp_path / "e.parquet")
+    back = pd.read_parquet(tmp_path / "e.parquet")  # aliases come back as numpy arrays
+    back.loc[3, "aliases"] = None
+    paras = paragraphs_frame([("d1", '"We will stay," said Lloyd J. Austin III.')])
+    q = extract_quotes(paras, documents_frame(["d1"]), back)
+    assert q["speaker_entity_id"].tolist() == ["n_austin"]
