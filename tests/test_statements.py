@@ -100,3 +100,12 @@ def test_unrelated_news_gives_no_statements():
     docs["event_id"] = pd.array([None] * len(docs), dtype="str")  # off-subject: no event
     assert len(docs) > 200
     assert extract_statements(paragraphs, docs).empty
+
+
+def test_empty_inputs_give_empty_tables_with_their_schema():
+    from flows.records import build_paragraph_records
+
+    paragraphs, documents = schemas.empty_frame("paragraphs"), schemas.empty_frame("documents")
+    out = build_paragraph_records(paragraphs, documents.assign(event_id=pd.Series([], dtype="str")))
+    for name in ("quotes", "facts", "statements"):
+        assert out[name].empty and list(out[name].columns) == schemas.table(name).columns
