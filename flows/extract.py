@@ -45,21 +45,27 @@ def build_rejections(rejections: pd.DataFrame) -> pd.DataFrame:
 def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The record tables of the content paragraphs, and ``documents`` with event_id/relevant/dates.
 
-    Returns ``{"documents", "entities", "mentions", "events", "participants"}``. ``sources`` is the
-    ingest table (kept in the signature for stages that need the raw text; unused here).
+    Returns ``{"documents", "entities", "mentions", "events", "participants", "quotes", "facts",
+    "statements"}``: entities and events first, then the paragraph records (quotes resolve their
+    speakers against the entities; statements take their event from the documents). ``sources`` is
+    the ingest table (kept in the signature for stages that need the raw text; unused here).
     """
     from flows.entities import build_entities
     from flows.events import build_events
+    from flows.records import build_paragraph_records
 
     with _gc_paused():
         paras, resolution = build_entities(paragraphs)
         events, participants, docs = build_events(paras, resolution, documents, paragraphs)
+        docs = conform("documents", docs)
+        records = build_paragraph_records(paragraphs, docs, entities=resolution.entities)
     return {
-        "documents": conform("documents", docs),
+        "documents": docs,
         "entities": resolution.entities,
         "mentions": resolution.mentions,
         "events": events,
         "participants": participants,
+        **records,
     }
 
 

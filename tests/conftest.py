@@ -38,7 +38,7 @@ def seed_tables():
         "sources": sources,
         "paragraphs": paragraphs,
         "rejections": extract.build_rejections(rejections),
-        **extract.build_records(sources, documents, paragraphs),  # documents + the record tables
+        **extract.build_records(sources, documents, paragraphs),  # documents + every record table
     }
 
 
