@@ -17,18 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def build_tables(raw_dir: Path):
-    from flows import clean, dedup, extract, ingest
+    from flows.build import build_tables as build
 
-    sources, rejections = ingest.ingest(Path(raw_dir))
-    inventory = ingest.raw_inventory(sources, rejections, Path(raw_dir))
-    paragraphs, info = clean.clean(sources)
-    paragraphs = dedup.mark_exact_repeats(paragraphs)
-    tables = {
-        "documents": extract.build_documents(sources, paragraphs, info),
-        "paragraphs": paragraphs,
-        "rejections": extract.build_rejections(rejections),
-    }
-    return tables, inventory
+    return build(Path(raw_dir))
 
 
 def publish_raw(raw_dir: Path, out: Path, version: str | None = None, lock_timeout: float | None = None):

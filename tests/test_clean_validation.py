@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import schemas
 from flows import validate
 
 
 def test_content_without_cluster_and_body_before_start_fail_validation(seed_tables, tmp_path):
-    tables = {k: seed_tables[k].copy() for k in ("documents", "paragraphs", "rejections")}
+    tables = {k: seed_tables[k].copy() for k in schemas.tables()}
     p = tables["paragraphs"]
     content = p.index[p["status"] == "content"]
     p.loc[content[0], "cluster_id"] = None

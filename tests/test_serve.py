@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 import pytest
+
+import schemas
 from publish_helpers import publish_raw
 from serve_helpers import running_server
 
@@ -159,8 +161,8 @@ def test_download_from_the_server_verifies_checksums(site, tmp_path):
     out, url, _ = site
     dest = tmp_path / "dl"
     assert main(["download", "--from", url, "--version", "latest", "--format", "parquet", str(dest)]) == 0
-    assert sorted(p.name for p in dest.iterdir()) == [
-        "datapackage.json", "documents.parquet", "paragraphs.parquet", "rejections.parquet"]
+    assert sorted(p.name for p in dest.iterdir()) == sorted(
+        ["datapackage.json", *(f"{name}.parquet" for name in schemas.tables())])
     pkg = json.loads((dest / "datapackage.json").read_text())
     assert pkg["version"] == "1.1.0"
     for res in pkg["resources"]:  # the descriptor lists the CSV files too; only Parquet was asked for

@@ -63,7 +63,7 @@ def test_background_sentences_are_not_statements(seed_statements):
 
 def test_no_event_no_statements(seed_tables):
     docs = seed_tables["documents"]
-    assert extract_statements(seed_tables["paragraphs"], docs).empty  # no event_id column yet
+    assert extract_statements(seed_tables["paragraphs"], docs.drop(columns=["event_id"])).empty  # no event column
     none = docs.assign(event_id=pd.array([None] * len(docs), dtype="str"))
     assert extract_statements(seed_tables["paragraphs"], none).empty
     irrelevant = docs.assign(event_id="e1", relevant=False)

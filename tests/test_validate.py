@@ -61,14 +61,37 @@ def test_dangling_doc_id_fails_nothing_else(seed_tables, tmp_path):
     assert _failed(report) == {("paragraphs", "expect_column_values_to_be_in_set", "doc_id")}
 
 
+def _uncited(tables) -> set:
+    """para_ids that no record (mention, quote, fact, statement, participant, event) cites: changing
+    their text or offsets breaks only the paragraph checks, not the records' span checks."""
+    cited = set()
+    for name, df in tables.items():
+        for col in ("para_id", "source_para_id"):
+            if name != "paragraphs" and col in df:
+                cited |= set(df[col].dropna())
+    return set(tables["paragraphs"]["para_id"]) - cited
+
+
+def _two_content_paragraphs_of_one_document(tables):
+    """Two content paragraphs of one document; the records citing the second are dropped, so that
+    rewriting its text breaks only the paragraph checks (events stay: none is sourced from it)."""
+    p = tables["paragraphs"]
+    sourced = set(tables["events"]["source_para_id"].dropna())
+    content = p[(p["status"] == "content") & ~p["para_id"].isin(sourced)]
+    first, second = next(g.iloc[:2] for _, g in content.groupby("doc_id") if len(g) >= 2).itertuples(index=False)
+    for name, df in tables.items():
+        if name not in ("paragraphs", "events") and "para_id" in df:
+            tables[name] = df[df["para_id"] != second.para_id].reset_index(drop=True)
+    index = p.index[p["para_id"] == second.para_id][0]
+    return first._asdict(), {**second._asdict(), "name": index}
+
+
 def test_repeated_content_paragraph_within_a_document_fails_with_both_rows(seed_tables, tmp_path):
     tables = _tables(seed_tables)
     p = tables["paragraphs"]
-    content = p[p["status"] == "content"]
-    first = content.iloc[0]
-    second = content[(content["doc_id"] == first["doc_id"]) & (content.index != first.name)].iloc[0]
-    p.loc[second.name, "text"] = first["text"]
-    p.loc[second.name, "char_end"] = p.loc[second.name, "char_start"] + len(first["text"])
+    first, second = _two_content_paragraphs_of_one_document(tables)
+    p.loc[second["name"], "text"] = first["text"]
+    p.loc[second["name"], "char_end"] = p.loc[second["name"], "char_start"] + len(first["text"])
     report = validate.validate(tables, tmp_path)
     assert _failed(report) == {("paragraphs", "expect_compound_columns_to_be_unique", "doc_id, text")}
     assert sorted(report.blocking[0].unexpected_keys) == sorted([first["para_id"], second["para_id"]])
@@ -77,12 +100,10 @@ def test_repeated_content_paragraph_within_a_document_fails_with_both_rows(seed_
 def test_the_same_text_as_a_marked_duplicate_passes(seed_tables, tmp_path):
     tables = _tables(seed_tables)
     p = tables["paragraphs"]
-    content = p[p["status"] == "content"]
-    first = content.iloc[0]
-    second = content[(content["doc_id"] == first["doc_id"]) & (content.index != first.name)].iloc[0]
-    p.loc[second.name, "text"] = first["text"]
-    p.loc[second.name, "char_end"] = p.loc[second.name, "char_start"] + len(first["text"])
-    p.loc[second.name, "status"] = "duplicate"
+    first, second = _two_content_paragraphs_of_one_document(tables)
+    p.loc[second["name"], "text"] = first["text"]
+    p.loc[second["name"], "char_end"] = p.loc[second["name"], "char_start"] + len(first["text"])
+    p.loc[second["name"], "status"] = "duplicate"
     report = validate.validate(tables, tmp_path)
     assert report.passed and not report.failures, report.summary_text()
 
@@ -94,6 +115,7 @@ def test_paragraph_offsets_past_the_document_fail_the_view_check(seed_tables, tm
     shift = n_chars[p.loc[4, "doc_id"]] + 10 - p.loc[4, "char_end"]
     p.loc[4, "char_start"] += shift  # same length, now past the end of the document
     p.loc[4, "char_end"] += shift
+    p.loc[4, "body_start"] += shift
     report = validate.validate(tables, tmp_path)
     assert _failed(report) == {("paragraphs_in_documents", "expect_column_pair_values_a_to_be_greater_than_b",
                                 "document_n_chars, char_end")}
@@ -108,12 +130,13 @@ def test_paragraph_offsets_past_the_document_fail_the_view_check(seed_tables, tm
 def test_empty_span_fails_the_order_check(seed_tables, tmp_path):
     tables = _tables(seed_tables)
     p = tables["paragraphs"]
-    p.loc[9, "char_end"] = p.loc[9, "char_start"]
-    p.loc[9, "text"] = ""  # consistent with its (empty) span, so only the order check fails
+    i = p.index[p["para_id"].isin(_uncited(tables))][0]
+    p.loc[i, "char_end"] = p.loc[i, "body_start"] = p.loc[i, "char_start"]
+    p.loc[i, "text"] = ""  # consistent with its (empty) span, so only the order check fails
     report = validate.validate(tables, tmp_path)
     assert _failed(report) == {("paragraphs", "expect_column_pair_values_a_to_be_greater_than_b",
                                 "char_end, char_start")}
-    assert report.blocking[0].unexpected_keys == [p.loc[9, "para_id"]]
+    assert report.blocking[0].unexpected_keys == [p.loc[i, "para_id"]]
 
 
 def test_a_suite_that_lost_expectations_is_refused(seed_tables, tmp_path):

@@ -63,8 +63,10 @@ def frames(seed_tables, declared):
         {"event_id": stable_id("e", "one-off"), "name": "A visit", "event_type": "visit",
          "edition": None, "start_date": "2022-05-01", "end_date": None},
     ]
+    documents = seed_tables["documents"].copy()
+    documents["event_id"] = events[0]["event_id"]  # the real event ids are not in these synthetic events
     return {
-        "documents": seed_tables["documents"].copy(),
+        "documents": documents,
         "paragraphs": paragraphs,
         "events": schemas.conform("events", pd.DataFrame(events)),
         "entities": schemas.conform("entities", pd.DataFrame(list(entities.values()))),
@@ -173,6 +175,8 @@ def test_implausible_date_and_row_count_are_warnings_that_do_not_block(frames, d
     assert _failed(report) == {("events", "expect_column_values_to_be_iso_dates_between", "start_date", False)}
     assert report.warnings[0].unexpected_keys == [ev.loc[2, "event_id"]]
     frames["events"] = ev.iloc[0:0]
+    docs = frames["documents"]
+    frames["documents"] = docs.assign(event_id=pd.array([None] * len(docs), dtype="str"))  # no event to point at
     report = validate.validate(frames, tmp_path / "empty", gx_dir=declared)
     assert report.passed
     assert ("events", "expect_table_row_count_to_be_between", None, False) in _failed(report)

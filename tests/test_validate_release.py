@@ -131,16 +131,16 @@ def test_a_blocking_failure_exits_non_zero_keeps_its_report_and_leaves_latest_al
 
     out = warning_release["out"]
     before, link = _tree_digest(out / "latest"), os.readlink(out / "latest")
-    original = dedup.mark_exact_repeats
+    original = dedup.dedup
     victim = {}
 
-    def broken(paragraphs):
-        marked = original(paragraphs)
+    def broken(paragraphs, *args, **kwargs):
+        marked = original(paragraphs, *args, **kwargs)
         marked.loc[0, "status"] = "bogus"
         victim["para_id"] = marked.loc[0, "para_id"]
         return marked
 
-    monkeypatch.setattr(dedup, "mark_exact_repeats", broken)
+    monkeypatch.setattr(dedup, "dedup", broken)
     code, stdout, stderr = _cli(["build", "--raw", str(RAW), "--output", str(out)])
     assert code == 1
     assert "BUILD FAILED" in stderr and "nothing published" in stderr

@@ -1,0 +1,32 @@
+"""The whole stage chain as plain functions: raw folder -> every table of the dataset.
+
+``build_tables(raw_dir)`` runs ingest, clean, the post-clean rejection of documents without content,
+dedup and extract, and returns ``(tables, inventory)``: a dict with every table of ``schemas/`` and the
+raw inventory (every input and what became of it). ``flows/pipeline.py`` runs the same stages as
+Prefect tasks; this function is for tests, benchmarks and library use without orchestration.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from flows import clean, dedup, extract, ingest
+
+
+def build_tables(raw_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    raw_dir = Path(raw_dir)
+    sources, rejections = ingest.ingest(raw_dir)
+    paragraphs, info = clean.clean(sources)
+    sources, paragraphs, info, rejections = ingest.reject_all_boilerplate(sources, paragraphs, info, rejections)
+    ingest.check_accounting(raw_dir, sources, rejections)
+    inventory = ingest.raw_inventory(sources, rejections, raw_dir)
+    paragraphs = dedup.dedup(paragraphs)
+    documents = extract.build_documents(sources, paragraphs, info)
+    tables = {
+        "paragraphs": paragraphs,
+        "rejections": extract.build_rejections(rejections),
+        **extract.build_records(sources, documents, paragraphs),
+    }
+    return tables, inventory
