@@ -202,7 +202,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
     """
     logger = get_run_logger()
     rep = progress.reporter()
-    summary = progress.BuildSummary(runner=runner)
+    summary = progress.BuildSummary(runner=runner, started_at=time.time())
     flow_t0 = time.perf_counter()
 
     def stage(name, fn, *args, counts=None):

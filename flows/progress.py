@@ -56,6 +56,7 @@ class BuildSummary:
     words: int = 0
     version: str | None = None
     published: bool = False
+    started_at: float = 0.0  # epoch seconds when the flow body started (orchestration startup ends there)
 
     @staticmethod
     def paragraph_counts(paragraphs: pd.DataFrame) -> dict:
@@ -67,7 +68,7 @@ class BuildSummary:
             "files_in": self.files_in, "documents": self.documents, "quarantined": self.quarantined,
             "paragraphs": self.paragraphs, "rows": self.rows, "seconds": self.seconds, "batches": self.batches,
             "batches_cached": self.batches_cached, "runner": self.runner, "words": self.words,
-            "version": self.version, "published": self.published,
+            "version": self.version, "published": self.published, "started_at": self.started_at,
         }
 
     def lines(self) -> list[tuple[str, str]]:
