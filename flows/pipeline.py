@@ -97,12 +97,17 @@ def publish_task(tables: dict, output_dir: str, report, workdir: str, inventory:
     return release
 
 
+# Threads of the local runner: the stages are CPU-bound Python (the GIL runs one at a time), so more
+# threads only hold more batches in memory at once.
+LOCAL_WORKERS = 2
+
+
 def task_runner(runner: str = "local", dask_address: str | None = None, dask_workers: int = 2):
     """The task runner of the per-document stages: Prefect's default, or Dask (prefect-dask)."""
     if runner == "local":
         from prefect.task_runners import ThreadPoolTaskRunner
 
-        return ThreadPoolTaskRunner()
+        return ThreadPoolTaskRunner(max_workers=LOCAL_WORKERS)
     if runner == "dask":
         from prefect_dask import DaskTaskRunner
 
@@ -210,6 +215,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         rep.stage_start(name)
         out = fn(*args)
         summary.seconds[name] = time.perf_counter() - t0
+        summary.peak_rss_mb[name] = round(progress.peak_rss_mb())
         rep.stage_end(name, summary.seconds[name], counts(out) if counts else {})
         return out
 
@@ -225,6 +231,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
     summary.seconds["runner startup"] = startup
     summary.seconds.update(seconds)
     summary.seconds["documents (total)"] = time.perf_counter() - t0 - startup
+    summary.peak_rss_mb["documents"] = round(progress.peak_rss_mb())
     summary.batches, summary.batches_cached = len(plan), cached
     summary.files_in, summary.documents, summary.quarantined = len(files), len(sources), len(rejections)
     _log("ingest+clean", t0, files=len(files), documents=len(sources), rejected=len(rejections),

@@ -12,6 +12,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (Linux: ru_maxrss is in KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 class Reporter:
     """Does nothing; the CLI installs a subclass that draws progress bars."""
 
@@ -50,6 +57,7 @@ class BuildSummary:
     paragraphs: dict = field(default_factory=dict)  # status -> count, plus "total"
     rows: dict = field(default_factory=dict)  # table -> rows
     seconds: dict = field(default_factory=dict)  # stage -> wall seconds
+    peak_rss_mb: dict = field(default_factory=dict)  # stage -> peak RSS of the flow's process so far (MB)
     batches: int = 0
     batches_cached: dict = field(default_factory=dict)  # per-document stage -> batches reused from cache
     runner: str = "local"
@@ -66,7 +74,8 @@ class BuildSummary:
     def as_dict(self) -> dict:
         return {
             "files_in": self.files_in, "documents": self.documents, "quarantined": self.quarantined,
-            "paragraphs": self.paragraphs, "rows": self.rows, "seconds": self.seconds, "batches": self.batches,
+            "paragraphs": self.paragraphs, "rows": self.rows, "seconds": self.seconds,
+            "peak_rss_mb": self.peak_rss_mb, "batches": self.batches,
             "batches_cached": self.batches_cached, "runner": self.runner, "words": self.words,
             "version": self.version, "published": self.published, "started_at": self.started_at,
         }

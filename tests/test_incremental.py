@@ -100,6 +100,15 @@ def test_adding_an_article_reprocesses_only_its_batch(prefect_harness, raw_copy,
     first, s1 = _build(raw_copy, out, cache)
     assert first.published and s1.batches >= 3
     assert s1.batches_cached == {"ingest": 0, "clean": 0}
+    # the summary counts what was published
+    docs = pd.read_parquet(out / "latest" / "documents.parquet")
+    paras = pd.read_parquet(out / "latest" / "paragraphs.parquet")
+    assert s1.files_in == 5 and s1.documents == len(docs) and s1.quarantined == 0
+    assert s1.rows["paragraphs"] == len(paras) == s1.paragraphs["total"]
+    assert s1.paragraphs["duplicate"] == int((paras["status"] == "duplicate").sum()) > 0
+    assert s1.paragraphs["boilerplate"] == int((paras["status"] == "boilerplate").sum()) > 0
+    assert {"ingest", "clean", "dedup", "extract", "validate", "publish"} <= set(s1.seconds)
+    assert "| documents | 5 |" in s1.markdown()
 
     again, s2 = _build(raw_copy, out, cache)
     assert not again.published  # unchanged input publishes nothing
