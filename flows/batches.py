@@ -36,21 +36,44 @@ MAX_BATCH_FACTOR = 4  # a run of files without a boundary is cut after this many
 
 
 def fingerprint(raw_dir: Path) -> tuple[list[tuple[str, str]], dict[str, dict]]:
-    """(file name, sha256) of every raw file, and the manifest row of each file that has one."""
+    """(file name on disk, sha256) of every raw file, and the manifest rows by file name on disk.
+
+    Manifest rows are matched to files as ``ingest`` matches them (NFC-normalised recorded names).
+    Rows that name no file are kept under the key ``MISSING`` (a list): they go with the first batch,
+    whose ``ingest`` reports them as missing files.
+    """
     files = []
+    by_key = {}
     for path in ingest.list_raw_files(Path(raw_dir)):
         h = hashlib.sha256()
         with path.open("rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
         files.append((path.name, h.hexdigest()))
-    manifest = ingest.read_manifest(Path(raw_dir))
-    rows = {}
-    names = {name for name, _ in files}
-    for rec in manifest.to_dict("records"):
-        if rec["file"] in names:
-            rows[rec["file"]] = {k: (None if v is None or pd.isna(v) else str(v)) for k, v in rec.items()}
+        by_key[ingest._key(ingest.file_name(path))] = path.name
+    rows: dict = {}
+    missing = []
+    for rec in ingest.read_manifest(Path(raw_dir)).to_dict("records"):
+        rec = {k: (None if v is None or pd.isna(v) else str(v)) for k, v in rec.items()}
+        name = by_key.get(ingest._key(rec["file"]))
+        if name is None:
+            missing.append(rec)
+        else:
+            rows.setdefault(name, rec)
+    if missing:
+        rows[MISSING] = missing
     return files, rows
+
+
+MISSING = "\x00missing"  # key of the manifest rows without a file (cannot be a file name)
+
+
+def batch_manifest(batch: list[tuple[str, str]], manifest: dict, first: bool) -> dict:
+    """The manifest rows of a batch's files (plus, for the first batch, the rows without a file)."""
+    out = {name: manifest[name] for name, _ in batch if name in manifest}
+    if first and MISSING in manifest:
+        out[MISSING] = manifest[MISSING]
+    return out
 
 
 def plan(files: list[tuple[str, str]], target: int = DEFAULT_BATCH_SIZE) -> list[list[tuple[str, str]]]:
@@ -109,7 +132,7 @@ def staged(raw_dir: Path, files: list[tuple[str, str]], manifest: dict[str, dict
         folder = Path(tmp)
         for name, _ in files:
             os.symlink(raw_dir / name, folder / name)
-        rows = [manifest[name] for name, _ in files if name in manifest]
+        rows = [manifest[name] for name, _ in files if name in manifest] + list(manifest.get(MISSING, []))
         if rows:
             with (folder / MANIFEST_NAME).open("w", newline="", encoding="utf-8") as fh:
                 writer = csv.DictWriter(fh, fieldnames=ingest.MANIFEST_COLUMNS)

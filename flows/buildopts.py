@@ -36,9 +36,14 @@ def add_build_options(parser) -> None:
     parser.add_argument("--summary-json", type=Path, default=None, help="write the build summary as JSON here")
 
 
+FLOW_DEFAULTS = {"runner": "local", "dask_address": None, "dask_workers": 2, "batch_size": DEFAULT_BATCH_SIZE,
+                 "cache_dir": None, "refresh_cache": False}
+
+
 def flow_options(args) -> dict:
+    """Flow parameters given on the command line (those left at the flow's defaults are not passed)."""
     runner = "dask" if args.dask_address else args.runner
-    return {
+    given = {
         "runner": runner,
         "dask_address": args.dask_address,
         "dask_workers": args.dask_workers,
@@ -46,6 +51,7 @@ def flow_options(args) -> dict:
         "cache_dir": str(args.cache_dir.resolve()) if args.cache_dir else None,
         "refresh_cache": args.refresh_cache,
     }
+    return {k: v for k, v in given.items() if v != FLOW_DEFAULTS[k]}
 
 
 class RichReporter(progress.Reporter):

@@ -3,6 +3,8 @@
     python -m flows build [--raw DIR] [--output DIR] [--version X.Y.Z]
                           [--runner local|dask] [--dask-address tcp://HOST:8786] [--batch-size N]
     python -m flows gx-init          regenerate expectations/ from schemas/
+    python -m flows serve [--output DIR] [--port N] [--host H]      serve output/ read-only over HTTP
+    python -m flows download [--version latest|X.Y.Z] [--format csv|parquet] [--from URL | --output DIR] DEST
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ def main(argv: list[str] | None = None) -> int:
 
     add_build_options(b)
     sub.add_parser("gx-init", help="regenerate the Great Expectations project in expectations/ from schemas/")
+    _add_serve_download(sub)
     args = parser.parse_args(argv)
+    if args.command in ("serve", "download"):
+        return args.run(args)
 
     if args.command == "gx-init":
         from flows.gx_suites import init_project
@@ -41,6 +46,7 @@ def _build(args) -> int:
 
     settings.configure()
     from flows.pipeline import ValidationFailed, build_dataset
+    from flows.publish import PublishLocked
 
     from flows.buildopts import flow_options, progress_display
 
@@ -54,8 +60,64 @@ def _build(args) -> int:
     except FileNotFoundError as exc:
         print(f"\nBUILD FAILED: {exc}", file=sys.stderr)
         return 2
+    except PublishLocked as exc:
+        print(f"\nBUILD NOT PUBLISHED: {exc}", file=sys.stderr)
+        return 3
+    from flows.validate import summary_text_from_file
+
+    if release.report_path:
+        summary = summary_text_from_file(Path(release.report_path).parent / "validation.json")
+        if summary:
+            print(f"\n{summary}")
     print(f"\n{release.message}")
     print(f"release:           {release.path}")
     print(f"validation report: {release.report_path}")
     print(f"latest:            {args.output.resolve() / 'latest'}")
+    print(f"catalog:           {args.output.resolve() / 'index.html'}")
+    if getattr(release, "published", False) and release.path:
+        print(f"changes:           {release.path / 'CHANGES.md'}")
+    return 0
+
+
+def _add_serve_download(sub) -> None:
+    s = sub.add_parser("serve", help="serve the output folder read-only over HTTP (127.0.0.1 by default)")
+    s.add_argument("--output", type=Path, default=OUTPUT_DIR, help="output folder (default: output/)")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    s.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    s.set_defaults(run=_serve)
+    d = sub.add_parser("download", help="download a release and verify every file's sha256 against its datapackage")
+    d.add_argument("dest", type=Path, help="folder to write the files into (created)")
+    d.add_argument("--version", default="latest", help="latest (default) or a version X.Y.Z")
+    d.add_argument("--format", default="csv", choices=["csv", "parquet"], help="file format (default: csv)")
+    src = d.add_mutually_exclusive_group()
+    src.add_argument("--from", dest="url", default=None, help="base URL of a server (python -m flows serve)")
+    src.add_argument("--output", type=Path, default=None, help="an output folder on disk (default: output/)")
+    d.set_defaults(run=_download)
+
+
+def _serve(args) -> int:
+    from flows.serve import serve
+
+    try:
+        serve(args.output, host=args.host, port=args.port)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _download(args) -> int:
+    from flows.download import VerificationError, download
+
+    try:
+        got = download(args.dest, version=args.version, fmt=args.format, source=args.url or args.output)
+    except VerificationError as exc:
+        print(f"DOWNLOAD FAILED verification: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        print(f"DOWNLOAD FAILED: {exc}", file=sys.stderr)
+        return 2
+    for f in got.files:
+        print(f"verified  {f}")
+    print(f"release {got.version}: {len(got.files)} file(s), sha256 verified; descriptor {got.datapackage}")
     return 0

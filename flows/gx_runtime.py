@@ -3,6 +3,10 @@
 GX 1.x is not thread-safe: every call goes through ``LOCK``, and a context is never passed into a
 Prefect task (tasks pass paths). This module holds that state so that Prefect can pickle task
 functions by value without dragging a lock along.
+
+:func:`load_gx` is the only way the project imports GX: it also imports :mod:`flows.gx_expectations`,
+so the project's custom expectations are registered before any suite is built or loaded (GX silently
+drops expectations of an unknown type from a suite it loads).
 """
 
 from __future__ import annotations
@@ -15,12 +19,21 @@ from pathlib import Path
 LOCK = threading.RLock()
 
 
-def file_context(project_root: Path):
+def load_gx():
+    """Import GX with the project's custom expectations registered; returns the ``great_expectations`` module."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    import flows.gx_expectations  # noqa: F401  (registers the custom expectations)
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    return gx
+
+
+def file_context(project_root: Path):
+    gx = load_gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     with LOCK:
         context = gx.get_context(mode="file", project_root_dir=str(project_root))
         context.variables.progress_bars = ProgressBarsConfig(globally=False)

@@ -12,6 +12,11 @@ Every expectation says why in ``notes`` and in ``meta.reason``.
 Foreign keys are ``expect_column_values_to_be_in_set`` with a suite parameter
 ``{"$PARAMETER": "keys__<table>__<column>"}`` that the validation stage fills with the referenced
 table's keys, so they fail with the dangling rows listed, in the same report.
+
+Hand-written checks come from the ``checks:`` of a table's YAML. Views (``schemas/views/``) get a
+suite, validation definition and checkpoint of their own, holding their ``checks:``; their failing
+rows are listed by the base table's primary key. Custom expectation types are defined in
+``flows/gx_expectations.py`` (registered by ``gx_runtime.load_gx``, which every GX use goes through).
 """
 
 from __future__ import annotations
@@ -34,8 +39,34 @@ def fk_parameter(table: str, column: str) -> str:
     return f"keys__{table}__{column}"
 
 
+def suite_names() -> list[str]:
+    """Every suite: one per table (publishing order), then one per view."""
+    return [*schemas.tables(), *schemas.views()]
+
+
+def _check_spec(check: dict, where: str) -> dict:
+    unknown = set(check) - {"type", "kwargs", "reason", "blocking"}
+    if unknown or "type" not in check or not check.get("reason"):
+        raise ValueError(f"{where}: a check needs type, reason and optionally kwargs, blocking "
+                         f"(unexpected keys: {sorted(unknown)})")
+    severity = "critical" if check.get("blocking", True) else "warning"
+    return {"type": check["type"], "kwargs": dict(check.get("kwargs") or {}), "severity": severity,
+            "notes": " ".join(str(check["reason"]).split()),
+            "meta": {"blocking": severity == "critical", "reason": " ".join(str(check["reason"]).split()),
+                     "source": "hand"}}
+
+
+def _with_ids(name: str, specs: list[dict]) -> list[dict]:
+    for i, spec in enumerate(specs):
+        spec["id"] = str(uuid.uuid5(_NS, f"{name}:{i}:{spec['type']}:{sorted(spec['kwargs'].items())!r}"))
+    return specs
+
+
 def expectation_specs(table_name: str) -> list[dict]:
-    """Plain dicts (type, kwargs, severity, notes, meta) of the table's expectations, in order."""
+    """Plain dicts (type, kwargs, severity, notes, meta) of a table's or view's expectations, in order."""
+    views = schemas.views()
+    if table_name in views:
+        return _with_ids(table_name, [_check_spec(c, f"view {table_name}") for c in views[table_name].checks])
     t = schemas.table(table_name)
     specs: list[dict] = []
 
@@ -70,14 +101,8 @@ def expectation_specs(table_name: str) -> list[dict]:
             add("expect_column_values_to_be_in_set", "critical",
                 f"Foreign key: every {t.name}.{col} must exist in {ref['resource']}.{ref_col}.",
                 column=col, value_set={"$PARAMETER": fk_parameter(ref["resource"], ref_col)})
-    for check in t.checks:
-        severity = "critical" if check.get("blocking", True) else "warning"
-        specs.append({"type": check["type"], "kwargs": dict(check.get("kwargs", {})), "severity": severity,
-                      "notes": check["reason"],
-                      "meta": {"blocking": severity == "critical", "reason": check["reason"], "source": "hand"}})
-    for i, spec in enumerate(specs):
-        spec["id"] = str(uuid.uuid5(_NS, f"{table_name}:{i}:{spec['type']}:{sorted(spec['kwargs'].items())!r}"))
-    return specs
+    specs += [_check_spec(c, f"table {t.name}") for c in t.checks]
+    return _with_ids(table_name, specs)
 
 
 def fk_parameters_needed() -> set[tuple[str, str]]:
@@ -90,7 +115,9 @@ def fk_parameters_needed() -> set[tuple[str, str]]:
 
 
 def build_suite(table_name: str):
-    import great_expectations as gx
+    from flows import gx_runtime
+
+    gx = gx_runtime.load_gx()
     from great_expectations.expectations.registry import get_expectation_impl
 
     suite = gx.ExpectationSuite(name=table_name)
@@ -102,22 +129,24 @@ def build_suite(table_name: str):
 
 
 def unexpected_index_columns(table_name: str) -> list[str]:
+    views = schemas.views()
+    if table_name in views:
+        return list(views[table_name].primary_key)
     return list(schemas.table(table_name).primary_key)
 
 
 def init_project(gx_dir: Path = GX_DIR) -> Path:
     """(Re)write the GX file project from schemas/. Returns the project's ``gx`` folder."""
-    import great_expectations as gx
-
     from flows import gx_runtime
 
+    gx = gx_runtime.load_gx()
     project = Path(gx_dir) / "gx"
     if project.exists():
         shutil.rmtree(project)
     with gx_runtime.LOCK:
         context = gx_runtime.file_context(gx_dir)
         source = context.data_sources.add_pandas(DATASOURCE)
-        for name in schemas.tables():
+        for name in suite_names():
             batch = source.add_dataframe_asset(name=name).add_batch_definition_whole_dataframe(BATCH_DEFINITION)
             suite = context.suites.add(build_suite(name))
             vd = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
@@ -125,7 +154,9 @@ def init_project(gx_dir: Path = GX_DIR) -> Path:
                 gx.Checkpoint(
                     name=name,
                     validation_definitions=[vd],
-                    actions=[gx.checkpoint.UpdateDataDocsAction(name="update-data-docs")],
+                    # no UpdateDataDocsAction: each one re-renders the whole site; flows/validate.py
+                    # builds the Data Docs once after every checkpoint of the run
+                    actions=[],
                     result_format={"result_format": "COMPLETE",
                                    "unexpected_index_column_names": unexpected_index_columns(name)},
                 )
@@ -139,9 +170,35 @@ def _stable_ids(project: Path) -> None:
     unchanged schemas/ rewrites identical files."""
     import json
 
-    for name in schemas.tables():
+    for name in suite_names():
         path = project / "expectations" / f"{name}.json"
         suite = json.loads(path.read_text(encoding="utf-8"))
         for exp, spec in zip(suite["expectations"], expectation_specs(name), strict=True):
             exp["id"] = spec["id"]
         path.write_text(json.dumps(suite, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    _stable_object_ids(project)
+
+
+_UUID = __import__("re").compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _stable_object_ids(project: Path) -> None:
+    """Replace the random ids GX gives data sources, assets, batch definitions, suites, validation
+    definitions, checkpoints and stores with ids numbered by first appearance (files in sorted order),
+    so an unchanged schemas/ regenerates a byte-identical project."""
+    keep = {spec["id"] for name in suite_names() for spec in expectation_specs(name)}
+    files = sorted(p for p in project.rglob("*") if p.is_file() and "uncommitted" not in p.parts
+                   and p.suffix in {".json", ".yml", ""})
+    mapping: dict[str, str] = {}
+
+    def stable(match):
+        old = match.group(0)
+        if old in keep:
+            return old
+        if old not in mapping:
+            mapping[old] = str(uuid.uuid5(_NS, f"gx-object:{len(mapping)}"))
+        return mapping[old]
+
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        path.write_text(_UUID.sub(stable, text), encoding="utf-8")

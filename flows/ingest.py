@@ -1,67 +1,153 @@
-"""Ingest: read every file of the raw folder, decode it, fingerprint it.
+"""Ingest: read every file of the raw folder, check it, decode it, fingerprint it.
 
 ``ingest(raw_dir)`` returns two tables: ``sources`` (one row per distinct content, with the decoded
-text, for the later stages) and ``rejections`` (files that cannot become a document, with a reason).
-Every file in the folder ends up in exactly one of them (its name is in ``source_files`` or in
-``rejections.file``).
+text, for the later stages) and ``rejections`` (inputs that cannot become a document, with a reason).
+``reject_all_boilerplate`` runs after cleaning and moves documents without a single content paragraph
+to ``rejections``. ``check_accounting`` proves that every input ended up in exactly one place:
+
+    raw files + manifest rows without a file  ==  documents.source_files + rejections.file
+
+Checks, in order, each with its reason code (``rejections.reason``):
+
+- ``missing_file``   a row of ``sources.csv`` names a file that is not in the raw folder
+- ``unreadable``     the file cannot be read (permissions, I/O error)
+- ``too_large``      over ``max_bytes`` (``lexicons/ingest.yaml``); not read into memory
+- ``empty``          no bytes, or only whitespace (also after decoding: no-break spaces, BOM only)
+- ``binary``         an image or other binary format (magic number, ``filetype``), NUL bytes, or
+                     too many control characters after decoding
+- ``undecodable``    not UTF-8 (with or without BOM), not UTF-16 with BOM, and neither the encoding
+                     declared in ``sources.csv`` nor a detected legacy encoding (charset-normalizer,
+                     among ``legacy_encodings``) decodes it
+- ``html``           an HTML page instead of plain text (rejected, not converted: every record's
+                     character offsets point into the raw text, which an HTML-to-text conversion
+                     would not preserve)
+- ``non_english``    mostly non-Latin letters, or too few English function words (stopword list in
+                     ``lexicons/ingest.yaml``; texts too short to judge are kept)
+- ``all_boilerplate`` after cleaning, not one paragraph is article content
+
+A file that is not listed in ``sources.csv`` is processed like any other; ``raw_inventory`` flags it
+(``in_manifest`` false). The same bytes under several names make one document whose
+``source_files`` lists every name.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
+import os
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
-from flows.paths import MANIFEST_NAME
+from flows.paths import LEXICONS_DIR, MANIFEST_NAME
 
-MAX_BYTES = 5_000_000
-MANIFEST_COLUMNS = ["file", "sha256", "outlet", "url", "retrieved_date", "published_date", "license"]
+MANIFEST_COLUMNS = ["file", "sha256", "outlet", "url", "retrieved_date", "published_date", "license", "encoding"]
+SOURCE_COLUMNS = ["doc_id", "source_file", "source_files", "sha256", "n_bytes", "encoding", "text", "n_chars",
+                  "outlet", "url", "retrieved_date", "published_date", "license"]
+REJECTION_COLUMNS = ["file", "sha256", "n_bytes", "reason", "detail"]
+_CHUNK = 1 << 20
 
+
+class AccountingError(RuntimeError):
+    """Some raw input is neither in documents.source_files nor in rejections (or is in both)."""
+
+
+# --- configuration (lexicons/ingest.yaml) -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Config:
+    max_bytes: int
+    legacy_encodings: tuple[str, ...]
+    detect_margin: float
+    max_control_share: float
+    textual_formats: frozenset[str]
+    html_min_tags: int
+    min_words: int
+    min_ratio: float
+    min_latin_share: float
+    min_letters: int
+    stopwords: frozenset[str]
+
+
+@functools.cache
+def load_config(lexicons_dir: Path = LEXICONS_DIR) -> Config:
+    spec = yaml.safe_load((Path(lexicons_dir) / "ingest.yaml").read_text(encoding="utf-8"))
+    english = spec["english"]
+    encodings = tuple(spec["legacy_encodings"])
+    for name in encodings:
+        codecs.lookup(name)  # an unknown codec name fails here, at load time
+    return Config(
+        max_bytes=int(spec["max_bytes"]),
+        legacy_encodings=encodings,
+        detect_margin=float(spec.get("detect_margin", 0.02)),
+        max_control_share=float(spec["binary"]["max_control_share"]),
+        textual_formats=frozenset(spec["binary"].get("textual_formats", ())),
+        html_min_tags=int(spec["html"]["min_tags"]),
+        min_words=int(english["min_words"]),
+        min_ratio=float(english["min_ratio"]),
+        min_latin_share=float(english["min_latin_share"]),
+        min_letters=int(english["min_letters"]),
+        stopwords=frozenset(str(w).casefold() for w in english["stopwords"]),
+    )
+
+
+# --- small helpers ----------------------------------------------------------------------------------
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def sha256_path(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def doc_id_for(sha256: str) -> str:
     return "d" + sha256[:16]
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Decode raw bytes; return (text, encoding). Raises UnicodeDecodeError if no encoding fits."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16"
+def file_name(path: Path) -> str:
+    """The name recorded for a raw file: its own name, with bytes that are not UTF-8 (possible on
+    POSIX file systems) written as ``\\xNN`` escapes so that it can be stored in Parquet and CSV."""
+    name = Path(path).name
     try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    return data.decode("cp1252"), "cp1252"
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
 
+
+def _key(name: str) -> str:
+    """Manifest rows and files are matched by NFC-normalised name (macOS writes NFD names)."""
+    return unicodedata.normalize("NFC", name)
+
+
+# --- the raw folder and its manifest ---------------------------------------------------------------
 
 def read_manifest(raw_dir: Path) -> pd.DataFrame:
-    """The raw manifest (``sources.csv``): one row per file with what is known about it."""
+    """The raw manifest (``sources.csv``): one row per file with what is known about it.
+
+    Optional columns may be absent; rows without a file name are ignored; a file listed twice keeps
+    its first row.
+    """
     path = Path(raw_dir) / MANIFEST_NAME
     if not path.exists():
         return pd.DataFrame({c: pd.Series([], dtype="str") for c in MANIFEST_COLUMNS})
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        rows = [r for r in csv.DictReader(fh) if (r.get("file") or "").strip()]
     df = pd.DataFrame(rows, columns=MANIFEST_COLUMNS).astype("str")
-    return df.replace({"": None})
-
-
-def check(data: bytes, max_bytes: int = MAX_BYTES) -> tuple[str, str] | None:
-    """Return (reason, detail) when the bytes cannot become a document, else None."""
-    if len(data) > max_bytes:
-        return "too_large", f"{len(data)} bytes > limit {max_bytes}"
-    if not data.strip():
-        return "empty", "file is empty or whitespace only"
-    if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "binary", "contains NUL bytes"
-    return None
+    df = df.replace({"": None, "nan": None})
+    return df.drop_duplicates("file", keep="first").reset_index(drop=True)
 
 
 def list_raw_files(raw_dir: Path) -> list[Path]:
@@ -70,37 +156,240 @@ def list_raw_files(raw_dir: Path) -> list[Path]:
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"raw folder {raw_dir} does not exist")
     return sorted(
-        p for p in raw_dir.iterdir()
-        if p.is_file() and p.name != MANIFEST_NAME and not p.name.startswith(".")
+        (p for p in raw_dir.iterdir()
+         if p.is_file() and p.name != MANIFEST_NAME and not p.name.startswith(".")),
+        key=lambda p: file_name(p),
     )
 
 
-def ingest(raw_dir: Path, max_bytes: int = MAX_BYTES) -> tuple[pd.DataFrame, pd.DataFrame]:
-    manifest = read_manifest(raw_dir).set_index("file", drop=False)
+def manifest_only(raw_dir: Path, files: list[Path] | None = None) -> pd.DataFrame:
+    """Rows of the manifest whose file is not in the raw folder."""
+    files = list_raw_files(raw_dir) if files is None else files
+    present = {_key(file_name(p)) for p in files}
+    manifest = read_manifest(raw_dir)
+    return manifest[~manifest["file"].map(_key).isin(present)].reset_index(drop=True)
+
+
+def expected_inputs(raw_dir: Path) -> list[str]:
+    """Every input the run must account for: raw file names plus manifest rows without a file."""
+    files = list_raw_files(raw_dir)
+    return [file_name(p) for p in files] + list(manifest_only(raw_dir, files)["file"])
+
+
+# --- checks on bytes and on text --------------------------------------------------------------------
+
+NUL = b"\x00"
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# control characters (Unicode category Cc) other than tab, LF, VT, FF, CR
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_HTML_START = re.compile(r"\A\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.IGNORECASE | re.DOTALL)
+_HTML_ELEMENTS = (
+    "html|head|body|title|meta|link|script|style|noscript|iframe|div|span|p|a|br|hr|img|ul|ol|li|"
+    "table|thead|tbody|tr|td|th|h[1-6]|strong|em|b|i|u|nav|header|footer|article|section|aside|"
+    "main|form|input|button|figure|figcaption|blockquote|pre|code|svg|source|picture|time"
+)
+_HTML_TAG = re.compile(r"</?(?:" + _HTML_ELEMENTS + r")(?:\s[^<>]*)?/?>", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
+_LANGUAGE_SAMPLE = 200_000
+_C0_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def _text_like(head: bytes, config: Config) -> bool:
+    if head.startswith(_UTF16_BOMS):
+        return True
+    return len(_C0_BYTES.findall(head)) <= config.max_control_share * len(head) and NUL not in head
+
+
+def check_bytes(data: bytes, config: Config | None = None) -> tuple[str, str] | None:
+    """(reason, detail) when the raw bytes cannot be a text article, else None."""
+    config = config or load_config()
+    if not data.strip():
+        return "empty", "file is empty or whitespace only"
+    import filetype
+
+    head = data[:8192]
+    kind = filetype.guess(head)
+    # Some signatures are short text ("BM" = bitmap, "ID3" = MP3, "MZ" = executable): an article
+    # starting with "BMW ..." is not an image. A signature counts when the head of the file is not
+    # text-like (NUL or control bytes), or for formats that are text-like themselves (RTF, PostScript).
+    if kind is not None and (kind.extension in config.textual_formats or not _text_like(head, config)):
+        return "binary", f"{kind.mime} file (detected by magic number, .{kind.extension})"
+    if NUL in data and not data.startswith(_UTF16_BOMS):
+        return "binary", f"contains {data.count(NUL)} NUL bytes"
+    return None
+
+
+def _same_codec(a: str, b: str) -> bool:
+    return codecs.lookup(a).name == codecs.lookup(b).name
+
+
+def decode(data: bytes, declared: str | None = None, config: Config | None = None) -> tuple[str, str]:
+    """Decode raw bytes; return (text, encoding).
+
+    Tried in order: UTF-8 with BOM, UTF-16 with BOM, UTF-8, the encoding declared for the file (it
+    must be one of the configured legacy encodings), then a legacy encoding detected by
+    charset-normalizer among the configured ones. When several configured encodings give the very
+    same text, the first one in the configured order is recorded (cp1252 rather than cp1250 for
+    plain English; see ``detect_margin``). Raises UnicodeDecodeError when nothing fits.
+    """
+    config = config or load_config()
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+    if data.startswith(_UTF16_BOMS):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    if declared:
+        known = _known_codec(declared)
+        if known and _same_codec(declared, "utf-8"):
+            raise utf8_error
+        name = next((e for e in config.legacy_encodings if known and _same_codec(e, declared)), None)
+        if name is None:
+            raise UnicodeDecodeError("utf-8", data, utf8_error.start, utf8_error.end,
+                                     f"not UTF-8, and the declared encoding {declared!r} is not one of "
+                                     f"{list(config.legacy_encodings)}")
+        try:
+            return data.decode(name), name
+        except UnicodeDecodeError as exc:
+            raise UnicodeDecodeError(name, data, exc.start, exc.end,
+                                     f"not UTF-8, and not {name} as declared ({exc.reason})") from None
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(data, cp_isolation=[codecs.lookup(e).name for e in config.legacy_encodings]))
+    if not matches:
+        raise UnicodeDecodeError("utf-8", data, utf8_error.start, utf8_error.end,
+                                 "not UTF-8 and no configured legacy encoding fits "
+                                 f"({', '.join(config.legacy_encodings)})")
+    # Single-byte encodings are hard to tell apart on text with few non-ASCII letters: among the
+    # encodings whose decoding is (nearly) as clean as the best one, the configured order decides.
+    least = min(m.chaos for m in matches)
+    close = [m for m in matches if m.chaos <= least + config.detect_margin]
+    for name in config.legacy_encodings:
+        for m in close:
+            if any(_same_codec(name, e) for e in [m.encoding, *m.could_be_from_charset]):
+                try:
+                    return data.decode(name), name
+                except UnicodeDecodeError:
+                    continue
+    raise UnicodeDecodeError("utf-8", data, utf8_error.start, utf8_error.end,  # pragma: no cover
+                             "not UTF-8 and no configured legacy encoding fits")
+
+
+def _known_codec(name: str) -> bool:
+    try:
+        codecs.lookup(name)
+        return True
+    except LookupError:
+        return False
+
+
+_LATIN = "\u0000-\u024f\u1e00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff\uff21-\uff5a"
+_LETTER = re.compile(r"[^\W\d_]")
+_LATIN_LETTER = re.compile(r"(?=[^\W\d_])[" + _LATIN + "]")
+_NON_LATIN = re.compile("[^" + _LATIN + "]")
+
+
+def english_score(text: str, config: Config | None = None) -> dict:
+    """Figures the language check decides on (over the first 200,000 characters)."""
+    config = config or load_config()
+    sample = text[:_LANGUAGE_SAMPLE]
+    letters = len(_LETTER.findall(sample))
+    latin = len(_LATIN_LETTER.findall(sample))
+    words = [w.casefold() for w in _WORD.findall(sample) if not _NON_LATIN.search(w)]
+    stop = sum(w in config.stopwords for w in words)
+    return {"letters": letters, "latin_share": latin / letters if letters else 1.0,
+            "words": len(words), "stopword_ratio": stop / len(words) if words else 0.0}
+
+
+def check_language(text: str, config: Config | None = None) -> tuple[str, str] | None:
+    config = config or load_config()
+    s = english_score(text, config)
+    if s["letters"] >= config.min_letters and s["latin_share"] < config.min_latin_share:
+        return "non_english", (f"mostly non-Latin script: {s['latin_share']:.0%} of {s['letters']} letters are "
+                               f"Latin (English needs at least {config.min_latin_share:.0%})")
+    if s["words"] >= config.min_words and s["stopword_ratio"] < config.min_ratio:
+        return "non_english", (f"{s['stopword_ratio']:.1%} of {s['words']} words are English function words "
+                               f"(English needs at least {config.min_ratio:.0%})")
+    return None
+
+
+def check_text(text: str, config: Config | None = None) -> tuple[str, str] | None:
+    """(reason, detail) when the decoded text is not a plain-text English article, else None."""
+    config = config or load_config()
+    if not text.strip():
+        return "empty", "only whitespace after decoding"
+    controls = len(_CONTROL.findall(text))
+    if controls and controls / len(text) > config.max_control_share:
+        return "binary", (f"{controls} control characters in {len(text)} ({controls / len(text):.1%}, "
+                          f"limit {config.max_control_share:.0%})")
+    if _HTML_START.match(text):
+        return "html", "HTML page (starts with <!DOCTYPE html> or <html>); plain text expected"
+    tags = len(_HTML_TAG.findall(text))
+    if tags >= config.html_min_tags:
+        return "html", f"HTML markup: {tags} HTML tags; plain text expected"
+    return check_language(text, config)
+
+
+# --- the stage ----------------------------------------------------------------------------------------
+
+def _rejection(name: str, sha256: str | None, n_bytes: int | None, reason: str, detail: str) -> dict:
+    return {"file": name, "sha256": sha256, "n_bytes": n_bytes, "reason": reason, "detail": detail}
+
+
+def ingest(raw_dir: Path, max_bytes: int | None = None,
+           config: Config | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check and decode every raw file; return (sources, rejections)."""
+    config = config or load_config()
+    max_bytes = config.max_bytes if max_bytes is None else max_bytes
+    files = list_raw_files(raw_dir)
+    manifest = read_manifest(raw_dir)
+    meta_by_key = {_key(r["file"]): {k: None if pd.isna(v) else v for k, v in r.items()}
+                   for r in manifest.to_dict("records")}
     by_hash: dict[str, dict] = {}
-    rejections = []
-    for path in list_raw_files(raw_dir):
-        data = path.read_bytes()
+    rejections = [
+        _rejection(r["file"], None, None, "missing_file",
+                   f"listed in {MANIFEST_NAME} but not in the raw folder"
+                   + (f" (declared sha256 {r['sha256']})" if r.get("sha256") else ""))
+        for r in manifest_only(raw_dir, files).to_dict("records")
+    ]
+    for path in files:
+        name = file_name(path)
+        meta = meta_by_key.get(_key(name), {})
+        try:
+            n_bytes = path.stat().st_size
+            if n_bytes > max_bytes:
+                rejections.append(_rejection(name, sha256_path(path), n_bytes, "too_large",
+                                             f"{n_bytes} bytes > limit {max_bytes}"))
+                continue
+            data = path.read_bytes()
+        except OSError as exc:
+            rejections.append(_rejection(name, None, None, "unreadable", f"{type(exc).__name__}: {exc.strerror or exc}"))
+            continue
         digest = sha256_bytes(data)
-        problem = check(data, max_bytes)
+        if len(data) > max_bytes:  # grew since stat
+            rejections.append(_rejection(name, digest, len(data), "too_large", f"{len(data)} bytes > limit {max_bytes}"))
+            continue
+        if digest in by_hash:
+            by_hash[digest]["source_files"].append(name)
+            continue
+        problem = check_bytes(data, config)
         text = encoding = None
         if problem is None:
             try:
-                text, encoding = decode(data)
+                text, encoding = decode(data, meta.get("encoding"), config)
             except UnicodeDecodeError as exc:
                 problem = ("undecodable", str(exc))
+        if problem is None:
+            problem = check_text(text, config)
         if problem is not None:
-            rejections.append({"file": path.name, "sha256": digest, "n_bytes": len(data),
-                               "reason": problem[0], "detail": problem[1]})
+            rejections.append(_rejection(name, digest, len(data), *problem))
             continue
-        if digest in by_hash:
-            by_hash[digest]["source_files"].append(path.name)
-            continue
-        meta = manifest.loc[path.name].to_dict() if path.name in manifest.index else {}
         by_hash[digest] = {
             "doc_id": doc_id_for(digest),
-            "source_file": path.name,
-            "source_files": [path.name],
+            "source_file": name,
+            "source_files": [name],
             "sha256": digest,
             "n_bytes": len(data),
             "encoding": encoding,
@@ -108,14 +397,78 @@ def ingest(raw_dir: Path, max_bytes: int = MAX_BYTES) -> tuple[pd.DataFrame, pd.
             "n_chars": len(text),
             **{k: meta.get(k) for k in ("outlet", "url", "retrieved_date", "published_date", "license")},
         }
-    sources = pd.DataFrame(list(by_hash.values()))
-    rejections_df = pd.DataFrame(rejections, columns=["file", "sha256", "n_bytes", "reason", "detail"])
-    return sources, rejections_df
+    sources = pd.DataFrame(list(by_hash.values()), columns=SOURCE_COLUMNS)
+    return sources, _rejections_frame(rejections)
+
+
+def _rejections_frame(rows: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=REJECTION_COLUMNS)
+    df["n_bytes"] = df["n_bytes"].astype("Int64")
+    return df.sort_values("file", kind="stable").reset_index(drop=True)
+
+
+# --- after cleaning -----------------------------------------------------------------------------------
+
+def reject_all_boilerplate(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataFrame,
+                           rejections: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Move documents with no content paragraph after cleaning to ``rejections`` (reason
+    ``all_boilerplate``, one row per source file); their paragraphs and text info go with them.
+
+    Returns (sources, paragraphs, info, rejections) without those documents.
+    """
+    has_content = set(paragraphs.loc[paragraphs["status"] == "content", "doc_id"])
+    drop = sources[~sources["doc_id"].isin(has_content)]
+    if drop.empty:
+        return sources, paragraphs, info, rejections
+    rows = []
+    for rec in drop.to_dict("records"):
+        statuses = paragraphs.loc[paragraphs["doc_id"] == rec["doc_id"], "status"].value_counts()
+        found = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) or "none"
+        for name in rec["source_files"]:
+            rows.append(_rejection(name, rec["sha256"], rec["n_bytes"], "all_boilerplate",
+                                   f"no content paragraph after cleaning (paragraphs: {found})"))
+    gone = set(drop["doc_id"])
+    keep = lambda df: df[~df["doc_id"].isin(gone)].reset_index(drop=True)  # noqa: E731
+    rejections = _rejections_frame(rejections.to_dict("records") + rows)
+    return keep(sources), keep(paragraphs), keep(info), rejections
+
+
+# --- accounting ---------------------------------------------------------------------------------------
+
+def accounting(raw_dir: Path, sources: pd.DataFrame, rejections: pd.DataFrame) -> dict:
+    """Compare the inputs of the raw folder with where they ended up.
+
+    Returns counts and the names that are unaccounted for (``missing``), accounted for more than once
+    (``twice``) or unknown (``unexpected``); ``ok`` is True when all three are empty.
+    """
+    expected = Counter(expected_inputs(raw_dir))
+    placed = Counter(n for names in sources["source_files"] for n in names) + Counter(rejections["file"])
+    missing = sorted((expected - placed).elements())
+    unexpected = sorted((placed - expected).elements())
+    twice = sorted(n for n, c in placed.items() if c > 1)
+    n_docs_files = sum(len(v) for v in sources["source_files"])
+    return {"ok": not (missing or unexpected or twice), "inputs": sum(expected.values()),
+            "document_files": n_docs_files, "documents": len(sources), "rejected": len(rejections),
+            "missing": missing, "unexpected": unexpected, "twice": twice}
+
+
+def check_accounting(raw_dir: Path, sources: pd.DataFrame, rejections: pd.DataFrame) -> dict:
+    """``accounting`` that raises AccountingError unless every input is in exactly one place."""
+    a = accounting(raw_dir, sources, rejections)
+    if not a["ok"]:
+        raise AccountingError(
+            f"accounting does not hold: {a['inputs']} raw inputs != {a['document_files']} document source "
+            f"files + {a['rejected']} rejections; unaccounted {a['missing'][:20]}, "
+            f"counted twice {a['twice'][:20]}, unknown {a['unexpected'][:20]} "
+            "(did the raw folder change during the run?)")
+    return a
 
 
 def raw_inventory(sources: pd.DataFrame, rejections: pd.DataFrame, raw_dir: Path) -> pd.DataFrame:
-    """Every raw file with its sha256 and what became of it (a document, or a rejection)."""
-    manifest = read_manifest(raw_dir).set_index("file")
+    """Every raw input with its sha256, what became of it (a document, or a rejection) and whether the
+    manifest lists it (``in_manifest``; a file missing from the manifest is processed all the same)."""
+    manifest = read_manifest(raw_dir)
+    manifest.index = manifest["file"].map(_key)
     rows = []
     for rec in sources.to_dict("records"):
         for name in rec["source_files"]:
@@ -125,6 +478,28 @@ def raw_inventory(sources: pd.DataFrame, rejections: pd.DataFrame, raw_dir: Path
         rows.append({"file": rec["file"], "sha256": rec["sha256"], "n_bytes": rec["n_bytes"],
                      "outcome": "rejected:" + rec["reason"], "doc_id": None})
     df = pd.DataFrame(rows, columns=["file", "sha256", "n_bytes", "outcome", "doc_id"])
+    df["n_bytes"] = df["n_bytes"].astype("Int64")
+    keys = df["file"].map(_key)
+    df["in_manifest"] = keys.isin(manifest.index)
     for col in ("outlet", "url", "retrieved_date", "published_date", "license"):
-        df[col] = df["file"].map(manifest[col]) if len(manifest) else None
+        df[col] = keys.map(manifest[col]) if len(manifest) else None
+    for col in ("sha256", "doc_id", "outlet", "url", "retrieved_date", "published_date", "license"):
+        df[col] = df[col].astype(object).where(df[col].notna(), None)  # None, not NaN, for unknowns
     return df.sort_values("file").reset_index(drop=True)
+
+
+def summary_markdown(rejections: pd.DataFrame, inventory: pd.DataFrame) -> str:
+    """The ingest part of the run summary: counts, then every rejected input with its reason."""
+    docs = inventory[inventory["outcome"] == "document"]
+    not_listed = inventory.loc[~inventory["in_manifest"].astype(bool), "file"].tolist()
+    lines = [f"## Ingest: {len(inventory)} inputs, {docs['doc_id'].nunique()} documents "
+             f"(from {len(docs)} files), {len(rejections)} rejected", ""]
+    if len(rejections):
+        counts = rejections["reason"].value_counts()
+        lines += ["Rejected by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), "",
+                  "| file | reason | detail |", "|---|---|---|"]
+        esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+        lines += [f"| {esc(r['file'])} | {r['reason']} | {esc(r['detail'])} |" for r in rejections.to_dict("records")]
+    if not_listed:
+        lines += ["", f"Not in {MANIFEST_NAME} (processed, flagged in raw_manifest.csv): " + ", ".join(not_listed)]
+    return "\n".join(lines) + "\n"

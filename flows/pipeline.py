@@ -49,8 +49,25 @@ def fingerprint_task(raw_dir: str, batch_size: int):
 def ingest_task(raw_dir: str, files: list, manifest: dict, code_version: str, lexicon_version: str):
     with batches.staged(Path(raw_dir), files, manifest) as folder:
         sources, rejections = ingest.ingest(folder)
-        inventory = ingest.raw_inventory(sources, rejections, folder)
-    return sources, rejections, inventory
+        ingest.check_accounting(folder, sources, rejections)
+    return sources, rejections
+
+
+@task(name="reject-all-boilerplate", cache_policy=NO_CACHE)
+def post_clean_task(raw_dir: str, sources, paragraphs, info, rejections):
+    """Documents left without content by cleaning go to rejections; the accounting must hold."""
+    t0 = time.perf_counter()
+    sources, paragraphs, info, rejections = ingest.reject_all_boilerplate(sources, paragraphs, info, rejections)
+    ingest.check_accounting(Path(raw_dir), sources, rejections)
+    inventory = ingest.raw_inventory(sources, rejections, Path(raw_dir))
+    for r in rejections.to_dict("records"):
+        get_run_logger().warning("rejected %s: %s (%s)", r["file"], r["reason"], r["detail"])
+    reasons = rejections["reason"].value_counts().to_dict()
+    _log("accounting", t0, inputs=len(inventory), documents=len(sources), rejected=len(rejections),
+         not_in_manifest=int((~inventory["in_manifest"]).sum()), **{str(k): int(v) for k, v in reasons.items()})
+    create_markdown_artifact(key="ingest-summary", markdown=ingest.summary_markdown(rejections, inventory),
+                             description="Raw inputs: documents, rejections with reasons, files not in the manifest")
+    return sources, paragraphs, info, rejections, inventory
 
 
 @task(name="clean", cache_policy=(INPUTS - "sources") + TASK_SOURCE, persist_result=True)
@@ -93,7 +110,9 @@ def publish_task(tables: dict, output_dir: str, report, workdir: str, inventory:
     t0 = time.perf_counter()
     release = publish.publish(tables, Path(output_dir), Path(report.docs_dir) if report.docs_dir else None,
                               Path(workdir) / "validation.json", inventory, version=version)
-    _log("publish", t0, version=release.version, published=release.published)
+    changed = {t: f"+{len(c['added'])}/-{len(c['removed'])}/~{len(c['changed'])}"
+               for t, c in (release.changes or {}).get("tables", {}).items()}
+    _log("publish", t0, version=release.version, published=release.published, **changed)
     return release
 
 
@@ -130,16 +149,16 @@ def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_
     opts = {"refresh_cache": refresh_cache} | ({"result_storage": Path(cache_dir)} if cache_dir else {})
     ingest_t, clean_t = ingest_task.with_options(**opts), clean_task.with_options(**opts)
     n_files = sum(len(b) for b in plan)
-    if not plan:
-        raise FileNotFoundError(f"no article files in {raw_dir}")
+    if not plan:  # no file: the manifest's rows (if any) are still accounted for, as missing files
+        plan = [[]]
     seconds: dict[str, float] = {}
 
     t0 = time.perf_counter()
     rep.stage_start("ingest", total=n_files, unit="files")
     ingested = [runner.submit(ingest_t, {"raw_dir": raw_dir, "files": b, "code_version": code_v,
-                                         "manifest": {f: manifest[f] for f, _ in b if f in manifest},
+                                         "manifest": batches.batch_manifest(b, manifest, first=i == 0),
                                          "lexicon_version": lex_v})
-                for b in plan]
+                for i, b in enumerate(plan)]
     index = {id(f): i for i, f in enumerate(ingested)}
     cleaned: list = [None] * len(plan)
     for fut in as_completed(ingested):  # clean each batch as soon as it is ingested
@@ -162,7 +181,6 @@ def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_
     cached = {"ingest": sum(_was_cached(f) for f in ingested), "clean": sum(_was_cached(f) for f in cleaned)}
     sources = batches.combine([p[0] for p in parts_i], ["source_file"])
     rejections = batches.combine([p[1] for p in parts_i], ["file"])
-    inventory = batches.combine([p[2] for p in parts_i], ["file"])
     rank = dict(zip(sources["doc_id"], range(len(sources)))) if len(sources) else {}
     paragraphs = batches.combine([p[0] for p in parts_c])
     if len(paragraphs):
@@ -174,7 +192,7 @@ def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_
         info = info.assign(_o=info["doc_id"].map(rank)).sort_values("_o").drop(columns="_o").reset_index(drop=True)
     get_run_logger().info("[documents] %d batches: ingest %.2fs, clean %.2fs; reused from cache: %s",
                           len(plan), seconds["ingest"], seconds["clean"], cached)
-    return sources, rejections, inventory, paragraphs, info, seconds, cached
+    return sources, rejections, paragraphs, info, seconds, cached
 
 
 def _was_cached(fut) -> bool:
@@ -226,16 +244,18 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             tr.client.wait_for_workers(1)
             tr.client.run(batches.warm_up)
         startup = time.perf_counter() - t0
-        sources, rejections, inventory, paragraphs, info, seconds, cached = per_document_stages(
+        sources, rejections, paragraphs, info, seconds, cached = per_document_stages(
             tr, raw_dir, plan, manifest, cache_dir, refresh_cache)
     summary.seconds["runner startup"] = startup
     summary.seconds.update(seconds)
     summary.seconds["documents (total)"] = time.perf_counter() - t0 - startup
     summary.peak_rss_mb["documents"] = round(progress.peak_rss_mb())
     summary.batches, summary.batches_cached = len(plan), cached
-    summary.files_in, summary.documents, summary.quarantined = len(files), len(sources), len(rejections)
     _log("ingest+clean", t0, files=len(files), documents=len(sources), rejected=len(rejections),
          paragraphs=len(paragraphs), batches=len(plan), **{f"cached_{k}": v for k, v in cached.items()})
+    sources, paragraphs, info, rejections, inventory = stage(
+        "accounting", post_clean_task, raw_dir, sources, paragraphs, info, rejections)
+    summary.files_in, summary.documents, summary.quarantined = len(files), len(sources), len(rejections)
     paragraphs = stage("dedup", dedup_task, paragraphs)
     tables = stage("extract", extract_task, sources, paragraphs, info, rejections)
     summary.paragraphs = progress.BuildSummary.paragraph_counts(tables["paragraphs"])
@@ -253,7 +273,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             _artifact(report, kept / "validation" / "index.html", "FAILED: nothing published")
             raise ValidationFailed(
                 f"validation failed: {len(report.blocking)} blocking expectation(s) failed; nothing published, "
-                f"latest unchanged. Report: {kept / 'validation' / 'index.html'}\n" + report.summary_markdown())
+                f"latest unchanged. Report: {kept / 'validation' / 'index.html'}\n" + report.summary_text())
         release = stage("publish", publish_task, tables, output_dir, report, workdir, inventory, version)
     _artifact(report, release.report_path, release.message)
     summary.seconds["flow (total)"] = time.perf_counter() - flow_t0

@@ -3,32 +3,45 @@
 Layout of the output folder::
 
     output/
-      1.0.0/                 one folder per release, never rewritten
+      1.0.0/                 one folder per release, never rewritten (read-only files)
         <table>.parquet      Parquet (zstd), schema + column descriptions from schemas/ as metadata
-        <table>.csv          UTF-8, header row, lists "|"-joined
-        datapackage.json     Frictionless data package: resources with Table Schema, bytes, sha256
+        <table>.csv          UTF-8, RFC 4180, header row, lists "|"-joined, formula-like cells neutralised
+        datapackage.json     Frictionless data package: one resource per file, Table Schema, bytes, sha256
+        README.md            data dictionary (every table and column: description, type, example value)
+        dictionary.html      the same dictionary as a web page
+        CHANGES.md           what changed against the previous release (changes.json: the same, in full)
         validation/          the Great Expectations Data Docs of the run (index.html) + validation.json
-        raw_manifest.csv     every raw input file with its sha256
-        release.json         version, creation time, content fingerprint, row counts
-      latest -> 1.0.0        symlink to the newest valid release
+        raw_manifest.csv     every raw input file with its sha256 and what became of it
+        release.json         version, creation time, content fingerprint, row counts, schema signature
+      latest -> 1.0.0        symlink to the newest valid release (moved by an atomic rename)
+      catalog.json           every release: date, row counts, validation status, download links
+      index.html             the same catalog as a web page
       _failed/<run>/         reports of runs whose validation failed (nothing else is published)
+      .lock                  held (flock) by the build that is publishing
 
-Versions follow SemVer as Frictionless suggests: major = a breaking schema change (a column removed,
-renamed or retyped, a table removed), minor = additions (new tables, columns or rows), patch = data
-corrections only. The first release is 1.0.0. A build whose tables are identical to the newest
-release's publishes nothing.
+Versions follow SemVer as Frictionless suggests; the part to bump comes from the diff against the
+previous release (:mod:`flows.changes`). A build whose tables are identical to the newest release's
+publishes nothing.
+
+Atomicity: everything is written into a hidden staging folder, made read-only, fsynced and renamed
+into place in one ``rename``; ``latest`` is a fresh symlink renamed over the old one. A process killed
+at any moment leaves either no new release or a complete one, and ``latest`` on a complete release.
+The next run removes stale staging folders (it holds the lock, so no other build is writing them).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import io
 import json
 import os
 import shutil
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -37,9 +50,29 @@ import schemas
 
 LATEST = "latest"
 FAILED = "_failed"
+LOCK_NAME = ".lock"
 STAGING_PREFIX = ".staging-"
+TMP_PREFIX = ".tmp-"
 DATASET_NAME = "us-iraq-jscd"
 DATASET_TITLE = "U.S.-Iraq Joint Security Cooperation Dialogues in the news"
+LICENSES = [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
+             "path": "https://creativecommons.org/licenses/by/4.0/"}]
+PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
+
+# Seconds a build waits for another build's publish lock before giving up (0: do not wait).
+LOCK_TIMEOUT_ENV = "FLOWS_PUBLISH_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 0.0
+# Fault-injection points for tests (see :func:`checkpoint`).
+PAUSE_AT_ENV = "FLOWS_PUBLISH_PAUSE_AT"
+PAUSE_FILE_ENV = "FLOWS_PUBLISH_PAUSE_FILE"
+
+# A CSV cell a spreadsheet would run as a formula starts with one of these (OWASP "CSV injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+NEUTRALISER = "'"
+
+
+class PublishLocked(RuntimeError):
+    """Another build holds the output folder's publish lock."""
 
 
 # --- writing tables -------------------------------------------------------------------------------
@@ -57,21 +90,50 @@ def to_arrow(name: str, df: pd.DataFrame):
         elif f.type == "list":
             values = [list(v) for v in col]
         else:
-            values = [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in col]
+            try:  # pandas extension arrays (str, Int64, Float64, boolean) convert in one call
+                columns[f.name] = pa.array(col, type=schema.field(f.name).type, from_pandas=True)
+                continue
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+                values = [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in col]
         columns[f.name] = pa.array(values, type=schema.field(f.name).type)
     return pa.Table.from_pydict(columns, schema=schema)
 
 
+def neutralise(value):
+    """A text cell that a spreadsheet would run as a formula, made inert by a leading apostrophe.
+
+    ``=SUM(A1)`` becomes ``'=SUM(A1)``; anything else is returned unchanged. Parquet keeps the
+    original value: only the CSV files carry the apostrophe.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return NEUTRALISER + value
+    return value
+
+
 def csv_bytes(name: str, df: pd.DataFrame) -> bytes:
-    """The table as RFC 4180 CSV: UTF-8, header from schemas/, lists "|"-joined, nulls empty."""
+    """The table as RFC 4180 CSV: UTF-8, header from schemas/, lists "|"-joined, nulls empty,
+    formula-like cells of text columns (string and list) neutralised."""
     out = df.copy()
     for f in schemas.table(name).fields:
         if f.type == "list":
-            out[f.name] = out[f.name].map(lambda v: schemas.LIST_SEPARATOR.join(v))
+            out[f.name] = out[f.name].map(lambda v: neutralise(schemas.LIST_SEPARATOR.join(v)))
         elif f.type == "boolean":
             out[f.name] = out[f.name].map(lambda v: "" if pd.isna(v) else ("true" if v else "false"))
+        elif f.type == "string":
+            out[f.name] = out[f.name].map(neutralise)
     buf = io.StringIO()
     out.to_csv(buf, index=False, header=schemas.csv_header(name), lineterminator="\r\n")
+    return buf.getvalue().encode("utf-8")
+
+
+def frame_csv_bytes(df: pd.DataFrame) -> bytes:
+    """A frame without a schema (the raw manifest) as CSV, text cells neutralised."""
+    out = df.copy()
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(neutralise)
+    buf = io.StringIO()
+    out.to_csv(buf, index=False, lineterminator="\r\n")
     return buf.getvalue().encode("utf-8")
 
 
@@ -80,12 +142,12 @@ def sort_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
     return df.sort_values(keys, kind="stable").reset_index(drop=True) if len(df) else df
 
 
-def fingerprint(tables: dict[str, pd.DataFrame]) -> str:
-    """Content hash of a build: the CSV bytes of every table, in schema order."""
+def fingerprint(tables: dict[str, pd.DataFrame], csv_data: dict[str, bytes] | None = None) -> str:
+    """Content hash of a build: the CSV bytes of every table (sorted), in schema order."""
     h = hashlib.sha256()
     for name in schemas.tables():
         h.update(name.encode())
-        h.update(csv_bytes(name, sort_table(name, tables[name])))
+        h.update(csv_data[name] if csv_data else csv_bytes(name, sort_table(name, tables[name])))
     return h.hexdigest()
 
 
@@ -100,7 +162,10 @@ def sha256_file(path: Path) -> str:
 # --- versions -------------------------------------------------------------------------------------
 
 def parse_version(v: str) -> tuple[int, int, int]:
-    major, minor, patch = (int(x) for x in v.split("."))
+    parts = str(v).split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"{v!r} is not a version MAJOR.MINOR.PATCH")
+    major, minor, patch = (int(x) for x in parts)
     return major, minor, patch
 
 
@@ -117,37 +182,17 @@ def releases(output_dir: Path) -> list[str]:
     return sorted(out, key=parse_version)
 
 
+def read_release(output_dir: Path, version: str) -> dict:
+    return json.loads((Path(output_dir) / version / "release.json").read_text(encoding="utf-8"))
+
+
 def latest_release(output_dir: Path) -> dict | None:
     versions = releases(output_dir)
-    if not versions:
-        return None
-    return json.loads((Path(output_dir) / versions[-1] / "release.json").read_text(encoding="utf-8"))
+    return read_release(output_dir, versions[-1]) if versions else None
 
 
 def schema_signature() -> dict[str, dict[str, str]]:
     return {name: {f.name: f.type for f in t.fields} for name, t in schemas.tables().items()}
-
-
-def bump(previous: dict | None, tables: dict[str, pd.DataFrame]) -> str:
-    """Which SemVer part changes from the previous release to this build: major, minor or patch."""
-    if previous is None:
-        return "major"
-    old, new = previous["schema"], schema_signature()
-    for table, cols in old.items():
-        if table not in new:
-            return "major"
-        for col, typ in cols.items():
-            if new[table].get(col) != typ:
-                return "major"
-    if any(t not in old for t in new) or any(c not in old[t] for t in new for c in new[t]):
-        return "minor"
-    for name, df in tables.items():
-        old_keys = set(map(tuple, previous.get("keys", {}).get(name, [])))
-        pk = list(schemas.table(name).primary_key)
-        new_keys = set(map(tuple, df[pk].astype(str).itertuples(index=False, name=None)))
-        if new_keys - old_keys:
-            return "minor"
-    return "patch"
 
 
 def next_version(previous: dict | None, part: str) -> str:
@@ -161,6 +206,125 @@ def next_version(previous: dict | None, part: str) -> str:
     return f"{major}.{minor}.{patch + 1}"
 
 
+def check_new_version(output_dir: Path, version: str, previous: dict | None) -> None:
+    """Refuse a version that exists already or is not newer than the newest release."""
+    parse_version(version)
+    if (Path(output_dir) / version).exists():
+        raise FileExistsError(f"release {version} already exists in {output_dir}; releases are immutable")
+    if previous is not None and parse_version(version) <= parse_version(previous["version"]):
+        raise ValueError(f"version {version} is not newer than the newest release {previous['version']}")
+
+
+# --- the lock, fault points, stale files ----------------------------------------------------------
+
+@contextlib.contextmanager
+def publish_lock(output_dir: Path, timeout: float | None = None):
+    """Hold ``output/.lock`` (``flock``, released by the kernel when the process dies).
+
+    Waits up to ``timeout`` seconds (default: env ``FLOWS_PUBLISH_LOCK_TIMEOUT``, else 0) for another
+    build to finish publishing, then raises :class:`PublishLocked` naming the holder.
+    """
+    if timeout is None:
+        timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, DEFAULT_LOCK_TIMEOUT))
+    path = Path(output_dir) / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
+                    raise PublishLocked(
+                        f"another build is publishing into {output_dir} (lock {path.name} held by {holder}); "
+                        f"waited {timeout:g} s. Nothing was published by this build: run it again when the "
+                        f"other one has finished (or set {LOCK_TIMEOUT_ENV} to wait longer).") from None
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} since {_now()}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)  # an idle lock file is empty (a killed holder leaves its name: harmless)
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def checkpoint(point: str) -> None:
+    """A named point inside publishing where tests can stop the process.
+
+    When env ``FLOWS_PUBLISH_PAUSE_AT`` names this point, the process writes the point's name into the
+    file named by ``FLOWS_PUBLISH_PAUSE_FILE`` and waits there until that file is removed (or 600 s
+    pass). A test can SIGKILL it while it waits, or remove the file to let it go on.
+    """
+    if os.environ.get(PAUSE_AT_ENV) != point:
+        return
+    marker = Path(os.environ[PAUSE_FILE_ENV])
+    marker.write_text(f"{point} {os.getpid()}\n", encoding="utf-8")
+    deadline = time.monotonic() + 600
+    while marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _make_writable(path: Path) -> None:
+    for p in [path, *path.rglob("*")]:
+        if not p.is_symlink():
+            p.chmod(0o755 if p.is_dir() else 0o644)
+
+
+def remove_stale(output_dir: Path) -> list[str]:
+    """Remove what a killed build left behind (staging folders, temporary links and files).
+
+    Only call this while holding the publish lock: then no other build is writing them.
+    """
+    removed = []
+    for p in Path(output_dir).iterdir():
+        if p.name.startswith(STAGING_PREFIX) and p.is_dir() and not p.is_symlink():
+            _make_writable(p)
+            shutil.rmtree(p)
+        elif p.name.startswith(TMP_PREFIX) and (p.is_symlink() or p.is_file()):
+            p.unlink()
+        else:
+            continue
+        removed.append(p.name)
+    return removed
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(path: Path) -> None:
+    for p in sorted(path.rglob("*"), reverse=True):
+        if not p.is_symlink():
+            _fsync_path(p)
+    _fsync_path(path)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` by ``data`` in one rename (readers see the old or the new file, never half)."""
+    tmp = path.with_name(f"{TMP_PREFIX}{path.name}-{uuid.uuid4().hex[:8]}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def point_latest(output_dir: Path, version: str) -> None:
+    """Move ``output/latest`` to ``version`` with an atomic rename of a fresh symlink."""
+    tmp = Path(output_dir) / f"{TMP_PREFIX}latest-{uuid.uuid4().hex[:8]}"
+    os.symlink(version, tmp, target_is_directory=True)
+    os.replace(tmp, Path(output_dir) / LATEST)
+    _fsync_path(Path(output_dir))
+
+
 # --- the release ----------------------------------------------------------------------------------
 
 @dataclass
@@ -170,42 +334,88 @@ class Release:
     report_path: Path | None
     published: bool
     message: str
+    changes: dict | None = field(default=None, repr=False)
+
+
+def _file_facts(path: Path) -> dict:
+    return {"bytes": path.stat().st_size, "hash": "sha256:" + sha256_file(path)}
+
+
+def manifest_schema(manifest: pd.DataFrame) -> dict:
+    """Table Schema of raw_manifest.csv (its columns come from ingest, not from schemas/)."""
+    fields = []
+    for col in manifest.columns:
+        if pd.api.types.is_bool_dtype(manifest[col]):
+            fields.append({"name": col, "type": "boolean", "trueValues": ["True"], "falseValues": ["False"]})
+        elif pd.api.types.is_integer_dtype(manifest[col]):
+            fields.append({"name": col, "type": "integer"})
+        else:
+            fields.append({"name": col, "type": "string"})
+    return {"fields": fields, "primaryKey": ["file"] if "file" in manifest.columns else [], "missingValues": [""]}
+
+
+def _parquet_schema(csv_schema: dict) -> dict:
+    fields = [f if f["type"] != "list" else
+              {k: v for k, v in f.items() if k not in ("delimiter", "itemType", "example")} | {"type": "array"}
+              for f in csv_schema["fields"]]
+    out = {**csv_schema, "fields": fields}
+    if "foreignKeys" in csv_schema:
+        out["foreignKeys"] = [{**fk, "reference": {**fk["reference"], "resource": (
+            fk["reference"]["resource"] + "-parquet" if fk["reference"]["resource"] else "")}}
+            for fk in csv_schema["foreignKeys"]]
+    return out
 
 
 def datapackage(version: str, created: str, release_dir: Path, manifest: pd.DataFrame) -> dict:
+    """The Frictionless descriptor: one resource per data file (CSV and Parquet of every table, the
+    raw manifest), each with its Table Schema, bytes and sha256. Foreign keys point at CSV resources."""
     resources = []
+    csv_dialect = {"delimiter": ",", "lineTerminator": "\r\n", "header": True}
     for name, t in schemas.tables().items():
-        csv_path = release_dir / f"{name}.csv"
-        pq_path = release_dir / f"{name}.parquet"
+        schema = schemas.table_schema(name)
         resources.append({
-            "name": name,
-            "title": t.title,
-            "description": t.description,
-            "path": csv_path.name,
-            "profile": "tabular-data-resource",
-            "format": "csv",
-            "mediatype": "text/csv",
-            "encoding": "utf-8",
-            "dialect": {"delimiter": ",", "lineTerminator": "\r\n", "header": True},
-            "bytes": csv_path.stat().st_size,
-            "hash": "sha256:" + sha256_file(csv_path),
-            "schema": schemas.table_schema(name),
-            "parquet": {"path": pq_path.name, "bytes": pq_path.stat().st_size,
-                        "hash": "sha256:" + sha256_file(pq_path)},
+            "name": name, "title": t.title, "description": t.description,
+            "path": f"{name}.csv", "type": "table", "profile": "tabular-data-resource",
+            "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "dialect": csv_dialect,
+            **_file_facts(release_dir / f"{name}.csv"), "schema": schema,
         })
-    sources = [
-        {k: v for k, v in {"title": r["file"], "path": r.get("url") or None,
-                           "sha256": r.get("sha256")}.items() if v}
-        for r in manifest.to_dict("records")
-    ]
+        # Parquet: a plain file resource. Frictionless reads Parquet tables through pandas, which
+        # neither reports bytes nor checks sha256 and turns lists into arrays its "array" type refuses;
+        # as a "file" resource its bytes and sha256 are verified. Its schema documents the same columns
+        # (list columns as arrays) and keys, with foreign keys pointing at the Parquet resources.
+        resources.append({
+            "name": f"{name}-parquet", "title": f"{t.title} (Parquet)",
+            "description": (f"The same rows and columns as resource {name!r} ({name}.csv), as Parquet with "
+                            "zstd compression, list columns as lists of strings and column descriptions "
+                            "as field metadata."),
+            "path": f"{name}.parquet", "type": "file", "profile": "data-resource",
+            "format": "parquet", "mediatype": PARQUET_MEDIATYPE,
+            **_file_facts(release_dir / f"{name}.parquet"), "schema": _parquet_schema(schema),
+        })
+    resources.append({
+        "name": "raw-manifest", "title": "Raw manifest",
+        "description": "Every raw input file of this build: its sha256, size and what became of it.",
+        "path": "raw_manifest.csv", "type": "table", "profile": "tabular-data-resource",
+        "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "dialect": csv_dialect,
+        **_file_facts(release_dir / "raw_manifest.csv"), "schema": manifest_schema(manifest),
+    })
+    sources = []
+    for r in manifest.to_dict("records"):
+        src = {"title": r["file"]}
+        if isinstance(r.get("url"), str) and r["url"].strip():
+            src["path"] = r["url"]
+        if isinstance(r.get("outlet"), str) and r["outlet"].strip():
+            src["description"] = f"{r['outlet']}; sha256 {r.get('sha256')}"
+        elif isinstance(r.get("sha256"), str):
+            src["description"] = f"sha256 {r['sha256']}"
+        sources.append(src)
     return {
-        "profile": "tabular-data-package",
+        "profile": "data-package",  # not "tabular-": the Parquet resources are files
         "name": DATASET_NAME,
         "title": DATASET_TITLE,
         "version": version,
         "created": created,
-        "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
-                      "path": "https://creativecommons.org/licenses/by/4.0/"}],
+        "licenses": LICENSES,
         "sources": sources,
         "resources": resources,
     }
@@ -215,41 +425,61 @@ def raw_manifest_snapshot(raw_files: pd.DataFrame) -> pd.DataFrame:
     return raw_files.sort_values("file").reset_index(drop=True)
 
 
+def _validation_summary(validation_json: Path | None) -> dict | None:
+    if not validation_json or not Path(validation_json).exists():
+        return None
+    report = json.loads(Path(validation_json).read_text(encoding="utf-8"))
+    failures = report.get("failures", [])
+    return {"passed": bool(report.get("passed")),
+            "blocking": sum(1 for f in failures if f.get("blocking")),
+            "warnings": sum(1 for f in failures if not f.get("blocking"))}
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
 def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, fingerprint_: str,
-                  docs_dir: Path | None, validation_json: Path | None, raw_files: pd.DataFrame) -> None:
-    """Write every file of a release into ``target`` (a staging folder)."""
+                  docs_dir: Path | None, validation_json: Path | None, raw_files: pd.DataFrame,
+                  changes: dict | None = None, csv_data: dict[str, bytes] | None = None) -> None:
+    """Write every file of a release into ``target`` (a staging folder). ``csv_data``: the tables'
+    CSV bytes when already made (for the fingerprint)."""
     import pyarrow.parquet as pq
 
+    from flows import changes as changes_mod
+    from flows import dictionary
+
     target.mkdir(parents=True)
-    created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-    counts, keys = {}, {}
+    created = _now()
+    counts = {}
     for name in schemas.tables():
         df = sort_table(name, tables[name])
         pq.write_table(to_arrow(name, df), target / f"{name}.parquet", compression="zstd")
-        (target / f"{name}.csv").write_bytes(csv_bytes(name, df))
+        (target / f"{name}.csv").write_bytes(csv_data[name] if csv_data else csv_bytes(name, df))
         counts[name] = len(df)
-        pk = list(schemas.table(name).primary_key)
-        keys[name] = [list(k) for k in df[pk].astype(str).itertuples(index=False, name=None)]
+    checkpoint("tables_written")
     snapshot = raw_manifest_snapshot(raw_files)
-    snapshot.to_csv(target / "raw_manifest.csv", index=False, lineterminator="\r\n")
+    (target / "raw_manifest.csv").write_bytes(frame_csv_bytes(snapshot))
     if docs_dir:
         shutil.copytree(docs_dir, target / "validation")
     if validation_json:
         (target / "validation").mkdir(exist_ok=True)
         shutil.copy2(validation_json, target / "validation" / "validation.json")
+    (target / "README.md").write_text(dictionary.markdown(tables, version, created), encoding="utf-8")
+    (target / "dictionary.html").write_text(dictionary.html(tables, version, created), encoding="utf-8")
+    if changes is not None:
+        (target / "changes.json").write_text(json.dumps(changes, indent=1), encoding="utf-8")
+        (target / "CHANGES.md").write_text(changes_mod.markdown(changes, version), encoding="utf-8")
     (target / "datapackage.json").write_text(
         json.dumps(datapackage(version, created, target, snapshot), indent=2), encoding="utf-8")
     (target / "release.json").write_text(json.dumps({
         "version": version, "created": created, "fingerprint": fingerprint_, "row_counts": counts,
-        "schema": schema_signature(), "keys": keys,
+        "schema": schema_signature(),
+        "primary_keys": {name: list(t.primary_key) for name, t in schemas.tables().items()},
+        "validation": _validation_summary(validation_json),
+        "changes": changes_mod.summary(changes) if changes is not None else None,
     }, indent=1), encoding="utf-8")
-
-
-def point_latest(output_dir: Path, version: str) -> None:
-    """Move ``output/latest`` to ``version`` with an atomic rename of a fresh symlink."""
-    tmp = Path(output_dir) / f".latest-{uuid.uuid4().hex}"
-    os.symlink(version, tmp, target_is_directory=True)
-    os.replace(tmp, Path(output_dir) / LATEST)
+    checkpoint("release_written")
 
 
 def make_read_only(path: Path) -> None:
@@ -261,35 +491,55 @@ def make_read_only(path: Path) -> None:
 
 
 def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | None,
-            validation_json: Path | None, raw_files: pd.DataFrame, version: str | None = None) -> Release:
+            validation_json: Path | None, raw_files: pd.DataFrame, version: str | None = None,
+            lock_timeout: float | None = None) -> Release:
+    """Publish ``tables`` as a new release in ``output_dir`` (or nothing, when they are unchanged).
+
+    ``version`` overrides the automatic SemVer choice; it must be newer than every release. Raises
+    :class:`PublishLocked` when another build is publishing into the same folder.
+    """
+    from flows import catalog
+    from flows import changes as changes_mod
+
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     tables = {name: sort_table(name, tables[name]) for name in schemas.tables()}
-    previous = latest_release(output_dir)
-    fp = fingerprint(tables)
-    if previous is not None and previous["fingerprint"] == fp and version is None:
-        point_latest(output_dir, previous["version"])
-        return Release(previous["version"], output_dir / previous["version"],
-                       output_dir / previous["version"] / "validation" / "index.html", False,
-                       f"unchanged: tables identical to release {previous['version']}; nothing published")
-    version = version or next_version(previous, bump(previous, tables))
-    parse_version(version)
-    final = output_dir / version
-    if final.exists():
-        raise FileExistsError(f"release {version} already exists in {output_dir}; releases are immutable")
-    staging = output_dir / f"{STAGING_PREFIX}{version}-{uuid.uuid4().hex[:8]}"
-    try:
-        write_release(tables, staging, version, fp, docs_dir, validation_json, raw_files)
-        make_read_only(staging)
-        os.rename(staging, final)
-    except BaseException:
-        if staging.exists():
-            for p in [staging, *staging.rglob("*")]:
-                p.chmod(0o755 if p.is_dir() else 0o644)
-            shutil.rmtree(staging, ignore_errors=True)
-        raise
-    point_latest(output_dir, version)
-    return Release(version, final, final / "validation" / "index.html", True, f"published release {version}")
+    csv_data = {name: csv_bytes(name, df) for name, df in tables.items()}
+    fp = fingerprint(tables, csv_data)
+    with publish_lock(output_dir, lock_timeout):
+        checkpoint("locked")
+        remove_stale(output_dir)
+        previous = latest_release(output_dir)
+        if previous is not None and previous["fingerprint"] == fp and version is None:
+            point_latest(output_dir, previous["version"])
+            catalog.write(output_dir)
+            return Release(previous["version"], output_dir / previous["version"],
+                           output_dir / previous["version"] / "validation" / "index.html", False,
+                           f"unchanged: tables identical to release {previous['version']}; nothing published")
+        diff = changes_mod.diff(output_dir / previous["version"] if previous else None, tables)
+        version = version or next_version(previous, changes_mod.bump(diff))
+        check_new_version(output_dir, version, previous)
+        final = output_dir / version
+        staging = output_dir / f"{STAGING_PREFIX}{version}-{uuid.uuid4().hex[:8]}"
+        try:
+            checkpoint("version_chosen")
+            write_release(tables, staging, version, fp, docs_dir, validation_json, raw_files, diff, csv_data)
+            make_read_only(staging)
+            _fsync_tree(staging)
+            checkpoint("before_rename")
+            os.rename(staging, final)
+            _fsync_path(output_dir)
+        except BaseException:
+            if staging.exists():
+                _make_writable(staging)
+                shutil.rmtree(staging, ignore_errors=True)
+            raise
+        checkpoint("renamed")
+        point_latest(output_dir, version)
+        checkpoint("latest_moved")
+        catalog.write(output_dir)
+    return Release(version, final, final / "validation" / "index.html", True, f"published release {version}",
+                   changes=diff)
 
 
 def keep_failed_report(output_dir: Path, run_name: str, docs_dir: Path | None, validation_json: Path | None) -> Path:

@@ -12,6 +12,18 @@ example), primary key, foreign keys and hand-written checks. Everything else is 
 
 Column types: string, integer, number, boolean, date (ISO ``YYYY-MM-DD``), list (list of strings,
 "|"-joined in CSV).
+
+Validation is declared here too (details and examples in ``schemas/README.md``):
+
+- per column: ``required``, ``unique``, ``enum``, ``minimum``/``maximum``, ``pattern``; per table:
+  ``primary_key`` and ``foreign_keys`` (checked across tables);
+- ``checks:`` in a table's YAML: any GX expectation (built-in or from ``flows/gx_expectations.py``)
+  with its ``kwargs``, a ``reason`` and ``blocking: false`` for a warning;
+- ``schemas/views/<view>.yaml``: a *view*, i.e. a table joined with columns of other tables (a
+  mention with the text of its paragraph), validated by its own suite in the same run and report,
+  for checks that need another table's data (:func:`views`, :func:`build_view`).
+
+``TABLES_DIR`` and ``VIEWS_DIR`` are read at call time (tests point them at a test-only folder).
 """
 
 from __future__ import annotations
@@ -24,6 +36,7 @@ from typing import Any
 import yaml
 
 TABLES_DIR = Path(__file__).with_name("tables")
+VIEWS_DIR = Path(__file__).with_name("views")
 LIST_SEPARATOR = "|"
 
 TYPES = ("string", "integer", "number", "boolean", "date", "list")
@@ -111,10 +124,14 @@ def _load(path: Path) -> Table:
     return table
 
 
-@functools.cache
 def tables() -> dict[str, Table]:
     """All tables, in publishing order (``order`` then name)."""
-    loaded = [_load(p) for p in sorted(TABLES_DIR.glob("*.yaml"))]
+    return _tables_in(Path(TABLES_DIR))
+
+
+@functools.cache
+def _tables_in(folder: Path) -> dict[str, Table]:
+    loaded = [_load(p) for p in sorted(folder.glob("*.yaml"))]
     return {t.name: t for t in sorted(loaded, key=lambda t: (t.order, t.name))}
 
 
@@ -123,6 +140,107 @@ def table(name: str) -> Table:
         return tables()[name]
     except KeyError:
         raise KeyError(f"no table {name!r} in schemas/tables/") from None
+
+
+# --- views (derived frames that exist only to be validated) ---------------------------------------
+
+@dataclass(frozen=True)
+class Join:
+    table: str
+    on: tuple[tuple[str, str], ...]       # (column of the view so far, column of the joined table)
+    columns: tuple[tuple[str, str], ...]  # (column of the joined table, its name in the view)
+
+
+@dataclass(frozen=True)
+class View:
+    """A table (``base``) with columns of other tables joined on: one row per base row, keyed by the
+    base table's primary key. Not published; validated by its own suite (``checks``)."""
+
+    name: str
+    description: str
+    base: str
+    joins: tuple[Join, ...]
+    checks: tuple[dict, ...]
+
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        return table(self.base).primary_key
+
+    @property
+    def columns(self) -> list[str]:
+        return table(self.base).columns + [new for j in self.joins for _, new in j.columns]
+
+    @property
+    def tables(self) -> list[str]:
+        """Every table the view reads."""
+        return [self.base, *(j.table for j in self.joins)]
+
+
+def _load_view(path: Path, known: dict[str, Table]) -> View:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    joins = []
+    for j in raw.get("join", ()):
+        # "keys", not "on": YAML 1.1 reads a bare `on` as the boolean true
+        on = j["keys"] if isinstance(j["keys"], dict) else {c: c for c in j["keys"]}
+        cols = j["columns"] if isinstance(j["columns"], dict) else {c: c for c in j["columns"]}
+        joins.append(Join(table=j["table"], on=tuple(on.items()), columns=tuple(cols.items())))
+    view = View(name=raw["name"], description=" ".join(str(raw["description"]).split()), base=raw["base"],
+                joins=tuple(joins), checks=tuple(raw.get("checks", ())))
+    if path.stem != view.name:
+        raise ValueError(f"{path.name} defines view {view.name!r}; the file must be named after it")
+    if view.name in known:
+        raise ValueError(f"view {view.name!r} has the name of a table")
+    if not view.checks:
+        raise ValueError(f"view {view.name!r} declares no checks")
+    have = set(known[view.base].columns) if view.base in known else None
+    if have is None:
+        raise ValueError(f"view {view.name!r}: base table {view.base!r} is not defined")
+    for j in view.joins:
+        if j.table not in known:
+            raise ValueError(f"view {view.name!r}: joined table {j.table!r} is not defined")
+        bad = [c for c, _ in j.on if c not in have] + [c for _, c in j.on if c not in known[j.table].columns]
+        bad += [c for c, _ in j.columns if c not in known[j.table].columns]
+        if bad:
+            raise ValueError(f"view {view.name!r}: unknown columns {bad} in the join with {j.table}")
+        clash = [new for _, new in j.columns if new in have]
+        if clash:
+            raise ValueError(f"view {view.name!r}: joined column names {clash} already exist; rename them")
+        have |= {new for _, new in j.columns}
+    return view
+
+
+def views() -> dict[str, View]:
+    """All views declared in ``schemas/views/`` (by name)."""
+    return _views_in(Path(VIEWS_DIR), Path(TABLES_DIR))
+
+
+@functools.cache
+def _views_in(folder: Path, tables_folder: Path) -> dict[str, View]:
+    known = _tables_in(tables_folder)
+    loaded = [_load_view(p, known) for p in sorted(folder.glob("*.yaml"))]
+    return {v.name: v for v in loaded}
+
+
+def build_view(view: View, frames: dict):
+    """The view's frame from the tables' frames: the base table left-joined with each join's columns.
+
+    Each joined table contributes at most one row per base row (its first row per join key), so the
+    view has exactly the base table's rows, in order; unmatched rows get nulls.
+    """
+    df = frames[view.base].reset_index(drop=True)
+    out = df.copy()
+    for j in view.joins:
+        other = frames[j.table]
+        left = [a for a, _ in j.on]
+        right = [b for _, b in j.on]
+        picked = other[right + [c for c, _ in j.columns]].drop_duplicates(subset=right, keep="first")
+        picked = picked.rename(columns=dict(j.columns))
+        picked = picked.rename(columns={b: f"__on__{a}" for a, b in j.on})
+        merged = out[left].merge(picked, how="left", left_on=left, right_on=[f"__on__{a}" for a in left],
+                                 sort=False)
+        for _, new in j.columns:
+            out[new] = merged[new].array  # keeps the dtype (Int64, str, ...)
+    return out
 
 
 # --- Parquet --------------------------------------------------------------------------------------

@@ -53,4 +53,6 @@ def test_dask_address_implies_the_dask_runner():
     buildopts.add_build_options(parser)
     opts = buildopts.flow_options(parser.parse_args(["--dask-address", "tcp://scheduler:8786"]))
     assert opts["runner"] == "dask" and opts["dask_address"] == "tcp://scheduler:8786"
-    assert buildopts.flow_options(parser.parse_args([]))["runner"] == "local"
+    assert buildopts.flow_options(parser.parse_args([])) == {}  # the flow's defaults: local runner
+    opts = buildopts.flow_options(parser.parse_args(["--runner", "dask", "--batch-size", "50"]))
+    assert opts == {"runner": "dask", "batch_size": 50}

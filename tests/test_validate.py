@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from flows import validate
 
@@ -46,3 +47,153 @@ def test_unknown_status_fails(seed_tables, tmp_path):
     tables["paragraphs"].loc[2, "status"] = "spam"
     report = validate.validate(tables, tmp_path)
     assert [(f.column, f.expectation) for f in report.blocking] == [("status", "expect_column_values_to_be_in_set")]
+
+
+def _failed(report):
+    return {(f.table, f.expectation, f.column) for f in report.failures}
+
+
+def test_dangling_doc_id_fails_nothing_else(seed_tables, tmp_path):
+    tables = _tables(seed_tables)
+    tables["paragraphs"].loc[7, "doc_id"] = "d0000000000000000"
+    report = validate.validate(tables, tmp_path)
+    assert _failed(report) == {("paragraphs", "expect_column_values_to_be_in_set", "doc_id")}
+
+
+def test_repeated_content_paragraph_within_a_document_fails_with_both_rows(seed_tables, tmp_path):
+    tables = _tables(seed_tables)
+    p = tables["paragraphs"]
+    content = p[p["status"] == "content"]
+    first = content.iloc[0]
+    second = content[(content["doc_id"] == first["doc_id"]) & (content.index != first.name)].iloc[0]
+    p.loc[second.name, "text"] = first["text"]
+    p.loc[second.name, "char_end"] = p.loc[second.name, "char_start"] + len(first["text"])
+    report = validate.validate(tables, tmp_path)
+    assert _failed(report) == {("paragraphs", "expect_compound_columns_to_be_unique", "doc_id, text")}
+    assert sorted(report.blocking[0].unexpected_keys) == sorted([first["para_id"], second["para_id"]])
+
+
+def test_the_same_text_as_a_marked_duplicate_passes(seed_tables, tmp_path):
+    tables = _tables(seed_tables)
+    p = tables["paragraphs"]
+    content = p[p["status"] == "content"]
+    first = content.iloc[0]
+    second = content[(content["doc_id"] == first["doc_id"]) & (content.index != first.name)].iloc[0]
+    p.loc[second.name, "text"] = first["text"]
+    p.loc[second.name, "char_end"] = p.loc[second.name, "char_start"] + len(first["text"])
+    p.loc[second.name, "status"] = "duplicate"
+    report = validate.validate(tables, tmp_path)
+    assert report.passed and not report.failures, report.summary_text()
+
+
+def test_paragraph_offsets_past_the_document_fail_the_view_check(seed_tables, tmp_path):
+    tables = _tables(seed_tables)
+    p = tables["paragraphs"]
+    n_chars = tables["documents"].set_index("doc_id")["n_chars"]
+    shift = n_chars[p.loc[4, "doc_id"]] + 10 - p.loc[4, "char_end"]
+    p.loc[4, "char_start"] += shift  # same length, now past the end of the document
+    p.loc[4, "char_end"] += shift
+    report = validate.validate(tables, tmp_path)
+    assert _failed(report) == {("paragraphs_in_documents", "expect_column_pair_values_a_to_be_greater_than_b",
+                                "document_n_chars, char_end")}
+    (f,) = report.blocking
+    assert f.unexpected_keys == [p.loc[4, "para_id"]] and f.key_columns == ["para_id"]
+    # the summary names the view, the check and the key; the Data Docs index lists them too
+    assert p.loc[4, "para_id"] in report.summary_text() and "paragraphs_in_documents" in report.summary_markdown()
+    index = (tmp_path / "gx-project" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").read_text()
+    assert "FAILED: 1 blocking expectation(s) failed" in index and p.loc[4, "para_id"] in index
+
+
+def test_empty_span_fails_the_order_check(seed_tables, tmp_path):
+    tables = _tables(seed_tables)
+    p = tables["paragraphs"]
+    p.loc[9, "char_end"] = p.loc[9, "char_start"]
+    p.loc[9, "text"] = ""  # consistent with its (empty) span, so only the order check fails
+    report = validate.validate(tables, tmp_path)
+    assert _failed(report) == {("paragraphs", "expect_column_pair_values_a_to_be_greater_than_b",
+                                "char_end, char_start")}
+    assert report.blocking[0].unexpected_keys == [p.loc[9, "para_id"]]
+
+
+def test_a_suite_that_lost_expectations_is_refused(seed_tables, tmp_path):
+    """GX drops expectations of a type it does not know when it loads a suite; validation refuses to
+    run on such a suite instead of passing it silently."""
+    import json
+    import shutil
+
+    from flows.paths import GX_DIR
+
+    shutil.copytree(GX_DIR / "gx", tmp_path / "project" / "gx")
+    path = tmp_path / "project" / "gx" / "expectations" / "documents.json"
+    suite = json.loads(path.read_text())
+    suite["expectations"][-1]["type"] = "expect_something_no_module_registered"
+    path.write_text(json.dumps(suite))
+    with pytest.raises(Exception, match="GX dropped expectations"):
+        validate.validate(_tables(seed_tables), tmp_path / "work", gx_dir=tmp_path / "project")
+
+
+def test_custom_expectations_are_registered_by_the_runtime():
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    from flows import gx_runtime
+
+    gx_runtime.load_gx()
+    for name in ("expect_column_values_to_be_iso_dates_between", "expect_span_to_be_inside_text",
+                 "expect_text_at_span_to_equal", "expect_span_length_to_equal_text_length"):
+        assert get_expectation_impl(name).__module__ == "flows.gx_expectations"
+
+
+def test_committed_view_suites_match_what_schemas_generate():
+    import json
+
+    import schemas
+    from flows import gx_suites
+    from flows.paths import GX_DIR
+
+    for name in schemas.views():
+        committed = json.loads((GX_DIR / "gx" / "expectations" / f"{name}.json").read_text())
+        got = [(e["type"], e["kwargs"], e["severity"], e["meta"]) for e in committed["expectations"]]
+        want = [(s["type"], s["kwargs"], s["severity"], s["meta"]) for s in gx_suites.expectation_specs(name)]
+        assert got == want, "run `python -m flows gx-init` and commit expectations/"
+
+
+def test_paragraph_text_not_matching_its_span_length_fails(seed_tables, tmp_path):
+    tables = _tables(seed_tables)
+    p = tables["paragraphs"]
+    p.loc[11, "text"] = p.loc[11, "text"] + " (edited)"
+    report = validate.validate(tables, tmp_path)
+    assert _failed(report) == {("paragraphs", "expect_span_length_to_equal_text_length",
+                                "char_start, char_end, text")}
+    assert report.blocking[0].unexpected_keys == [p.loc[11, "para_id"]]
+
+
+def test_summary_lists_every_suite_then_blocking_failures_and_warnings_with_keys():
+    report = validate.Report(
+        tables=[validate.TableResult("events", False, 12, 1, 1, 3),
+                validate.TableResult("mentions_in_paragraphs", True, 2, 0, 0, 5, kind="view")],
+        failures=[validate.Failure("events", "expect_column_pair_values_a_to_be_greater_than_b", "end_date, start_date",
+                                   True, "An event cannot end before it starts.", 1, ["e1"], ["event_id"]),
+                  validate.Failure("events", "expect_column_values_to_be_iso_dates_between", "start_date", False,
+                                   "Plausible window.", 2, ["e2", "e3"], ["event_id"])],
+        docs_dir=None)
+    md = report.summary_markdown("validation/index.html")
+    assert "| events | table | 3 | 12 | 1 | 1 | FAIL |" in md
+    assert "| mentions_in_paragraphs | view | 5 | 2 | 0 | 0 | pass |" in md
+    blocking, warnings = md.index("Blocking failures"), md.index("Warnings (published)")
+    assert blocking < md.index("e1") < warnings < md.index("e2, e3")
+    assert md.rstrip().endswith("Full report (Data Docs): validation/index.html")
+    text = report.summary_text()
+    assert "BLOCKING events expect_column_pair_values_a_to_be_greater_than_b on end_date, start_date" in text
+    assert "(2 rows; event_id: e2, e3)" in text
+    assert not report.passed and [f.column for f in report.warnings] == ["start_date"]
+
+
+def test_a_document_without_content_is_a_warning_that_still_passes(seed_tables, tmp_path):
+    tables = _tables(seed_tables)
+    d = tables["documents"]
+    d.loc[2, "n_content"] = 0
+    report = validate.validate(tables, tmp_path)
+    assert report.passed
+    assert [(f.table, f.expectation, f.column, f.blocking) for f in report.failures] == [
+        ("documents", "expect_column_values_to_be_between", "n_content", False)]
+    assert report.warnings[0].unexpected_keys == [d.loc[2, "doc_id"]]

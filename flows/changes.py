@@ -1,0 +1,201 @@
+"""The release diff: what changed between the previous release and a new build.
+
+Rows are matched by each table's primary key (from ``schemas/``): a key only in the new build is an
+added row, a key only in the previous release a removed row, a key in both whose values differ (in the
+columns both versions have) a changed row. Schema changes compare the previous release's
+``release.json`` signature (table -> column -> type, primary keys) with ``schemas/`` now.
+
+The SemVer part to bump follows from the diff (:func:`bump`):
+
+- major: a breaking schema change: a table or column removed, a column retyped, a primary key changed;
+- minor: additions: a new table or column, or new rows;
+- patch: corrections only: rows changed or removed, nothing added.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+import schemas
+
+MAX_KEYS_IN_MARKDOWN = 200
+
+
+def _cell(value, typ: str):
+    """A value in a form that compares equal between a pandas build and a Parquet read-back."""
+    if typ == "list":
+        if value is None or (not hasattr(value, "__len__") and pd.isna(value)):
+            return ()
+        return tuple(str(v) for v in value)
+    if value is None or pd.isna(value):
+        return None
+    if typ == "date":
+        return str(value)[:10]
+    if typ == "integer":
+        return int(value)
+    if typ == "number":
+        return float(value)
+    if typ == "boolean":
+        return bool(value)
+    return str(value)
+
+
+def _key(values: tuple) -> str | list:
+    return values[0] if len(values) == 1 else list(values)
+
+
+def _rows(df: pd.DataFrame, types: dict[str, str], pk: list[str]) -> dict[tuple, tuple]:
+    """Primary key -> the row's normalised values (in ``types`` order), built column by column."""
+    cols = list(types)
+    values = [[_cell(v, types[c]) for v in df[c].tolist()] for c in cols]
+    key_idx = [cols.index(k) for k in pk]
+    rows = list(zip(*values)) if cols else []
+    return {tuple("" if row[i] is None else str(row[i]) for i in key_idx): row for row in rows}
+
+
+def _previous_schema(previous_dir: Path) -> tuple[dict, dict]:
+    release = json.loads((previous_dir / "release.json").read_text(encoding="utf-8"))
+    pks = release.get("primary_keys") or {name: list(t.primary_key) for name, t in schemas.tables().items()}
+    return release["schema"], pks
+
+
+def diff(previous_dir: Path | None, tables: dict[str, pd.DataFrame]) -> dict:
+    """The diff of ``tables`` against the release in ``previous_dir`` (None: the first release)."""
+    new_schema = {name: {f.name: f.type for f in t.fields} for name, t in schemas.tables().items()}
+    new_pks = {name: list(t.primary_key) for name, t in schemas.tables().items()}
+    if previous_dir is None:
+        old_schema, old_pks = {}, {}
+        previous_version = None
+    else:
+        previous_dir = Path(previous_dir)
+        old_schema, old_pks = _previous_schema(previous_dir)
+        previous_version = previous_dir.name
+    schema_changes = {
+        "tables_added": sorted(set(new_schema) - set(old_schema)) if previous_dir else [],
+        "tables_removed": sorted(set(old_schema) - set(new_schema)),
+        "columns_added": {}, "columns_removed": {}, "columns_retyped": {}, "primary_key_changed": [],
+    }
+    out_tables = {}
+    for name, types in new_schema.items():
+        df = tables[name]
+        pk = new_pks[name]
+        if name not in old_schema:
+            keys = sorted(_rows(df, types, pk))
+            out_tables[name] = {"rows_before": 0, "rows_after": len(df), "added": [_key(k) for k in keys],
+                                "removed": [], "changed": []}
+            continue
+        old_types = old_schema[name]
+        added_cols = [c for c in types if c not in old_types]
+        removed_cols = [c for c in old_types if c not in types]
+        retyped = [{"column": c, "from": old_types[c], "to": types[c]}
+                   for c in types if c in old_types and old_types[c] != types[c]]
+        if added_cols:
+            schema_changes["columns_added"][name] = added_cols
+        if removed_cols:
+            schema_changes["columns_removed"][name] = removed_cols
+        if retyped:
+            schema_changes["columns_retyped"][name] = retyped
+        if list(old_pks.get(name, pk)) != pk:
+            schema_changes["primary_key_changed"].append(name)
+        common = {c: t for c, t in types.items() if c in old_types and old_types[c] == t}
+        old_df = pd.read_parquet(previous_dir / f"{name}.parquet", columns=list(common))
+        old_rows = _rows(old_df, common, pk) if all(k in common for k in pk) else {}
+        new_rows = _rows(df, common, pk) if all(k in common for k in pk) else {}
+        added = sorted(set(new_rows) - set(old_rows))
+        removed = sorted(set(old_rows) - set(new_rows))
+        changed = []
+        names = list(common)
+        for k in sorted(set(new_rows) & set(old_rows)):
+            a, b = new_rows[k], old_rows[k]
+            if a != b:
+                changed.append({"key": _key(k), "columns": [c for c, x, y in zip(names, a, b) if x != y]})
+        out_tables[name] = {"rows_before": len(old_df), "rows_after": len(df),
+                            "added": [_key(k) for k in added], "removed": [_key(k) for k in removed],
+                            "changed": changed}
+    for name in schema_changes["tables_removed"]:
+        out_tables[name] = {"rows_before": None, "rows_after": 0, "added": [], "removed": [], "changed": [],
+                            "table_removed": True}
+    return {"previous_version": previous_version, "schema": schema_changes, "tables": out_tables}
+
+
+def bump(d: dict) -> str:
+    """major, minor or patch: which SemVer part this diff calls for."""
+    if d["previous_version"] is None:
+        return "major"
+    s = d["schema"]
+    if s["tables_removed"] or s["columns_removed"] or s["columns_retyped"] or s["primary_key_changed"]:
+        return "major"
+    if s["tables_added"] or s["columns_added"] or any(t["added"] for t in d["tables"].values()):
+        return "minor"
+    return "patch"
+
+
+def summary(d: dict) -> dict:
+    """Counts per table (for release.json and the catalog)."""
+    return {
+        "previous_version": d["previous_version"],
+        "schema_changed": any(bool(v) for v in d["schema"].values()),
+        "tables": {name: {"added": len(t["added"]), "removed": len(t["removed"]), "changed": len(t["changed"])}
+                   for name, t in d["tables"].items()},
+    }
+
+
+def _md(text) -> str:
+    """Text for a Markdown line: HTML-escaped, Markdown punctuation backslash-escaped."""
+    from flows.dictionary import md_escape
+
+    return md_escape(text)
+
+
+def markdown(d: dict, version: str) -> str:
+    prev = d["previous_version"]
+    lines = [f"# Changes in {version}", ""]
+    if prev is None:
+        lines += ["First release: every row is new.", ""]
+    else:
+        lines += [f"Compared with release {prev}. Rows are matched by primary key; the complete lists are "
+                  "in `changes.json`.", ""]
+    lines += ["| table | rows before | rows after | added | removed | changed |", "|---|---:|---:|---:|---:|---:|"]
+    for name, t in d["tables"].items():
+        before = "" if t["rows_before"] is None else t["rows_before"]
+        lines.append(f"| {_md(name)} | {before} | {t['rows_after']} | {len(t['added'])} | {len(t['removed'])} | "
+                     f"{len(t['changed'])} |")
+    s = d["schema"]
+    lines += ["", "## Schema changes", ""]
+    schema_lines = []
+    for name in s["tables_added"]:
+        schema_lines.append(f"- table added: {_md(name)}")
+    for name in s["tables_removed"]:
+        schema_lines.append(f"- table removed: {_md(name)} (breaking)")
+    for name, cols in s["columns_added"].items():
+        schema_lines.append(f"- {_md(name)}: columns added: {', '.join(map(_md, cols))}")
+    for name, cols in s["columns_removed"].items():
+        schema_lines.append(f"- {_md(name)}: columns removed: {', '.join(map(_md, cols))} (breaking)")
+    for name, cols in s["columns_retyped"].items():
+        for c in cols:
+            schema_lines.append(f"- {_md(name)}.{_md(c['column'])}: type {c['from']} -> {c['to']} (breaking)")
+    for name in s["primary_key_changed"]:
+        schema_lines.append(f"- {_md(name)}: primary key changed (breaking)")
+    lines += schema_lines or ["None."]
+    if prev is not None:
+        for name, t in d["tables"].items():
+            if not (t["added"] or t["removed"] or t["changed"]):
+                continue
+            lines += ["", f"## {_md(name)}", ""]
+            for label, items in (("added", t["added"]), ("removed", t["removed"]),
+                                 ("changed", [c["key"] for c in t["changed"]])):
+                if not items:
+                    continue
+                shown = items[:MAX_KEYS_IN_MARKDOWN]
+                lines.append(f"- {label} ({len(items)}): " + ", ".join(_md(k) for k in shown)
+                             + (f" … and {len(items) - len(shown)} more" if len(items) > len(shown) else ""))
+            if t["changed"]:
+                cols: dict[str, int] = {}
+                for c in t["changed"]:
+                    for col in c["columns"]:
+                        cols[col] = cols.get(col, 0) + 1
+                lines.append("- changed columns: " + ", ".join(f"{_md(c)} ({n})" for c, n in cols.items()))
+    return "\n".join(lines) + "\n"

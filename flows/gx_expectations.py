@@ -1,0 +1,279 @@
+"""Custom Great Expectations (GX Core 1.x) expectations for checks the built-in ones cannot say.
+
+GX registers an expectation class when its module is imported, and a suite loaded before that
+silently loses the expectations it does not know. So this module is imported by
+:func:`flows.gx_runtime.load_gx`, the one way the project obtains GX (every context, suite build and
+validation goes through it), and :mod:`flows.validate` refuses a suite that lost expectations.
+
+All of them are map expectations over pandas, so a failure lists the failing rows' keys
+(``unexpected_index_list`` with the primary key, like any built-in map expectation):
+
+- ``expect_column_values_to_be_iso_dates_between`` (column): ISO ``YYYY-MM-DD`` strings that parse
+  and fall within ``[min_value, max_value]`` (GX's own *between* refuses strings vs. string bounds).
+- ``expect_span_to_be_inside_text`` (column_list = [start, end, text]): ``0 <= start < end <= len(text)``.
+  Rows whose text is missing are skipped (a dangling reference is the foreign key's failure).
+- ``expect_text_at_span_to_equal`` (column_list = [start, end, text, expected]):
+  ``text[start:end] == expected``. Rows whose span is not inside the text are skipped, so an offset
+  outside the text fails exactly ``expect_span_to_be_inside_text``.
+- ``expect_span_length_to_equal_text_length`` (column_list = [start, end, text]):
+  ``end - start == len(text)`` (a record's text is exactly as long as the span it cites).
+
+Checks that need another table's data (a mention's paragraph text) run on a *view*: a frame that the
+validation stage derives by joining tables as declared in ``schemas/views/`` (see ``schemas/README.md``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar, List, Literal, Optional, Tuple, Union
+
+import pandas as pd
+from great_expectations.compatibility import pydantic
+from great_expectations.execution_engine import PandasExecutionEngine
+from great_expectations.expectations.expectation import (
+    ColumnMapExpectation,
+    MulticolumnMapExpectation,
+    render_suite_parameter_string,
+)
+from great_expectations.expectations.metrics.map_metric_provider import (
+    ColumnMapMetricProvider,
+    MulticolumnMapMetricProvider,
+    column_condition_partial,
+)
+from great_expectations.expectations.metrics.map_metric_provider.multicolumn_condition_partial import (
+    multicolumn_condition_partial,
+)
+from great_expectations.render import RenderedStringTemplateContent
+from great_expectations.render.components import LegacyRendererType
+from great_expectations.render.renderer.renderer import renderer
+
+_MULTICOLUMN_DOMAIN_KEYS = ("batch_id", "table", "column_list", "row_condition", "condition_parser",
+                            "ignore_row_if")
+
+
+def _missing(value) -> bool:
+    return value is None or (not isinstance(value, (list, tuple, str)) and pd.isna(value))
+
+
+def _int(value) -> int | None:
+    if _missing(value):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _iso(value) -> dt.date | None:
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _span_inside(start, end, text) -> bool:
+    s, e = _int(start), _int(end)
+    return isinstance(text, str) and s is not None and e is not None and 0 <= s < e <= len(text)
+
+
+def _template(text: str, params: dict, configuration, runtime_configuration) -> list:
+    return [RenderedStringTemplateContent(
+        content_block_type="string_template",
+        string_template={"template": text, "params": params,
+                         "styling": (runtime_configuration or {}).get("styling")},
+    )]
+
+
+def _columns_params(configuration) -> tuple[dict, list[str]]:
+    cols = list(configuration.kwargs.get("column_list") or [])
+    return {f"c{i}": c for i, c in enumerate(cols)}, [f"$c{i}" for i in range(len(cols))]
+
+
+# --- ISO dates within a window --------------------------------------------------------------------
+
+class ColumnValuesIsoDateBetween(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.iso_date_between"
+    condition_value_keys = ("min_value", "max_value")
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column, min_value=None, max_value=None, **kwargs):
+        lo = dt.date.fromisoformat(min_value) if min_value else None
+        hi = dt.date.fromisoformat(max_value) if max_value else None
+
+        def ok(value) -> bool:
+            d = _iso(value)
+            return d is not None and (lo is None or d >= lo) and (hi is None or d <= hi)
+
+        return column.map(ok).astype(bool)
+
+
+class ExpectColumnValuesToBeIsoDatesBetween(ColumnMapExpectation):
+    """Expect each non-null value to be an ISO date (YYYY-MM-DD) within [min_value, max_value]."""
+
+    min_value: Optional[str] = None
+    max_value: Optional[str] = None
+
+    map_metric = "column_values.iso_date_between"
+    success_keys = ("min_value", "max_value", "mostly")
+    args_keys = ("column", "min_value", "max_value")
+    library_metadata: ClassVar[dict] = {"maturity": "experimental", "tags": ["project"], "contributors": []}
+
+    @pydantic.validator("min_value", "max_value")
+    def _iso_bound(cls, v):
+        if v is not None:
+            dt.date.fromisoformat(v)
+        return v
+
+    @classmethod
+    @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
+    @render_suite_parameter_string
+    def _prescriptive_renderer(cls, configuration=None, result=None, runtime_configuration=None, **kwargs):
+        if configuration is None:
+            return []
+        kw = configuration.kwargs
+        params = {"column": kw.get("column"), "min_value": kw.get("min_value") or "any date",
+                  "max_value": kw.get("max_value") or "any date"}
+        return _template("$column values must be ISO dates between $min_value and $max_value.",
+                         params, configuration, runtime_configuration)
+
+
+# --- spans inside a text --------------------------------------------------------------------------
+
+class MulticolumnSpanInsideText(MulticolumnMapMetricProvider):
+    condition_metric_name = "multicolumn_values.span_inside_text"
+    condition_domain_keys = _MULTICOLUMN_DOMAIN_KEYS
+    condition_value_keys = ()
+
+    @multicolumn_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column_list, **kwargs):
+        start, end, text = (column_list.iloc[:, i] for i in range(3))
+        return pd.Series([_span_inside(s, e, t) for s, e, t in zip(start, end, text)],
+                         index=column_list.index, dtype=bool)
+
+
+class ExpectSpanToBeInsideText(MulticolumnMapExpectation):
+    """Expect column_list = [start, end, text] to satisfy 0 <= start < end <= len(text)."""
+
+    column_list: List[str]
+    ignore_row_if: Union[Literal["all_values_are_missing", "any_value_is_missing", "never"]] = (
+        "any_value_is_missing")
+
+    map_metric = "multicolumn_values.span_inside_text"
+    success_keys = ("column_list", "ignore_row_if", "mostly")
+    args_keys = ("column_list",)
+    library_metadata: ClassVar[dict] = {"maturity": "experimental", "tags": ["project"], "contributors": []}
+
+    @pydantic.validator("column_list")
+    def _three(cls, v):
+        if len(v) != 3:
+            raise ValueError("column_list must be [start, end, text]")
+        return v
+
+    @classmethod
+    @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
+    @render_suite_parameter_string
+    def _prescriptive_renderer(cls, configuration=None, result=None, runtime_configuration=None, **kwargs):
+        if configuration is None:
+            return []
+        params, names = _columns_params(configuration)
+        return _template(f"Offsets {names[0]}..{names[1]} must lie inside {names[2]} "
+                         f"(0 <= start < end <= its length).", params, configuration, runtime_configuration)
+
+
+class MulticolumnTextAtSpanEquals(MulticolumnMapMetricProvider):
+    condition_metric_name = "multicolumn_values.text_at_span_equals"
+    condition_domain_keys = _MULTICOLUMN_DOMAIN_KEYS
+    condition_value_keys = ()
+
+    @multicolumn_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column_list, **kwargs):
+        start, end, text, expected = (column_list.iloc[:, i] for i in range(4))
+
+        def ok(s, e, t, want) -> bool:
+            if not _span_inside(s, e, t):
+                return True  # not this expectation's failure: expect_span_to_be_inside_text reports it
+            return t[int(s):int(e)] == want
+
+        return pd.Series([ok(*row) for row in zip(start, end, text, expected)], index=column_list.index,
+                         dtype=bool)
+
+
+class ExpectTextAtSpanToEqual(MulticolumnMapExpectation):
+    """Expect column_list = [start, end, text, expected] to satisfy text[start:end] == expected."""
+
+    column_list: List[str]
+    ignore_row_if: Union[Literal["all_values_are_missing", "any_value_is_missing", "never"]] = (
+        "any_value_is_missing")
+
+    map_metric = "multicolumn_values.text_at_span_equals"
+    success_keys = ("column_list", "ignore_row_if", "mostly")
+    args_keys = ("column_list",)
+    library_metadata: ClassVar[dict] = {"maturity": "experimental", "tags": ["project"], "contributors": []}
+
+    @pydantic.validator("column_list")
+    def _four(cls, v):
+        if len(v) != 4:
+            raise ValueError("column_list must be [start, end, text, expected]")
+        return v
+
+    @classmethod
+    @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
+    @render_suite_parameter_string
+    def _prescriptive_renderer(cls, configuration=None, result=None, runtime_configuration=None, **kwargs):
+        if configuration is None:
+            return []
+        params, names = _columns_params(configuration)
+        return _template(f"The characters of {names[2]} from {names[0]} to {names[1]} must equal {names[3]}.",
+                         params, configuration, runtime_configuration)
+
+
+class MulticolumnSpanLengthEqualsTextLength(MulticolumnMapMetricProvider):
+    condition_metric_name = "multicolumn_values.span_length_equals_text_length"
+    condition_domain_keys = _MULTICOLUMN_DOMAIN_KEYS
+    condition_value_keys = ()
+
+    @multicolumn_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column_list, **kwargs):
+        start, end, text = (column_list.iloc[:, i] for i in range(3))
+
+        def ok(s, e, t) -> bool:
+            s, e = _int(s), _int(e)
+            return isinstance(t, str) and s is not None and e is not None and e - s == len(t)
+
+        return pd.Series([ok(*row) for row in zip(start, end, text)], index=column_list.index, dtype=bool)
+
+
+class ExpectSpanLengthToEqualTextLength(MulticolumnMapExpectation):
+    """Expect column_list = [start, end, text] to satisfy end - start == len(text): a record's text is
+    exactly as long as the span it claims to come from."""
+
+    column_list: List[str]
+    ignore_row_if: Union[Literal["all_values_are_missing", "any_value_is_missing", "never"]] = (
+        "any_value_is_missing")
+
+    map_metric = "multicolumn_values.span_length_equals_text_length"
+    success_keys = ("column_list", "ignore_row_if", "mostly")
+    args_keys = ("column_list",)
+    library_metadata: ClassVar[dict] = {"maturity": "experimental", "tags": ["project"], "contributors": []}
+
+    @pydantic.validator("column_list")
+    def _three(cls, v):
+        if len(v) != 3:
+            raise ValueError("column_list must be [start, end, text]")
+        return v
+
+    @classmethod
+    @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
+    @render_suite_parameter_string
+    def _prescriptive_renderer(cls, configuration=None, result=None, runtime_configuration=None, **kwargs):
+        if configuration is None:
+            return []
+        params, names = _columns_params(configuration)
+        return _template(f"{names[1]} - {names[0]} must equal the length of {names[2]}.",
+                         params, configuration, runtime_configuration)
+
+
+CUSTOM_EXPECTATIONS: Tuple[type, ...] = (ExpectColumnValuesToBeIsoDatesBetween, ExpectSpanToBeInsideText,
+                                         ExpectTextAtSpanToEqual, ExpectSpanLengthToEqualTextLength)

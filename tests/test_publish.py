@@ -1,0 +1,254 @@
+"""Releases: files, datapackage, versions, the release diff, the data dictionary (plain functions, no Prefect)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pandas as pd
+import pytest
+from publish_helpers import build_tables, publish_raw, tree_digest, verify_release
+
+from flows import changes, dictionary, publish
+
+NEW_ARTICLE = ("Harbour authority opens a new ferry terminal\n\n"
+               "The harbour authority opened a ferry terminal on Monday, officials said.\n\n"
+               "The terminal will serve three routes along the coast starting next month.\n")
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory):
+    """raw/ published once: (raw copy, output folder, release)."""
+    from conftest import RAW
+
+    base = tmp_path_factory.mktemp("first")
+    raw = base / "raw"
+    shutil.copytree(RAW, raw)
+    out = base / "out"
+    return raw, out, publish_raw(raw, out)
+
+
+def test_first_release_is_complete_and_read_only(first):
+    _, out, release = first
+    assert release.published and release.version == "1.0.0"
+    rel = out / "1.0.0"
+    for name in ("documents", "paragraphs", "rejections"):
+        assert (rel / f"{name}.csv").exists() and (rel / f"{name}.parquet").exists()
+    for name in ("datapackage.json", "README.md", "dictionary.html", "CHANGES.md", "changes.json",
+                 "raw_manifest.csv", "release.json"):
+        assert (rel / name).exists(), name
+    assert os.readlink(out / "latest") == "1.0.0"
+    assert all(not (p.stat().st_mode & 0o222) for p in rel.rglob("*"))
+    assert not (rel.stat().st_mode & 0o222)
+    verify_release(rel)
+
+
+def test_datapackage_describes_every_file_and_frictionless_accepts_it(first):
+    frictionless = pytest.importorskip("frictionless")
+    _, out, _ = first
+    pkg = json.loads((out / "latest" / "datapackage.json").read_text())
+    assert pkg["title"] and pkg["version"] == "1.0.0" and pkg["created"] and pkg["licenses"]
+    assert sorted(s["title"] for s in pkg["sources"]) == sorted(
+        pd.read_csv(out / "latest" / "raw_manifest.csv")["file"])
+    paths = sorted(r["path"] for r in pkg["resources"])
+    files = sorted(p.name for p in (out / "latest").iterdir() if p.suffix in (".csv", ".parquet"))
+    assert paths == files
+    assert len({r["name"] for r in pkg["resources"]}) == len(pkg["resources"])
+    paragraphs = next(r for r in pkg["resources"] if r["name"] == "paragraphs")
+    assert paragraphs["schema"]["primaryKey"] == ["para_id"]
+    assert {"fields": ["doc_id"], "reference": {"resource": "documents", "fields": ["doc_id"]}} in \
+        paragraphs["schema"]["foreignKeys"]
+    parquet = next(r for r in pkg["resources"] if r["path"] == "paragraphs.parquet")
+    assert parquet["mediatype"] == "application/vnd.apache.parquet" and parquet["hash"].startswith("sha256:")
+    assert [f["name"] for f in parquet["schema"]["fields"]] == [f["name"] for f in paragraphs["schema"]["fields"]]
+    assert parquet["schema"]["foreignKeys"][0]["reference"]["resource"] == "documents-parquet"
+    report = frictionless.validate(str(out / "latest" / "datapackage.json"))
+    assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "type", "note"])
+
+
+def test_frictionless_catches_a_corrupted_parquet_file(first, tmp_path):
+    frictionless = pytest.importorskip("frictionless")
+    _, out, _ = first
+    copy = tmp_path / "copy"
+    shutil.copytree(out / "1.0.0", copy)
+    target = copy / "documents.parquet"
+    target.chmod(0o644)
+    data = bytearray(target.read_bytes())
+    data[100] ^= 0xFF
+    target.write_bytes(bytes(data))
+    report = frictionless.validate(str(copy / "datapackage.json"))
+    assert not report.valid
+    bad = [t.name for t in report.tasks if not t.valid]
+    assert bad == ["documents-parquet"]
+    assert report.flatten(["type"]) == [["hash-count"]]
+
+
+def test_unchanged_input_publishes_nothing_and_changes_no_file(first):
+    raw, out, _ = first
+    before = tree_digest(out)
+    again = publish_raw(raw, out)
+    assert not again.published and again.version == "1.0.0"
+    assert tree_digest(out) == before
+
+
+def test_republishing_an_existing_or_older_version_is_refused(first, tmp_path):
+    raw, out, _ = first
+    extra = tmp_path / "raw"
+    shutil.copytree(raw, extra)
+    (extra / "900_extra.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    with pytest.raises(FileExistsError, match="immutable"):
+        publish_raw(extra, out, version="1.0.0")
+    with pytest.raises(ValueError, match="not newer"):
+        publish_raw(extra, out, version="0.9.0")
+    assert publish.releases(out) == ["1.0.0"]
+    assert not [p for p in out.iterdir() if p.name.startswith(publish.STAGING_PREFIX)]
+
+
+def test_a_new_article_changes_list_exactly_its_rows(first, tmp_path):
+    raw0, out0, _ = first
+    out = tmp_path / "out"
+    shutil.copytree(out0, out, symlinks=True)
+    raw = tmp_path / "raw"
+    shutil.copytree(raw0, raw)
+    (raw / "900_new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    release = publish_raw(raw, out)
+    assert release.published and release.version == "1.1.0"
+    tables, _ = build_tables(raw)
+    docs = tables["documents"]
+    new_doc = docs.loc[docs["source_file"] == "900_new.txt", "doc_id"].item()
+    new_paras = sorted(tables["paragraphs"].loc[tables["paragraphs"]["doc_id"] == new_doc, "para_id"])
+    assert len(new_paras) == 3
+
+    diff = json.loads((out / "1.1.0" / "changes.json").read_text())
+    assert diff["previous_version"] == "1.0.0"
+    assert diff["tables"]["documents"]["added"] == [new_doc]
+    assert sorted(diff["tables"]["paragraphs"]["added"]) == new_paras
+    for t in diff["tables"].values():
+        assert t["removed"] == [] and t["changed"] == []
+    assert not any(diff["schema"].values())
+    md = (out / "1.1.0" / "CHANGES.md").read_text()
+    assert "Compared with release 1.0.0" in md
+    assert f"added (1): {new_doc}" in md
+    for pid in new_paras:
+        assert pid in md
+    assert "| documents | 5 | 6 | 1 | 0 | 0 |" in md
+    # the previous release is untouched and latest moved
+    assert os.readlink(out / "latest") == "1.1.0"
+    verify_release(out / "1.0.0")
+    verify_release(out / "1.1.0")
+
+
+def test_semver_from_the_diff(first, monkeypatch):
+    raw, out, _ = first
+    tables, _ = build_tables(raw)
+    prev = out / "1.0.0"
+    assert changes.bump(changes.diff(prev, tables)) == "patch"  # nothing added: at most corrections
+    corrected = {k: v.copy() for k, v in tables.items()}
+    corrected["documents"].loc[0, "title"] = "A corrected headline"
+    d = changes.diff(prev, corrected)
+    assert d["tables"]["documents"]["changed"] == [{"key": corrected["documents"].loc[0, "doc_id"],
+                                                   "columns": ["title"]}]
+    assert changes.bump(d) == "patch"
+    fewer = {k: v.copy() for k, v in tables.items()}
+    fewer["paragraphs"] = fewer["paragraphs"].iloc[1:]
+    assert changes.diff(prev, fewer)["tables"]["paragraphs"]["removed"] == [tables["paragraphs"]["para_id"].iloc[0]]
+    assert changes.bump(changes.diff(prev, fewer)) == "patch"
+
+    def patched_release(schema):
+        data = json.loads((prev / "release.json").read_text())
+        data["schema"] = schema
+
+        def fake(path):
+            return data["schema"], data["primary_keys"]
+        monkeypatch.setattr(changes, "_previous_schema", fake)
+
+    sig = publish.schema_signature()
+    # the previous release had a column this build lacks: breaking
+    patched_release({**sig, "documents": {**sig["documents"], "gone": "string"}})
+    d = changes.diff(prev, tables)
+    assert d["schema"]["columns_removed"] == {"documents": ["gone"]} and changes.bump(d) == "major"
+    # the previous release typed a column differently: breaking
+    patched_release({**sig, "documents": {**sig["documents"], "n_bytes": "string"}})
+    assert changes.bump(changes.diff(prev, tables)) == "major"
+    # this build has a column the previous release lacked: an addition
+    docs = dict(sig["documents"])
+    docs.pop("dateline")
+    patched_release({**sig, "documents": docs})
+    d = changes.diff(prev, tables)
+    assert d["schema"]["columns_added"] == {"documents": ["dateline"]} and changes.bump(d) == "minor"
+    assert d["tables"]["documents"]["changed"] == []  # a new column is a schema change, not a row change
+
+
+def test_formula_like_cells_are_neutralised_in_csv_only(first, tmp_path):
+    raw0, _, _ = first
+    raw = tmp_path / "raw"
+    shutil.copytree(raw0, raw)
+    (raw / "901_formula.txt").write_text(
+        "=HYPERLINK(\"http://example.invalid\",\"click\") headline\n\n"
+        "@SUM(1+1) is how a spreadsheet would start a formula, and so is a minus sign.\n\n"
+        "-2 degrees were recorded on Tuesday, the weather office said.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    publish_raw(raw, out)
+    pq = pd.read_parquet(out / "latest" / "paragraphs.parquet")
+    csv = pd.read_csv(out / "latest" / "paragraphs.csv", keep_default_na=False, na_values=[""])
+    risky = pq["text"].str.match(r"^[=+\-@\t\r]")
+    assert risky.sum() == 3
+    assert (csv.loc[risky, "text"] == "'" + pq.loc[risky, "text"]).all()
+    assert (csv.loc[~risky, "text"] == pq.loc[~risky, "text"]).all()
+    assert not csv["text"].str.match(r"^[=+\-@]").any()
+    # numbers are never touched
+    assert (csv["char_start"] == pq["char_start"]).all()
+    readme = (out / "latest" / "README.md").read_text()
+    assert "leading apostrophe" in readme
+
+
+def test_csv_is_rfc4180():
+    import csv
+    import io
+
+    df = pd.DataFrame({"file": ["a \"quoted\", comma.txt", "line\nbreak.txt"], "sha256": [None, None],
+                       "n_bytes": [1, 2], "reason": ["empty", "binary"], "detail": ["=1+1", None]})
+    import schemas
+
+    data = publish.csv_bytes("rejections", schemas.conform("rejections", df))
+    assert data.endswith(b"\r\n")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert rows[0] == schemas.csv_header("rejections")
+    assert rows[1][0] == "a \"quoted\", comma.txt" and rows[2][0] == "line\nbreak.txt"
+    assert rows[1][4] == "'=1+1"
+
+
+def test_dictionary_covers_every_column_with_examples_from_the_data(first):
+    import schemas
+
+    raw, out, _ = first
+    tables, _ = build_tables(raw)
+    md = (out / "latest" / "README.md").read_text()
+    page = (out / "latest" / "dictionary.html").read_text()
+    for name, t in schemas.tables().items():
+        assert f"## {name}" in md
+        for f in t.fields:
+            assert f"| {dictionary.md_escape(f.name)} | {f.type} |" in md
+            assert f"<code>{f.name}</code>" in page
+    first_doc = publish.sort_table("documents", tables["documents"]).iloc[0]
+    assert dictionary.md_escape(first_doc["sha256"]) in md  # an example value taken from the data
+    entry = next(e for e in dictionary.entries(tables) if e["name"] == "paragraphs")
+    para = next(c for c in entry["columns"] if c["name"] == "text")
+    assert para["example"] and para["example"][:30] in " ".join(
+        publish.sort_table("paragraphs", tables["paragraphs"]).iloc[0]["text"].split())
+
+
+def test_dictionary_escapes_markup_in_the_data(seed_tables):
+    tables = {k: seed_tables[k].copy() for k in ("documents", "paragraphs", "rejections")}
+    p = publish.sort_table("paragraphs", tables["paragraphs"])
+    p.loc[0, "text"] = "<script>alert('x')</script> [click](javascript:alert(1)) | *bold*"
+    d = publish.sort_table("documents", tables["documents"])
+    d.loc[0, "title"] = "<img src=x onerror=alert(1)>"
+    tables.update(paragraphs=p, documents=d)
+    page = dictionary.html(tables, "9.9.9", "now")
+    md = dictionary.markdown(tables, "9.9.9", "now")
+    for text in (page, md):
+        assert "<script>" not in text and "<img" not in text
+        assert "&lt;script&gt;" in text and "&lt;img src=x" in text
+    assert "\\[click\\](javascript:alert(1)) \\| \\*bold\\*" in md
