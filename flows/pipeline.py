@@ -15,6 +15,7 @@ from flows import settings
 
 settings.configure()
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
@@ -178,18 +179,21 @@ def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_
 
     parts_i = [f.result() for f in ingested]
     parts_c = [f.result() for f in cleaned]
+    # after .result(): the final states are then known here (the API's copy may lag behind)
     cached = {"ingest": sum(_was_cached(f) for f in ingested), "clean": sum(_was_cached(f) for f in cleaned)}
+    del ingested, cleaned, index, fut  # the futures hold every batch's result: keep one reference only
     sources = batches.combine([p[0] for p in parts_i], ["source_file"])
     rejections = batches.combine([p[1] for p in parts_i], ["file"])
-    rank = dict(zip(sources["doc_id"], range(len(sources)))) if len(sources) else {}
+    del parts_i
+    rank = pd.Series(range(len(sources)), index=sources["doc_id"]) if len(sources) else pd.Series(dtype=int)
     paragraphs = batches.combine([p[0] for p in parts_c])
-    if len(paragraphs):
-        order = paragraphs["doc_id"].map(rank)
-        paragraphs = paragraphs.assign(_o=order).sort_values(["_o", "position"], kind="stable") \
-            .drop(columns="_o").reset_index(drop=True)
     info = batches.combine([p[1] for p in parts_c])
+    del parts_c
+    if len(paragraphs):  # document order (as ingest lists the files), then position: one copy, no temporaries
+        order = np.lexsort((paragraphs["position"].to_numpy(), paragraphs["doc_id"].map(rank).to_numpy()))
+        paragraphs = paragraphs.take(order).reset_index(drop=True)
     if len(info):
-        info = info.assign(_o=info["doc_id"].map(rank)).sort_values("_o").drop(columns="_o").reset_index(drop=True)
+        info = info.take(np.argsort(info["doc_id"].map(rank).to_numpy(), kind="stable")).reset_index(drop=True)
     get_run_logger().info("[documents] %d batches: ingest %.2fs, clean %.2fs; reused from cache: %s",
                           len(plan), seconds["ingest"], seconds["clean"], cached)
     return sources, rejections, paragraphs, info, seconds, cached
