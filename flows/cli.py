@@ -1,6 +1,7 @@
 """``python -m flows``: run the pipeline by hand and manage the GX project.
 
     python -m flows build [--raw DIR] [--output DIR] [--version X.Y.Z]
+                          [--runner local|dask] [--dask-address tcp://HOST:8786] [--batch-size N]
     python -m flows gx-init          regenerate expectations/ from schemas/
     python -m flows serve [--output DIR] [--port N] [--host H]      serve output/ read-only over HTTP
     python -m flows download [--version latest|X.Y.Z] [--format csv|parquet] [--from URL | --output DIR] DEST
@@ -23,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--raw", type=Path, default=RAW_DIR, help="folder of raw article files (default: raw/)")
     b.add_argument("--output", type=Path, default=OUTPUT_DIR, help="output folder (default: output/)")
     b.add_argument("--version", default=None, help="override the automatic SemVer version")
+    from flows.buildopts import add_build_options
+
+    add_build_options(b)
     sub.add_parser("gx-init", help="regenerate the Great Expectations project in expectations/ from schemas/")
     _add_serve_download(sub)
     args = parser.parse_args(argv)
@@ -44,9 +48,12 @@ def _build(args) -> int:
     from flows.pipeline import ValidationFailed, build_dataset
     from flows.publish import PublishLocked
 
+    from flows.buildopts import flow_options, progress_display
+
     try:
-        release = build_dataset(raw_dir=str(args.raw.resolve()), output_dir=str(args.output.resolve()),
-                                version=args.version)
+        with progress_display(args):
+            release = build_dataset(raw_dir=str(args.raw.resolve()), output_dir=str(args.output.resolve()),
+                                    version=args.version, **flow_options(args))
     except ValidationFailed as exc:
         print(f"\nBUILD FAILED: {exc}", file=sys.stderr)
         return 1

@@ -15,12 +15,14 @@ from flows import settings
 
 settings.configure()
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
-from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE  # noqa: E402
+from prefect.futures import as_completed  # noqa: E402
 
-from flows import clean, dedup, extract, ingest, publish, validate  # noqa: E402
+from flows import batches, clean, dedup, extract, ingest, progress, publish, validate  # noqa: E402
 from flows.paths import OUTPUT_DIR, RAW_DIR  # noqa: E402
 
 
@@ -33,12 +35,22 @@ def _log(stage: str, started: float, **counts) -> None:
     get_run_logger().info("[%s] done in %.2fs: %s", stage, time.perf_counter() - started, detail)
 
 
-@task(name="ingest", cache_policy=NO_CACHE)
-def ingest_task(raw_dir: str):
+@task(name="fingerprint", cache_policy=NO_CACHE)
+def fingerprint_task(raw_dir: str, batch_size: int):
     t0 = time.perf_counter()
-    sources, rejections = ingest.ingest(Path(raw_dir))
-    a = ingest.check_accounting(Path(raw_dir), sources, rejections)
-    _log("ingest", t0, inputs=a["inputs"], documents=len(sources), rejected=len(rejections))
+    files, manifest = batches.fingerprint(Path(raw_dir))
+    plan = batches.plan(files, batch_size)
+    _log("fingerprint", t0, files=len(files), batches=len(plan))
+    return files, manifest, plan
+
+
+# Per-document stages: one task run per batch of files, cached by content (see flows/batches.py):
+# the key is the batch's (file, sha256) list + code version + lexicon version + the task's source.
+@task(name="ingest", cache_policy=(INPUTS - "raw_dir") + TASK_SOURCE, persist_result=True)
+def ingest_task(raw_dir: str, files: list, manifest: dict, code_version: str, lexicon_version: str):
+    with batches.staged(Path(raw_dir), files, manifest) as folder:
+        sources, rejections = ingest.ingest(folder)
+        ingest.check_accounting(folder, sources, rejections)
     return sources, rejections
 
 
@@ -59,12 +71,9 @@ def post_clean_task(raw_dir: str, sources, paragraphs, info, rejections):
     return sources, paragraphs, info, rejections, inventory
 
 
-@task(name="clean", cache_policy=NO_CACHE)
-def clean_task(sources: pd.DataFrame):
-    t0 = time.perf_counter()
+@task(name="clean", cache_policy=(INPUTS - "sources") + TASK_SOURCE, persist_result=True)
+def clean_task(sources: pd.DataFrame, batch_key: str, code_version: str, lexicon_version: str):
     paragraphs, info = clean.clean(sources)
-    _log("clean", t0, paragraphs=len(paragraphs),
-         boilerplate=int((paragraphs["status"] == "boilerplate").sum()))
     return paragraphs, info
 
 
@@ -109,17 +118,156 @@ def publish_task(tables: dict, output_dir: str, report, workdir: str, inventory:
     return release
 
 
+# Threads of the local runner: the stages are CPU-bound Python (the GIL runs one at a time), so more
+# threads only hold more batches in memory at once.
+LOCAL_WORKERS = 2
+
+
+def task_runner(runner: str = "local", dask_address: str | None = None, dask_workers: int = 2):
+    """The task runner of the per-document stages: Prefect's default, or Dask (prefect-dask)."""
+    if runner == "local":
+        from prefect.task_runners import ThreadPoolTaskRunner
+
+        return ThreadPoolTaskRunner(max_workers=LOCAL_WORKERS)
+    if runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if dask_address:  # its workers need this package installed and PREFECT_API_URL set
+            return DaskTaskRunner(address=dask_address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": dask_workers, "threads_per_worker": 1,
+                                              "processes": True, "dashboard_address": None,
+                                              "env": _worker_env()})
+    raise ValueError(f"unknown runner {runner!r}: use 'local' or 'dask'")
+
+
+def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_dir: str | None = None,
+                        refresh_cache: bool = False):
+    """Per-document stages (ingest, clean) over batches on ``runner`` (an entered task runner).
+
+    Called from the flow body; returns the combined tables, seconds per stage and cache hits per stage.
+    """
+    rep = progress.reporter()
+    code_v, lex_v = batches.code_version(), batches.lexicon_version()
+    opts = {"refresh_cache": refresh_cache} | ({"result_storage": Path(cache_dir)} if cache_dir else {})
+    ingest_t, clean_t = ingest_task.with_options(**opts), clean_task.with_options(**opts)
+    n_files = sum(len(b) for b in plan)
+    if not plan:  # no file: the manifest's rows (if any) are still accounted for, as missing files
+        plan = [[]]
+    seconds: dict[str, float] = {}
+
+    t0 = time.perf_counter()
+    rep.stage_start("ingest", total=n_files, unit="files")
+    ingested = [runner.submit(ingest_t, {"raw_dir": raw_dir, "files": b, "code_version": code_v,
+                                         "manifest": batches.batch_manifest(b, manifest, first=i == 0),
+                                         "lexicon_version": lex_v})
+                for i, b in enumerate(plan)]
+    index = {id(f): i for i, f in enumerate(ingested)}
+    cleaned: list = [None] * len(plan)
+    for fut in as_completed(ingested):  # clean each batch as soon as it is ingested
+        i = index[id(fut)]
+        cleaned[i] = runner.submit(clean_t, {"sources": fut.result()[0], "batch_key": batches.batch_key(plan[i]),
+                                             "code_version": code_v, "lexicon_version": lex_v})
+        index[id(cleaned[i])] = i
+        rep.advance("ingest", len(plan[i]))
+    seconds["ingest"] = time.perf_counter() - t0
+    rep.stage_end("ingest", seconds["ingest"], {})
+    t1 = time.perf_counter()
+    rep.stage_start("clean", total=n_files, unit="files")
+    for fut in as_completed(cleaned):
+        rep.advance("clean", len(plan[index[id(fut)]]))
+    seconds["clean"] = time.perf_counter() - t1
+    rep.stage_end("clean", seconds["clean"], {})
+
+    parts_i = [f.result() for f in ingested]
+    parts_c = [f.result() for f in cleaned]
+    # after .result(): the final states are then known here (the API's copy may lag behind)
+    cached = {"ingest": sum(_was_cached(f) for f in ingested), "clean": sum(_was_cached(f) for f in cleaned)}
+    del ingested, cleaned, index, fut  # the futures hold every batch's result: keep one reference only
+    sources = batches.combine([p[0] for p in parts_i], ["source_file"])
+    rejections = batches.combine([p[1] for p in parts_i], ["file"])
+    del parts_i
+    rank = pd.Series(range(len(sources)), index=sources["doc_id"]) if len(sources) else pd.Series(dtype=int)
+    paragraphs = batches.combine([p[0] for p in parts_c])
+    info = batches.combine([p[1] for p in parts_c])
+    del parts_c
+    if len(paragraphs):  # document order (as ingest lists the files), then position: one copy, no temporaries
+        order = np.lexsort((paragraphs["position"].to_numpy(), paragraphs["doc_id"].map(rank).to_numpy()))
+        paragraphs = paragraphs.take(order).reset_index(drop=True)
+    if len(info):
+        info = info.take(np.argsort(info["doc_id"].map(rank).to_numpy(), kind="stable")).reset_index(drop=True)
+    get_run_logger().info("[documents] %d batches: ingest %.2fs, clean %.2fs; reused from cache: %s",
+                          len(plan), seconds["ingest"], seconds["clean"], cached)
+    return sources, rejections, paragraphs, info, seconds, cached
+
+
+def _was_cached(fut) -> bool:
+    try:
+        return fut.state.name == "Cached"
+    except Exception:  # state not retrievable (e.g. an external cluster without API access)
+        return False
+
+
+def _worker_env() -> dict:
+    """Environment of LocalCluster workers: the API of this run, also when it is the embedded default
+    (otherwise every worker process would start a temporary server of its own)."""
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        return {"PREFECT_API_URL": str(client.api_url).rstrip("/")}
+
+
 @flow(name="build-dataset", log_prints=True)
-def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR), version: str | None = None):
-    """Build the dataset from ``raw_dir`` and publish a release into ``output_dir``."""
+def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR), version: str | None = None,
+                  runner: str = "local", dask_address: str | None = None, dask_workers: int = 2,
+                  batch_size: int = batches.DEFAULT_BATCH_SIZE, cache_dir: str | None = None,
+                  refresh_cache: bool = False):
+    """Build the dataset from ``raw_dir`` and publish a release into ``output_dir``.
+
+    ``runner``: ``local`` (Prefect's default task runner) or ``dask`` (a LocalCluster of ``dask_workers``
+    processes, or the existing cluster at ``dask_address``) for the per-document stages, which run on
+    batches of about ``batch_size`` files and are cached by content in ``cache_dir`` (default: Prefect's
+    local result storage under PREFECT_HOME); ``refresh_cache`` recomputes them.
+    """
     logger = get_run_logger()
-    sources, rejections = ingest_task(raw_dir)
-    paragraphs, info = clean_task(sources)
-    sources, paragraphs, info, rejections, inventory = post_clean_task(raw_dir, sources, paragraphs, info, rejections)
-    paragraphs = dedup_task(paragraphs)
-    tables = extract_task(sources, paragraphs, info, rejections)
+    rep = progress.reporter()
+    summary = progress.BuildSummary(runner=runner, started_at=time.time())
+    flow_t0 = time.perf_counter()
+
+    def stage(name, fn, *args, counts=None):
+        t0 = time.perf_counter()
+        rep.stage_start(name)
+        out = fn(*args)
+        summary.seconds[name] = time.perf_counter() - t0
+        summary.peak_rss_mb[name] = round(progress.peak_rss_mb())
+        rep.stage_end(name, summary.seconds[name], counts(out) if counts else {})
+        return out
+
+    files, manifest, plan = stage("fingerprint", fingerprint_task, raw_dir, batch_size)
+    t0 = time.perf_counter()
+    with task_runner(runner, dask_address, dask_workers) as tr:
+        if runner == "dask":  # start the workers and import the pipeline there: orchestration startup
+            tr.client.wait_for_workers(1)
+            tr.client.run(batches.warm_up)
+        startup = time.perf_counter() - t0
+        sources, rejections, paragraphs, info, seconds, cached = per_document_stages(
+            tr, raw_dir, plan, manifest, cache_dir, refresh_cache)
+    summary.seconds["runner startup"] = startup
+    summary.seconds.update(seconds)
+    summary.seconds["documents (total)"] = time.perf_counter() - t0 - startup
+    summary.peak_rss_mb["documents"] = round(progress.peak_rss_mb())
+    summary.batches, summary.batches_cached = len(plan), cached
+    _log("ingest+clean", t0, files=len(files), documents=len(sources), rejected=len(rejections),
+         paragraphs=len(paragraphs), batches=len(plan), **{f"cached_{k}": v for k, v in cached.items()})
+    sources, paragraphs, info, rejections, inventory = stage(
+        "accounting", post_clean_task, raw_dir, sources, paragraphs, info, rejections)
+    summary.files_in, summary.documents, summary.quarantined = len(files), len(sources), len(rejections)
+    paragraphs = stage("dedup", dedup_task, paragraphs)
+    tables = stage("extract", extract_task, sources, paragraphs, info, rejections)
+    summary.paragraphs = progress.BuildSummary.paragraph_counts(tables["paragraphs"])
+    summary.rows = {name: int(len(df)) for name, df in tables.items()}
+    summary.words = int(tables["paragraphs"]["n_words"].sum()) if len(tables["paragraphs"]) else 0
     with tempfile.TemporaryDirectory(prefix="build-dataset-") as workdir:
-        report = validate_task(tables, workdir)
+        report = stage("validate", validate_task, tables, workdir)
         if not report.passed:
             from prefect.runtime import flow_run
 
@@ -131,8 +279,14 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             raise ValidationFailed(
                 f"validation failed: {len(report.blocking)} blocking expectation(s) failed; nothing published, "
                 f"latest unchanged. Report: {kept / 'validation' / 'index.html'}\n" + report.summary_text())
-        release = publish_task(tables, output_dir, report, workdir, inventory, version)
+        release = stage("publish", publish_task, tables, output_dir, report, workdir, inventory, version)
     _artifact(report, release.report_path, release.message)
+    summary.seconds["flow (total)"] = time.perf_counter() - flow_t0
+    summary.version, summary.published = release.version, release.published
+    create_markdown_artifact(key="build-summary", markdown=summary.markdown(),
+                             description="Counts and time per stage of this build")
+    logger.info("summary: %s", summary.as_dict())
+    rep.summary(summary)
     logger.info("%s: %s (report: %s)", release.message, release.path, release.report_path)
     return release
 

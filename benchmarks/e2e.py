@@ -1,0 +1,242 @@
+"""End-to-end benchmark of ``python -m flows build`` on generated corpora (issue 7).
+
+    .venv/bin/python benchmarks/e2e.py [--sizes 1000,10000] [--runners local,dask] [--incremental 10000]
+                                       [--workdir DIR] [--batch-size 500] [--keep]
+
+For each size and runner: a fresh corpus, a fresh cache, one build in a child process
+(``python -m flows build ... --summary-json``), sampled every 0.2 s for the resident memory of the
+child and of its whole process tree (temporary Prefect API server and Dask workers included).
+Printed per run: wall time per stage, articles/s and words/s over the flow's own time, peak RSS, and
+the orchestration startup (process start to flow start: imports, temporary API server; plus the Dask
+cluster start, reported by the flow as "runner startup").
+``--incremental N``: after the full run of size N (local runner), add one article and build again
+with the same cache: the time of that incremental build against the full one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+# --- corpus ---------------------------------------------------------------------------------------
+
+def find_wikinews() -> Path:
+    """``shared/corpus/wikinews`` beside the repository or one of its parents; env WIKINEWS_DIR wins."""
+    if os.environ.get("WIKINEWS_DIR"):
+        return Path(os.environ["WIKINEWS_DIR"])
+    for parent in ROOT.parents:
+        candidate = parent / "shared" / "corpus" / "wikinews"
+        if candidate.is_dir():
+            return candidate
+    return ROOT.parent / "shared" / "corpus" / "wikinews"
+
+
+def generate_minimal_corpus(n_articles: int, seed: int, out_dir: Path) -> dict:
+    """A stand-in for ``benchmarks.corpus.generate`` (same call): ``n_articles`` article files.
+
+    Each article is a headline plus 8-20 paragraphs of 1-4 sentences drawn at random from the sentences
+    of the Wikinews articles and raw/ (so articles are distinct, with real prose statistics), with
+    injected duplicates: 3 % exact copies of an earlier article under another file name, 5 % articles
+    with one paragraph printed twice, 3 % near copies (one paragraph replaced).
+    """
+    rng = random.Random(seed)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    texts = [p.read_text(encoding="utf-8") for p in sorted(find_wikinews().glob("*.txt"))]
+    texts += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "raw").glob("*.txt"))]
+    sentences, headlines = [], []
+    for t in texts:
+        lines = [ln.strip() for ln in t.splitlines() if ln.strip()]
+        if lines:
+            headlines.append(lines[0])
+        for ln in lines[1:]:
+            if len(ln.split()) >= 8:
+                sentences += [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", ln) if len(s.split()) >= 4]
+    written: list[str] = []
+    counts = {"articles": 0, "exact_copies": 0, "repeated_paragraph": 0, "near_copies": 0}
+    for k in range(n_articles):
+        name = f"{k:07d}.txt"
+        r = rng.random()
+        if written and r < 0.03:
+            text = (out_dir / rng.choice(written)).read_text(encoding="utf-8")
+            counts["exact_copies"] += 1
+        elif written and r < 0.06:
+            paras = (out_dir / rng.choice(written)).read_text(encoding="utf-8").split("\n\n")
+            i = rng.randrange(1, len(paras)) if len(paras) > 1 else 0
+            paras[i] = " ".join(rng.choice(sentences) for _ in range(rng.randint(1, 4)))
+            text = "\n\n".join(paras)
+            counts["near_copies"] += 1
+        else:
+            paras = [" ".join(rng.choice(sentences) for _ in range(rng.randint(1, 4)))
+                     for _ in range(rng.randint(8, 20))]
+            if r < 0.11:
+                paras.insert(rng.randrange(1, len(paras)), rng.choice(paras))
+                counts["repeated_paragraph"] += 1
+            text = rng.choice(headlines) + "\n\n" + "\n\n".join(paras) + "\n"
+        (out_dir / name).write_text(text, encoding="utf-8")
+        written.append(name)
+        counts["articles"] += 1
+    return counts
+
+
+def generate_corpus(n_articles: int, seed: int, out_dir: Path, use_minimal: bool = False) -> tuple[str, object]:
+    """The corpus generator: ``benchmarks.corpus.generate`` when present, else the minimal one above."""
+    if not use_minimal:
+        try:
+            from benchmarks.corpus import generate
+        except ImportError:
+            pass
+        else:
+            return "benchmarks.corpus.generate", generate(n_articles, seed, Path(out_dir))
+    return "generate_minimal_corpus", generate_minimal_corpus(n_articles, seed, Path(out_dir))
+
+
+def add_one_article(raw: Path, seed: int) -> Path:
+    rng = random.Random(seed)
+    words = (ROOT / "raw").joinpath(sorted(p.name for p in (ROOT / "raw").glob("*.txt"))[0]).read_text(
+        encoding="utf-8").split()
+    body = "\n\n".join(" ".join(rng.choice(words) for _ in range(60)) + "." for _ in range(10))
+    path = raw / "zzzz_incremental_article.txt"
+    path.write_text("An incremental headline\n\n" + body + "\n", encoding="utf-8")
+    return path
+
+
+# --- measuring ------------------------------------------------------------------------------------
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid: int, every: float = 0.2):
+        super().__init__(daemon=True)
+        import psutil
+
+        self.proc = psutil.Process(pid)
+        self.every = every
+        self.peak_main = 0
+        self.peak_tree = 0
+        self.stop = threading.Event()
+
+    def run(self):
+        import psutil
+
+        while not self.stop.is_set():
+            try:
+                main = self.proc.memory_info().rss
+                tree = main
+                for child in self.proc.children(recursive=True):
+                    try:
+                        tree += child.memory_info().rss
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                break
+            self.peak_main = max(self.peak_main, main)
+            self.peak_tree = max(self.peak_tree, tree)
+            self.stop.wait(self.every)
+
+
+def run_build(raw: Path, out: Path, cache: Path, runner: str, batch_size: int, env: dict) -> dict:
+    summary_path = out.parent / f"{out.name}-summary.json"
+    cmd = [sys.executable, "-m", "flows", "build", "--raw", str(raw), "--output", str(out), "--runner", runner,
+           "--batch-size", str(batch_size), "--cache-dir", str(cache), "--no-progress",
+           "--summary-json", str(summary_path)]
+    log = out.parent / f"{out.name}.log"
+    started = time.time()
+    t0 = time.perf_counter()
+    with log.open("w") as fh:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
+        sampler = RssSampler(proc.pid)
+        sampler.start()
+        rc = proc.wait()
+        sampler.stop.set()
+        sampler.join()
+    wall = time.perf_counter() - t0
+    if rc != 0 or not summary_path.exists():
+        raise RuntimeError(f"build failed (exit {rc}); log: {log}\n" + log.read_text()[-3000:])
+    summary = json.loads(summary_path.read_text())
+    flow_total = summary["seconds"]["flow (total)"]
+    startup = summary["started_at"] - started
+    return {"wall": wall, "flow": flow_total, "startup": startup, "teardown": wall - startup - flow_total,
+            "summary": summary,
+            "peak_rss_main_mb": sampler.peak_main / 2**20, "peak_rss_tree_mb": sampler.peak_tree / 2**20}
+
+
+def report(label: str, n: int, r: dict) -> None:
+    s = r["summary"]
+    sec = s["seconds"]
+    stages = ", ".join(f"{k} {v:.1f}s" for k, v in sec.items() if k != "flow (total)")
+    print(f"\n== {label}: {n} articles ({s['documents']} documents, {s['words']} words, "
+          f"{s['paragraphs'].get('total', 0)} paragraphs, {s['batches']} batches, cached {s['batches_cached']})")
+    print(f"   wall {r['wall']:.1f}s = orchestration startup {r['startup']:.1f}s + flow {r['flow']:.1f}s + "
+          f"teardown {r['teardown']:.1f}s (summary print, temporary API server stop)")
+    print(f"   stages: {stages}")
+    print(f"   throughput over the flow: {n / r['flow']:.0f} articles/s, {s['words'] / r['flow']:.0f} words/s")
+    print(f"   peak RSS: main process {r['peak_rss_main_mb']:.0f} MB, process tree {r['peak_rss_tree_mb']:.0f} MB; "
+          f"flow process after each stage (MB): {s.get('peak_rss_mb')}")
+    print(f"   published: {s['published']} ({s['version']})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1000,10000", help="comma-separated corpus sizes (articles)")
+    ap.add_argument("--runners", default="local,dask")
+    ap.add_argument("--incremental", type=int, default=10000, help="size for the incremental run (0: none)")
+    ap.add_argument("--batch-size", type=int, default=500)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--minimal-corpus", action="store_true", help="use generate_minimal_corpus")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = ap.parse_args(argv)
+
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="e2e-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PREFECT_HOME": str(work / "prefect-home")}
+    sizes = [int(x) for x in args.sizes.split(",") if x]
+    runners = [x for x in args.runners.split(",") if x]
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; work folder {work}")
+    results = {}
+    try:
+        for n in sizes:
+            raw = work / f"raw-{n}"
+            if not raw.exists():
+                t0 = time.perf_counter()
+                gen, info = generate_corpus(n, args.seed, raw, args.minimal_corpus)
+                print(f"\ncorpus {n}: {gen} in {time.perf_counter() - t0:.1f}s: "
+                      f"{info if isinstance(info, dict) else f'{len(info)} label rows'}")
+            for runner in runners:
+                tag = f"{runner}-{n}"
+                r = run_build(raw, work / f"out-{tag}", work / f"cache-{tag}", runner, args.batch_size, env)
+                results[tag] = r
+                report(f"{runner} runner", n, r)
+            if n == args.incremental and "local" in runners:
+                add_one_article(raw, args.seed)
+                full = results[f"local-{n}"]
+                r = run_build(raw, work / f"out-local-{n}", work / f"cache-local-{n}", "local", args.batch_size, env)
+                results[f"incremental-{n}"] = r
+                report(f"incremental (+1 article, local runner, same cache)", n + 1, r)
+                print(f"   incremental / full: flow {r['flow']:.1f}s / {full['flow']:.1f}s = "
+                      f"{100 * r['flow'] / full['flow']:.1f} %; with startup {r['wall']:.1f}s / {full['wall']:.1f}s "
+                      f"= {100 * r['wall'] / full['wall']:.1f} %")
+        print(f"\nload average at end {os.getloadavg()[0]:.1f}")
+        (work / "results.json").write_text(json.dumps(results, indent=2, default=str))
+        print(f"results: {work / 'results.json'}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,166 @@
+"""Batches of documents for the per-document stages, and what their results are cached by.
+
+The per-document work (ingest: check + decode; clean: paragraphs, titles, boilerplate) runs on
+batches of raw files, one Prefect task per batch and stage, so that it can be spread over Dask
+workers and cached from one build to the next.
+
+- ``fingerprint(raw_dir)``: every raw file with its sha256 (the content key), plus its manifest row.
+- ``plan(files, target)``: content-defined batches. Files are ordered by sha256 and a batch ends
+  after a file whose hash tail is 0 modulo ``target`` (so batches hold ``target`` files on average).
+  Adding, removing or changing one file therefore changes only the batch it falls into; every other
+  batch keeps exactly the same members and hits the cache. Identical files (same sha256) always share
+  a batch, so ``ingest`` still folds them into one document.
+- ``code_version()`` / ``lexicon_version()``: hashes of the pipeline code and of the rule files; they
+  are task inputs, so a change to either re-runs the per-document stages.
+- ``staged(raw_dir, files, manifest)``: a folder holding just the batch's files (symlinks) and their
+  manifest rows, so that the stage function ``ingest.ingest(folder)`` runs unchanged on a batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from flows import ingest
+from flows.paths import LEXICONS_DIR, MANIFEST_NAME, ROOT
+
+DEFAULT_BATCH_SIZE = 500
+MAX_BATCH_FACTOR = 4  # a run of files without a boundary is cut after this many times the target
+
+
+def fingerprint(raw_dir: Path) -> tuple[list[tuple[str, str]], dict[str, dict]]:
+    """(file name on disk, sha256) of every raw file, and the manifest rows by file name on disk.
+
+    Manifest rows are matched to files as ``ingest`` matches them (NFC-normalised recorded names).
+    Rows that name no file are kept under the key ``MISSING`` (a list): they go with the first batch,
+    whose ``ingest`` reports them as missing files.
+    """
+    files = []
+    by_key = {}
+    for path in ingest.list_raw_files(Path(raw_dir)):
+        h = hashlib.sha256()
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        files.append((path.name, h.hexdigest()))
+        by_key[ingest._key(ingest.file_name(path))] = path.name
+    rows: dict = {}
+    missing = []
+    for rec in ingest.read_manifest(Path(raw_dir)).to_dict("records"):
+        rec = {k: (None if v is None or pd.isna(v) else str(v)) for k, v in rec.items()}
+        name = by_key.get(ingest._key(rec["file"]))
+        if name is None:
+            missing.append(rec)
+        else:
+            rows.setdefault(name, rec)
+    if missing:
+        rows[MISSING] = missing
+    return files, rows
+
+
+MISSING = "\x00missing"  # key of the manifest rows without a file (cannot be a file name)
+
+
+def batch_manifest(batch: list[tuple[str, str]], manifest: dict, first: bool) -> dict:
+    """The manifest rows of a batch's files (plus, for the first batch, the rows without a file)."""
+    out = {name: manifest[name] for name, _ in batch if name in manifest}
+    if first and MISSING in manifest:
+        out[MISSING] = manifest[MISSING]
+    return out
+
+
+def plan(files: list[tuple[str, str]], target: int = DEFAULT_BATCH_SIZE) -> list[list[tuple[str, str]]]:
+    """Content-defined batches of (file, sha256); see the module docstring."""
+    target = max(1, int(target))
+    ordered = sorted(files, key=lambda f: (f[1], f[0]))
+    batches: list[list[tuple[str, str]]] = []
+    current: list[tuple[str, str]] = []
+    for i, (name, digest) in enumerate(ordered):
+        current.append((name, digest))
+        nxt = ordered[i + 1][1] if i + 1 < len(ordered) else None
+        if nxt == digest:
+            continue  # never split identical content
+        if int(digest[-8:], 16) % target == 0 or len(current) >= target * MAX_BATCH_FACTOR:
+            batches.append(current)
+            current = []
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _hash_files(paths: list[Path], base: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(str(p.relative_to(base)).encode())
+        h.update(b"\0")
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+# Modules that cannot change what the per-document stages produce (orchestration, validation,
+# publishing); every other module of flows/ counts, so a new helper module of a stage is covered.
+# The task bodies themselves are covered by TASK_SOURCE.
+NOT_PER_DOCUMENT = {"__main__.py", "cli.py", "buildopts.py", "deploy.py", "progress.py", "pipeline.py",
+                    "validate.py", "publish.py", "gx_suites.py", "gx_runtime.py", "settings.py"}
+
+
+def code_version() -> str:
+    """Hash of the code and table definitions the per-document stages depend on (flows/, schemas/)."""
+    paths = [p for p in ROOT.joinpath("flows").glob("*.py") if p.name not in NOT_PER_DOCUMENT]
+    paths += [*ROOT.joinpath("schemas").rglob("*.py"), *ROOT.joinpath("schemas").rglob("*.yaml")]
+    return _hash_files(paths, ROOT)
+
+
+def lexicon_version(lexicons_dir: Path | None = None) -> str:
+    """Hash of every rule/word-list file in ``lexicons/``."""
+    base = Path(lexicons_dir or LEXICONS_DIR)
+    return _hash_files([p for p in base.rglob("*") if p.is_file()], base)
+
+
+@contextlib.contextmanager
+def staged(raw_dir: Path, files: list[tuple[str, str]], manifest: dict[str, dict]) -> Iterator[Path]:
+    """A temporary raw folder holding only ``files`` (as symlinks) and their manifest rows."""
+    raw_dir = Path(raw_dir).resolve()
+    with tempfile.TemporaryDirectory(prefix="batch-") as tmp:
+        folder = Path(tmp)
+        for name, _ in files:
+            os.symlink(raw_dir / name, folder / name)
+        rows = [manifest[name] for name, _ in files if name in manifest] + list(manifest.get(MISSING, []))
+        if rows:
+            with (folder / MANIFEST_NAME).open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=ingest.MANIFEST_COLUMNS)
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in ingest.MANIFEST_COLUMNS})
+        yield folder
+
+
+def combine(frames: list[pd.DataFrame], order_by: list[str] | None = None) -> pd.DataFrame:
+    """Concatenate per-batch frames back into one table, in a stable order independent of batching."""
+    frames = [f for f in frames if f is not None]
+    if not frames:
+        return pd.DataFrame()
+    non_empty = [f for f in frames if len(f)]
+    out = pd.concat(non_empty, ignore_index=True) if non_empty else frames[0].iloc[0:0].copy()
+    if order_by and len(out):
+        out = out.sort_values(order_by, kind="stable").reset_index(drop=True)
+    return out
+
+
+def batch_key(files: list[tuple[str, str]]) -> str:
+    """What a batch is: the hash of its (file, sha256) pairs."""
+    return hashlib.sha256("\n".join(f"{n}\t{d}" for n, d in files).encode()).hexdigest()[:32]
+
+
+def warm_up() -> bool:
+    """Run once on each Dask worker before the batches: imports the pipeline (counted as startup)."""
+    import flows.pipeline  # noqa: F401
+
+    return True

@@ -1,0 +1,147 @@
+"""Incremental builds: per-document stages run on content-defined batches, cached by content."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import pandas as pd
+import pytest
+
+from flows import batches, progress
+
+
+def _files(n, salt=""):
+    return [(f"f{i:05d}{salt}.txt", hashlib.sha256(f"{salt}{i}".encode()).hexdigest()) for i in range(n)]
+
+
+def test_plan_covers_every_file_once_in_batches_of_about_the_target():
+    files = _files(3000)
+    plan = batches.plan(files, target=100)
+    flat = [f for b in plan for f in b]
+    assert sorted(flat) == sorted(files)
+    assert 10 <= len(plan) <= 90  # mean batch size near the target
+    assert max(len(b) for b in plan) <= 100 * batches.MAX_BATCH_FACTOR
+
+
+@pytest.mark.parametrize("text", [b"a new article", b"another new article", b"third", b"fourth", b"fifth"])
+def test_adding_one_file_changes_only_the_batch_it_lands_in(text):
+    files = _files(3000)
+    before_plan = batches.plan(files, target=100)
+    before = {batches.batch_key(b) for b in before_plan}
+    new = ("new.txt", hashlib.sha256(text).hexdigest())
+    after_plan = batches.plan([*files, new], target=100)
+    after = {batches.batch_key(b) for b in after_plan}
+    changed = [b for b in after_plan if batches.batch_key(b) not in before]
+    # the batch that receives the file changes; if the file itself ends a batch, that batch splits in two
+    assert 1 <= len(changed) <= 2 and any(new in b for b in changed)
+    assert sum(len(b) for b in changed) <= max(len(b) for b in before_plan) + 1
+    assert len(before - after) == 1
+    assert len(after) - len(before) == len(changed) - 1
+
+
+def test_identical_files_share_a_batch():
+    files = _files(500)
+    digest = files[10][1]
+    files += [("copy-a.txt", digest), ("copy-b.txt", digest)]
+    plan = batches.plan(files, target=1)  # a boundary could fall after every file
+    holding = [b for b in plan if any(d == digest for _, d in b)]
+    assert len(holding) == 1 and len(holding[0]) == 3
+
+
+def test_lexicon_version_follows_the_rule_files(tmp_path):
+    from flows.paths import LEXICONS_DIR
+
+    lex = tmp_path / "lexicons"
+    shutil.copytree(LEXICONS_DIR, lex)
+    v1 = batches.lexicon_version(lex)
+    assert batches.lexicon_version(lex) == v1
+    first = sorted(p for p in lex.iterdir() if p.suffix == ".yaml")[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert batches.lexicon_version(lex) != v1
+    assert batches.code_version() == batches.code_version()
+
+
+def test_staged_batch_holds_only_its_files_and_their_manifest_rows(raw_copy):
+    files, manifest = batches.fingerprint(raw_copy)
+    some = files[:2]
+    with batches.staged(raw_copy, some, manifest) as folder:
+        from flows import ingest
+
+        sources, rejections = ingest.ingest(folder)
+        assert sorted(sources["source_file"]) == sorted(n for n, _ in some)
+        assert list(sources["sha256"]) == [dict(some)[n] for n in sources["source_file"]]
+        assert rejections.empty
+
+
+class Capture(progress.Reporter):
+    def __init__(self):
+        self.result = None
+
+    def summary(self, summary):
+        self.result = summary
+
+
+def _build(raw, out, cache, **kw):
+    from flows.pipeline import build_dataset
+
+    cap = Capture()
+    previous = progress.set_reporter(cap)
+    try:
+        release = build_dataset(raw_dir=str(raw), output_dir=str(out), batch_size=2, cache_dir=str(cache), **kw)
+    finally:
+        progress.set_reporter(previous)
+    return release, cap.result
+
+
+@pytest.mark.slow
+def test_adding_an_article_reprocesses_only_its_batch(prefect_harness, raw_copy, tmp_path):
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    first, s1 = _build(raw_copy, out, cache)
+    assert first.published and s1.batches >= 3
+    assert s1.batches_cached == {"ingest": 0, "clean": 0}
+    # the summary counts what was published
+    docs = pd.read_parquet(out / "latest" / "documents.parquet")
+    paras = pd.read_parquet(out / "latest" / "paragraphs.parquet")
+    assert s1.files_in == 5 and s1.documents == len(docs) and s1.quarantined == 0
+    assert s1.rows["paragraphs"] == len(paras) == s1.paragraphs["total"]
+    assert s1.paragraphs["duplicate"] == int((paras["status"] == "duplicate").sum()) > 0
+    assert s1.paragraphs["boilerplate"] == int((paras["status"] == "boilerplate").sum()) > 0
+    assert {"ingest", "clean", "dedup", "extract", "validate", "publish"} <= set(s1.seconds)
+    assert "| documents | 5 |" in s1.markdown()
+
+    again, s2 = _build(raw_copy, out, cache)
+    assert not again.published  # unchanged input publishes nothing
+    assert s2.batches_cached == {"ingest": s2.batches, "clean": s2.batches}
+
+    (raw_copy / "zz_new.txt").write_text("A brand new headline\n\nA first paragraph of news.\n", encoding="utf-8")
+    third, s3 = _build(raw_copy, out, cache)
+    assert third.published and third.version == "1.1.0"
+    # only the batch the new file landed in was processed again (it may have split in two);
+    # every batch of the first build was reused but the one that received the file
+    for stage in ("ingest", "clean"):
+        assert 1 <= s3.batches - s3.batches_cached[stage] <= 2
+        assert s3.batches_cached[stage] == s1.batches - 1
+    assert s3.documents == s1.documents + 1
+    # cross-document steps were rebuilt over every document: same tables as a build without cache
+    fresh_out = tmp_path / "fresh"
+    _build(raw_copy, fresh_out, tmp_path / "cache2")
+    for table in ("documents", "paragraphs", "rejections"):
+        pd.testing.assert_frame_equal(pd.read_parquet(out / "latest" / f"{table}.parquet"),
+                                      pd.read_parquet(fresh_out / "latest" / f"{table}.parquet"))
+
+
+@pytest.mark.slow
+def test_changing_a_lexicon_file_reprocesses_every_batch(prefect_harness, raw_copy, tmp_path, monkeypatch):
+    from flows.paths import LEXICONS_DIR
+
+    lex = tmp_path / "lexicons"
+    shutil.copytree(LEXICONS_DIR, lex)
+    monkeypatch.setattr(batches, "LEXICONS_DIR", lex)
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    _, s1 = _build(raw_copy, out, cache)
+    assert s1.batches_cached == {"ingest": 0, "clean": 0}
+    edited = lex / "boilerplate.yaml"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n# a new rule would go here\n", encoding="utf-8")
+    _, s3 = _build(raw_copy, out, cache)
+    assert s3.batches_cached == {"ingest": 0, "clean": 0}
