@@ -13,7 +13,6 @@ over the same content paragraphs as a baseline. Prints words/s and peak RSS.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import sys
 import time
@@ -26,12 +25,12 @@ import pandas as pd  # noqa: E402
 
 
 def find_corpus() -> Path:
-    if os.environ.get("WIKINEWS_DIR"):
-        return Path(os.environ["WIKINEWS_DIR"])
-    for parent in ROOT.parents:
-        if (parent / "shared" / "corpus" / "wikinews").is_dir():
-            return parent / "shared" / "corpus" / "wikinews"
-    raise SystemExit("wikinews corpus not found: pass --corpus or set WIKINEWS_DIR")
+    from flows.paths import shared_corpus
+
+    found = shared_corpus("wikinews")
+    if found is None:
+        raise SystemExit("wikinews corpus not found: pass --corpus or set WIKINEWS_DIR")
+    return found
 
 
 def copies(paragraphs: pd.DataFrame, documents: pd.DataFrame, n: int):

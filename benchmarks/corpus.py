@@ -41,17 +41,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def find_wikinews() -> Path:
-    """``shared/corpus/wikinews`` beside the repository (``../shared``), or beside one of its parents
-    (a git worktree lives one level deeper); env ``WIKINEWS_DIR`` overrides."""
-    import os
+    """The Wikinews corpus (see ``flows.paths.shared_corpus``), or where it would be expected."""
+    from flows.paths import shared_corpus
 
-    if os.environ.get("WIKINEWS_DIR"):
-        return Path(os.environ["WIKINEWS_DIR"])
-    for parent in ROOT.parents:
-        candidate = parent / "shared" / "corpus" / "wikinews"
-        if candidate.is_dir():
-            return candidate
-    return ROOT.parent / "shared" / "corpus" / "wikinews"
+    return shared_corpus("wikinews") or ROOT.parent / "shared" / "corpus" / "wikinews"
 
 
 DEFAULT_WIKINEWS = find_wikinews()

@@ -35,14 +35,10 @@ sys.path.insert(0, str(ROOT))
 # --- corpus ---------------------------------------------------------------------------------------
 
 def find_wikinews() -> Path:
-    """``shared/corpus/wikinews`` beside the repository or one of its parents; env WIKINEWS_DIR wins."""
-    if os.environ.get("WIKINEWS_DIR"):
-        return Path(os.environ["WIKINEWS_DIR"])
-    for parent in ROOT.parents:
-        candidate = parent / "shared" / "corpus" / "wikinews"
-        if candidate.is_dir():
-            return candidate
-    return ROOT.parent / "shared" / "corpus" / "wikinews"
+    """The Wikinews corpus (see ``flows.paths.shared_corpus``), or where it would be expected."""
+    from flows.paths import shared_corpus
+
+    return shared_corpus("wikinews") or ROOT.parent / "shared" / "corpus" / "wikinews"
 
 
 def generate_minimal_corpus(n_articles: int, seed: int, out_dir: Path) -> dict:

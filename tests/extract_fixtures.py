@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,15 +22,9 @@ def seed_records() -> dict:
 
 
 def corpus_dir(name: str = "wikinews") -> Path | None:
-    """``$CORPUS_DIR/<name>``, else ``shared/corpus/<name>`` in a folder above the repository."""
-    if os.environ.get("CORPUS_DIR"):
-        p = Path(os.environ["CORPUS_DIR"]) / name
-        return p if p.is_dir() else None
-    for parent in ROOT.parents:
-        p = parent / "shared" / "corpus" / name
-        if p.is_dir():
-            return p
-    return None
+    from flows.paths import shared_corpus
+
+    return shared_corpus(name)
 
 
 def doc_of(tables: dict, prefix: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -32,13 +31,6 @@ def documents_frame(doc_ids, event_ids=None) -> pd.DataFrame:
 
 
 def wikinews_dir() -> Path | None:
-    """The unrelated-news corpus: $WIKINEWS_DIR, else shared/corpus/wikinews next to a parent folder."""
-    if os.environ.get("WIKINEWS_DIR"):
-        p = Path(os.environ["WIKINEWS_DIR"])
-        return p if p.is_dir() else None
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        p = parent / "shared" / "corpus" / "wikinews"
-        if p.is_dir():
-            return p
-    return None
+    from flows.paths import shared_corpus
+
+    return shared_corpus("wikinews")

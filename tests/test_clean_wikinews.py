@@ -15,12 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _wikinews() -> Path | None:
-    # ../shared relative to the repository root (a worktree sits one level deeper)
-    for parent in ROOT.parents:
-        candidate = parent / "shared" / "corpus" / "wikinews"
-        if candidate.is_dir():
-            return candidate
-    return None
+    from flows.paths import shared_corpus
+
+    return shared_corpus("wikinews")
 
 
 @pytest.fixture(scope="module")
