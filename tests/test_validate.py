@@ -72,12 +72,13 @@ def _uncited(tables) -> set:
     return set(tables["paragraphs"]["para_id"]) - cited
 
 
-def _two_content_paragraphs_of_one_document(tables):
-    """Two content paragraphs of one document; the records citing the second are dropped, so that
-    rewriting its text breaks only the paragraph checks (events stay: none is sourced from it)."""
+def _two_content_paragraphs_of_one_document(tables, min_words: int = 25):
+    """Two content paragraphs of one document (of ``min_words`` words or more); the records citing the
+    second are dropped, so that rewriting its text breaks only the paragraph checks (events stay:
+    none is sourced from it)."""
     p = tables["paragraphs"]
     sourced = set(tables["events"]["source_para_id"].dropna())
-    content = p[(p["status"] == "content") & ~p["para_id"].isin(sourced)]
+    content = p[(p["status"] == "content") & ~p["para_id"].isin(sourced) & (p["n_words"] >= min_words)]
     first, second = next(g.iloc[:2] for _, g in content.groupby("doc_id") if len(g) >= 2).itertuples(index=False)
     for name, df in tables.items():
         if name not in ("paragraphs", "events") and "para_id" in df:
@@ -92,9 +93,39 @@ def test_repeated_content_paragraph_within_a_document_fails_with_both_rows(seed_
     first, second = _two_content_paragraphs_of_one_document(tables)
     p.loc[second["name"], "text"] = first["text"]
     p.loc[second["name"], "char_end"] = p.loc[second["name"], "char_start"] + len(first["text"])
+    p.loc[second["name"], "n_words"] = first["n_words"]
     report = validate.validate(tables, tmp_path)
     assert _failed(report) == {("paragraphs", "expect_compound_columns_to_be_unique", "doc_id, text")}
     assert sorted(report.blocking[0].unexpected_keys) == sorted([first["para_id"], second["para_id"]])
+
+
+def test_a_short_repeated_content_paragraph_is_a_published_warning(seed_tables, tmp_path):
+    """Short repeats stay content by design (dedup keeps an interview's second "Yes."): the report
+    lists them as a warning, which does not stop the release."""
+    tables = _tables(seed_tables)
+    p = tables["paragraphs"]
+    first, second = _two_content_paragraphs_of_one_document(tables)
+    for key in (first["para_id"], second["para_id"]):
+        i = p.index[p["para_id"] == key][0]
+        p.loc[i, ["text", "n_words"]] = ["Yes.", 1]
+        p.loc[i, "char_end"] = p.loc[i, "char_start"] + 4
+        p.loc[i, "body_start"] = p.loc[i, "char_start"]
+        for name, df in list(tables.items()):  # records citing the rewritten paragraphs go with them
+            if name not in ("paragraphs", "events") and "para_id" in df:
+                tables[name] = df[df["para_id"] != key].reset_index(drop=True)
+    report = validate.validate(tables, tmp_path)
+    assert report.passed, report.summary_text()
+    (warning,) = report.warnings
+    assert (warning.table, warning.expectation) == ("paragraphs", "expect_compound_columns_to_be_unique")
+    assert sorted(warning.unexpected_keys) == sorted([first["para_id"], second["para_id"]])
+
+
+def test_the_blocking_uniqueness_threshold_is_the_dedup_threshold():
+    from flows.dedup import DedupParams
+
+    (check,) = [c for c in schemas.table("paragraphs").checks
+                if c["type"] == "expect_compound_columns_to_be_unique" and c.get("blocking", True)]
+    assert f"n_words >= {DedupParams().exact_min_words}" in check["kwargs"]["row_condition"]
 
 
 def test_the_same_text_as_a_marked_duplicate_passes(seed_tables, tmp_path):
