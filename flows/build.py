@@ -1,8 +1,9 @@
 """The whole stage chain as plain functions: raw folder -> every table of the dataset.
 
-``build_tables(raw_dir)`` runs ingest, clean, the post-clean rejection of documents without content,
-dedup and extract, and returns ``(tables, inventory)``: a dict with every table of ``schemas/`` and the
-raw inventory (every input and what became of it). ``flows/pipeline.py`` runs the same stages as
+``build(raw_dir)`` runs ingest, clean, the post-clean rejection of documents without content, dedup
+and extract, and returns ``(sources, tables, inventory)``: the decoded documents (with their raw text),
+a dict with every table of ``schemas/``, and the raw inventory (every input and what became of it);
+``build_tables(raw_dir)`` returns the last two. ``flows/pipeline.py`` runs the same stages as
 Prefect tasks; this function is for tests, benchmarks and library use without orchestration.
 """
 
@@ -15,7 +16,7 @@ import pandas as pd
 from flows import clean, dedup, extract, ingest
 
 
-def build_tables(raw_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+def build(raw_dir: Path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
     raw_dir = Path(raw_dir)
     sources, rejections = ingest.ingest(raw_dir)
     paragraphs, info = clean.clean(sources)
@@ -29,4 +30,9 @@ def build_tables(raw_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
         "rejections": extract.build_rejections(rejections),
         **extract.build_records(sources, documents, paragraphs),
     }
+    return sources, tables, inventory
+
+
+def build_tables(raw_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    _, tables, inventory = build(raw_dir)
     return tables, inventory

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 
 _QUOTE_PAIRS = (("\u201c", '"'), ("\u201d", '"'), ("\u2018", "'"), ("\u2019", "'"), ("\u00a0", " "))
@@ -18,7 +19,5 @@ def normalize(text: str) -> str:
 
 def stable_id(prefix: str, *parts: object, length: int = 16) -> str:
     """Deterministic id: prefix + hex digits of sha256 over the parts."""
-    import hashlib
-
     h = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()
     return prefix + h[:length]

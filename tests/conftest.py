@@ -27,19 +27,12 @@ def prefect_harness():
 
 @pytest.fixture(scope="session")
 def seed_tables():
-    """The seeds through ingest, clean and dedup (plain functions, no Prefect)."""
-    from flows import clean, dedup, extract, ingest
+    """The seeds through every stage but validation (``flows.build``: plain functions, no Prefect):
+    every table of schemas/, plus ``sources`` (the decoded documents with their raw text)."""
+    from flows.build import build
 
-    sources, rejections = ingest.ingest(RAW)
-    paragraphs, info = clean.clean(sources)
-    paragraphs = dedup.dedup(paragraphs)
-    documents = extract.build_documents(sources, paragraphs, info)
-    return {
-        "sources": sources,
-        "paragraphs": paragraphs,
-        "rejections": extract.build_rejections(rejections),
-        **extract.build_records(sources, documents, paragraphs),  # documents + every record table
-    }
+    sources, tables, _ = build(RAW)
+    return {"sources": sources, **tables}
 
 
 @pytest.fixture
