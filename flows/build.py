@@ -24,13 +24,7 @@ def build(raw_dir: Path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.Data
     ingest.check_accounting(raw_dir, sources, rejections)
     inventory = ingest.raw_inventory(sources, rejections, raw_dir)
     paragraphs = dedup.dedup(paragraphs)
-    documents = extract.build_documents(sources, paragraphs, info)
-    tables = {
-        "paragraphs": paragraphs,
-        "rejections": extract.build_rejections(rejections),
-        **extract.build_records(sources, documents, paragraphs),
-    }
-    return sources, tables, inventory
+    return sources, extract.build_tables(sources, paragraphs, info, rejections), inventory
 
 
 def build_tables(raw_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:

@@ -42,6 +42,17 @@ def build_rejections(rejections: pd.DataFrame) -> pd.DataFrame:
     return conform("rejections", rejections.sort_values("file"))
 
 
+def build_tables(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataFrame,
+                 rejections: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The extract stage: every table of ``schemas/`` from the cleaned, deduplicated paragraphs."""
+    documents = build_documents(sources, paragraphs, info)
+    return {
+        "paragraphs": paragraphs,
+        "rejections": build_rejections(rejections),
+        **build_records(sources, documents, paragraphs),
+    }
+
+
 def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The record tables of the content paragraphs, and ``documents`` with event_id/relevant/dates.
 

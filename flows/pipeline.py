@@ -88,12 +88,7 @@ def dedup_task(paragraphs: pd.DataFrame):
 @task(name="extract", cache_policy=NO_CACHE)
 def extract_task(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataFrame, rejections: pd.DataFrame):
     t0 = time.perf_counter()
-    documents = extract.build_documents(sources, paragraphs, info)
-    tables = {
-        "paragraphs": paragraphs,
-        "rejections": extract.build_rejections(rejections),
-        **extract.build_records(sources, documents, paragraphs),
-    }
+    tables = extract.build_tables(sources, paragraphs, info, rejections)
     _log("extract", t0, **{name: len(df) for name, df in tables.items()})
     return tables
 
