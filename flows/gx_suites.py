@@ -9,9 +9,10 @@ Severity: GX 1.x's own ``severity`` field carries it. ``critical`` expectations 
 (a failure stops the release); ``warning`` ones are published with the release and summarised.
 Every expectation says why in ``notes`` and in ``meta.reason``.
 
-Foreign keys are ``expect_column_values_to_be_in_set`` with a suite parameter
-``{"$PARAMETER": "keys__<table>__<column>"}`` that the validation stage fills with the referenced
-table's keys, so they fail with the dangling rows listed, in the same report.
+Foreign keys are the custom ``expect_column_values_to_be_keys_of`` (column, ref_table, ref_column): the
+validation stage lends it the referenced table's keys for the run, so a foreign key fails with the
+dangling rows listed, in the same report (see ``flows/gx_expectations.py`` for why the keys are not
+a suite parameter).
 
 Hand-written checks come from the ``checks:`` of a table's YAML. Views (``schemas/views/``) get a
 suite, validation definition and checkpoint of their own, holding their ``checks:``; their failing
@@ -33,10 +34,6 @@ BATCH_DEFINITION = "whole-table"
 GX_TYPES = {"string": "str", "integer": "int64", "number": "float64", "boolean": "bool", "date": "str",
             "list": "object"}
 _NS = uuid.UUID("6f1d7a3e-8a55-4c1e-9a50-2d2f4d1c0b7e")
-
-
-def fk_parameter(table: str, column: str) -> str:
-    return f"keys__{table}__{column}"
 
 
 def suite_names() -> list[str]:
@@ -98,14 +95,15 @@ def expectation_specs(table_name: str) -> list[dict]:
     for fk in t.foreign_keys:
         ref = fk["reference"]
         for col, ref_col in zip(fk["fields"], ref["fields"]):
-            add("expect_column_values_to_be_in_set", "critical",
+            add("expect_column_values_to_be_keys_of", "critical",
                 f"Foreign key: every {t.name}.{col} must exist in {ref['resource']}.{ref_col}.",
-                column=col, value_set={"$PARAMETER": fk_parameter(ref["resource"], ref_col)})
+                column=col, ref_table=ref["resource"], ref_column=ref_col)
     specs += [_check_spec(c, f"table {t.name}") for c in t.checks]
     return _with_ids(table_name, specs)
 
 
-def fk_parameters_needed() -> set[tuple[str, str]]:
+def referenced_keys() -> set[tuple[str, str]]:
+    """(table, column) of every key a foreign key refers to."""
     return {
         (fk["reference"]["resource"], ref_col)
         for t in schemas.tables().values()

@@ -20,7 +20,7 @@ import pandas as pd
 
 import schemas
 from flows import gx_runtime, paths
-from flows.gx_suites import expectation_specs, fk_parameter, fk_parameters_needed, suite_names
+from flows.gx_suites import expectation_specs, referenced_keys, suite_names
 
 MAX_KEYS_IN_SUMMARY = 20
 
@@ -194,11 +194,9 @@ def add_summary_to_index(docs_dir: Path, report: Report) -> None:
     index.write_text(page, encoding="utf-8")
 
 
-def fk_parameters(tables: dict[str, pd.DataFrame]) -> dict[str, list]:
-    return {
-        fk_parameter(t, c): (tables[t][c].dropna().astype(str).unique().tolist() if t in tables else [])
-        for t, c in sorted(fk_parameters_needed())
-    }
+def foreign_keys(tables: dict[str, pd.DataFrame]) -> dict[tuple[str, str], object]:
+    """The keys every foreign key refers to, for ``expect_column_values_to_be_keys_of``."""
+    return {(t, c): (tables[t][c] if t in tables else []) for t, c in sorted(referenced_keys())}
 
 
 def _keys(result: dict, key_columns: list[str]) -> list:
@@ -252,10 +250,12 @@ def validate(tables: dict[str, pd.DataFrame], workdir: Path, gx_dir: Path | None
     shutil.copytree(Path(gx_dir) / "gx", project_root / "gx",
                     ignore=shutil.ignore_patterns("uncommitted"))
     frames = frames_to_validate(tables)
-    params = fk_parameters(tables)
     views = schemas.views()
     results, failures = [], []
-    with gx_runtime.LOCK:
+    gx_runtime.load_gx()
+    from flows.gx_expectations import reference_keys  # after load_gx: it imports GX
+
+    with gx_runtime.LOCK, reference_keys(foreign_keys(tables)):
         context = gx_runtime.file_context(project_root)
         from great_expectations.core.run_identifier import RunIdentifier
 
@@ -268,8 +268,7 @@ def validate(tables: dict[str, pd.DataFrame], workdir: Path, gx_dir: Path | None
             except Exception as exc:
                 raise RuntimeError(f"no checkpoint {name!r} in {gx_dir}: run `python -m flows gx-init` "
                                    f"after changing schemas/") from exc
-            run = checkpoint.run(batch_parameters={"dataframe": df}, expectation_parameters=params,
-                                 run_id=run_id)
+            run = checkpoint.run(batch_parameters={"dataframe": df}, run_id=run_id)
             n_block = n_warn = n_exp = 0
             for vr in run.run_results.values():
                 for er in vr.results:

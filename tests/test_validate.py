@@ -39,7 +39,7 @@ def test_dangling_doc_id_fails_the_foreign_key(seed_tables, tmp_path):
     victim = p.loc[7, "para_id"]
     p.loc[7, "doc_id"] = "d0000000000000000"
     report = validate.validate(tables, tmp_path)
-    fk = [f for f in report.blocking if f.expectation == "expect_column_values_to_be_in_set" and f.column == "doc_id"]
+    fk = [f for f in report.blocking if f.expectation == "expect_column_values_to_be_keys_of" and f.column == "doc_id"]
     assert len(fk) == 1 and fk[0].unexpected_keys == [victim]
 
 
@@ -58,7 +58,7 @@ def test_dangling_doc_id_fails_nothing_else(seed_tables, tmp_path):
     tables = _tables(seed_tables)
     tables["paragraphs"].loc[7, "doc_id"] = "d0000000000000000"
     report = validate.validate(tables, tmp_path)
-    assert _failed(report) == {("paragraphs", "expect_column_values_to_be_in_set", "doc_id")}
+    assert _failed(report) == {("paragraphs", "expect_column_values_to_be_keys_of", "doc_id")}
 
 
 def _uncited(tables) -> set:

@@ -116,7 +116,7 @@ def test_dangling_foreign_key_fails_only_that_key(frames, declared, tmp_path):
     m = frames["mentions"]
     m.loc[1, "para_id"] = "p0000000000000000"
     report = validate.validate(frames, tmp_path, gx_dir=declared)
-    assert _failed(report) == {("mentions", "expect_column_values_to_be_in_set", "para_id", True)}
+    assert _failed(report) == {("mentions", "expect_column_values_to_be_keys_of", "para_id", True)}
     assert report.blocking[0].unexpected_keys == [m.loc[1, "mention_id"]]
 
 
