@@ -31,6 +31,7 @@ are read from the text.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -553,19 +554,70 @@ def _link_by_heads(candidates, doc_event, evidence, parts_by_doc, res) -> None:
                                 f"this edition only")
 
 
+def similar_sets(probes: list[frozenset], targets: list[frozenset], threshold: float) -> list[set[int]]:
+    """For each probe, the indexes of the targets whose Jaccard similarity with it is >= ``threshold``.
+
+    Prefix filtering (the AllPairs join): words ordered rarest first, a target is indexed by its first
+    ``n - ceil(threshold * n) + 1`` words and a probe looks up its own first words the same way; two
+    sets that reach the threshold always share a word of those prefixes, so only those pairs are
+    compared. Exact: the same result as comparing every pair.
+    """
+    freq = Counter(w for group in (probes, targets) for s in group for w in s)
+
+    def prefix(s: frozenset) -> list[str]:
+        n = len(s)
+        keep = n - math.ceil(threshold * n - 1e-9) + 1
+        return sorted(s, key=lambda w: (freq[w], w))[:keep]
+
+    index: dict[str, list[int]] = defaultdict(list)
+    for j, s in enumerate(targets):
+        if s:
+            for w in prefix(s):
+                index[w].append(j)
+    out = []
+    for s in probes:
+        found: set[int] = set()
+        if s:
+            seen: set[int] = set()
+            for w in prefix(s):
+                for j in index.get(w, ()):
+                    if j not in seen:
+                        seen.add(j)
+                        if _jaccard(s, targets[j]) >= threshold:
+                            found.add(j)
+        out.append(found)
+    return out
+
+
 def _link_by_text(candidates, doc_event, evidence, by_doc) -> None:
-    words = {d: [_content_words(p.text) for p in ps] for d, ps in by_doc.items()
-             if d in doc_event or d in candidates}
-    for doc_id in candidates:
-        if doc_id in doc_event:
-            continue
+    """Link each still-unlinked candidate to the edition of the linked (non-candidate) articles with
+    which it shares the most paragraphs (>= MIN_SHARED_PARAGRAPHS, and strictly more than with any
+    other edition's article)."""
+    others = [d for d in doc_event if d not in candidates]
+    todo = [d for d in candidates if d not in doc_event]
+    if not others or not todo:
+        return
+    target_of: dict[frozenset, int] = {}
+    docs_of: list[set] = []
+    for other in others:
+        for p in by_doc.get(other, []):
+            j = target_of.setdefault(_content_words(p.text), len(target_of))
+            if j == len(docs_of):
+                docs_of.append(set())
+            docs_of[j].add(other)
+    probes = {d: [_content_words(p.text) for p in by_doc.get(d, [])] for d in todo}
+    flat = [s for d in todo for s in probes[d]]
+    matches = iter(similar_sets(flat, list(target_of), SHARED_PARAGRAPH_MIN_JACCARD))
+    event_of = {other: doc_event[other] for other in others}
+    for doc_id in todo:
+        shared = Counter()  # other article -> paragraphs of doc_id that match one of its paragraphs
+        for _ in probes[doc_id]:
+            hit = next(matches)
+            shared.update(set().union(*(docs_of[j] for j in hit)) if hit else ())
         scores = Counter()
-        for other, ev in doc_event.items():
-            if other == doc_id or other in candidates:
-                continue
-            shared = sum(1 for a in words[doc_id]
-                         if any(_jaccard(a, b) >= SHARED_PARAGRAPH_MIN_JACCARD for b in words[other]))
-            scores[id(ev)] = max(scores[id(ev)], shared)
+        for other, n in shared.items():
+            key = id(event_of[other])
+            scores[key] = max(scores[key], n)
         ranked = scores.most_common(2)
         if ranked and ranked[0][1] >= MIN_SHARED_PARAGRAPHS and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
             ev = next(e for e in doc_event.values() if id(e) == ranked[0][0])

@@ -113,3 +113,21 @@ def test_wikinews_is_not_relevant_and_creates_no_events(tmp_path):
     assert t["documents"]["event_id"].isna().all()
     assert t["events"].empty and t["participants"].empty
     assert (t["entities"]["entity_type"] == "person").sum() > 100  # people are still found
+
+
+def test_similar_sets_equals_comparing_every_pair():
+    """The prefix-filtered join behind "shared text" linking finds exactly the pairs a full
+    comparison finds (random word sets, thresholds around the one used)."""
+    import random
+
+    from flows.events import _jaccard, similar_sets
+
+    rng = random.Random(3)
+    vocab = [f"w{i}" for i in range(40)]
+    sets = [frozenset(rng.sample(vocab, rng.randint(0, 12))) for _ in range(300)]
+    probes, targets = sets[:120], sets[120:]
+    for threshold in (0.2, 0.4, 0.6):
+        got = similar_sets(probes, targets, threshold)
+        want = [{j for j, t in enumerate(targets) if _jaccard(p, t) >= threshold} for p in probes]
+        assert got == want
+        assert sum(map(len, want)) > 0
