@@ -1,6 +1,7 @@
 """The whole stage chain as plain functions: raw folder -> every table of the dataset.
 
-``build(raw_dir)`` runs ingest, clean, the post-clean rejection of documents without content, dedup
+``build(raw_dir)`` runs ingest, clean, the extract stage's per-paragraph scan (on the cleaned
+paragraphs, as the flow does per batch), the post-clean rejection of documents without content, dedup
 and extract, and returns ``(sources, tables, inventory)``: the decoded documents (with their raw text),
 a dict with every table of ``schemas/``, and the raw inventory (every input and what became of it);
 ``build_tables(raw_dir)`` returns the last two. ``flows/pipeline.py`` runs the same stages as
@@ -20,11 +21,12 @@ def build(raw_dir: Path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.Data
     raw_dir = Path(raw_dir)
     sources, rejections = ingest.ingest(raw_dir)
     paragraphs, info = clean.clean(sources)
+    scans = extract.scan_paragraphs(paragraphs)
     sources, paragraphs, info, rejections = ingest.reject_all_boilerplate(sources, paragraphs, info, rejections)
     ingest.check_accounting(raw_dir, sources, rejections)
     inventory = ingest.raw_inventory(sources, rejections, raw_dir)
     paragraphs = dedup.dedup(paragraphs)
-    return sources, extract.build_tables(sources, paragraphs, info, rejections), inventory
+    return sources, extract.build_tables(sources, paragraphs, info, rejections, scans), inventory
 
 
 def build_tables(raw_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:

@@ -2,14 +2,27 @@
 
 ``build_documents`` (one row per distinct article, with its counts) and ``build_records`` (entities,
 mentions, events, participants, and the documents with their event, relevance and dates). The
-work is done in :mod:`flows.entities`, :mod:`flows.events` and :mod:`flows.dates`; only content
+work is done in :mod:`flows.entities`, :mod:`flows.events` and :mod:`flows.dates` (and the record extractors of
+:mod:`flows.quotes`, :mod:`flows.facts`, :mod:`flows.statements`); only content
 paragraphs (status ``content``) are read.
+
+The stage has two parts:
+
+- ``scan_paragraphs(paragraphs) -> Scans``: the per-paragraph work, which reads one paragraph's text
+  and nothing else (the spaCy rule pipeline's entities, names, titles and series; the figures of
+  ``facts``). It is most of the stage's time, and the flow runs it per batch of documents, right
+  after cleaning, cached with that batch (``flows/pipeline.py``): a build after adding one article
+  scans only that article's batch. It scans every content paragraph of the batch, before dedup.
+- ``build_records(..., scans=...)``: the cross-document work (entity resolution, events,
+  participants, quotes' speakers, statements) over the scans of the paragraphs that are still
+  content after dedup. Given no scans, it scans those paragraphs itself (same function, same result).
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -42,34 +55,94 @@ def build_rejections(rejections: pd.DataFrame) -> pd.DataFrame:
     return conform("rejections", rejections.sort_values("file"))
 
 
+@dataclass
+class Scans:
+    """Per-paragraph results of the extract stage: ``paras`` (para_id -> :class:`flows.entities.Para`,
+    the rule pipeline's scan) and ``facts`` (rows of the ``facts`` table, not yet filtered)."""
+
+    paras: dict = field(default_factory=dict)
+    facts: pd.DataFrame | None = None
+
+
+def scan_paragraphs(paragraphs: pd.DataFrame) -> Scans:
+    """Scan every content paragraph of ``paragraphs`` (one batch, or the whole corpus)."""
+    from flows.entities import scan
+    from flows.facts import extract_facts
+
+    with _gc_paused():
+        paras = scan(paragraphs)
+        facts = extract_facts(paragraphs, pd.DataFrame())
+    return Scans({p.para_id: p for p in paras}, facts)
+
+
+def combine_scans(parts: list[Scans]) -> Scans:
+    """One Scans from the batches' (each paragraph belongs to one batch)."""
+    paras: dict = {}
+    for part in parts:
+        paras.update(part.paras)
+    facts = [p.facts for p in parts if p.facts is not None and len(p.facts)]
+    return Scans(paras, pd.concat(facts, ignore_index=True) if facts else None)
+
+
 def build_tables(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataFrame,
-                 rejections: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The extract stage: every table of ``schemas/`` from the cleaned, deduplicated paragraphs."""
+                 rejections: pd.DataFrame, scans: Scans | None = None) -> dict[str, pd.DataFrame]:
+    """The extract stage: every table of ``schemas/`` from the cleaned, deduplicated paragraphs
+    (and the scans of their content paragraphs, if already made per batch)."""
     documents = build_documents(sources, paragraphs, info)
     return {
         "paragraphs": paragraphs,
         "rejections": build_rejections(rejections),
-        **build_records(sources, documents, paragraphs),
+        **build_records(sources, documents, paragraphs, scans),
     }
 
 
-def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def _selected(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -> tuple[list, pd.DataFrame]:
+    """The scans of the content paragraphs (document order) and their facts, as one corpus scan gives."""
+    from flows.facts import extract_facts
+
+    content = paragraphs[paragraphs["status"] == "content"]
+    if "position" in content.columns:
+        content = content.sort_values(["doc_id", "position"])
+    missing = [pid for pid in content["para_id"] if pid not in scans.paras]
+    if missing:
+        raise KeyError(f"{len(missing)} content paragraphs were not scanned (e.g. {missing[:3]}): the scans "
+                       f"must come from the same cleaned paragraphs")
+    paras = [scans.paras[pid] for pid in content["para_id"]]
+    facts = scans.facts
+    if facts is None or facts.empty:
+        return paras, extract_facts(paragraphs.iloc[0:0], documents)
+    keep = facts["para_id"].isin(content["para_id"])
+    if "doc_id" in documents:
+        keep &= facts["doc_id"].isin(documents["doc_id"])
+    facts = facts[keep].sort_values(["doc_id", "para_id", "char_start"])
+    return paras, conform("facts", facts)
+
+
+def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd.DataFrame,
+                  scans: Scans | None = None) -> dict[str, pd.DataFrame]:
     """The record tables of the content paragraphs, and ``documents`` with event_id/relevant/dates.
 
     Returns ``{"documents", "entities", "mentions", "events", "participants", "quotes", "facts",
     "statements"}``: entities and events first, then the paragraph records (quotes resolve their
     speakers against the entities; statements take their event from the documents). ``sources`` is
     the ingest table (kept in the signature for stages that need the raw text; unused here).
+    ``scans``: the per-paragraph results made per batch (see the module docstring); by default the
+    content paragraphs are scanned here.
     """
-    from flows.entities import build_entities
+    from flows.entities import resolve
     from flows.events import build_events
-    from flows.records import build_paragraph_records
+    from flows.quotes import extract_quotes
+    from flows.statements import extract_statements
 
+    if scans is None:
+        scans = scan_paragraphs(paragraphs)
     with _gc_paused():
-        paras, resolution = build_entities(paragraphs)
+        paras, facts = _selected(scans, paragraphs, documents)
+        resolution = resolve(paras)
         events, participants, docs = build_events(paras, resolution, documents, paragraphs)
         docs = conform("documents", docs)
-        records = build_paragraph_records(paragraphs, docs, entities=resolution.entities)
+        records = {"quotes": extract_quotes(paragraphs, docs, resolution.entities), "facts": facts,
+                   "statements": extract_statements(paragraphs, docs)}
     return {
         "documents": docs,
         "entities": resolution.entities,

@@ -77,6 +77,12 @@ def clean_task(sources: pd.DataFrame, batch_key: str, code_version: str, lexicon
     return paragraphs, info
 
 
+@task(name="scan", cache_policy=(INPUTS - "paragraphs") + TASK_SOURCE, persist_result=True)
+def scan_task(paragraphs: pd.DataFrame, batch_key: str, code_version: str, lexicon_version: str):
+    """The extract stage's per-paragraph work on one batch's content paragraphs (before dedup)."""
+    return extract.scan_paragraphs(paragraphs)
+
+
 @task(name="dedup", cache_policy=NO_CACHE)
 def dedup_task(paragraphs: pd.DataFrame):
     t0 = time.perf_counter()
@@ -86,9 +92,10 @@ def dedup_task(paragraphs: pd.DataFrame):
 
 
 @task(name="extract", cache_policy=NO_CACHE)
-def extract_task(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataFrame, rejections: pd.DataFrame):
+def extract_task(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataFrame, rejections: pd.DataFrame,
+                 scans: extract.Scans | None = None):
     t0 = time.perf_counter()
-    tables = extract.build_tables(sources, paragraphs, info, rejections)
+    tables = extract.build_tables(sources, paragraphs, info, rejections, scans)
     _log("extract", t0, **{name: len(df) for name, df in tables.items()})
     return tables
 
@@ -137,14 +144,15 @@ def task_runner(runner: str = "local", dask_address: str | None = None, dask_wor
 
 def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_dir: str | None = None,
                         refresh_cache: bool = False):
-    """Per-document stages (ingest, clean) over batches on ``runner`` (an entered task runner).
+    """Per-document stages (ingest, clean, scan) over batches on ``runner`` (an entered task runner).
 
-    Called from the flow body; returns the combined tables, seconds per stage and cache hits per stage.
+    Called from the flow body; returns the combined tables and scans, seconds per stage and cache hits
+    per stage.
     """
     rep = progress.reporter()
     code_v, lex_v = batches.code_version(), batches.lexicon_version()
     opts = {"refresh_cache": refresh_cache} | ({"result_storage": Path(cache_dir)} if cache_dir else {})
-    ingest_t, clean_t = ingest_task.with_options(**opts), clean_task.with_options(**opts)
+    ingest_t, clean_t, scan_t = (t.with_options(**opts) for t in (ingest_task, clean_task, scan_task))
     n_files = sum(len(b) for b in plan)
     if not plan:  # no file: the manifest's rows (if any) are still accounted for, as missing files
         plan = [[]]
@@ -168,16 +176,29 @@ def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_
     rep.stage_end("ingest", seconds["ingest"], {})
     t1 = time.perf_counter()
     rep.stage_start("clean", total=n_files, unit="files")
-    for fut in as_completed(cleaned):
-        rep.advance("clean", len(plan[index[id(fut)]]))
+    scanned: list = [None] * len(plan)
+    for fut in as_completed(cleaned):  # scan each batch as soon as it is cleaned
+        i = index[id(fut)]
+        scanned[i] = runner.submit(scan_t, {"paragraphs": fut.result()[0], "batch_key": batches.batch_key(plan[i]),
+                                            "code_version": code_v, "lexicon_version": lex_v})
+        index[id(scanned[i])] = i
+        rep.advance("clean", len(plan[i]))
     seconds["clean"] = time.perf_counter() - t1
     rep.stage_end("clean", seconds["clean"], {})
+    t2 = time.perf_counter()
+    rep.stage_start("scan", total=n_files, unit="files")
+    for fut in as_completed(scanned):
+        rep.advance("scan", len(plan[index[id(fut)]]))
+    seconds["scan"] = time.perf_counter() - t2
+    rep.stage_end("scan", seconds["scan"], {})
 
     parts_i = [f.result() for f in ingested]
     parts_c = [f.result() for f in cleaned]
+    scans = extract.combine_scans([f.result() for f in scanned])
     # after .result(): the final states are then known here (the API's copy may lag behind)
-    cached = {"ingest": sum(_was_cached(f) for f in ingested), "clean": sum(_was_cached(f) for f in cleaned)}
-    del ingested, cleaned, index, fut  # the futures hold every batch's result: keep one reference only
+    cached = {"ingest": sum(_was_cached(f) for f in ingested), "clean": sum(_was_cached(f) for f in cleaned),
+              "scan": sum(_was_cached(f) for f in scanned)}
+    del ingested, cleaned, scanned, index, fut  # the futures hold every batch's result: keep one reference only
     sources = batches.combine([p[0] for p in parts_i], ["source_file"])
     rejections = batches.combine([p[1] for p in parts_i], ["file"])
     del parts_i
@@ -190,9 +211,9 @@ def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_
         paragraphs = paragraphs.take(order).reset_index(drop=True)
     if len(info):
         info = info.take(np.argsort(info["doc_id"].map(rank).to_numpy(), kind="stable")).reset_index(drop=True)
-    get_run_logger().info("[documents] %d batches: ingest %.2fs, clean %.2fs; reused from cache: %s",
-                          len(plan), seconds["ingest"], seconds["clean"], cached)
-    return sources, rejections, paragraphs, info, seconds, cached
+    get_run_logger().info("[documents] %d batches: ingest %.2fs, clean %.2fs, scan %.2fs; reused from cache: %s",
+                          len(plan), seconds["ingest"], seconds["clean"], seconds["scan"], cached)
+    return sources, rejections, paragraphs, info, scans, seconds, cached
 
 
 def _was_cached(fut) -> bool:
@@ -244,7 +265,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             tr.client.wait_for_workers(1)
             tr.client.run(batches.warm_up)
         startup = time.perf_counter() - t0
-        sources, rejections, paragraphs, info, seconds, cached = per_document_stages(
+        sources, rejections, paragraphs, info, scans, seconds, cached = per_document_stages(
             tr, raw_dir, plan, manifest, cache_dir, refresh_cache)
     summary.seconds["runner startup"] = startup
     summary.seconds.update(seconds)
@@ -257,7 +278,8 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         "accounting", post_clean_task, raw_dir, sources, paragraphs, info, rejections)
     summary.files_in, summary.documents, summary.quarantined = len(files), len(sources), len(rejections)
     paragraphs = stage("dedup", dedup_task, paragraphs)
-    tables = stage("extract", extract_task, sources, paragraphs, info, rejections)
+    tables = stage("extract", extract_task, sources, paragraphs, info, rejections, scans)
+    del scans
     summary.paragraphs = progress.BuildSummary.paragraph_counts(tables["paragraphs"])
     summary.rows = {name: int(len(df)) for name, df in tables.items()}
     summary.words = int(tables["paragraphs"]["n_words"].sum()) if len(tables["paragraphs"]) else 0

@@ -8,6 +8,7 @@ import shutil
 import pandas as pd
 import pytest
 
+import schemas
 from flows import batches, progress
 
 
@@ -99,7 +100,7 @@ def test_adding_an_article_reprocesses_only_its_batch(prefect_harness, raw_copy,
     out, cache = tmp_path / "out", tmp_path / "cache"
     first, s1 = _build(raw_copy, out, cache)
     assert first.published and s1.batches >= 3
-    assert s1.batches_cached == {"ingest": 0, "clean": 0}
+    assert s1.batches_cached == {"ingest": 0, "clean": 0, "scan": 0}
     # the summary counts what was published
     docs = pd.read_parquet(out / "latest" / "documents.parquet")
     paras = pd.read_parquet(out / "latest" / "paragraphs.parquet")
@@ -107,26 +108,27 @@ def test_adding_an_article_reprocesses_only_its_batch(prefect_harness, raw_copy,
     assert s1.rows["paragraphs"] == len(paras) == s1.paragraphs["total"]
     assert s1.paragraphs["duplicate"] == int((paras["status"] == "duplicate").sum()) > 0
     assert s1.paragraphs["boilerplate"] == int((paras["status"] == "boilerplate").sum()) > 0
-    assert {"ingest", "clean", "dedup", "extract", "validate", "publish"} <= set(s1.seconds)
+    assert {"ingest", "clean", "scan", "dedup", "extract", "validate", "publish"} <= set(s1.seconds)
     assert "| documents | 5 |" in s1.markdown()
 
     again, s2 = _build(raw_copy, out, cache)
     assert not again.published  # unchanged input publishes nothing
-    assert s2.batches_cached == {"ingest": s2.batches, "clean": s2.batches}
+    assert s2.batches_cached == {"ingest": s2.batches, "clean": s2.batches, "scan": s2.batches}
 
     (raw_copy / "zz_new.txt").write_text("A brand new headline\n\nA first paragraph of news.\n", encoding="utf-8")
     third, s3 = _build(raw_copy, out, cache)
     assert third.published and third.version == "1.1.0"
     # only the batch the new file landed in was processed again (it may have split in two);
     # every batch of the first build was reused but the one that received the file
-    for stage in ("ingest", "clean"):
+    for stage in ("ingest", "clean", "scan"):
         assert 1 <= s3.batches - s3.batches_cached[stage] <= 2
         assert s3.batches_cached[stage] == s1.batches - 1
     assert s3.documents == s1.documents + 1
-    # cross-document steps were rebuilt over every document: same tables as a build without cache
+    # cross-document steps were rebuilt over every document, from the cached batches' scans and the
+    # new one's: every table is the same as a build without cache
     fresh_out = tmp_path / "fresh"
     _build(raw_copy, fresh_out, tmp_path / "cache2")
-    for table in ("documents", "paragraphs", "rejections"):
+    for table in schemas.tables():
         pd.testing.assert_frame_equal(pd.read_parquet(out / "latest" / f"{table}.parquet"),
                                       pd.read_parquet(fresh_out / "latest" / f"{table}.parquet"))
 
@@ -140,8 +142,8 @@ def test_changing_a_lexicon_file_reprocesses_every_batch(prefect_harness, raw_co
     monkeypatch.setattr(batches, "LEXICONS_DIR", lex)
     out, cache = tmp_path / "out", tmp_path / "cache"
     _, s1 = _build(raw_copy, out, cache)
-    assert s1.batches_cached == {"ingest": 0, "clean": 0}
+    assert s1.batches_cached == {"ingest": 0, "clean": 0, "scan": 0}
     edited = lex / "boilerplate.yaml"
     edited.write_text(edited.read_text(encoding="utf-8") + "\n# a new rule would go here\n", encoding="utf-8")
     _, s3 = _build(raw_copy, out, cache)
-    assert s3.batches_cached == {"ingest": 0, "clean": 0}
+    assert s3.batches_cached == {"ingest": 0, "clean": 0, "scan": 0}

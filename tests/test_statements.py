@@ -8,6 +8,7 @@ from conftest import SEED_001, SEED_002, SEED_004
 from records_fixtures import documents_frame, paragraphs_frame, wikinews_dir
 
 import schemas
+from flows import extract
 from flows.statements import extract_statements, topic_ids
 
 SEED_000 = "000_ca143bf73221bda8.txt"
@@ -91,7 +92,7 @@ def test_unrelated_news_gives_no_statements():
     corpus = wikinews_dir()
     if corpus is None:
         pytest.skip("the wikinews corpus (shared/corpus/wikinews) is not available; set WIKINEWS_DIR")
-    from flows import clean, dedup, extract, ingest
+    from flows import clean, dedup, ingest
 
     sources, _ = ingest.ingest(corpus)
     paragraphs, info = clean.clean(sources)
@@ -103,9 +104,7 @@ def test_unrelated_news_gives_no_statements():
 
 
 def test_empty_inputs_give_empty_tables_with_their_schema():
-    from flows.records import build_paragraph_records
-
     paragraphs, documents = schemas.empty_frame("paragraphs"), schemas.empty_frame("documents")
-    out = build_paragraph_records(paragraphs, documents.assign(event_id=pd.Series([], dtype="str")))
-    for name in ("quotes", "facts", "statements"):
+    out = extract.build_records(schemas.empty_frame("documents"), documents, paragraphs)
+    for name in ("quotes", "facts", "statements", "entities", "mentions", "events", "participants"):
         assert out[name].empty and list(out[name].columns) == schemas.table(name).columns
