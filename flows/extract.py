@@ -45,7 +45,7 @@ def build_documents(sources: pd.DataFrame, paragraphs: pd.DataFrame, text_info: 
     docs["n_paragraphs"] = docs["doc_id"].map(paragraphs.groupby("doc_id").size()).fillna(0).astype(int)
     for status in ("content", "duplicate", "boilerplate"):
         docs[f"n_{status}"] = docs["doc_id"].map(counts[status]).fillna(0).astype(int)
-    docs = docs.drop(columns=["text", "outlet_in_text"])
+    docs = docs.drop(columns=["text", "outlet_in_text"], errors="ignore")  # the flow drops text after clean
     for column, default in (("event_id", None), ("relevant", False), ("event_evidence", None), ("reference_date", None)):
         docs[column] = default  # filled by build_records
     return conform("documents", docs.sort_values("doc_id"))

@@ -199,7 +199,8 @@ def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_
     cached = {"ingest": sum(_was_cached(f) for f in ingested), "clean": sum(_was_cached(f) for f in cleaned),
               "scan": sum(_was_cached(f) for f in scanned)}
     del ingested, cleaned, scanned, index, fut  # the futures hold every batch's result: keep one reference only
-    sources = batches.combine([p[0] for p in parts_i], ["source_file"])
+    # the raw text has been cleaned into paragraphs: the cross-document stages do not read it again
+    sources = batches.combine([p[0].drop(columns=["text"], errors="ignore") for p in parts_i], ["source_file"])
     rejections = batches.combine([p[1] for p in parts_i], ["file"])
     del parts_i
     rank = pd.Series(range(len(sources)), index=sources["doc_id"]) if len(sources) else pd.Series(dtype=int)
