@@ -1,8 +1,10 @@
 """Batches of documents for the per-document stages, and what their results are cached by.
 
-The per-document work (ingest: check + decode; clean: paragraphs, titles, boilerplate) runs on
-batches of raw files, one Prefect task per batch and stage, so that it can be spread over Dask
-workers and cached from one build to the next.
+The per-document work runs on batches of raw files, one Prefect task per batch, so that it can be
+spread over Dask workers and cached from one build to the next: ``process(raw_dir, files, manifest)``
+runs ingest (check + decode), clean (paragraphs, titles, boilerplate) and the extract stage's
+per-paragraph scan (``flows.extract.scan_paragraphs``) on one batch and returns a
+:class:`BatchResult` (without the raw text, which nothing after cleaning reads).
 
 - ``fingerprint(raw_dir)``: every raw file with its sha256 (the content key), plus its manifest row.
 - ``plan(files, target)``: content-defined batches. Files are ordered by sha256 and a batch ends
@@ -23,7 +25,9 @@ import csv
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -140,6 +144,36 @@ def staged(raw_dir: Path, files: list[tuple[str, str]], manifest: dict[str, dict
                 for row in rows:
                     writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in ingest.MANIFEST_COLUMNS})
         yield folder
+
+
+@dataclass
+class BatchResult:
+    """What the per-document stages make of one batch; ``seconds``: time of each stage in it."""
+
+    sources: pd.DataFrame
+    rejections: pd.DataFrame
+    paragraphs: pd.DataFrame
+    info: pd.DataFrame
+    scans: object  # flows.extract.Scans
+    seconds: dict = field(default_factory=dict)
+
+
+def process(raw_dir: Path, files: list[tuple[str, str]], manifest: dict) -> BatchResult:
+    """Ingest, clean and scan one batch of raw files (see the module docstring)."""
+    from flows import clean, extract
+
+    seconds = {}
+    t0 = time.perf_counter()
+    with staged(Path(raw_dir), files, manifest) as folder:
+        sources, rejections = ingest.ingest(folder)
+        ingest.check_accounting(folder, sources, rejections)
+    t1 = time.perf_counter()
+    paragraphs, info = clean.clean(sources)
+    t2 = time.perf_counter()
+    scans = extract.scan_paragraphs(paragraphs)
+    t3 = time.perf_counter()
+    seconds = {"ingest": t1 - t0, "clean": t2 - t1, "scan": t3 - t2}
+    return BatchResult(sources.drop(columns=["text"]), rejections, paragraphs, info, scans, seconds)
 
 
 def combine(frames: list[pd.DataFrame], order_by: list[str] | None = None) -> pd.DataFrame:

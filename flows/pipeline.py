@@ -46,12 +46,10 @@ def fingerprint_task(raw_dir: str, batch_size: int):
 
 # Per-document stages: one task run per batch of files, cached by content (see flows/batches.py):
 # the key is the batch's (file, sha256) list + code version + lexicon version + the task's source.
-@task(name="ingest", cache_policy=(INPUTS - "raw_dir") + TASK_SOURCE, persist_result=True)
-def ingest_task(raw_dir: str, files: list, manifest: dict, code_version: str, lexicon_version: str):
-    with batches.staged(Path(raw_dir), files, manifest) as folder:
-        sources, rejections = ingest.ingest(folder)
-        ingest.check_accounting(folder, sources, rejections)
-    return sources, rejections
+@task(name="documents", cache_policy=(INPUTS - "raw_dir") + TASK_SOURCE, persist_result=True)
+def documents_task(raw_dir: str, files: list, manifest: dict, code_version: str, lexicon_version: str):
+    """Ingest, clean and scan one batch of raw files."""
+    return batches.process(Path(raw_dir), files, manifest)
 
 
 @task(name="reject-all-boilerplate", cache_policy=NO_CACHE)
@@ -69,18 +67,6 @@ def post_clean_task(raw_dir: str, sources, paragraphs, info, rejections):
     create_markdown_artifact(key="ingest-summary", markdown=ingest.summary_markdown(rejections, inventory),
                              description="Raw inputs: documents, rejections with reasons, files not in the manifest")
     return sources, paragraphs, info, rejections, inventory
-
-
-@task(name="clean", cache_policy=(INPUTS - "sources") + TASK_SOURCE, persist_result=True)
-def clean_task(sources: pd.DataFrame, batch_key: str, code_version: str, lexicon_version: str):
-    paragraphs, info = clean.clean(sources)
-    return paragraphs, info
-
-
-@task(name="scan", cache_policy=(INPUTS - "paragraphs") + TASK_SOURCE, persist_result=True)
-def scan_task(paragraphs: pd.DataFrame, batch_key: str, code_version: str, lexicon_version: str):
-    """The extract stage's per-paragraph work on one batch's content paragraphs (before dedup)."""
-    return extract.scan_paragraphs(paragraphs)
 
 
 @task(name="dedup", cache_policy=NO_CACHE)
@@ -146,74 +132,51 @@ def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_
                         refresh_cache: bool = False):
     """Per-document stages (ingest, clean, scan) over batches on ``runner`` (an entered task runner).
 
-    Called from the flow body; returns the combined tables and scans, seconds per stage and cache hits
-    per stage.
+    Called from the flow body; returns the combined tables and scans, the seconds of each stage summed
+    over the batches computed in this run (not those reused from the cache), and the batches reused.
     """
+    from flows import extract
+
     rep = progress.reporter()
     code_v, lex_v = batches.code_version(), batches.lexicon_version()
     opts = {"refresh_cache": refresh_cache} | ({"result_storage": Path(cache_dir)} if cache_dir else {})
-    ingest_t, clean_t, scan_t = (t.with_options(**opts) for t in (ingest_task, clean_task, scan_task))
+    documents_t = documents_task.with_options(**opts)
     n_files = sum(len(b) for b in plan)
     if not plan:  # no file: the manifest's rows (if any) are still accounted for, as missing files
         plan = [[]]
-    seconds: dict[str, float] = {}
 
     t0 = time.perf_counter()
-    rep.stage_start("ingest", total=n_files, unit="files")
-    ingested = [runner.submit(ingest_t, {"raw_dir": raw_dir, "files": b, "code_version": code_v,
-                                         "manifest": batches.batch_manifest(b, manifest, first=i == 0),
-                                         "lexicon_version": lex_v})
-                for i, b in enumerate(plan)]
-    index = {id(f): i for i, f in enumerate(ingested)}
-    cleaned: list = [None] * len(plan)
-    for fut in as_completed(ingested):  # clean each batch as soon as it is ingested
-        i = index[id(fut)]
-        cleaned[i] = runner.submit(clean_t, {"sources": fut.result()[0], "batch_key": batches.batch_key(plan[i]),
-                                             "code_version": code_v, "lexicon_version": lex_v})
-        index[id(cleaned[i])] = i
-        rep.advance("ingest", len(plan[i]))
-    seconds["ingest"] = time.perf_counter() - t0
-    rep.stage_end("ingest", seconds["ingest"], {})
-    t1 = time.perf_counter()
-    rep.stage_start("clean", total=n_files, unit="files")
-    scanned: list = [None] * len(plan)
-    for fut in as_completed(cleaned):  # scan each batch as soon as it is cleaned
-        i = index[id(fut)]
-        scanned[i] = runner.submit(scan_t, {"paragraphs": fut.result()[0], "batch_key": batches.batch_key(plan[i]),
-                                            "code_version": code_v, "lexicon_version": lex_v})
-        index[id(scanned[i])] = i
-        rep.advance("clean", len(plan[i]))
-    seconds["clean"] = time.perf_counter() - t1
-    rep.stage_end("clean", seconds["clean"], {})
-    t2 = time.perf_counter()
-    rep.stage_start("scan", total=n_files, unit="files")
-    for fut in as_completed(scanned):
-        rep.advance("scan", len(plan[index[id(fut)]]))
-    seconds["scan"] = time.perf_counter() - t2
-    rep.stage_end("scan", seconds["scan"], {})
-
-    parts_i = [f.result() for f in ingested]
-    parts_c = [f.result() for f in cleaned]
-    scans = extract.combine_scans([f.result() for f in scanned])
+    rep.stage_start("documents", total=n_files, unit="files")
+    futures = [runner.submit(documents_t, {"raw_dir": raw_dir, "files": b, "code_version": code_v,
+                                           "manifest": batches.batch_manifest(b, manifest, first=i == 0),
+                                           "lexicon_version": lex_v})
+               for i, b in enumerate(plan)]
+    index = {id(f): i for i, f in enumerate(futures)}
+    for fut in as_completed(futures):
+        rep.advance("documents", len(plan[index[id(fut)]]))
+    results = [f.result() for f in futures]
+    rep.stage_end("documents", time.perf_counter() - t0, {})
     # after .result(): the final states are then known here (the API's copy may lag behind)
-    cached = {"ingest": sum(_was_cached(f) for f in ingested), "clean": sum(_was_cached(f) for f in cleaned),
-              "scan": sum(_was_cached(f) for f in scanned)}
-    del ingested, cleaned, scanned, index, fut  # the futures hold every batch's result: keep one reference only
-    # the raw text has been cleaned into paragraphs: the cross-document stages do not read it again
-    sources = batches.combine([p[0].drop(columns=["text"], errors="ignore") for p in parts_i], ["source_file"])
-    rejections = batches.combine([p[1] for p in parts_i], ["file"])
-    del parts_i
+    reused = [_was_cached(f) for f in futures]
+    del futures, index, fut  # the futures hold every batch's result: keep one reference only
+    seconds = {stage: sum(r.seconds.get(stage, 0.0) for r, hit in zip(results, reused) if not hit)
+               for stage in ("ingest", "clean", "scan")}
+    cached = {"documents": sum(reused)}
+    sources = batches.combine([r.sources for r in results], ["source_file"])
+    rejections = batches.combine([r.rejections for r in results], ["file"])
+    info = batches.combine([r.info for r in results])
+    paragraphs = batches.combine([r.paragraphs for r in results])
+    scans = extract.combine_scans([r.scans for r in results])
+    del results
     rank = pd.Series(range(len(sources)), index=sources["doc_id"]) if len(sources) else pd.Series(dtype=int)
-    paragraphs = batches.combine([p[0] for p in parts_c])
-    info = batches.combine([p[1] for p in parts_c])
-    del parts_c
     if len(paragraphs):  # document order (as ingest lists the files), then position: one copy, no temporaries
         order = np.lexsort((paragraphs["position"].to_numpy(), paragraphs["doc_id"].map(rank).to_numpy()))
         paragraphs = paragraphs.take(order).reset_index(drop=True)
     if len(info):
         info = info.take(np.argsort(info["doc_id"].map(rank).to_numpy(), kind="stable")).reset_index(drop=True)
-    get_run_logger().info("[documents] %d batches: ingest %.2fs, clean %.2fs, scan %.2fs; reused from cache: %s",
-                          len(plan), seconds["ingest"], seconds["clean"], seconds["scan"], cached)
+    get_run_logger().info("[documents] %d batches, %d reused from cache; computed: ingest %.2fs, clean %.2fs, "
+                          "scan %.2fs", len(plan), cached["documents"], seconds["ingest"], seconds["clean"],
+                          seconds["scan"])
     return sources, rejections, paragraphs, info, scans, seconds, cached
 
 
@@ -273,7 +236,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
     summary.seconds["documents (total)"] = time.perf_counter() - t0 - startup
     summary.peak_rss_mb["documents"] = round(progress.peak_rss_mb())
     summary.batches, summary.batches_cached = len(plan), cached
-    _log("ingest+clean", t0, files=len(files), documents=len(sources), rejected=len(rejections),
+    _log("documents", t0, files=len(files), documents=len(sources), rejected=len(rejections),
          paragraphs=len(paragraphs), batches=len(plan), **{f"cached_{k}": v for k, v in cached.items()})
     sources, paragraphs, info, rejections, inventory = stage(
         "accounting", post_clean_task, raw_dir, sources, paragraphs, info, rejections)

@@ -56,10 +56,12 @@ class BuildSummary:
     quarantined: int = 0
     paragraphs: dict = field(default_factory=dict)  # status -> count, plus "total"
     rows: dict = field(default_factory=dict)  # table -> rows
-    seconds: dict = field(default_factory=dict)  # stage -> wall seconds
+    # stage -> wall seconds; ingest, clean and scan run inside the per-batch "documents" task: their
+    # seconds are summed over the batches computed in this run (cached ones cost none; on Dask they overlap)
+    seconds: dict = field(default_factory=dict)
     peak_rss_mb: dict = field(default_factory=dict)  # stage -> peak RSS of the flow's process so far (MB)
     batches: int = 0
-    batches_cached: dict = field(default_factory=dict)  # per-document stage -> batches reused from cache
+    batches_cached: dict = field(default_factory=dict)  # {"documents": batches reused from cache}
     runner: str = "local"
     words: int = 0
     version: str | None = None
