@@ -122,6 +122,26 @@ def code_version() -> str:
     return _hash_files(paths, ROOT)
 
 
+def build_key(files: list[tuple[str, str]], manifest: dict) -> str:
+    """What a whole build depends on: every raw file (name, sha256) and manifest row, the code of every
+    stage (``flows/``, ``schemas/``, the committed GX suites of ``expectations/``), the pinned
+    dependencies (``requirements.lock``) and the rule files. A release records it (``release.json``):
+    a build whose key equals the latest release's has nothing new to make and stops after fingerprinting."""
+    import json
+
+    h = hashlib.sha256()
+    for name, digest in sorted(files):
+        h.update(f"{name}\t{digest}\n".encode())
+    h.update(json.dumps(manifest, sort_keys=True, default=str).encode())
+    code = [*ROOT.joinpath("flows").glob("*.py"), *ROOT.joinpath("schemas").rglob("*.py"),
+            *ROOT.joinpath("schemas").rglob("*.yaml"),
+            *(p for p in ROOT.joinpath("expectations").rglob("*") if p.is_file() and "uncommitted" not in p.parts),
+            *([ROOT / "requirements.lock"] if (ROOT / "requirements.lock").exists() else [])]
+    h.update(_hash_files(code, ROOT).encode())
+    h.update(lexicon_version().encode())
+    return h.hexdigest()[:32]
+
+
 def lexicon_version(lexicons_dir: Path | None = None) -> str:
     """Hash of every rule/word-list file in ``lexicons/``."""
     base = Path(lexicons_dir or LEXICONS_DIR)

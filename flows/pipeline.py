@@ -96,10 +96,10 @@ def validate_task(tables: dict, workdir: str):
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(tables: dict, output_dir: str, report, workdir: str, inventory: pd.DataFrame,
-                 version: str | None):
+                 version: str | None, build_key: str | None = None):
     t0 = time.perf_counter()
     release = publish.publish(tables, Path(output_dir), Path(report.docs_dir) if report.docs_dir else None,
-                              Path(workdir) / "validation.json", inventory, version=version)
+                              Path(workdir) / "validation.json", inventory, version=version, build_key=build_key)
     changed = {t: f"+{len(c['added'])}/-{len(c['removed'])}/~{len(c['changed'])}"
                for t, c in (release.changes or {}).get("tables", {}).items()}
     _log("publish", t0, version=release.version, published=release.published, **changed)
@@ -206,7 +206,9 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
     ``runner``: ``local`` (Prefect's default task runner) or ``dask`` (a LocalCluster of ``dask_workers``
     processes, or the existing cluster at ``dask_address``) for the per-document stages, which run on
     batches of about ``batch_size`` files and are cached by content in ``cache_dir`` (default: Prefect's
-    local result storage under PREFECT_HOME); ``refresh_cache`` recomputes them.
+    local result storage under PREFECT_HOME); ``refresh_cache`` recomputes them. When the raw files,
+    the code and the rules are those the latest release was built from, nothing is rebuilt (unless
+    ``version`` or ``refresh_cache`` is given).
     """
     logger = get_run_logger()
     rep = progress.reporter()
@@ -223,6 +225,17 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         return out
 
     files, manifest, plan = stage("fingerprint", fingerprint_task, raw_dir, batch_size)
+    build_key = batches.build_key(files, manifest)
+    unchanged = None if (version or refresh_cache) else publish.unchanged_build(Path(output_dir), build_key)
+    if unchanged is not None:  # same raw files, code and rules as the latest release: nothing to rebuild
+        summary.seconds["flow (total)"] = time.perf_counter() - flow_t0
+        summary.files_in, summary.batches, summary.skipped = len(files), len(plan), True
+        summary.version, summary.published = unchanged.version, False
+        create_markdown_artifact(key="build-summary", markdown=summary.markdown(),
+                                 description="Counts and time per stage of this build")
+        rep.summary(summary)
+        logger.info("%s (report: %s)", unchanged.message, unchanged.report_path)
+        return unchanged
     t0 = time.perf_counter()
     with task_runner(runner, dask_address, dask_workers) as tr:
         if runner == "dask":  # start the workers and import the pipeline there: orchestration startup
@@ -260,7 +273,8 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             raise ValidationFailed(
                 f"validation failed: {len(report.blocking)} blocking expectation(s) failed; nothing published, "
                 f"latest unchanged. Report: {kept / 'validation' / 'index.html'}\n" + report.summary_text())
-        release = stage("publish", publish_task, tables, output_dir, report, workdir, inventory, version)
+        release = stage("publish", publish_task, tables, output_dir, report, workdir, inventory, version,
+                        build_key)
     _artifact(report, release.report_path, release.message)
     summary.seconds["flow (total)"] = time.perf_counter() - flow_t0
     summary.version, summary.published = release.version, release.published

@@ -67,6 +67,7 @@ class BuildSummary:
     version: str | None = None
     published: bool = False
     started_at: float = 0.0  # epoch seconds when the flow body started (orchestration startup ends there)
+    skipped: bool = False  # inputs identical to the latest release's: nothing was rebuilt
 
     @staticmethod
     def paragraph_counts(paragraphs: pd.DataFrame) -> dict:
@@ -80,6 +81,7 @@ class BuildSummary:
             "peak_rss_mb": self.peak_rss_mb, "batches": self.batches,
             "batches_cached": self.batches_cached, "runner": self.runner, "words": self.words,
             "version": self.version, "published": self.published, "started_at": self.started_at,
+            "skipped": self.skipped,
         }
 
     def lines(self) -> list[tuple[str, str]]:
@@ -96,7 +98,8 @@ class BuildSummary:
             ("rows per table", ", ".join(f"{k} {v}" for k, v in self.rows.items())),
             ("batches (reused from cache)", f"{self.batches} ({cached or 'none'}), runner {self.runner}"),
             ("time per stage", ", ".join(f"{k} {v:.2f}s" for k, v in self.seconds.items())),
-            ("release", f"{self.version} ({'published' if self.published else 'nothing new published'})"),
+            ("release", f"{self.version} ({'published' if self.published else 'nothing new published'}"
+                        f"{'; inputs, code and rules unchanged since this release: nothing rebuilt' if self.skipped else ''})"),
         ]
         return out
 

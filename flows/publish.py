@@ -441,7 +441,8 @@ def _now() -> str:
 
 def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, fingerprint_: str,
                   docs_dir: Path | None, validation_json: Path | None, raw_files: pd.DataFrame,
-                  changes: dict | None = None, csv_data: dict[str, bytes] | None = None) -> None:
+                  changes: dict | None = None, csv_data: dict[str, bytes] | None = None,
+                  build_key: str | None = None) -> None:
     """Write every file of a release into ``target`` (a staging folder). ``csv_data``: the tables'
     CSV bytes when already made (for the fingerprint)."""
     import pyarrow.parquet as pq
@@ -473,7 +474,8 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
     (target / "datapackage.json").write_text(
         json.dumps(datapackage(version, created, target, snapshot), indent=2), encoding="utf-8")
     (target / "release.json").write_text(json.dumps({
-        "version": version, "created": created, "fingerprint": fingerprint_, "row_counts": counts,
+        "version": version, "created": created, "fingerprint": fingerprint_, "build_key": build_key,
+        "row_counts": counts,
         "schema": schema_signature(),
         "primary_keys": {name: list(t.primary_key) for name, t in schemas.tables().items()},
         "validation": _validation_summary(validation_json),
@@ -492,11 +494,12 @@ def make_read_only(path: Path) -> None:
 
 def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | None,
             validation_json: Path | None, raw_files: pd.DataFrame, version: str | None = None,
-            lock_timeout: float | None = None) -> Release:
+            lock_timeout: float | None = None, build_key: str | None = None) -> Release:
     """Publish ``tables`` as a new release in ``output_dir`` (or nothing, when they are unchanged).
 
     ``version`` overrides the automatic SemVer choice; it must be newer than every release. Raises
-    :class:`PublishLocked` when another build is publishing into the same folder.
+    :class:`PublishLocked` when another build is publishing into the same folder. ``build_key``
+    (``flows.batches.build_key``) is recorded in ``release.json``.
     """
     from flows import catalog
     from flows import changes as changes_mod
@@ -523,7 +526,8 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
         staging = output_dir / f"{STAGING_PREFIX}{version}-{uuid.uuid4().hex[:8]}"
         try:
             checkpoint("version_chosen")
-            write_release(tables, staging, version, fp, docs_dir, validation_json, raw_files, diff, csv_data)
+            write_release(tables, staging, version, fp, docs_dir, validation_json, raw_files, diff, csv_data,
+                          build_key)
             make_read_only(staging)
             _fsync_tree(staging)
             checkpoint("before_rename")
@@ -540,6 +544,18 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
         catalog.write(output_dir)
     return Release(version, final, final / "validation" / "index.html", True, f"published release {version}",
                    changes=diff)
+
+
+def unchanged_build(output_dir: Path, build_key: str) -> Release | None:
+    """The latest release, as a :class:`Release` that publishes nothing, when it was built from exactly
+    ``build_key`` (same raw files, code and rules: a new build would make the same tables); else None."""
+    previous = latest_release(Path(output_dir))
+    if previous is None or previous.get("build_key") != build_key:
+        return None
+    folder = Path(output_dir) / previous["version"]
+    return Release(previous["version"], folder, folder / "validation" / "index.html", False,
+                   f"unchanged: raw files, code and rules identical to those of release {previous['version']}; "
+                   f"nothing rebuilt, nothing published")
 
 
 def keep_failed_report(output_dir: Path, run_name: str, docs_dir: Path | None, validation_json: Path | None) -> Path:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import schemas
-from flows import batches, progress
+from flows import batches, progress, publish
 
 
 def _files(n, salt=""):
@@ -96,7 +96,7 @@ def _build(raw, out, cache, **kw):
 
 
 @pytest.mark.slow
-def test_adding_an_article_reprocesses_only_its_batch(prefect_harness, raw_copy, tmp_path):
+def test_adding_an_article_reprocesses_only_its_batch(prefect_harness, raw_copy, tmp_path, monkeypatch):
     out, cache = tmp_path / "out", tmp_path / "cache"
     first, s1 = _build(raw_copy, out, cache)
     assert first.published and s1.batches >= 3
@@ -112,8 +112,14 @@ def test_adding_an_article_reprocesses_only_its_batch(prefect_harness, raw_copy,
     assert "| documents | 5 |" in s1.markdown()
 
     again, s2 = _build(raw_copy, out, cache)
-    assert not again.published  # unchanged input publishes nothing
-    assert s2.batches_cached == {"documents": s2.batches}
+    assert not again.published and again.version == "1.0.0"  # unchanged input publishes nothing
+    # ... and rebuilds nothing: raw files, code and rules are those release 1.0.0 was built from
+    assert s2.skipped and set(s2.seconds) == {"fingerprint", "flow (total)"}
+    # without that shortcut every batch comes from the cache, and the same tables publish nothing
+    with monkeypatch.context() as m:
+        m.setattr(publish, "unchanged_build", lambda *a, **k: None)
+        forced, s2b = _build(raw_copy, out, cache)
+    assert not forced.published and not s2b.skipped and s2b.batches_cached == {"documents": s2b.batches}
 
     (raw_copy / "zz_new.txt").write_text("A brand new headline\n\nA first paragraph of news.\n", encoding="utf-8")
     third, s3 = _build(raw_copy, out, cache)
@@ -145,4 +151,29 @@ def test_changing_a_lexicon_file_reprocesses_every_batch(prefect_harness, raw_co
     edited = lex / "boilerplate.yaml"
     edited.write_text(edited.read_text(encoding="utf-8") + "\n# a new rule would go here\n", encoding="utf-8")
     _, s3 = _build(raw_copy, out, cache)
-    assert s3.batches_cached == {"documents": 0}
+    assert not s3.skipped and s3.batches_cached == {"documents": 0}
+
+
+def test_build_key_changes_with_any_input_code_or_rule(raw_copy, tmp_path, monkeypatch):
+    from flows.paths import LEXICONS_DIR
+
+    def key():
+        files, manifest = batches.fingerprint(raw_copy)
+        return batches.build_key(files, manifest)
+
+    k0 = key()
+    assert key() == k0  # deterministic
+    first = sorted(raw_copy.glob("*.txt"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+    k1 = key()
+    assert k1 != k0
+    first.rename(first.with_name("renamed_" + first.name))
+    k2 = key()
+    assert k2 != k1
+    lex = tmp_path / "lexicons"
+    shutil.copytree(LEXICONS_DIR, lex)
+    monkeypatch.setattr(batches, "LEXICONS_DIR", lex)
+    assert key() == k2
+    (lex / "boilerplate.yaml").write_text((lex / "boilerplate.yaml").read_text(encoding="utf-8") + "\n# x\n",
+                                          encoding="utf-8")
+    assert key() != k2

@@ -128,7 +128,9 @@ def test_failed_validation_publishes_nothing_and_leaves_latest_unchanged(prefect
         return docs
 
     monkeypatch.setattr(extract, "build_documents", broken)
-    state = pipeline.build_dataset(raw_dir=str(RAW), output_dir=str(out), return_state=True)
+    # refresh_cache: the code on disk is unchanged (the bug is patched in memory), so without it the
+    # build would see the inputs of the latest release and rebuild nothing
+    state = pipeline.build_dataset(raw_dir=str(RAW), output_dir=str(out), refresh_cache=True, return_state=True)
     assert state.is_failed()
     with pytest.raises(pipeline.ValidationFailed, match="blocking"):
         state.result()

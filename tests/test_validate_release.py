@@ -141,7 +141,7 @@ def test_a_blocking_failure_exits_non_zero_keeps_its_report_and_leaves_latest_al
         return marked
 
     monkeypatch.setattr(dedup, "dedup", broken)
-    code, stdout, stderr = _cli(["build", "--raw", str(RAW), "--output", str(out)])
+    code, stdout, stderr = _cli(["build", "--raw", str(RAW), "--output", str(out), "--refresh-cache"])  # code patched in memory only
     assert code == 1
     assert "BUILD FAILED" in stderr and "nothing published" in stderr
     assert "BLOCKING paragraphs expect_column_values_to_be_in_set on status" in stderr
