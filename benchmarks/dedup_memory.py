@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-STEPS = ("_normalized", "mark_exact_repeats", "near_pairs", "candidate_pairs", "band_keys", "confirm", "_components",
+STEPS = ("_content", "_exact_repeats", "_mark", "mark_exact_repeats", "near_pairs", "candidate_pairs", "band_keys", "confirm", "_components",
          "_near_repeats", "conform")
 
 

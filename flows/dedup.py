@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from flows.text import normalize, stable_id
 from schemas import conform
@@ -84,34 +85,40 @@ def shingles(text: str, k: int = 1, drop_stopwords: bool = False) -> list[str]:
     return [" ".join(words[i:i + k]) for i in range(len(words) - k + 1)]
 
 
-def _normalized(text: pd.Series, chunk: int) -> pd.Series:
-    """``normalize`` of every text, as a string Series on the same index (built ``chunk`` texts at a
-    time: the Python strings of the whole corpus are never held at once)."""
-    parts = [pd.Series([normalize(t) for t in text.iloc[s:s + chunk]], index=text.index[s:s + chunk], dtype="str")
-             for s in range(0, len(text), chunk)]
-    return pd.concat(parts) if parts else pd.Series([], index=text.index, dtype="str")
+def _content(paragraphs: pd.DataFrame, chunk: int) -> tuple[pd.DataFrame, np.ndarray, pd.api.extensions.ExtensionArray]:
+    """The content paragraphs in document order, with their normalised texts as integer codes.
+
+    Returns ``(content, codes, texts)``: ``content`` has the columns doc_id, position, para_id, n_words
+    (index: the paragraphs' index), sorted by document and position; ``codes[i]`` is the position in
+    ``texts`` (the distinct normalised texts, a pandas string array) of row i's text. Texts are
+    normalised ``chunk`` at a time and dictionary-encoded by pyarrow, so the corpus is held once, as
+    Arrow buffers of distinct texts, never as one Python string per paragraph."""
+    is_content = (paragraphs["status"] == "content").to_numpy()
+    content = paragraphs.loc[is_content, ["doc_id", "position", "para_id", "n_words"]]
+    text = paragraphs["text"]
+    parts = [pa.array([normalize(t) if isinstance(t, str) else "" for t in text.iloc[s:s + chunk][is_content[s:s + chunk]]],
+                      type=pa.large_string())
+             for s in range(0, len(paragraphs), chunk)]
+    encoded = pa.chunked_array(parts, type=pa.large_string()).dictionary_encode()
+    del parts
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False).astype(np.int64) for c in encoded.chunks]
+                           or [np.empty(0, dtype=np.int64)])
+    texts = pd.array(encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], pa.large_string()), dtype="str")
+    del encoded
+    ranked = content.assign(_row=np.arange(len(content))).sort_values(["doc_id", "position"])
+    return ranked.drop(columns="_row"), codes[ranked["_row"].to_numpy()], texts
 
 
-def mark_exact_repeats(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(),
-                       keys: pd.Series | None = None) -> pd.DataFrame:
-    """Exact repeats of content paragraphs inside each document (see the module docstring).
-
-    ``keys``: normalised text of (at least) the content paragraphs, when the caller has it already."""
-    out = paragraphs.copy()
-    content = out.loc[out["status"] == "content", ["doc_id", "position", "para_id", "n_words"]].sort_values(
-        ["doc_id", "position"])
-    if content.empty:
-        return out
-    keys = _normalized(out.loc[content.index, "text"], params.chunk) if keys is None else keys.loc[content.index]
-    # integer codes stand for documents and texts: no Python string per paragraph
-    docs = pd.factorize(content["doc_id"])[0].astype(np.int64)
-    texts = pd.factorize(keys, use_na_sentinel=False)[0].astype(np.int64)
-    words = content["n_words"].to_numpy()
-    _, first_idx, inverse = np.unique(docs * (texts.max() + 1) + texts, return_index=True, return_inverse=True)
+def _exact_repeats(docs: np.ndarray, codes: np.ndarray, words: np.ndarray, params: DedupParams) -> dict[int, int]:
+    """Row -> row of its first occurrence, for the exact repeats among content rows in document order
+    (``docs``, ``codes``: integer codes of each row's document and normalised text)."""
+    if len(docs) == 0:
+        return {}
+    _, first_idx, inverse = np.unique(docs * (codes.max() + 1) + codes, return_index=True, return_inverse=True)
     first = first_idx[inverse]  # row of the first paragraph of the same document with the same text
-    dup_of: dict[int, int] = {}  # row in ``content`` -> row of its first occurrence
+    dup_of: dict[int, int] = {}
     short_repeats: list[tuple[int, int]] = []
-    for i in np.flatnonzero(first != np.arange(len(content))).tolist():
+    for i in np.flatnonzero(first != np.arange(len(docs))).tolist():
         f = int(first[i])
         if words[i] >= params.exact_min_words:
             dup_of[i] = f
@@ -137,16 +144,29 @@ def mark_exact_repeats(paragraphs: pd.DataFrame, params: DedupParams = DedupPara
         while (run[-1] + 1 in pending and pending[run[-1] + 1] == pending[run[-1]] + 1
                and docs[run[-1] + 1] == docs[i]):
             run.append(run[-1] + 1)
-        if len({texts[r] for r in run}) >= 2 and sum(words[r] for r in run) >= params.exact_min_words:
+        if len({codes[r] for r in run}) >= 2 and sum(words[r] for r in run) >= params.exact_min_words:
             for r in run:
                 dup_of[r] = pending[r]
-    if dup_of:
-        rows = np.fromiter(dup_of.keys(), dtype=np.int64)
-        firsts = np.fromiter(dup_of.values(), dtype=np.int64)
+    return dup_of
+
+
+def _mark(out: pd.DataFrame, content: pd.DataFrame, link: dict[int, int], reason: str) -> None:
+    """Rows ``link`` of ``content`` become duplicates of the rows they map to."""
+    if link:
+        rows = np.fromiter(link.keys(), dtype=np.int64, count=len(link))
+        firsts = np.fromiter(link.values(), dtype=np.int64, count=len(link))
         idx = content.index[rows]
         out.loc[idx, "status"] = "duplicate"
-        out.loc[idx, "reason"] = "exact_repeat"
+        out.loc[idx, "reason"] = reason
         out.loc[idx, "duplicate_of"] = content["para_id"].iloc[firsts].to_numpy()
+
+
+def mark_exact_repeats(paragraphs: pd.DataFrame, params: DedupParams = DedupParams()) -> pd.DataFrame:
+    """Exact repeats of content paragraphs inside each document (see the module docstring)."""
+    out = paragraphs.copy(deep=False)  # copy on write: only the columns marked below are copied
+    content, codes, _ = _content(out, params.chunk)
+    docs = pd.factorize(content["doc_id"])[0].astype(np.int64)
+    _mark(out, content, _exact_repeats(docs, codes, content["n_words"].to_numpy(), params), "exact_repeat")
     return out
 
 
@@ -264,10 +284,10 @@ def near_groups(keys: list[str], params: DedupParams = DedupParams(), find_pairs
 
 
 def _near_repeats(docs: np.ndarray, codes: np.ndarray, eligible: np.ndarray, pairs: np.ndarray,
-                  keys: pd.Series, n_words: np.ndarray, params: DedupParams) -> dict[int, int]:
+                  texts, n_words: np.ndarray, params: DedupParams) -> dict[int, int]:
     """Row -> row of the earliest paragraph of the same document it nearly repeats (direct pairs only).
 
-    ``docs``: document code of each row; ``keys``: normalised text of each row (positional)."""
+    ``docs``: document code of each row; ``codes``: position in ``texts`` of each eligible row's text."""
     if len(pairs) == 0:
         return {}
     from rapidfuzz import fuzz
@@ -281,12 +301,14 @@ def _near_repeats(docs: np.ndarray, codes: np.ndarray, eligible: np.ndarray, pai
         return {}
     first = np.minimum(m["ra"].to_numpy(), m["rb"].to_numpy())
     later = np.maximum(m["ra"].to_numpy(), m["rb"].to_numpy())
+    text_of = np.full(len(eligible), -1, dtype=np.int64)
+    text_of[rows] = codes
     scorer = getattr(fuzz, params.scorer)
     link: dict[int, int] = {}
     for f, l in sorted(zip(first.tolist(), later.tolist())):
         if l in link or min(n_words[f], n_words[l]) < params.repeat_min_words:
             continue
-        if scorer(keys.iloc[f], keys.iloc[l]) >= params.repeat_min_score:
+        if scorer(texts[text_of[f]], texts[text_of[l]]) >= params.repeat_min_score:
             link[l] = link.get(f, f)  # point at the first occurrence, through earlier repeats
     return link
 
@@ -296,50 +318,47 @@ def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pa
 
     ``find_pairs(texts, params) -> array of index pairs`` finds the near-duplicate pairs among distinct
     normalised texts (a pandas string array; the benchmark swaps in its baseline here)."""
-    is_content = paragraphs["status"] == "content"
-    all_keys = _normalized(paragraphs.loc[is_content, "text"], params.chunk)
-    out = mark_exact_repeats(paragraphs, params, keys=all_keys)
-    content = out.loc[out["status"] == "content", ["doc_id", "position", "para_id", "n_words"]].sort_values(
-        ["doc_id", "position"])
+    out = paragraphs.copy(deep=False)  # copy on write: only the columns marked below are copied
+    content, codes, texts = _content(out, params.chunk)
     if content.empty:
         out["cluster_id"] = None
         return conform("paragraphs", out)
-    keys = all_keys.loc[content.index]
-    del all_keys
+    docs = pd.factorize(content["doc_id"])[0].astype(np.int64)
     n_words = content["n_words"].to_numpy()
+    exact = _exact_repeats(docs, codes, n_words, params)
+    _mark(out, content, exact, "exact_repeat")
+    if exact:  # the near step sees the content paragraphs that are not exact repeats
+        keep = np.ones(len(content), dtype=bool)
+        keep[np.fromiter(exact.keys(), dtype=np.int64, count=len(exact))] = False
+        content, docs, codes, n_words = content[keep], docs[keep], codes[keep], n_words[keep]
     eligible = n_words >= params.near_min_words
     # identical texts are one LSH item; near-duplicate groups are found among the distinct texts
-    codes, uniques = pd.factorize(keys[eligible], sort=True)
-    pairs = find_pairs(uniques.array, params)
-    labels = _components(len(uniques), pairs)
-    del uniques
-    group = np.arange(len(content), dtype=np.int64) + len(labels)  # short paragraphs: groups of their own
-    group[eligible] = labels[codes]
+    distinct = np.unique(codes[eligible])
+    near_codes = np.searchsorted(distinct, codes[eligible])
+    if len(distinct) < len(texts):
+        texts = texts.take(distinct)
+    pairs = find_pairs(texts, params)
+    labels = _components(len(distinct), pairs)
+    group = np.arange(len(content), dtype=np.int64) + len(distinct)  # short paragraphs: groups of their own
+    group[eligible] = labels[near_codes]
     # near repeats inside a document: a long paragraph directly similar to an earlier one of the document
-    docs = pd.factorize(content["doc_id"])[0]
-    near = _near_repeats(docs, codes, eligible, pairs, keys, n_words, params)
-    del keys
-    if near:
-        rows = np.fromiter(near.keys(), dtype=np.int64)
-        idx = content.index[rows]
-        out.loc[idx, "status"] = "duplicate"
-        out.loc[idx, "reason"] = "near_repeat"
-        out.loc[idx, "duplicate_of"] = content["para_id"].iloc[np.fromiter(near.values(), dtype=np.int64)].to_numpy()
+    _mark(out, content, _near_repeats(docs, near_codes, eligible, pairs, texts, n_words, params), "near_repeat")
+    del texts
     # cluster ids: named after the smallest para_id of the group (deterministic, order-independent)
-    group_codes, groups = pd.factorize(group)
+    group_codes = pd.factorize(group)[0]
     smallest = content["para_id"].groupby(group_codes).min()
     names = pd.array([stable_id("c", p) for p in smallest], dtype="str")
     cluster = pd.Series(None, index=out.index, dtype="str")
     cluster.loc[content.index] = names.take(group_codes)
     out["cluster_id"] = cluster
-    exact = out["reason"] == "exact_repeat"
-    if exact.any():
+    is_exact = out["reason"] == "exact_repeat"
+    if is_exact.any():
         # an exact repeat of a paragraph that is itself a near repeat points at the original
         near_rows = out["reason"] == "near_repeat"
         root = dict(zip(out.loc[near_rows, "para_id"], out.loc[near_rows, "duplicate_of"]))
         if root:
-            out.loc[exact, "duplicate_of"] = out.loc[exact, "duplicate_of"].map(lambda p: root.get(p, p)).to_numpy()
-        targets = out.loc[exact, "duplicate_of"]
+            out.loc[is_exact, "duplicate_of"] = out.loc[is_exact, "duplicate_of"].map(lambda p: root.get(p, p)).to_numpy()
+        targets = out.loc[is_exact, "duplicate_of"]
         by_para = out.loc[out["para_id"].isin(targets), ["para_id", "cluster_id"]].set_index("para_id")["cluster_id"]
-        out.loc[exact, "cluster_id"] = targets.map(by_para).to_numpy()
+        out.loc[is_exact, "cluster_id"] = targets.map(by_para).to_numpy()
     return conform("paragraphs", out)
