@@ -51,6 +51,7 @@ def _run(method: str, corpus: str, queue) -> None:
     t1 = time.perf_counter()
     paragraphs, _ = clean.clean(sources)
     t2 = time.perf_counter()
+    before_dedup = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kwargs = {"find_pairs": baseline_pairs} if method == "baseline" else {}
     out = dedup.dedup(paragraphs, **kwargs)
     t3 = time.perf_counter()
@@ -59,7 +60,8 @@ def _run(method: str, corpus: str, queue) -> None:
     path = Path(corpus).parent / f".{Path(corpus).name}-{method}.parquet"
     out[["file", "para_id", "char_start", "char_end", "status", "reason", "duplicate_of", "cluster_id"]].to_parquet(path)
     queue.put({"paragraphs": len(out), "documents": len(sources), "ingest_s": t1 - t0, "clean_s": t2 - t1,
-               "dedup_s": t3 - t2, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+               "dedup_s": t3 - t2, "peak_rss_before_dedup_mb": before_dedup,
+               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                "out": str(path)})
 
 

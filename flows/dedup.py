@@ -18,21 +18,30 @@
   shared by the near-identical paragraphs of the whole corpus (singletons included; a duplicate shares
   its first occurrence's cluster). Titles and boilerplate have none.
 
-Near-duplicate candidates come from MinHash LSH (rensa) over word shingles of the normalised text
-(content-word unigrams: cross-outlet copies and paraphrases share single words far more than n-grams);
-each candidate pair is confirmed with rapidfuzz. Paragraphs of fewer than ``near_min_words`` words are
+Near-duplicate candidates come from MinHash LSH over word shingles of the normalised text
+(content-word unigrams: cross-outlet copies and paraphrases share single words far more than n-grams):
+rensa computes each distinct text's MinHash signature, chunk by chunk; of a signature only one 64-bit
+key per LSH band is kept (a numpy array, ``num_bands`` x 8 bytes a text, instead of an LSH index), and
+two texts are a candidate pair when they share a band key (found band by band by sorting the keys).
+Each candidate pair is confirmed with rapidfuzz. Paragraphs of fewer than ``near_min_words`` words are
 their own cluster (too little text to call two of them copies). The settings are chosen by measurement
-(``benchmarks/dedup.py``; figures in ``benchmarks/README.md``).
+(``benchmarks/dedup.py``; figures in ``benchmarks/README.md``; memory by step:
+``benchmarks/dedup_memory.py``).
+
+Memory: the whole corpus is held as pandas string columns (Arrow buffers) and integer codes; Python
+strings are only built a chunk at a time (normalising, shingling) or for the pairs being scored.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from flows.text import normalize, stable_id
 from schemas import conform
@@ -54,7 +63,8 @@ class DedupParams:
     scorer: str = "ratio"  # rapidfuzz.fuzz scorer confirming a candidate pair
     min_score: float = 80.0  # rapidfuzz score (0-100) a candidate pair needs to join a cluster
     workers: int = 1  # rapidfuzz threads
-    chunk: int = 5_000  # texts sketched and queried at a time (bounds memory)
+    chunk: int = 5_000  # texts normalised / sketched at a time (bounds memory)
+    pair_chunk: int = 200_000  # candidate pairs scored with rapidfuzz at a time (bounds memory)
 
 
 @functools.cache
@@ -75,29 +85,45 @@ def shingles(text: str, k: int = 1, drop_stopwords: bool = False) -> list[str]:
     return [" ".join(words[i:i + k]) for i in range(len(words) - k + 1)]
 
 
-def mark_exact_repeats(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(),
-                       keys: pd.Series | None = None) -> pd.DataFrame:
-    """Exact repeats of content paragraphs inside each document (see the module docstring).
+def _content(paragraphs: pd.DataFrame, chunk: int) -> tuple[pd.DataFrame, np.ndarray, pd.api.extensions.ExtensionArray]:
+    """The content paragraphs in document order, with their normalised texts as integer codes.
 
-    ``keys``: normalised text of the paragraphs, when the caller has it already (same index)."""
-    out = paragraphs.copy()
-    content = out[out["status"] == "content"].sort_values(["doc_id", "position"])
-    if content.empty:
-        return out
-    keys = (content["text"].map(normalize) if keys is None else keys.loc[content.index]).to_numpy()
-    docs = content["doc_id"].to_numpy()
-    ids = content["para_id"].to_numpy()
-    words = content["n_words"].to_numpy()
-    dup_of: dict[int, int] = {}  # row in ``content`` -> row of its first occurrence
-    first: dict[tuple[str, str], int] = {}
+    Returns ``(content, codes, texts)``: ``content`` has the columns doc_id, position, para_id, n_words
+    (index: the paragraphs' index), sorted by document and position; ``codes[i]`` is the position in
+    ``texts`` (the distinct normalised texts, a pandas string array) of row i's text. Texts are
+    normalised ``chunk`` at a time and dictionary-encoded by pyarrow, so the corpus is held once, as
+    Arrow buffers of distinct texts, never as one Python string per paragraph."""
+    is_content = (paragraphs["status"] == "content").to_numpy()
+    content = paragraphs.loc[is_content, ["doc_id", "position", "para_id", "n_words"]]
+    text = paragraphs["text"]
+    parts = [pa.array([normalize(t) if isinstance(t, str) else "" for t in text.iloc[s:s + chunk][is_content[s:s + chunk]]],
+                      type=pa.large_string())
+             for s in range(0, len(paragraphs), chunk)]
+    encoded = pa.chunked_array(parts, type=pa.large_string()).dictionary_encode()
+    del parts
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False).astype(np.int64) for c in encoded.chunks]
+                           or [np.empty(0, dtype=np.int64)])
+    texts = pd.array(encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], pa.large_string()), dtype="str")
+    del encoded
+    ranked = content.assign(_row=np.arange(len(content))).sort_values(["doc_id", "position"])
+    return ranked.drop(columns="_row"), codes[ranked["_row"].to_numpy()], texts
+
+
+def _exact_repeats(docs: np.ndarray, codes: np.ndarray, words: np.ndarray, params: DedupParams) -> dict[int, int]:
+    """Row -> row of its first occurrence, for the exact repeats among content rows in document order
+    (``docs``, ``codes``: integer codes of each row's document and normalised text)."""
+    if len(docs) == 0:
+        return {}
+    _, first_idx, inverse = np.unique(docs * (codes.max() + 1) + codes, return_index=True, return_inverse=True)
+    first = first_idx[inverse]  # row of the first paragraph of the same document with the same text
+    dup_of: dict[int, int] = {}
     short_repeats: list[tuple[int, int]] = []
-    for i in range(len(content)):
-        f = first.setdefault((docs[i], keys[i]), i)
-        if f != i:
-            if words[i] >= params.exact_min_words:
-                dup_of[i] = f
-            else:
-                short_repeats.append((i, f))
+    for i in np.flatnonzero(first != np.arange(len(docs))).tolist():
+        f = int(first[i])
+        if words[i] >= params.exact_min_words:
+            dup_of[i] = f
+        else:
+            short_repeats.append((i, f))
     changed = True
     while changed and short_repeats:  # a short repeat inside a repeated run (run grows one step a pass)
         changed = False
@@ -118,63 +144,129 @@ def mark_exact_repeats(paragraphs: pd.DataFrame, params: DedupParams = DedupPara
         while (run[-1] + 1 in pending and pending[run[-1] + 1] == pending[run[-1]] + 1
                and docs[run[-1] + 1] == docs[i]):
             run.append(run[-1] + 1)
-        if len({keys[r] for r in run}) >= 2 and sum(words[r] for r in run) >= params.exact_min_words:
+        if len({codes[r] for r in run}) >= 2 and sum(words[r] for r in run) >= params.exact_min_words:
             for r in run:
                 dup_of[r] = pending[r]
-    if dup_of:
-        rows = np.fromiter(dup_of.keys(), dtype=np.int64)
-        firsts = np.fromiter(dup_of.values(), dtype=np.int64)
+    return dup_of
+
+
+def _mark(out: pd.DataFrame, content: pd.DataFrame, link: dict[int, int], reason: str) -> None:
+    """Rows ``link`` of ``content`` become duplicates of the rows they map to."""
+    if link:
+        rows = np.fromiter(link.keys(), dtype=np.int64, count=len(link))
+        firsts = np.fromiter(link.values(), dtype=np.int64, count=len(link))
         idx = content.index[rows]
         out.loc[idx, "status"] = "duplicate"
-        out.loc[idx, "reason"] = "exact_repeat"
-        out.loc[idx, "duplicate_of"] = ids[firsts]
+        out.loc[idx, "reason"] = reason
+        out.loc[idx, "duplicate_of"] = content["para_id"].iloc[firsts].to_numpy()
+
+
+def mark_exact_repeats(paragraphs: pd.DataFrame, params: DedupParams = DedupParams()) -> pd.DataFrame:
+    """Exact repeats of content paragraphs inside each document (see the module docstring)."""
+    out = paragraphs.copy(deep=False)  # copy on write: only the columns marked below are copied
+    content, codes, _ = _content(out, params.chunk)
+    docs = pd.factorize(content["doc_id"])[0].astype(np.int64)
+    _mark(out, content, _exact_repeats(docs, codes, content["n_words"].to_numpy(), params), "exact_repeat")
     return out
 
 
-def candidate_pairs(texts: list[str], params: DedupParams) -> np.ndarray:
-    """Pairs (i, j), i < j, of texts that share at least one LSH band (rensa MinHash LSH).
+def _strings(texts) -> pd.api.extensions.ExtensionArray:
+    """``texts`` as a pandas string array (Arrow memory, not one Python object per text)."""
+    return pd.array(texts, dtype="str", copy=False)
 
-    Texts are sketched, inserted and queried in chunks: each chunk is queried right after it is
-    inserted, so every pair is found once (when its later text is queried) and neither the shingles nor
-    the MinHash objects of the whole corpus are ever held at once (only the LSH index is)."""
-    from rensa import RMinHash, RMinHashLSH
 
-    if len(texts) < 2:
-        return np.empty((0, 2), dtype=np.int64)
-    lsh = RMinHashLSH(0.5, params.num_perm, params.num_bands)
-    lefts, rights = [], []
+def band_keys(texts, params: DedupParams) -> np.ndarray:
+    """LSH band keys of every text: a ``(num_bands, len(texts))`` uint64 array.
+
+    A text's MinHash signature (rensa ``RMinHash``, ``num_perm`` values over its shingles) is cut into
+    ``num_bands`` bands of ``num_perm // num_bands`` consecutive values, as rensa's LSH index does; a
+    band's key is a 64-bit hash of its values (pandas ``hash_pandas_object``). Texts are sketched in
+    chunks of ``params.chunk``: only the keys of the whole corpus are held (8 bytes a band)."""
+    from rensa import RMinHash
+
+    rows = params.num_perm // params.num_bands
+    keys = np.empty((params.num_bands, len(texts)), dtype=np.uint64)
     for start in range(0, len(texts), params.chunk):
         chunk = texts[start:start + params.chunk]
-        minhashes = RMinHash.from_token_sets([shingles(t, params.shingle, params.drop_stopwords) for t in chunk],
-                                             params.num_perm, params.seed)
-        lsh.insert_many(minhashes, start)
-        found = lsh.query_all(minhashes)
-        del minhashes
-        lengths = np.fromiter((len(c) for c in found), dtype=np.int64, count=len(found))
-        right = np.repeat(np.arange(start, start + len(found), dtype=np.int64), lengths)
-        left = np.fromiter((k for c in found for k in c), dtype=np.int64, count=int(lengths.sum()))
-        keep = left < right
-        lefts.append(left[keep])
-        rights.append(right[keep])
-    return np.stack([np.concatenate(lefts), np.concatenate(rights)], axis=1)
+        digests = RMinHash.digests_from_token_sets(
+            [shingles(t, params.shingle, params.drop_stopwords) for t in chunk], params.num_perm, params.seed)
+        sig = np.fromiter(itertools.chain.from_iterable(digests), dtype=np.uint32, count=len(chunk) * params.num_perm)
+        del digests
+        bands = pd.DataFrame(sig.reshape(len(chunk), params.num_perm)[:, :rows * params.num_bands].reshape(-1, rows))
+        hashed = pd.util.hash_pandas_object(bands, index=False).to_numpy()
+        keys[:, start:start + len(chunk)] = hashed.reshape(len(chunk), params.num_bands).T
+    return keys
 
 
-def confirm(texts: list[str], pairs: np.ndarray, params: DedupParams) -> np.ndarray:
-    """The candidate pairs whose rapidfuzz score reaches ``min_score``."""
+def _equal_pairs(key: np.ndarray):
+    """Pairs (i, j), i < j, of positions holding equal values, in blocks (one per distance in sort order).
+
+    A run of k equal values gives its k(k-1)/2 pairs over k-1 blocks of at most ``len(key)`` pairs, so a
+    huge run costs time but never more than one block of memory."""
+    order = np.argsort(key, kind="stable")  # stable: inside a run of equal values positions ascend
+    ordered = key[order]
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    del ordered
+    ends = np.append(starts[1:], len(key))
+    run_end = np.repeat(ends, ends - starts)  # where the run of each sorted position ends
+    pos = np.flatnonzero(run_end - np.arange(len(key)) > 1)
+    dist = 1
+    while len(pos):
+        yield order[pos], order[pos + dist]
+        dist += 1
+        pos = pos[pos + dist < run_end[pos]]
+
+
+def candidate_pairs(keys: np.ndarray):
+    """Blocks (arrays of shape (m, 2)) of pairs (i, j), i < j, of texts that share at least one LSH band.
+
+    ``keys``: the ``band_keys`` of the texts. Each pair comes once, in the first band the two share."""
+    for band in range(len(keys)):
+        for left, right in _equal_pairs(keys[band]):
+            if band:
+                seen = np.zeros(len(left), dtype=bool)
+                for earlier in range(band):
+                    seen |= keys[earlier, left] == keys[earlier, right]
+                left, right = left[~seen], right[~seen]
+            if len(left):
+                yield np.stack([left, right], axis=1)
+
+
+def _batched(blocks, size: int):
+    """Blocks of pairs regrouped into arrays of about ``size`` pairs."""
+    buf, held = [], 0
+    for block in blocks:
+        buf.append(block)
+        held += len(block)
+        if held >= size:
+            yield np.concatenate(buf)
+            buf, held = [], 0
+    if buf:
+        yield np.concatenate(buf)
+
+
+def confirm(texts, pairs: np.ndarray, params: DedupParams) -> np.ndarray:
+    """The candidate pairs whose rapidfuzz score reaches ``min_score`` (``texts``: a pandas string array)."""
     if len(pairs) == 0:
         return pairs
     from rapidfuzz import fuzz
     from rapidfuzz.process import cpdist
 
-    arr = np.asarray(texts, dtype=object)
-    scores = cpdist(arr[pairs[:, 0]], arr[pairs[:, 1]], scorer=getattr(fuzz, params.scorer),
-                    workers=params.workers, dtype=np.float32)
+    left = np.asarray(texts.take(pairs[:, 0]), dtype=object)  # Python strings of these pairs only
+    right = np.asarray(texts.take(pairs[:, 1]), dtype=object)
+    scores = cpdist(left, right, scorer=getattr(fuzz, params.scorer), workers=params.workers, dtype=np.float32)
     return pairs[scores >= params.min_score]
 
 
-def near_pairs(keys: list[str], params: DedupParams) -> np.ndarray:
-    """Confirmed near-duplicate pairs among distinct normalised texts: LSH candidates, rapidfuzz check."""
-    return confirm(keys, candidate_pairs(keys, params), params)
+def near_pairs(texts, params: DedupParams) -> np.ndarray:
+    """Confirmed near-duplicate pairs (i, j), i < j, among distinct normalised texts: LSH candidates
+    (texts sharing a band of their MinHash signatures), each checked with rapidfuzz."""
+    texts = _strings(texts)
+    if len(texts) < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    keys = band_keys(texts, params)
+    found = [confirm(texts, block, params) for block in _batched(candidate_pairs(keys), params.pair_chunk)]
+    return np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
 
 
 def _components(n: int, pairs: np.ndarray) -> np.ndarray:
@@ -191,15 +283,17 @@ def near_groups(keys: list[str], params: DedupParams = DedupParams(), find_pairs
     return _components(len(keys), find_pairs(keys, params))
 
 
-def _near_repeats(frame: pd.DataFrame, codes: np.ndarray, eligible: np.ndarray, pairs: np.ndarray,
-                  keys: np.ndarray, n_words: np.ndarray, params: DedupParams) -> dict[int, int]:
-    """Row -> row of the earliest paragraph of the same document it nearly repeats (direct pairs only)."""
+def _near_repeats(docs: np.ndarray, codes: np.ndarray, eligible: np.ndarray, pairs: np.ndarray,
+                  texts, n_words: np.ndarray, params: DedupParams) -> dict[int, int]:
+    """Row -> row of the earliest paragraph of the same document it nearly repeats (direct pairs only).
+
+    ``docs``: document code of each row; ``codes``: position in ``texts`` of each eligible row's text."""
     if len(pairs) == 0:
         return {}
     from rapidfuzz import fuzz
 
     rows = np.flatnonzero(eligible)
-    occ = pd.DataFrame({"code": codes, "row": rows, "doc": frame["doc_id"].to_numpy()[rows]})
+    occ = pd.DataFrame({"code": codes, "row": rows, "doc": docs[rows]})
     p = pd.DataFrame({"a": pairs[:, 0], "b": pairs[:, 1]})
     m = p.merge(occ.rename(columns={"code": "a", "row": "ra"}), on="a").merge(
         occ.rename(columns={"code": "b", "row": "rb"}), on=["b", "doc"])
@@ -207,12 +301,14 @@ def _near_repeats(frame: pd.DataFrame, codes: np.ndarray, eligible: np.ndarray, 
         return {}
     first = np.minimum(m["ra"].to_numpy(), m["rb"].to_numpy())
     later = np.maximum(m["ra"].to_numpy(), m["rb"].to_numpy())
+    text_of = np.full(len(eligible), -1, dtype=np.int64)
+    text_of[rows] = codes
     scorer = getattr(fuzz, params.scorer)
     link: dict[int, int] = {}
     for f, l in sorted(zip(first.tolist(), later.tolist())):
         if l in link or min(n_words[f], n_words[l]) < params.repeat_min_words:
             continue
-        if scorer(keys[f], keys[l]) >= params.repeat_min_score:
+        if scorer(texts[text_of[f]], texts[text_of[l]]) >= params.repeat_min_score:
             link[l] = link.get(f, f)  # point at the first occurrence, through earlier repeats
     return link
 
@@ -221,41 +317,48 @@ def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pa
     """Exact and near repeats inside documents, and ``cluster_id`` across the corpus.
 
     ``find_pairs(texts, params) -> array of index pairs`` finds the near-duplicate pairs among distinct
-    normalised texts (the benchmark swaps in its baseline here)."""
-    all_keys = paragraphs["text"].where(paragraphs["status"] == "content").map(normalize, na_action="ignore")
-    out = mark_exact_repeats(paragraphs, params, keys=all_keys)
-    out["cluster_id"] = None
-    content = out[out["status"] == "content"].sort_values(["doc_id", "position"])
+    normalised texts (a pandas string array; the benchmark swaps in its baseline here)."""
+    out = paragraphs.copy(deep=False)  # copy on write: only the columns marked below are copied
+    content, codes, texts = _content(out, params.chunk)
     if content.empty:
+        out["cluster_id"] = None
         return conform("paragraphs", out)
-    keys = all_keys.loc[content.index]
-    eligible = (content["n_words"] >= params.near_min_words).to_numpy()
+    docs = pd.factorize(content["doc_id"])[0].astype(np.int64)
+    n_words = content["n_words"].to_numpy()
+    exact = _exact_repeats(docs, codes, n_words, params)
+    _mark(out, content, exact, "exact_repeat")
+    if exact:  # the near step sees the content paragraphs that are not exact repeats
+        keep = np.ones(len(content), dtype=bool)
+        keep[np.fromiter(exact.keys(), dtype=np.int64, count=len(exact))] = False
+        content, docs, codes, n_words = content[keep], docs[keep], codes[keep], n_words[keep]
+    eligible = n_words >= params.near_min_words
     # identical texts are one LSH item; near-duplicate groups are found among the distinct texts
-    codes, uniques = pd.factorize(keys[eligible], sort=True)
-    pairs = find_pairs(list(uniques), params)
-    labels = _components(len(uniques), pairs)
-    group = np.arange(len(content), dtype=np.int64) + len(uniques)  # short paragraphs: groups of their own
-    group[eligible] = labels[codes]
-    frame = pd.DataFrame({"doc_id": content["doc_id"].to_numpy(), "para_id": content["para_id"].to_numpy(),
-                          "group": group}, index=content.index)
+    distinct = np.unique(codes[eligible])
+    near_codes = np.searchsorted(distinct, codes[eligible])
+    if len(distinct) < len(texts):
+        texts = texts.take(distinct)
+    pairs = find_pairs(texts, params)
+    labels = _components(len(distinct), pairs)
+    group = np.arange(len(content), dtype=np.int64) + len(distinct)  # short paragraphs: groups of their own
+    group[eligible] = labels[near_codes]
     # near repeats inside a document: a long paragraph directly similar to an earlier one of the document
-    near = _near_repeats(frame, codes, eligible, pairs, keys.to_numpy(), content["n_words"].to_numpy(), params)
-    if near:
-        rows = np.fromiter(near.keys(), dtype=np.int64)
-        idx = frame.index[rows]
-        out.loc[idx, "status"] = "duplicate"
-        out.loc[idx, "reason"] = "near_repeat"
-        out.loc[idx, "duplicate_of"] = frame["para_id"].to_numpy()[np.fromiter(near.values(), dtype=np.int64)]
+    _mark(out, content, _near_repeats(docs, near_codes, eligible, pairs, texts, n_words, params), "near_repeat")
+    del texts
     # cluster ids: named after the smallest para_id of the group (deterministic, order-independent)
-    smallest = frame.groupby("group")["para_id"].transform("min")
-    cluster = smallest.map(lambda p: stable_id("c", p))
-    out.loc[frame.index, "cluster_id"] = cluster.to_numpy()
-    exact = out["reason"] == "exact_repeat"
-    if exact.any():
+    group_codes = pd.factorize(group)[0]
+    smallest = content["para_id"].groupby(group_codes).min()
+    names = pd.array([stable_id("c", p) for p in smallest], dtype="str")
+    cluster = pd.Series(None, index=out.index, dtype="str")
+    cluster.loc[content.index] = names.take(group_codes)
+    out["cluster_id"] = cluster
+    is_exact = out["reason"] == "exact_repeat"
+    if is_exact.any():
         # an exact repeat of a paragraph that is itself a near repeat points at the original
         near_rows = out["reason"] == "near_repeat"
-        root = pd.Series(out.loc[near_rows, "duplicate_of"].to_numpy(), index=out.loc[near_rows, "para_id"].to_numpy())
-        out.loc[exact, "duplicate_of"] = out.loc[exact, "duplicate_of"].map(lambda p: root.get(p, p)).to_numpy()
-        by_para = pd.Series(out["cluster_id"].to_numpy(), index=out["para_id"].to_numpy())
-        out.loc[exact, "cluster_id"] = out.loc[exact, "duplicate_of"].map(by_para).to_numpy()
+        root = dict(zip(out.loc[near_rows, "para_id"], out.loc[near_rows, "duplicate_of"]))
+        if root:
+            out.loc[is_exact, "duplicate_of"] = out.loc[is_exact, "duplicate_of"].map(lambda p: root.get(p, p)).to_numpy()
+        targets = out.loc[is_exact, "duplicate_of"]
+        by_para = out.loc[out["para_id"].isin(targets), ["para_id", "cluster_id"]].set_index("para_id")["cluster_id"]
+        out.loc[is_exact, "cluster_id"] = targets.map(by_para).to_numpy()
     return conform("paragraphs", out)
