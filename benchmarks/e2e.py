@@ -10,7 +10,8 @@ Printed per run: wall time per stage, articles/s and words/s over the flow's own
 the orchestration startup (process start to flow start: imports, temporary API server; plus the Dask
 cluster start, reported by the flow as "runner startup").
 ``--incremental N``: after the full run of size N (local runner), add one article and build again
-with the same cache: the time of that incremental build against the full one.
+with the same cache: the time of that incremental build against the full one; then build once more
+with nothing changed (the build stops at the build key: inputs, code and rules of the latest release).
 """
 
 from __future__ import annotations
@@ -223,6 +224,12 @@ def main(argv: list[str] | None = None) -> int:
                 results[f"incremental-{n}"] = r
                 report(f"incremental (+1 article, local runner, same cache)", n + 1, r)
                 print(f"   incremental / full: flow {r['flow']:.1f}s / {full['flow']:.1f}s = "
+                      f"{100 * r['flow'] / full['flow']:.1f} %; with startup {r['wall']:.1f}s / {full['wall']:.1f}s "
+                      f"= {100 * r['wall'] / full['wall']:.1f} %")
+                r = run_build(raw, work / f"out-local-{n}", work / f"cache-local-{n}", "local", args.batch_size, env)
+                results[f"unchanged-{n}"] = r
+                report("unchanged input (same raw files, code and rules as the latest release)", n + 1, r)
+                print(f"   unchanged / full: flow {r['flow']:.1f}s / {full['flow']:.1f}s = "
                       f"{100 * r['flow'] / full['flow']:.1f} %; with startup {r['wall']:.1f}s / {full['wall']:.1f}s "
                       f"= {100 * r['wall'] / full['wall']:.1f} %")
         print(f"\nload average at end {os.getloadavg()[0]:.1f}")
