@@ -569,6 +569,8 @@ def _tables(rows, lex: Lexicons, person_title: dict, countries: dict) -> Resolut
     ents = []
     id_of = {}
     info = {}
+    id_keys = {key: _entity_id_key(key) for key in groups}
+    taken = Counter(id_keys.values())
     for key, grp in groups.items():
         etype, canonical, extra = key
         if etype == "person":
@@ -583,7 +585,10 @@ def _tables(rows, lex: Lexicons, person_title: dict, countries: dict) -> Resolut
             country = canonical if canonical in lex.countries else lex.places.get(canonical, {}).get("country")
             title = None
             name = canonical
-        eid = stable_id("e", etype, name if etype != "person" else _person_id_key(name))
+        # a person's id rests on first name + surname, so that it survives a change of the name's
+        # written form; two people that resolution keeps apart (other middle names) but that share
+        # them are told apart by their full names
+        eid = stable_id("e", *id_keys[key]) if taken[id_keys[key]] == 1 else stable_id("e", *id_keys[key], name)
         id_of[key] = eid
         aliases = sorted({" ".join(r["text"].split()) for r in grp if r["kind"] != "description"} - {name})
         ents.append({"entity_id": eid, "entity_type": etype, "canonical_name": name, "aliases": aliases,
@@ -607,6 +612,13 @@ def _tables(rows, lex: Lexicons, person_title: dict, countries: dict) -> Resolut
     mentions = conform("mentions", m.sort_values(["doc_id", "para_id", "char_start"]))
     by_span = {(r["para_id"], r["char_start"], r["char_end"]): r["entity_id"] for r in out}
     return Resolution(entities, mentions, by_span, info)
+
+
+def _entity_id_key(key: tuple) -> tuple[str, str]:
+    etype, canonical, extra = key
+    if etype == "person":
+        return etype, _person_id_key(canonical)
+    return etype, (f"{canonical} ({extra})" if etype == "organization" and extra else canonical)
 
 
 def _person_id_key(name: str) -> str:

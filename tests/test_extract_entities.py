@@ -141,3 +141,22 @@ def test_entity_for_name_finds_the_one_entity_a_label_means(tables):
     assert entity_for_name("CTS", ents) == by_name["Counter-Terrorism Service"]
     assert entity_for_name("joint statement", ents) is None
     assert entity_for_name("Lloyd Brown", ents) is None
+
+
+def test_people_kept_apart_get_distinct_ids_even_with_the_same_first_name_and_surname():
+    """An entity id rests on first name + surname; two people that resolution keeps apart (other middle
+    names) but that share both must still get two ids (a 100k-article build found such pairs)."""
+    from flows.entities import Para, Person, resolve
+
+    texts = ["Officials said John Adam Smith arrived on Monday.", "Reporters said John Brian Smith left on Friday."]
+    paras = []
+    for i, text in enumerate(texts):
+        name = text.split(" said ")[1].split(" ")[:3]
+        start = text.index(name[0])
+        end = start + len(" ".join(name))
+        paras.append(Para(f"d{i}", f"p{i}", text, None, [], [Person(start, end, text[start:end])], [], []))
+    res = resolve(paras)
+    people = res.entities[res.entities["entity_type"] == "person"]
+    assert sorted(people["canonical_name"]) == ["John Adam Smith", "John Brian Smith"]
+    assert people["entity_id"].is_unique
+    assert set(res.mentions["entity_id"]) == set(people["entity_id"])
