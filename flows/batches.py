@@ -115,11 +115,15 @@ NOT_PER_DOCUMENT = {"__main__.py", "cli.py", "buildopts.py", "deploy.py", "progr
                     "validate.py", "publish.py", "gx_suites.py", "gx_runtime.py", "settings.py"}
 
 
+def _code_files(exclude: set[str] = frozenset()) -> list[Path]:
+    """The pipeline's code and table definitions: ``flows/*.py`` (but ``exclude``) and ``schemas/``."""
+    paths = [p for p in ROOT.joinpath("flows").glob("*.py") if p.name not in exclude]
+    return paths + [*ROOT.joinpath("schemas").rglob("*.py"), *ROOT.joinpath("schemas").rglob("*.yaml")]
+
+
 def code_version() -> str:
     """Hash of the code and table definitions the per-document stages depend on (flows/, schemas/)."""
-    paths = [p for p in ROOT.joinpath("flows").glob("*.py") if p.name not in NOT_PER_DOCUMENT]
-    paths += [*ROOT.joinpath("schemas").rglob("*.py"), *ROOT.joinpath("schemas").rglob("*.yaml")]
-    return _hash_files(paths, ROOT)
+    return _hash_files(_code_files(NOT_PER_DOCUMENT), ROOT)
 
 
 def build_key(files: list[tuple[str, str]], manifest: dict) -> str:
@@ -133,8 +137,7 @@ def build_key(files: list[tuple[str, str]], manifest: dict) -> str:
     for name, digest in sorted(files):
         h.update(f"{name}\t{digest}\n".encode())
     h.update(json.dumps(manifest, sort_keys=True, default=str).encode())
-    code = [*ROOT.joinpath("flows").glob("*.py"), *ROOT.joinpath("schemas").rglob("*.py"),
-            *ROOT.joinpath("schemas").rglob("*.yaml"),
+    code = [*_code_files(),
             *(p for p in ROOT.joinpath("expectations").rglob("*") if p.is_file() and "uncommitted" not in p.parts),
             *([ROOT / "requirements.lock"] if (ROOT / "requirements.lock").exists() else [])]
     h.update(_hash_files(code, ROOT).encode())
@@ -182,7 +185,6 @@ def process(raw_dir: Path, files: list[tuple[str, str]], manifest: dict) -> Batc
     """Ingest, clean and scan one batch of raw files (see the module docstring)."""
     from flows import clean, extract
 
-    seconds = {}
     t0 = time.perf_counter()
     with staged(Path(raw_dir), files, manifest) as folder:
         sources, rejections = ingest.ingest(folder)

@@ -1,9 +1,9 @@
 """Extract: turn cleaned paragraphs into the published record tables.
 
 ``build_documents`` (one row per distinct article, with its counts) and ``build_records`` (entities,
-mentions, events, participants, and the documents with their event, relevance and dates). The
-work is done in :mod:`flows.entities`, :mod:`flows.events` and :mod:`flows.dates` (and the record extractors of
-:mod:`flows.quotes`, :mod:`flows.facts`, :mod:`flows.statements`); only content
+mentions, events, participants, quotes, facts, statements, and the documents with their event,
+relevance and dates). The work is done in :mod:`flows.entities`, :mod:`flows.events`,
+:mod:`flows.dates`, :mod:`flows.quotes`, :mod:`flows.facts` and :mod:`flows.statements`; only content
 paragraphs (status ``content``) are read.
 
 The stage has two parts:
