@@ -1,8 +1,10 @@
 """Options of ``python -m flows build`` for operating the pipeline, and its progress display.
 
-    --runner local|dask      where the per-document stages run (default: local)
+    --runner local|dask      where the per-document stages run (default: local, a pool of processes)
+    --workers N              processes of the local pool or of the Dask LocalCluster (default: one
+                             per CPU core; --dask-workers is the same option)
     --dask-address ADDR      an existing Dask scheduler (tcp://HOST:8786); without it --runner dask
-                             starts a LocalCluster of --dask-workers processes
+                             starts a LocalCluster of --workers processes
     --batch-size N           files per batch of the per-document stages (mean; content-defined)
     --cache-dir DIR          where cached per-document results are kept (default: under PREFECT_HOME)
     --refresh-cache          recompute every batch
@@ -23,10 +25,11 @@ from flows.batches import DEFAULT_BATCH_SIZE
 
 def add_build_options(parser) -> None:
     parser.add_argument("--runner", choices=["local", "dask"], default="local",
-                        help="task runner of the per-document stages (default: local)")
+                        help="task runner of the per-document stages (default: local, a pool of processes)")
     parser.add_argument("--dask-address", default=None,
                         help="address of an existing Dask scheduler, e.g. tcp://HOST:8786 (implies --runner dask)")
-    parser.add_argument("--dask-workers", type=int, default=2, help="workers of the Dask LocalCluster (default: 2)")
+    parser.add_argument("--workers", "--dask-workers", dest="workers", type=int, default=None,
+                        help="processes of the local pool or the Dask LocalCluster (default: one per CPU core)")
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
                         help=f"mean files per batch (default: {DEFAULT_BATCH_SIZE})")
     parser.add_argument("--cache-dir", type=Path, default=None,
@@ -36,7 +39,7 @@ def add_build_options(parser) -> None:
     parser.add_argument("--summary-json", type=Path, default=None, help="write the build summary as JSON here")
 
 
-FLOW_DEFAULTS = {"runner": "local", "dask_address": None, "dask_workers": 2, "batch_size": DEFAULT_BATCH_SIZE,
+FLOW_DEFAULTS = {"runner": "local", "dask_address": None, "workers": None, "batch_size": DEFAULT_BATCH_SIZE,
                  "cache_dir": None, "refresh_cache": False}
 
 
@@ -46,7 +49,7 @@ def flow_options(args) -> dict:
     given = {
         "runner": runner,
         "dask_address": args.dask_address,
-        "dask_workers": args.dask_workers,
+        "workers": args.workers,
         "batch_size": args.batch_size,
         "cache_dir": str(args.cache_dir.resolve()) if args.cache_dir else None,
         "refresh_cache": args.refresh_cache,

@@ -107,23 +107,38 @@ def publish_task(tables: dict, output_dir: str, report, workdir: str, inventory:
     return release
 
 
-# Threads of the local runner: the stages are CPU-bound Python (the GIL runs one at a time), so more
-# threads only hold more batches in memory at once.
-LOCAL_WORKERS = 2
+def default_workers() -> int:
+    """Worker processes of the per-document stages by default: one per CPU core."""
+    import os
+
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
-def task_runner(runner: str = "local", dask_address: str | None = None, dask_workers: int = 2):
-    """The task runner of the per-document stages: Prefect's default, or Dask (prefect-dask)."""
+def task_runner(runner: str = "local", dask_address: str | None = None, workers: int | None = None,
+                n_batches: int = 2):
+    """The task runner of the per-document stages.
+
+    ``local``: Prefect's ``ProcessPoolTaskRunner`` with ``workers`` processes (default: one per core):
+    the stages are CPU-bound Python, so threads would run one at a time under the GIL. With a single
+    batch, or ``workers=1``, no process is started (a thread of this process runs the batch; starting
+    a worker process costs ~8 s of imports). ``dask``: prefect-dask's ``DaskTaskRunner``, on a
+    LocalCluster of ``workers`` processes or the existing cluster at ``dask_address``.
+    """
+    workers = workers or default_workers()
     if runner == "local":
+        if workers > 1 and n_batches > 1:
+            from prefect.task_runners import ProcessPoolTaskRunner
+
+            return ProcessPoolTaskRunner(max_workers=min(workers, n_batches))
         from prefect.task_runners import ThreadPoolTaskRunner
 
-        return ThreadPoolTaskRunner(max_workers=LOCAL_WORKERS)
+        return ThreadPoolTaskRunner(max_workers=1)
     if runner == "dask":
         from prefect_dask import DaskTaskRunner
 
         if dask_address:  # its workers need this package installed and PREFECT_API_URL set
             return DaskTaskRunner(address=dask_address)
-        return DaskTaskRunner(cluster_kwargs={"n_workers": dask_workers, "threads_per_worker": 1,
+        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
                                               "processes": True, "dashboard_address": None,
                                               "env": _worker_env()})
     raise ValueError(f"unknown runner {runner!r}: use 'local' or 'dask'")
@@ -199,15 +214,16 @@ def _worker_env() -> dict:
 
 @flow(name="build-dataset", log_prints=True)
 def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR), version: str | None = None,
-                  runner: str = "local", dask_address: str | None = None, dask_workers: int = 2,
+                  runner: str = "local", dask_address: str | None = None, workers: int | None = None,
                   batch_size: int = batches.DEFAULT_BATCH_SIZE, cache_dir: str | None = None,
                   refresh_cache: bool = False):
     """Build the dataset from ``raw_dir`` and publish a release into ``output_dir``.
 
-    ``runner``: ``local`` (Prefect's default task runner) or ``dask`` (a LocalCluster of ``dask_workers``
-    processes, or the existing cluster at ``dask_address``) for the per-document stages, which run on
-    batches of about ``batch_size`` files and are cached by content in ``cache_dir`` (default: Prefect's
-    local result storage under PREFECT_HOME); ``refresh_cache`` recomputes them. When the raw files,
+    ``runner``: ``local`` (a pool of ``workers`` processes, default one per core) or ``dask`` (a
+    LocalCluster of ``workers`` processes, or the existing cluster at ``dask_address``) for the
+    per-document stages, which run on batches of about ``batch_size`` files and are cached by content
+    in ``cache_dir`` (default: Prefect's local result storage under PREFECT_HOME); ``refresh_cache``
+    recomputes them. When the raw files,
     the code and the rules are those the latest release was built from, nothing is rebuilt (unless
     ``version`` or ``refresh_cache`` is given).
     """
@@ -238,7 +254,10 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         logger.info("%s (report: %s)", unchanged.message, unchanged.report_path)
         return unchanged
     t0 = time.perf_counter()
-    with task_runner(runner, dask_address, dask_workers) as tr:
+    workers = workers or default_workers()
+    summary.workers = (min(workers, max(1, len(plan))) if runner == "local"
+                       else None if dask_address else workers)
+    with task_runner(runner, dask_address, workers, len(plan)) as tr:
         if runner == "dask":  # start the workers and import the pipeline there: orchestration startup
             tr.client.wait_for_workers(1)
             tr.client.run(batches.warm_up)

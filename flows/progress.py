@@ -63,6 +63,7 @@ class BuildSummary:
     batches: int = 0
     batches_cached: dict = field(default_factory=dict)  # {"documents": batches reused from cache}
     runner: str = "local"
+    workers: int | None = None  # processes the per-document stages ran on (None: an external cluster)
     words: int = 0
     version: str | None = None
     published: bool = False
@@ -79,7 +80,7 @@ class BuildSummary:
             "files_in": self.files_in, "documents": self.documents, "quarantined": self.quarantined,
             "paragraphs": self.paragraphs, "rows": self.rows, "seconds": self.seconds,
             "peak_rss_mb": self.peak_rss_mb, "batches": self.batches,
-            "batches_cached": self.batches_cached, "runner": self.runner, "words": self.words,
+            "batches_cached": self.batches_cached, "runner": self.runner, "workers": self.workers, "words": self.words,
             "version": self.version, "published": self.published, "started_at": self.started_at,
             "skipped": self.skipped,
         }
@@ -96,7 +97,8 @@ class BuildSummary:
                            f"{p.get('title', 0)}), duplicate {p.get('duplicate', 0)}, boilerplate "
                            f"{p.get('boilerplate', 0)}"),
             ("rows per table", ", ".join(f"{k} {v}" for k, v in self.rows.items())),
-            ("batches (reused from cache)", f"{self.batches} ({cached or 'none'}), runner {self.runner}"),
+            ("batches (reused from cache)", f"{self.batches} ({cached or 'none'}), runner {self.runner}"
+                                            + (f", {self.workers} worker(s)" if self.workers else "")),
             ("time per stage", ", ".join(f"{k} {v:.2f}s" for k, v in self.seconds.items())),
             ("release", f"{self.version} ({'published' if self.published else 'nothing new published'}"
                         f"{'; inputs, code and rules unchanged since this release: nothing rebuilt' if self.skipped else ''})"),

@@ -1,4 +1,5 @@
-"""Scale-out: the flow on a two-worker Dask LocalCluster builds the same tables as the local runner."""
+"""Scale-out: the flow on a two-worker Dask LocalCluster builds the same tables as the local runner (a
+pool of two processes)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def _build(raw, out, cache, runner):
     previous = progress.set_reporter(cap)
     try:
         release = build_dataset(raw_dir=str(raw), output_dir=str(out), batch_size=2, cache_dir=str(cache),
-                                runner=runner, dask_workers=2)
+                                runner=runner, workers=2)
     finally:
         progress.set_reporter(previous)
     return release, cap.result
@@ -38,6 +39,7 @@ def test_dask_runner_builds_the_same_tables_as_the_local_runner(prefect_harness,
     dask_release, dask = _build(RAW, tmp_path / "dask", tmp_path / "cache-dask", "dask")
     assert local_release.published and dask_release.published
     assert dask.runner == "dask" and dask.batches >= 2
+    assert local.runner == "local" and local.workers == 2  # the local runner's pool of 2 processes
     assert dask.batches_cached == {"documents": 0}  # the batches really ran on the cluster
     for table in ("documents", "paragraphs", "rejections"):
         a = pd.read_parquet(tmp_path / "local" / "latest" / f"{table}.parquet")
@@ -56,3 +58,16 @@ def test_dask_address_implies_the_dask_runner():
     assert buildopts.flow_options(parser.parse_args([])) == {}  # the flow's defaults: local runner
     opts = buildopts.flow_options(parser.parse_args(["--runner", "dask", "--batch-size", "50"]))
     assert opts == {"runner": "dask", "batch_size": 50}
+
+
+def test_local_runner_is_a_process_pool_only_when_it_pays():
+    from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+
+    from flows.pipeline import task_runner
+
+    assert isinstance(task_runner("local", workers=2, n_batches=3), ProcessPoolTaskRunner)
+    # one batch, or one worker: no process to start (~8 s of imports), the batch runs in this process
+    assert isinstance(task_runner("local", workers=2, n_batches=1), ThreadPoolTaskRunner)
+    assert isinstance(task_runner("local", workers=1, n_batches=5), ThreadPoolTaskRunner)
+    with pytest.raises(ValueError, match="unknown runner"):
+        task_runner("threads")
