@@ -78,8 +78,9 @@ class Para:
 
     @property
     def sents(self) -> list[tuple[int, int]]:
-        """Sentence spans from the pipeline's sentencizer. Only the events stage needs them, for
-        the few relevant documents: they are computed then, not for every paragraph of the corpus."""
+        """Sentence spans from the pipeline's sentencizer. Only the events stage needs them: the
+        scan sets them for the paragraphs where it found something (those the events stage reads),
+        the others compute them here on first use."""
         if self.sents_ is None:
             nlp = get_nlp()
             doc = nlp.get_pipe("sentencizer")(nlp.make_doc(self.text))
@@ -303,9 +304,16 @@ def scan(paragraphs: pd.DataFrame, batch_size: int = 256) -> list[Para]:
     texts = content["text"].tolist()
     keys = list(zip(content["doc_id"], content["para_id"], texts))
     out = []
-    # sentences on demand (Para.sents); the shared pipeline itself is not modified
+    sentencizer = nlp.get_pipe("sentencizer")
+    # the pipeline runs without its sentencizer (the shared pipeline itself is not modified); the
+    # sentences of a paragraph where the scan found something are set here, on the same tokens (the
+    # events stage reads the sentences of paragraphs with mentions: tokenising those again later cost
+    # a fifth of the extract stage); the other paragraphs get theirs on demand (Para.sents)
     for (doc_id, para_id, text), doc in zip(keys, nlp.pipe(texts, batch_size=batch_size, disable=["sentencizer"])):
-        out.append(_scan_doc(doc, lex, doc_id, para_id, text))
+        para = _scan_doc(doc, lex, doc_id, para_id, text)
+        if para.ents or para.persons or para.descriptions or para.series:
+            para.sents_ = _sentences(sentencizer(doc), text)
+        out.append(para)
     return out
 
 

@@ -21,6 +21,7 @@ The stage has two parts:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 from dataclasses import dataclass, field
 
@@ -57,11 +58,20 @@ def build_rejections(rejections: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass
 class Scans:
-    """Per-paragraph results of the extract stage: ``paras`` (para_id -> :class:`flows.entities.Para`,
-    the rule pipeline's scan) and ``facts`` (rows of the ``facts`` table, not yet filtered)."""
+    """Per-paragraph results of the extract stage, kept compact (the flow caches one per batch and
+    holds every batch's at once): ``paras`` maps para_id -> :class:`flows.entities.Para` only for
+    the paragraphs where the scan found something (entities, names, descriptions, series; most
+    paragraphs of a news corpus have none), without their text (the paragraphs table has it);
+    ``scanned`` lists every scanned para_id; ``facts`` holds the rows of the ``facts`` table, not yet
+    filtered. :func:`_selected` turns them back into one full Para per content paragraph."""
 
     paras: dict = field(default_factory=dict)
     facts: pd.DataFrame | None = None
+    scanned: pd.Series | None = None
+
+
+def _found_something(para) -> bool:
+    return bool(para.ents or para.persons or para.descriptions or para.series)
 
 
 def scan_paragraphs(paragraphs: pd.DataFrame) -> Scans:
@@ -72,7 +82,13 @@ def scan_paragraphs(paragraphs: pd.DataFrame) -> Scans:
     with _gc_paused():
         paras = scan(paragraphs)
         facts = extract_facts(paragraphs, pd.DataFrame())
-    return Scans({p.para_id: p for p in paras}, facts)
+    scanned = pd.Series([p.para_id for p in paras], dtype="string")
+    kept = {}
+    for p in paras:
+        if _found_something(p):
+            p.text = None  # re-attached from the paragraphs table by _selected
+            kept[p.para_id] = p
+    return Scans(kept, facts, scanned)
 
 
 def combine_scans(parts: list[Scans]) -> Scans:
@@ -81,7 +97,9 @@ def combine_scans(parts: list[Scans]) -> Scans:
     for part in parts:
         paras.update(part.paras)
     facts = [p.facts for p in parts if p.facts is not None and len(p.facts)]
-    return Scans(paras, pd.concat(facts, ignore_index=True) if facts else None)
+    scanned = [p.scanned for p in parts if p.scanned is not None and len(p.scanned)]
+    return Scans(paras, pd.concat(facts, ignore_index=True) if facts else None,
+                 pd.concat(scanned, ignore_index=True) if scanned else pd.Series([], dtype="string"))
 
 
 def build_tables(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataFrame,
@@ -97,17 +115,24 @@ def build_tables(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataF
 
 
 def _selected(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -> tuple[list, pd.DataFrame]:
-    """The scans of the content paragraphs (document order) and their facts, as one corpus scan gives."""
+    """The scans of the content paragraphs (document order), each with its text, and their facts, as
+    one corpus scan gives."""
+    from flows.entities import Para
     from flows.facts import extract_facts
 
     content = paragraphs[paragraphs["status"] == "content"]
     if "position" in content.columns:
         content = content.sort_values(["doc_id", "position"])
-    missing = [pid for pid in content["para_id"] if pid not in scans.paras]
-    if missing:
+    unscanned = ~content["para_id"].isin(scans.scanned if scans.scanned is not None else [])
+    if unscanned.any():
+        missing = content.loc[unscanned, "para_id"].tolist()
         raise KeyError(f"{len(missing)} content paragraphs were not scanned (e.g. {missing[:3]}): the scans "
                        f"must come from the same cleaned paragraphs")
-    paras = [scans.paras[pid] for pid in content["para_id"]]
+    paras = []
+    for doc_id, pid, text in zip(content["doc_id"], content["para_id"], content["text"]):
+        found = scans.paras.get(pid)
+        paras.append(Para(doc_id, pid, text, None, [], [], [], []) if found is None
+                     else dataclasses.replace(found, text=text))
     facts = scans.facts
     if facts is None or facts.empty:
         return paras, extract_facts(paragraphs.iloc[0:0], documents)

@@ -2,8 +2,8 @@
 
 ``get_nlp()`` returns one cached ``spacy.blank("en")`` pipeline:
 
-- ``sentencizer`` (the bulk scan in :mod:`flows.entities` disables it; sentences are computed on
-  demand for the few paragraphs the events stage reads);
+- ``sentencizer`` (the bulk scan in :mod:`flows.entities` disables it, then runs it on the tokens of
+  the paragraphs where it found something; the other paragraphs get theirs on demand);
 - ``lexicon_entities``: an entity ruler of phrase patterns (``PhraseMatcher``) built from the
   lexicons (``lexicons/*.yaml``): organizations (ORG, with acronyms and variants), countries (GPE)
   and places (LOC), demonyms (NORP), titles and offices (TITLE), military ranks (RANK) and
