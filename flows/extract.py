@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from flows import frames
 from schemas import conform
 
 
@@ -123,7 +124,7 @@ def _selected(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -
     content = paragraphs[paragraphs["status"] == "content"]
     if "position" in content.columns:
         content = content.sort_values(["doc_id", "position"])
-    unscanned = ~content["para_id"].isin(scans.scanned if scans.scanned is not None else [])
+    unscanned = ~frames.isin(content["para_id"], scans.scanned if scans.scanned is not None else [])
     if unscanned.any():
         missing = content.loc[unscanned, "para_id"].tolist()
         raise KeyError(f"{len(missing)} content paragraphs were not scanned (e.g. {missing[:3]}): the scans "
@@ -136,9 +137,9 @@ def _selected(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -
     facts = scans.facts
     if facts is None or facts.empty:
         return paras, extract_facts(paragraphs.iloc[0:0], documents)
-    keep = facts["para_id"].isin(content["para_id"])
+    keep = frames.isin(facts["para_id"], content["para_id"])
     if "doc_id" in documents:
-        keep &= facts["doc_id"].isin(documents["doc_id"])
+        keep &= frames.isin(facts["doc_id"], documents["doc_id"])
     facts = facts[keep].sort_values(["doc_id", "para_id", "char_start"])
     return paras, conform("facts", facts)
 

@@ -55,6 +55,8 @@ from great_expectations.render import RenderedStringTemplateContent
 from great_expectations.render.components import LegacyRendererType
 from great_expectations.render.renderer.renderer import renderer
 
+from flows import frames
+
 _MULTICOLUMN_DOMAIN_KEYS = ("batch_id", "table", "column_list", "row_condition", "condition_parser",
                             "ignore_row_if")
 
@@ -285,7 +287,7 @@ class ExpectSpanLengthToEqualTextLength(MulticolumnMapExpectation):
 
 # --- foreign keys ---------------------------------------------------------------------------------
 
-_REFERENCE_KEYS: dict[tuple[str, str], pd.Index] = {}
+_REFERENCE_KEYS: dict[tuple[str, str], object] = {}  # pyarrow string arrays (flows.frames.isin)
 _REFERENCE_LOCK = threading.RLock()
 
 
@@ -296,7 +298,7 @@ def reference_keys(keys: dict[tuple[str, str], object]):
     with _REFERENCE_LOCK:
         previous = dict(_REFERENCE_KEYS)
         _REFERENCE_KEYS.clear()
-        _REFERENCE_KEYS.update({k: pd.Index(pd.Series(v, dtype=object).dropna().astype(str).unique())
+        _REFERENCE_KEYS.update({k: frames.arrow_strings(pd.Series(v, dtype=object).dropna().astype(str).unique())
                                 for k, v in keys.items()})
         try:
             yield
@@ -315,7 +317,7 @@ class ColumnValuesKeysOf(ColumnMapMetricProvider):
         if keys is None:
             raise KeyError(f"the keys of {ref_table}.{ref_column} were not provided: foreign keys are checked by "
                            f"flows.validate, which lends them with flows.gx_expectations.reference_keys")
-        return column.astype(str).isin(keys).astype(bool)
+        return pd.Series(frames.isin(column.astype(str), keys), index=column.index)
 
 
 class ExpectColumnValuesToBeKeysOf(ColumnMapExpectation):

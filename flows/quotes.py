@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from flows import frames
 from flows.spans import alternation, content_paragraphs, lexicon, sentence_spans
 from flows.text import stable_id
 from schemas import conform
@@ -274,7 +275,7 @@ def extract_quotes(paragraphs: pd.DataFrame, documents: pd.DataFrame,
     index = EntityIndex(entities)
     paras = content_paragraphs(paragraphs)
     if "doc_id" in documents:
-        paras = paras[paras["doc_id"].isin(documents["doc_id"])]
+        paras = paras[frames.isin(paras["doc_id"], documents["doc_id"])]
     rows = []
     items = list(zip(paras["doc_id"], paras["para_id"], paras["text"]))
     previous: str | None = None  # the last speaker in the current document

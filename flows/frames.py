@@ -1,0 +1,30 @@
+"""Small table helpers shared by the stages.
+
+``isin(values, keys)``: ``values.isin(keys)`` for string keys, computed by pyarrow. pandas 3's
+Arrow-backed string ``isin`` walks ``keys`` in Python: 9 s for 1.4 M keys, against 0.1-1 s here;
+key lookups over whole tables (para_ids, doc_ids, the foreign keys of validation) use this one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def arrow_strings(values) -> pa.Array:
+    """``values`` (a Series, array or list) as a pyarrow large_string array; missing values are null."""
+    if not isinstance(values, pd.Series):
+        values = pd.Series(values, dtype=object)
+    if isinstance(values.dtype, pd.StringDtype) or values.dtype == object:
+        values = values.astype("str")
+    else:
+        values = values.astype(str)
+    return pa.array(values).cast(pa.large_string())
+
+
+def isin(values, keys) -> np.ndarray:
+    """Boolean array: is each of ``values`` one of ``keys`` (strings; ``keys`` may be an arrow_strings array)."""
+    keys = keys if isinstance(keys, pa.Array) else arrow_strings(keys)
+    return pc.is_in(arrow_strings(values), value_set=keys).to_numpy(zero_copy_only=False).astype(bool)
