@@ -82,8 +82,8 @@ def diff(previous_dir: Path | None, tables: dict[str, pd.DataFrame]) -> dict:
     for name, types in new_schema.items():
         df = tables[name]
         pk = new_pks[name]
-        if name not in old_schema:
-            keys = sorted(_rows(df, types, pk))
+        if name not in old_schema:  # every row is added: only the keys are needed
+            keys = sorted(_rows(df[pk], {k: types[k] for k in pk}, pk))
             out_tables[name] = {"rows_before": 0, "rows_after": len(df), "added": [_key(k) for k in keys],
                                 "removed": [], "changed": []}
             continue

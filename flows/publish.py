@@ -110,6 +110,15 @@ def neutralise(value):
     return value
 
 
+def _neutralise_column(col: pd.Series) -> pd.Series:
+    """:func:`neutralise` over a column, vectorised (only text cells can start with a formula sign)."""
+    text = col.map(lambda v: v if isinstance(v, str) else None).astype("str") if col.dtype == object else col
+    if not isinstance(text.dtype, pd.StringDtype):
+        return col
+    formula = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+    return col.where(~formula, NEUTRALISER + text) if formula.any() else col
+
+
 def csv_bytes(name: str, df: pd.DataFrame) -> bytes:
     """The table as RFC 4180 CSV: UTF-8, header from schemas/, lists "|"-joined, nulls empty,
     formula-like cells of text columns (string and list) neutralised."""
@@ -120,7 +129,7 @@ def csv_bytes(name: str, df: pd.DataFrame) -> bytes:
         elif f.type == "boolean":
             out[f.name] = out[f.name].map(lambda v: "" if pd.isna(v) else ("true" if v else "false"))
         elif f.type == "string":
-            out[f.name] = out[f.name].map(neutralise)
+            out[f.name] = _neutralise_column(out[f.name])
     buf = io.StringIO()
     out.to_csv(buf, index=False, header=schemas.csv_header(name), lineterminator="\r\n")
     return buf.getvalue().encode("utf-8")
