@@ -75,6 +75,7 @@ class Para:
     persons: list          # [Person]
     descriptions: list     # [Description]
     series: list           # [(start, end, series_name, text)]
+    countries: frozenset | None = None  # countries the text names (flows.events.countries_said), if known
 
     @property
     def sents(self) -> list[tuple[int, int]]:

@@ -110,7 +110,10 @@ def _content_words(text: str) -> frozenset:
 
 
 def _jaccard(a: frozenset, b: frozenset) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
+    if not a or not b:
+        return 0.0
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)
 
 
 def _iso(d: dt.date | None) -> str | None:
@@ -246,6 +249,12 @@ def doc_participants(paras: list[Para], mentions_by_para: dict, res: Resolution,
 def _agreement_rx(lex: Lexicons) -> re.Pattern:
     nouns = "|".join(sorted(map(re.escape, lex.event_nouns.get("agreement", [])), key=len, reverse=True))
     return re.compile(rf"(?:(?P<year>(?:19|20)\d{{2}})\s+)?(?P<name>(?:[A-Z][\w.'\u2019\-]*\s+){{1,7}}(?:{nouns}))\b")
+
+
+def countries_said(text: str, lex: Lexicons | None = None) -> frozenset:
+    """The countries a text names, by country name, variant or demonym."""
+    crx, cwords = _country_words(lex or load_lexicons())
+    return frozenset(cwords[x.group(1)] for x in crx.finditer(text))
 
 
 def _name_key(name: str, crx: re.Pattern) -> str:
@@ -430,7 +439,6 @@ def build_events(paras: list[Para], res: Resolution, documents: pd.DataFrame,
     subject_spans = defaultdict(list)
     for sm in mentions:
         subject_spans[sm.para.para_id].append(sm.start)
-    crx, cwords = _country_words(lex)
     candidates = []
     for doc_id, ps in by_doc.items():
         if doc_id in doc_event:
@@ -438,7 +446,7 @@ def build_events(paras: list[Para], res: Resolution, documents: pd.DataFrame,
         if doc_id in own:
             candidates.append(doc_id)
             continue
-        said = {cwords[x.group(1)] for p in ps for x in crx.finditer(p.text)}
+        said = set().union(*(p.countries if p.countries is not None else countries_said(p.text, lex) for p in ps))
         if lex.subject_countries and set(lex.subject_countries) <= said:
             candidates.append(doc_id)
     parts_by_doc = {}
@@ -560,7 +568,8 @@ def similar_sets(probes: list[frozenset], targets: list[frozenset], threshold: f
     Prefix filtering (the AllPairs join): words ordered rarest first, a target is indexed by its first
     ``n - ceil(threshold * n) + 1`` words and a probe looks up its own first words the same way; two
     sets that reach the threshold always share a word of those prefixes, so only those pairs are
-    compared. Exact: the same result as comparing every pair.
+    compared, and only when their sizes allow it (``|t| >= threshold * |s|`` and the reverse). Equal
+    probes are looked up once. Exact: the same result as comparing every pair.
     """
     freq = Counter(w for group in (probes, targets) for s in group for w in s)
 
@@ -574,18 +583,27 @@ def similar_sets(probes: list[frozenset], targets: list[frozenset], threshold: f
         if s:
             for w in prefix(s):
                 index[w].append(j)
+    sizes = [len(t) for t in targets]
     out = []
+    answered: dict[frozenset, set[int]] = {}
     for s in probes:
+        if s in answered:
+            out.append(set(answered[s]))
+            continue
         found: set[int] = set()
         if s:
             seen: set[int] = set()
+            n = len(s)
             for w in prefix(s):
                 for j in index.get(w, ()):
                     if j not in seen:
                         seen.add(j)
-                        if _jaccard(s, targets[j]) >= threshold:
+                        m = sizes[j]
+                        if m >= threshold * n - 1e-9 and n >= threshold * m - 1e-9 \
+                                and _jaccard(s, targets[j]) >= threshold:
                             found.add(j)
-        out.append(found)
+        answered[s] = found
+        out.append(set(found))
     return out
 
 

@@ -64,11 +64,13 @@ class Scans:
     the paragraphs where the scan found something (entities, names, descriptions, series; most
     paragraphs of a news corpus have none), without their text (the paragraphs table has it);
     ``scanned`` lists every scanned para_id; ``facts`` holds the rows of the ``facts`` table, not yet
-    filtered. :func:`_selected` turns them back into one full Para per content paragraph."""
+    filtered; ``countries``: the countries each paragraph names, for the paragraphs naming one (the
+    events stage's test of which documents may report the subject). :func:`_selected` turns them back into one full Para per content paragraph."""
 
     paras: dict = field(default_factory=dict)
     facts: pd.DataFrame | None = None
     scanned: pd.Series | None = None
+    countries: dict = field(default_factory=dict)  # para_id -> the countries it names (if any)
 
 
 def _found_something(para) -> bool:
@@ -78,29 +80,35 @@ def _found_something(para) -> bool:
 def scan_paragraphs(paragraphs: pd.DataFrame) -> Scans:
     """Scan every content paragraph of ``paragraphs`` (one batch, or the whole corpus)."""
     from flows.entities import scan
+    from flows.events import countries_said
     from flows.facts import extract_facts
 
     with _gc_paused():
         paras = scan(paragraphs)
         facts = extract_facts(paragraphs, pd.DataFrame())
     scanned = pd.Series([p.para_id for p in paras], dtype="string")
-    kept = {}
+    kept, countries, shared = {}, {}, {}
     for p in paras:
+        said = countries_said(p.text)
+        if said:
+            countries[p.para_id] = shared.setdefault(said, said)  # one object per distinct set
         if _found_something(p):
             p.text = None  # re-attached from the paragraphs table by _selected
             kept[p.para_id] = p
-    return Scans(kept, facts, scanned)
+    return Scans(kept, facts, scanned, countries)
 
 
 def combine_scans(parts: list[Scans]) -> Scans:
     """One Scans from the batches' (each paragraph belongs to one batch)."""
     paras: dict = {}
+    countries: dict = {}
     for part in parts:
         paras.update(part.paras)
+        countries.update(part.countries)
     facts = [p.facts for p in parts if p.facts is not None and len(p.facts)]
     scanned = [p.scanned for p in parts if p.scanned is not None and len(p.scanned)]
     return Scans(paras, pd.concat(facts, ignore_index=True) if facts else None,
-                 pd.concat(scanned, ignore_index=True) if scanned else pd.Series([], dtype="string"))
+                 pd.concat(scanned, ignore_index=True) if scanned else pd.Series([], dtype="string"), countries)
 
 
 def build_tables(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataFrame,
@@ -130,10 +138,12 @@ def _selected(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -
         raise KeyError(f"{len(missing)} content paragraphs were not scanned (e.g. {missing[:3]}): the scans "
                        f"must come from the same cleaned paragraphs")
     paras = []
+    none: frozenset = frozenset()
     for doc_id, pid, text in zip(content["doc_id"], content["para_id"], content["text"]):
         found = scans.paras.get(pid)
-        paras.append(Para(doc_id, pid, text, None, [], [], [], []) if found is None
-                     else dataclasses.replace(found, text=text))
+        said = scans.countries.get(pid, none)
+        paras.append(Para(doc_id, pid, text, None, [], [], [], [], said) if found is None
+                     else dataclasses.replace(found, text=text, countries=said))
     facts = scans.facts
     if facts is None or facts.empty:
         return paras, extract_facts(paragraphs.iloc[0:0], documents)
