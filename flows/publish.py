@@ -119,9 +119,10 @@ def _neutralise_column(col: pd.Series) -> pd.Series:
     return col.where(~formula, NEUTRALISER + text) if formula.any() else col
 
 
-def csv_bytes(name: str, df: pd.DataFrame) -> bytes:
+def csv_bytes(name: str, df: pd.DataFrame, header: bool = True) -> bytes:
     """The table as RFC 4180 CSV: UTF-8, header from schemas/, lists "|"-joined, nulls empty,
-    formula-like cells of text columns (string and list) neutralised."""
+    formula-like cells of text columns (string and list) neutralised. ``header=False``: the rows only
+    (a later part of a table written in parts, see :func:`write_csv`)."""
     out = df.copy()
     for f in schemas.table(name).fields:
         if f.type == "list":
@@ -131,8 +132,23 @@ def csv_bytes(name: str, df: pd.DataFrame) -> bytes:
         elif f.type == "string":
             out[f.name] = _neutralise_column(out[f.name])
     buf = io.StringIO()
-    out.to_csv(buf, index=False, header=schemas.csv_header(name), lineterminator="\r\n")
+    out.to_csv(buf, index=False, header=schemas.csv_header(name) if header else False, lineterminator="\r\n")
     return buf.getvalue().encode("utf-8")
+
+
+CSV_PART_ROWS = 50_000  # rows turned into CSV text at a time (bounds the memory of writing a table)
+
+
+def write_csv(name: str, df: pd.DataFrame, path: Path, digest=None, part_rows: int = CSV_PART_ROWS) -> None:
+    """Write the table's CSV (the bytes of :func:`csv_bytes`) to ``path`` ``part_rows`` rows at a
+    time, feeding the same bytes to ``digest`` (a hashlib object) if given: a large table is never
+    held as one CSV string (at 1.4 M paragraphs that string and its encoding were ~1.5 GB)."""
+    with open(path, "wb") as fh:
+        for start in range(0, max(len(df), 1), part_rows):
+            data = csv_bytes(name, df.iloc[start:start + part_rows], header=start == 0)
+            fh.write(data)
+            if digest is not None:
+                digest.update(data)
 
 
 def frame_csv_bytes(df: pd.DataFrame) -> bytes:
@@ -147,16 +163,25 @@ def frame_csv_bytes(df: pd.DataFrame) -> bytes:
 
 
 def sort_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The table in its published row order (the table itself, not a copy, when already in it)."""
     keys = schemas.table(name).row_order
-    return df.sort_values(keys, kind="stable").reset_index(drop=True) if len(df) else df
+    if not len(df):
+        return df
+    order = df[keys].sort_values(keys, kind="stable").index
+    if order.equals(df.index) and isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1:
+        return df
+    return df.loc[order].reset_index(drop=True)
 
 
-def fingerprint(tables: dict[str, pd.DataFrame], csv_data: dict[str, bytes] | None = None) -> str:
-    """Content hash of a build: the CSV bytes of every table (sorted), in schema order."""
+def fingerprint(tables: dict[str, pd.DataFrame]) -> str:
+    """Content hash of a build: the CSV bytes of every table (sorted), in schema order (what
+    :func:`publish` computes while writing the CSV files)."""
     h = hashlib.sha256()
     for name in schemas.tables():
         h.update(name.encode())
-        h.update(csv_data[name] if csv_data else csv_bytes(name, sort_table(name, tables[name])))
+        df = sort_table(name, tables[name])
+        for start in range(0, max(len(df), 1), CSV_PART_ROWS):
+            h.update(csv_bytes(name, df.iloc[start:start + CSV_PART_ROWS], header=start == 0))
     return h.hexdigest()
 
 
@@ -450,10 +475,10 @@ def _now() -> str:
 
 def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, fingerprint_: str,
                   docs_dir: Path | None, validation_json: Path | None, raw_files: pd.DataFrame,
-                  changes: dict | None = None, csv_data: dict[str, bytes] | None = None,
+                  changes: dict | None = None, csv_files: dict[str, Path] | None = None,
                   build_key: str | None = None) -> None:
-    """Write every file of a release into ``target`` (a staging folder). ``csv_data``: the tables'
-    CSV bytes when already made (for the fingerprint)."""
+    """Write every file of a release into ``target`` (a staging folder). ``csv_files``: the tables'
+    CSV files when already written (for the fingerprint): moved into ``target``."""
     import pyarrow.parquet as pq
 
     from flows import changes as changes_mod
@@ -465,7 +490,10 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
     for name in schemas.tables():
         df = sort_table(name, tables[name])
         pq.write_table(to_arrow(name, df), target / f"{name}.parquet", compression="zstd")
-        (target / f"{name}.csv").write_bytes(csv_data[name] if csv_data else csv_bytes(name, df))
+        if csv_files:
+            os.replace(csv_files[name], target / f"{name}.csv")
+        else:
+            write_csv(name, df, target / f"{name}.csv")
         counts[name] = len(df)
     checkpoint("tables_written")
     snapshot = raw_manifest_snapshot(raw_files)
@@ -510,47 +538,66 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
     :class:`PublishLocked` when another build is publishing into the same folder. ``build_key``
     (``flows.batches.build_key``) is recorded in ``release.json``.
     """
-    from flows import catalog
-    from flows import changes as changes_mod
-
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     tables = {name: sort_table(name, tables[name]) for name in schemas.tables()}
-    csv_data = {name: csv_bytes(name, df) for name, df in tables.items()}
-    fp = fingerprint(tables, csv_data)
     with publish_lock(output_dir, lock_timeout):
         checkpoint("locked")
         remove_stale(output_dir)
-        previous = latest_release(output_dir)
-        if previous is not None and previous["fingerprint"] == fp and version is None:
-            point_latest(output_dir, previous["version"])
-            catalog.write(output_dir)
-            return Release(previous["version"], output_dir / previous["version"],
-                           output_dir / previous["version"] / "validation" / "index.html", False,
-                           f"unchanged: tables identical to release {previous['version']}; nothing published")
-        diff = changes_mod.diff(output_dir / previous["version"] if previous else None, tables)
-        version = version or next_version(previous, changes_mod.bump(diff))
-        check_new_version(output_dir, version, previous)
-        final = output_dir / version
-        staging = output_dir / f"{STAGING_PREFIX}{version}-{uuid.uuid4().hex[:8]}"
+        # the CSV files are written once, streamed, hashed on the way (the build's fingerprint); a
+        # staging-prefixed folder, so that a killed build's leftovers are removed as stale
+        csv_dir = output_dir / f"{STAGING_PREFIX}csv-{uuid.uuid4().hex[:8]}"
         try:
-            checkpoint("version_chosen")
-            write_release(tables, staging, version, fp, docs_dir, validation_json, raw_files, diff, csv_data,
-                          build_key)
-            make_read_only(staging)
-            _fsync_tree(staging)
-            checkpoint("before_rename")
-            os.rename(staging, final)
-            _fsync_path(output_dir)
-        except BaseException:
-            if staging.exists():
-                _make_writable(staging)
-                shutil.rmtree(staging, ignore_errors=True)
-            raise
-        checkpoint("renamed")
-        point_latest(output_dir, version)
-        checkpoint("latest_moved")
+            csv_dir.mkdir()
+            h = hashlib.sha256()
+            csv_files = {}
+            for name, df in tables.items():
+                h.update(name.encode())
+                csv_files[name] = csv_dir / f"{name}.csv"
+                write_csv(name, df, csv_files[name], h)
+            fp = h.hexdigest()
+            return _publish_locked(output_dir, tables, fp, csv_files, docs_dir, validation_json, raw_files,
+                                   version, build_key)
+        finally:
+            shutil.rmtree(csv_dir, ignore_errors=True)
+
+
+def _publish_locked(output_dir: Path, tables: dict, fp: str, csv_files: dict, docs_dir, validation_json,
+                    raw_files, version, build_key) -> Release:
+    """The part of :func:`publish` done under the lock, once the CSV files and fingerprint are made."""
+    from flows import catalog
+    from flows import changes as changes_mod
+
+    previous = latest_release(output_dir)
+    if previous is not None and previous["fingerprint"] == fp and version is None:
+        point_latest(output_dir, previous["version"])
         catalog.write(output_dir)
+        return Release(previous["version"], output_dir / previous["version"],
+                       output_dir / previous["version"] / "validation" / "index.html", False,
+                       f"unchanged: tables identical to release {previous['version']}; nothing published")
+    diff = changes_mod.diff(output_dir / previous["version"] if previous else None, tables)
+    version = version or next_version(previous, changes_mod.bump(diff))
+    check_new_version(output_dir, version, previous)
+    final = output_dir / version
+    staging = output_dir / f"{STAGING_PREFIX}{version}-{uuid.uuid4().hex[:8]}"
+    try:
+        checkpoint("version_chosen")
+        write_release(tables, staging, version, fp, docs_dir, validation_json, raw_files, diff, csv_files,
+                      build_key)
+        make_read_only(staging)
+        _fsync_tree(staging)
+        checkpoint("before_rename")
+        os.rename(staging, final)
+        _fsync_path(output_dir)
+    except BaseException:
+        if staging.exists():
+            _make_writable(staging)
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    checkpoint("renamed")
+    point_latest(output_dir, version)
+    checkpoint("latest_moved")
+    catalog.write(output_dir)
     return Release(version, final, final / "validation" / "index.html", True, f"published release {version}",
                    changes=diff)
 
