@@ -7,6 +7,7 @@ report under ``output/_failed/<run>/``.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
 from pathlib import Path
@@ -203,6 +204,20 @@ def _was_cached(fut) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def _workers_report_here(runner: str):
+    """Worker processes of the local pool report to this run's API, also when it is the temporary
+    embedded server (otherwise every worker process would start a temporary server of its own):
+    the pool passes the current settings to its processes."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if runner != "local" or PREFECT_API_URL.value():
+        yield
+        return
+    with temporary_settings(updates={PREFECT_API_URL: _worker_env()["PREFECT_API_URL"]}):
+        yield
+
+
 def _worker_env() -> dict:
     """Environment of LocalCluster workers: the API of this run, also when it is the embedded default
     (otherwise every worker process would start a temporary server of its own)."""
@@ -257,7 +272,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
     workers = workers or default_workers()
     summary.workers = (min(workers, max(1, len(plan))) if runner == "local"
                        else None if dask_address else workers)
-    with task_runner(runner, dask_address, workers, len(plan)) as tr:
+    with _workers_report_here(runner), task_runner(runner, dask_address, workers, len(plan)) as tr:
         if runner == "dask":  # start the workers and import the pipeline there: orchestration startup
             tr.client.wait_for_workers(1)
             tr.client.run(batches.warm_up)

@@ -71,3 +71,25 @@ def test_local_runner_is_a_process_pool_only_when_it_pays():
     assert isinstance(task_runner("local", workers=1, n_batches=5), ThreadPoolTaskRunner)
     with pytest.raises(ValueError, match="unknown runner"):
         task_runner("threads")
+
+
+def test_cli_build_on_worker_processes_uses_one_temporary_api_server(tmp_path):
+    """Without PREFECT_API_URL a CLI build runs on Prefect's temporary server; its worker processes
+    report to that server instead of each starting one of their own."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import RAW, ROOT
+
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    proc = subprocess.run(
+        [sys.executable, "-m", "flows", "build", "--raw", str(RAW), "--output", str(tmp_path / "out"),
+         "--batch-size", "2", "--workers", "2", "--cache-dir", str(tmp_path / "cache"), "--no-progress"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-3000:]
+    assert log.count("Starting temporary server") == 1, log[-3000:]
+    assert "2 worker(s)" in log
+    assert (tmp_path / "out" / "latest" / "documents.parquet").exists()
