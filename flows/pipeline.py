@@ -102,7 +102,7 @@ def publish_task(tables: dict, output_dir: str, report, workdir: str, inventory:
     t0 = time.perf_counter()
     release = publish.publish(tables, Path(output_dir), Path(report.docs_dir) if report.docs_dir else None,
                               Path(workdir) / "validation.json", inventory, version=version, build_key=build_key)
-    changed = {t: f"+{len(c['added'])}/-{len(c['removed'])}/~{len(c['changed'])}"
+    changed = {t: f"+{c['added']}/-{c['removed']}/~{c['changed']}"
                for t, c in (release.changes or {}).get("tables", {}).items()}
     _log("publish", t0, version=release.version, published=release.published, **changed)
     return release
