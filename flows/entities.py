@@ -46,7 +46,7 @@ NOT_NAME = {
 NAME_FIELDS = ("first", "middles", "last")
 
 
-@dataclass
+@dataclass(slots=True)
 class Person:
     start: int
     end: int
@@ -56,7 +56,7 @@ class Person:
     cue: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Description:
     start: int
     end: int
@@ -65,7 +65,7 @@ class Description:
     country: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class Para:
     doc_id: str
     para_id: str
