@@ -155,19 +155,14 @@ def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_
     from flows import extract
 
     rep = progress.reporter()
-    code_v, lex_v = batches.code_version(), batches.lexicon_version()
-    opts = {"refresh_cache": refresh_cache} | ({"result_storage": Path(cache_dir)} if cache_dir else {})
-    documents_t = documents_task.with_options(**opts)
+    documents_t = _documents_task(cache_dir, refresh_cache)
     n_files = sum(len(b) for b in plan)
     if not plan:  # no file: the manifest's rows (if any) are still accounted for, as missing files
         plan = [[]]
 
     t0 = time.perf_counter()
     rep.stage_start("documents", total=n_files, unit="files")
-    futures = [runner.submit(documents_t, {"raw_dir": raw_dir, "files": b, "code_version": code_v,
-                                           "manifest": batches.batch_manifest(b, manifest, first=i == 0),
-                                           "lexicon_version": lex_v})
-               for i, b in enumerate(plan)]
+    futures = [runner.submit(documents_t, inputs) for inputs in _batch_inputs(raw_dir, plan, manifest)]
     index = {id(f): i for i, f in enumerate(futures)}
     for fut in as_completed(futures):
         rep.advance("documents", len(plan[index[id(fut)]]))
@@ -195,6 +190,45 @@ def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_
                           "scan %.2fs", len(plan), cached["documents"], seconds["ingest"], seconds["clean"],
                           seconds["scan"])
     return sources, rejections, paragraphs, info, scans, seconds, cached
+
+
+def _documents_task(cache_dir: str | None, refresh_cache: bool):
+    opts = {"refresh_cache": refresh_cache} | ({"result_storage": Path(cache_dir)} if cache_dir else {})
+    return documents_task.with_options(**opts)
+
+
+def _batch_inputs(raw_dir: str, plan: list, manifest: dict) -> list[dict]:
+    """The parameters of the documents task for each batch of ``plan``."""
+    code_v, lex_v = batches.code_version(), batches.lexicon_version()
+    return [{"raw_dir": raw_dir, "files": b, "code_version": code_v, "lexicon_version": lex_v,
+             "manifest": batches.batch_manifest(b, manifest, first=i == 0)}
+            for i, b in enumerate(plan or [[]])]
+
+
+def batches_to_compute(raw_dir: str, plan: list, manifest: dict, cache_dir: str | None = None,
+                       refresh_cache: bool = False) -> int:
+    """How many batches have no cached result: the worker processes a build needs (an incremental
+    build after adding one article computes one batch, which does not pay for starting processes,
+    and a process would read the cached batches only to send them on). An estimate for choosing the
+    runner only: Prefect's own cache lookup decides what runs. The cache key is computed as the
+    task's cache policy computes it (inputs but ``raw_dir``, and the task's source)."""
+    import types
+
+    if refresh_cache:
+        return len(plan or [[]])
+    from prefect.settings import get_current_settings
+
+    task = _documents_task(cache_dir, refresh_cache)
+    storage = Path(cache_dir) if cache_dir else Path(get_current_settings().results.local_storage_path)
+    todo = 0
+    for inputs in _batch_inputs(raw_dir, plan, manifest):
+        try:
+            key = task.cache_policy.compute_key(task_ctx=types.SimpleNamespace(task=task), inputs=inputs,
+                                                flow_parameters={})
+        except Exception:  # noqa: BLE001 - an estimate: count the batch as to compute
+            key = None
+        todo += not (key and (storage / key).is_file())
+    return todo
 
 
 def _was_cached(fut) -> bool:
@@ -270,9 +304,13 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         return unchanged
     t0 = time.perf_counter()
     workers = workers or default_workers()
-    summary.workers = (min(workers, max(1, len(plan))) if runner == "local"
-                       else None if dask_address else workers)
-    with _workers_report_here(runner), task_runner(runner, dask_address, workers, len(plan)) as tr:
+    if runner == "local":  # processes only for the batches to compute (not for those in the cache)
+        todo = batches_to_compute(raw_dir, plan, manifest, cache_dir, refresh_cache)
+        summary.workers = min(workers, todo) if todo > 1 else 1
+    else:
+        todo = len(plan)
+        summary.workers = None if dask_address else workers
+    with _workers_report_here(runner), task_runner(runner, dask_address, workers, todo) as tr:
         if runner == "dask":  # start the workers and import the pipeline there: orchestration startup
             tr.client.wait_for_workers(1)
             tr.client.run(batches.warm_up)

@@ -120,6 +120,12 @@ def test_adding_an_article_reprocesses_only_its_batch(prefect_harness, raw_copy,
         m.setattr(publish, "unchanged_build", lambda *a, **k: None)
         forced, s2b = _build(raw_copy, out, cache)
     assert not forced.published and not s2b.skipped and s2b.batches_cached == {"documents": s2b.batches}
+    # the first build computed every batch on worker processes; with every batch in the cache no
+    # worker process is started (the cache is read in the flow's process)
+    from flows.pipeline import default_workers
+
+    assert s1.workers == min(default_workers(), s1.batches)
+    assert s2b.workers == 1
 
     (raw_copy / "zz_new.txt").write_text("A brand new headline\n\nA first paragraph of news.\n", encoding="utf-8")
     third, s3 = _build(raw_copy, out, cache)
