@@ -77,6 +77,10 @@ class Para:
     series: list           # [(start, end, series_name, text)]
     countries: frozenset | None = None  # countries the text names (flows.events.countries_said), if known
 
+    def found_something(self) -> bool:
+        """Whether the scan found anything here (entities, names, descriptions, series)."""
+        return bool(self.ents or self.persons or self.descriptions or self.series)
+
     @property
     def sents(self) -> list[tuple[int, int]]:
         """Sentence spans from the pipeline's sentencizer. Only the events stage needs them: the
@@ -312,7 +316,7 @@ def scan(paragraphs: pd.DataFrame, batch_size: int = 256) -> list[Para]:
     # a fifth of the extract stage); the other paragraphs get theirs on demand (Para.sents)
     for (doc_id, para_id, text), doc in zip(keys, nlp.pipe(texts, batch_size=batch_size, disable=["sentencizer"])):
         para = _scan_doc(doc, lex, doc_id, para_id, text)
-        if para.ents or para.persons or para.descriptions or para.series:
+        if para.found_something():
             para.sents_ = _sentences(sentencizer(doc), text)
         out.append(para)
     return out

@@ -65,16 +65,13 @@ class Scans:
     paragraphs of a news corpus have none), without their text (the paragraphs table has it);
     ``scanned`` lists every scanned para_id; ``facts`` holds the rows of the ``facts`` table, not yet
     filtered; ``countries``: the countries each paragraph names, for the paragraphs naming one (the
-    events stage's test of which documents may report the subject). :func:`_selected` turns them back into one full Para per content paragraph."""
+    events stage's test of which documents may report the subject). :func:`_selected` turns them
+    back into one full Para per content paragraph."""
 
     paras: dict = field(default_factory=dict)
     facts: pd.DataFrame | None = None
     scanned: pd.Series | None = None
     countries: dict = field(default_factory=dict)  # para_id -> the countries it names (if any)
-
-
-def _found_something(para) -> bool:
-    return bool(para.ents or para.persons or para.descriptions or para.series)
 
 
 def scan_paragraphs(paragraphs: pd.DataFrame) -> Scans:
@@ -92,7 +89,7 @@ def scan_paragraphs(paragraphs: pd.DataFrame) -> Scans:
         said = countries_said(p.text)
         if said:
             countries[p.para_id] = shared.setdefault(said, said)  # one object per distinct set
-        if _found_something(p):
+        if p.found_something():
             p.text = None  # re-attached from the paragraphs table by _selected
             kept[p.para_id] = p
     return Scans(kept, facts, scanned, countries)

@@ -146,7 +146,7 @@ def task_runner(runner: str = "local", dask_address: str | None = None, workers:
 
 
 def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_dir: str | None = None,
-                        refresh_cache: bool = False):
+                        refresh_cache: bool = False, inputs: list[dict] | None = None):
     """Per-document stages (ingest, clean, scan) over batches on ``runner`` (an entered task runner).
 
     Called from the flow body; returns the combined tables and scans, the seconds of each stage summed
@@ -162,7 +162,8 @@ def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_
 
     t0 = time.perf_counter()
     rep.stage_start("documents", total=n_files, unit="files")
-    futures = [runner.submit(documents_t, inputs) for inputs in _batch_inputs(raw_dir, plan, manifest)]
+    inputs = inputs if inputs is not None else _batch_inputs(raw_dir, plan, manifest)
+    futures = [runner.submit(documents_t, params) for params in inputs]
     index = {id(f): i for i, f in enumerate(futures)}
     for fut in as_completed(futures):
         rep.advance("documents", len(plan[index[id(fut)]]))
@@ -205,25 +206,25 @@ def _batch_inputs(raw_dir: str, plan: list, manifest: dict) -> list[dict]:
             for i, b in enumerate(plan or [[]])]
 
 
-def batches_to_compute(raw_dir: str, plan: list, manifest: dict, cache_dir: str | None = None,
-                       refresh_cache: bool = False) -> int:
+def batches_to_compute(inputs: list[dict], cache_dir: str | None = None, refresh_cache: bool = False) -> int:
     """How many batches have no cached result: the worker processes a build needs (an incremental
     build after adding one article computes one batch, which does not pay for starting processes,
     and a process would read the cached batches only to send them on). An estimate for choosing the
     runner only: Prefect's own cache lookup decides what runs. The cache key is computed as the
-    task's cache policy computes it (inputs but ``raw_dir``, and the task's source)."""
+    task's cache policy computes it (inputs but ``raw_dir``, and the task's source); ``inputs``: the
+    task's parameters for each batch (``_batch_inputs``)."""
     import types
 
     if refresh_cache:
-        return len(plan or [[]])
+        return len(inputs)
     from prefect.settings import get_current_settings
 
     task = _documents_task(cache_dir, refresh_cache)
     storage = Path(cache_dir) if cache_dir else Path(get_current_settings().results.local_storage_path)
     todo = 0
-    for inputs in _batch_inputs(raw_dir, plan, manifest):
+    for params in inputs:
         try:
-            key = task.cache_policy.compute_key(task_ctx=types.SimpleNamespace(task=task), inputs=inputs,
+            key = task.cache_policy.compute_key(task_ctx=types.SimpleNamespace(task=task), inputs=params,
                                                 flow_parameters={})
         except Exception:  # noqa: BLE001 - an estimate: count the batch as to compute
             key = None
@@ -304,8 +305,9 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         return unchanged
     t0 = time.perf_counter()
     workers = workers or default_workers()
+    inputs = _batch_inputs(raw_dir, plan, manifest)  # the documents task's parameters, per batch
     if runner == "local":  # processes only for the batches to compute (not for those in the cache)
-        todo = batches_to_compute(raw_dir, plan, manifest, cache_dir, refresh_cache)
+        todo = batches_to_compute(inputs, cache_dir, refresh_cache)
         summary.workers = min(workers, todo) if todo > 1 else 1
     else:
         todo = len(plan)
@@ -316,7 +318,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             tr.client.run(batches.warm_up)
         startup = time.perf_counter() - t0
         sources, rejections, paragraphs, info, scans, seconds, cached = per_document_stages(
-            tr, raw_dir, plan, manifest, cache_dir, refresh_cache)
+            tr, raw_dir, plan, manifest, cache_dir, refresh_cache, inputs)
     summary.seconds["runner startup"] = startup
     summary.seconds.update(seconds)
     summary.seconds["documents (total)"] = time.perf_counter() - t0 - startup

@@ -173,18 +173,6 @@ def sort_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
     return df.loc[order].reset_index(drop=True)
 
 
-def fingerprint(tables: dict[str, pd.DataFrame]) -> str:
-    """Content hash of a build: the CSV bytes of every table (sorted), in schema order (what
-    :func:`publish` computes while writing the CSV files)."""
-    h = hashlib.sha256()
-    for name in schemas.tables():
-        h.update(name.encode())
-        df = sort_table(name, tables[name])
-        for start in range(0, max(len(df), 1), CSV_PART_ROWS):
-            h.update(csv_bytes(name, df.iloc[start:start + CSV_PART_ROWS], header=start == 0))
-    return h.hexdigest()
-
-
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -544,8 +532,9 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
     with publish_lock(output_dir, lock_timeout):
         checkpoint("locked")
         remove_stale(output_dir)
-        # the CSV files are written once, streamed, hashed on the way (the build's fingerprint); a
-        # staging-prefixed folder, so that a killed build's leftovers are removed as stale
+        # the CSV files are written once, streamed, hashed on the way: the build's fingerprint is the
+        # sha256 of every table's name and CSV bytes (sorted rows), in schema order. A staging-prefixed
+        # folder, so that a killed build's leftovers are removed as stale
         csv_dir = output_dir / f"{STAGING_PREFIX}csv-{uuid.uuid4().hex[:8]}"
         try:
             csv_dir.mkdir()
