@@ -181,7 +181,8 @@ def report(label: str, n: int, r: dict) -> None:
     print(f"   stages: {stages}")
     print(f"   throughput over the flow: {n / r['flow']:.0f} articles/s, {s['words'] / r['flow']:.0f} words/s")
     print(f"   peak RSS: main process {r['peak_rss_main_mb']:.0f} MB, process tree {r['peak_rss_tree_mb']:.0f} MB; "
-          f"flow process after each stage (MB): {s.get('peak_rss_mb')}")
+          f"flow process after each stage (MB): peak so far {s.get('peak_rss_mb')}, "
+          f"resident once the stage's memory is released {s.get('rss_mb')}")
     print(f"   published: {s['published']} ({s['version']})")
 
 

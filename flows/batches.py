@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from flows import ingest
@@ -208,6 +209,105 @@ def combine(frames: list[pd.DataFrame], order_by: list[str] | None = None) -> pd
     if order_by and len(out):
         out = out.sort_values(order_by, kind="stable").reset_index(drop=True)
     return out
+
+
+class Collector:
+    """Gathers the batches' results as they complete, so that no batch's result is held longer than
+    it takes to file it: the small tables are kept as they are (combined with :func:`combine`), the
+    paragraphs (most of the corpus: the text of every paragraph) as Arrow tables, which hold them in
+    one compact buffer each, and the scans either kept or, given ``spill`` (a file path), appended
+    to that file batch by batch (``flows.extract.load_scans`` reads them back): the flow keeps them
+    out of memory until the extract stage needs them.
+
+    ``add(i, result)`` files the result of batch ``i``; ``tables()`` returns ``(sources, rejections,
+    paragraphs, info)`` in the order the batching cannot change (sources by file name; paragraphs and
+    info in document order, then position), building the paragraphs table one column at a time (the
+    sorted copy of one column is made while the others wait, never a second copy of the whole
+    table); ``scans()`` the scans of every batch (or the spill file's path)."""
+
+    def __init__(self, n_batches: int, spill: str | None = None):
+        self.sources: list = [None] * n_batches
+        self.rejections: list = [None] * n_batches
+        self.info: list = [None] * n_batches
+        self._scans: list = [None] * n_batches
+        self.spill = spill
+        self.seconds: list[dict] = [{} for _ in range(n_batches)]
+        self._paragraphs: list = [None] * n_batches
+        self._template: pd.DataFrame | None = None  # zero rows, the paragraphs' columns and dtypes
+        self._schema = None
+
+    def add(self, i: int, result: BatchResult) -> None:
+        import pyarrow as pa
+
+        self.sources[i], self.rejections[i], self.info[i] = result.sources, result.rejections, result.info
+        self.seconds[i] = result.seconds
+        if self.spill is None:
+            self._scans[i] = result.scans
+        elif result.scans is not None:
+            from flows import extract
+
+            extract.spill_scans(result.scans, self.spill)
+        p = result.paragraphs
+        if p is None:
+            return
+        if self._template is None or (not len(self._template.columns) and len(p.columns)):
+            self._template = p.iloc[0:0].copy()
+        if len(p):
+            if self._schema is None:
+                self._schema = pa.Schema.from_pandas(p, preserve_index=False)
+            self._paragraphs[i] = pa.Table.from_pandas(p, schema=self._schema, preserve_index=False)
+
+    def scans(self):
+        """The scans of every batch filed (``flows.extract.Scans``), or the spill file's path."""
+        if self.spill is not None:
+            return self.spill
+        from flows import extract
+
+        scans = extract.combine_scans([s for s in self._scans if s is not None])
+        self._scans = []
+        return scans
+
+    def tables(self):
+        """``(sources, rejections, paragraphs, info)`` of every batch filed."""
+        sources = combine(self.sources, ["source_file"])
+        rejections = combine(self.rejections, ["file"])
+        info = combine(self.info)
+        self.sources = self.rejections = self.info = []
+        doc_ids = sources["doc_id"] if len(sources) else pd.Series([], dtype="str")
+        paragraphs = self._paragraphs_in_order(doc_ids)
+        if len(info):
+            rank = pd.Series(range(len(doc_ids)), index=doc_ids)
+            info = info.take(np.argsort(info["doc_id"].map(rank).to_numpy(), kind="stable")).reset_index(drop=True)
+        return sources, rejections, paragraphs, info
+
+    def _paragraphs_in_order(self, doc_ids: pd.Series) -> pd.DataFrame:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        parts = [t for t in self._paragraphs if t is not None]
+        self._paragraphs = []
+        template = self._template if self._template is not None else pd.DataFrame()
+        if not parts:
+            return template
+        table = pa.concat_tables(parts)
+        del parts
+        # document order (as ingest lists the files: sources' order), then position; stable, and
+        # paragraphs of a document missing from sources (none expected) last, as np.lexsort put them
+        rank = pc.index_in(table.column("doc_id"), value_set=pa.array(doc_ids.astype(object), pa.large_string()))
+        keyed = pa.table({"rank": rank, "position": table.column("position")})
+        order = pc.sort_indices(keyed, sort_keys=[("rank", "ascending"), ("position", "ascending")],
+                                null_placement="at_end")
+        del keyed, rank
+        columns = {}
+        for name in table.column_names:  # one column's sorted copy at a time
+            columns[name] = table.column(name).take(order)
+            table = table.drop_columns([name])
+        out = pa.table(columns, schema=self._schema)
+        del columns
+        frame = out.to_pandas(self_destruct=True, split_blocks=True)
+        del out
+        changed = {c: t for c, t in template.dtypes.items() if c in frame.columns and frame[c].dtype != t}
+        return frame.astype(changed) if changed else frame
 
 
 def batch_key(files: list[tuple[str, str]]) -> str:

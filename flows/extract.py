@@ -21,7 +21,6 @@ The stage has two parts:
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
 from dataclasses import dataclass, field
 
@@ -108,10 +107,46 @@ def combine_scans(parts: list[Scans]) -> Scans:
                  pd.concat(scanned, ignore_index=True) if scanned else pd.Series([], dtype="string"), countries)
 
 
+def spill_scans(scans: Scans, path: str | None = None) -> str:
+    """Append ``scans`` to the file ``path`` (one pickle after another; by default a new temporary
+    file) and return its path: the flow keeps the scans out of memory while the corpus is gathered
+    and deduplicated, batch by batch (each pickled on its own: pickling all at once holds a memo
+    entry for each of millions of objects), and reads them back for the extract stage
+    (:func:`load_scans`)."""
+    import os
+    import pickle
+    import tempfile
+
+    if path is None:
+        fd, path = tempfile.mkstemp(prefix="scans-", suffix=".pickle")
+        os.close(fd)
+    with open(path, "ab") as fh:
+        pickle.dump(scans, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def load_scans(path: str) -> Scans:
+    """Every scan appended to ``path`` by :func:`spill_scans`, as one :class:`Scans`."""
+    import os
+    import pickle
+
+    parts = []
+    if not os.path.exists(path):  # nothing was appended: no batch had a scan
+        return combine_scans(parts)
+    with open(path, "rb") as fh, _gc_paused():  # a million small acyclic objects: no GC passes
+        while True:
+            try:
+                parts.append(pickle.load(fh))
+            except EOFError:
+                break
+    return combine_scans(parts)
+
+
 def build_tables(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataFrame,
-                 rejections: pd.DataFrame, scans: Scans | None = None) -> dict[str, pd.DataFrame]:
+                 rejections: pd.DataFrame, scans: Scans | str | None = None) -> dict[str, pd.DataFrame]:
     """The extract stage: every table of ``schemas/`` from the cleaned, deduplicated paragraphs
-    (and the scans of their content paragraphs, if already made per batch)."""
+    (and the scans of their content paragraphs, if already made per batch: a :class:`Scans` or the
+    file :func:`spill_scans` appended them to)."""
     documents = build_documents(sources, paragraphs, info)
     return {
         "paragraphs": paragraphs,
@@ -136,11 +171,16 @@ def _selected(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -
                        f"must come from the same cleaned paragraphs")
     paras = []
     none: frozenset = frozenset()
+    # one object per content paragraph (a million at 100k articles): the scans' own records get
+    # their text back in place (no copy), and the others share empty tuples (nothing appends to them)
     for doc_id, pid, text in zip(content["doc_id"], content["para_id"], content["text"]):
         found = scans.paras.get(pid)
         said = scans.countries.get(pid, none)
-        paras.append(Para(doc_id, pid, text, None, [], [], [], [], said) if found is None
-                     else dataclasses.replace(found, text=text, countries=said))
+        if found is None:
+            paras.append(Para(doc_id, pid, text, None, (), (), (), (), said))
+        else:
+            found.text, found.countries = text, said
+            paras.append(found)
     facts = scans.facts
     if facts is None or facts.empty:
         return paras, extract_facts(paragraphs.iloc[0:0], documents)
@@ -152,7 +192,7 @@ def _selected(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -
 
 
 def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd.DataFrame,
-                  scans: Scans | None = None) -> dict[str, pd.DataFrame]:
+                  scans: Scans | str | None = None) -> dict[str, pd.DataFrame]:
     """The record tables of the content paragraphs, and ``documents`` with event_id/relevant/dates.
 
     Returns ``{"documents", "entities", "mentions", "events", "participants", "quotes", "facts",
@@ -169,6 +209,8 @@ def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd
 
     if scans is None:
         scans = scan_paragraphs(paragraphs)
+    elif isinstance(scans, str):  # the file the flow spilled them to (spill_scans)
+        scans = load_scans(scans)
     with _gc_paused():
         paras, facts = _selected(scans, paragraphs, documents)
         resolution = resolve(paras)

@@ -16,13 +16,10 @@ from flows import settings
 
 settings.configure()
 
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE  # noqa: E402
-from prefect.futures import as_completed  # noqa: E402
-from prefect.utilities.annotations import quote  # noqa: E402
 
 from flows import batches, clean, dedup, extract, ingest, progress, publish, validate  # noqa: E402
 from flows.paths import OUTPUT_DIR, RAW_DIR  # noqa: E402
@@ -81,7 +78,8 @@ def dedup_task(paragraphs: pd.DataFrame):
 
 @task(name="extract", cache_policy=NO_CACHE)
 def extract_task(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataFrame, rejections: pd.DataFrame,
-                 scans: extract.Scans | None = None):
+                 scans: extract.Scans | str | None = None):
+    """``scans``: the per-batch scans, or the file ``extract.spill_scans`` appended them to."""
     t0 = time.perf_counter()
     tables = extract.build_tables(sources, paragraphs, info, rejections, scans)
     _log("extract", t0, **{name: len(df) for name, df in tables.items()})
@@ -146,14 +144,15 @@ def task_runner(runner: str = "local", dask_address: str | None = None, workers:
 
 
 def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_dir: str | None = None,
-                        refresh_cache: bool = False, inputs: list[dict] | None = None):
+                        refresh_cache: bool = False, inputs: list[dict] | None = None,
+                        scans_file: str | None = None):
     """Per-document stages (ingest, clean, scan) over batches on ``runner`` (an entered task runner).
 
-    Called from the flow body; returns the combined tables and scans, the seconds of each stage summed
-    over the batches computed in this run (not those reused from the cache), and the batches reused.
+    Called from the flow body; returns the combined tables and scans (given ``scans_file``, the scans
+    are appended to that file batch by batch and its path is returned instead), the seconds of each
+    stage summed over the batches computed in this run (not those reused from the cache), and the
+    batches reused.
     """
-    from flows import extract
-
     rep = progress.reporter()
     documents_t = _documents_task(cache_dir, refresh_cache)
     n_files = sum(len(b) for b in plan)
@@ -165,32 +164,42 @@ def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_
     inputs = inputs if inputs is not None else _batch_inputs(raw_dir, plan, manifest)
     futures = [runner.submit(documents_t, params) for params in inputs]
     index = {id(f): i for i, f in enumerate(futures)}
-    for fut in as_completed(futures):
-        rep.advance("documents", len(plan[index[id(fut)]]))
-    results = [f.result() for f in futures]
+    collected = batches.Collector(len(futures), spill=scans_file)
+    reused = [False] * len(futures)
+    for fut in _completed(futures):  # empties the list: a batch's result is freed once filed
+        i = index.pop(id(fut))
+        result = fut.result()
+        # after .result(): the final state is then known here (the API's copy may lag behind)
+        reused[i] = _was_cached(fut)
+        collected.add(i, result)
+        del fut, result
+        rep.advance("documents", len(plan[i]))
     rep.stage_end("documents", time.perf_counter() - t0, {})
-    # after .result(): the final states are then known here (the API's copy may lag behind)
-    reused = [_was_cached(f) for f in futures]
-    del futures, index, fut  # the futures hold every batch's result: keep one reference only
-    seconds = {stage: sum(r.seconds.get(stage, 0.0) for r, hit in zip(results, reused) if not hit)
+    seconds = {stage: sum(s.get(stage, 0.0) for s, hit in zip(collected.seconds, reused) if not hit)
                for stage in ("ingest", "clean", "scan")}
     cached = {"documents": sum(reused)}
-    sources = batches.combine([r.sources for r in results], ["source_file"])
-    rejections = batches.combine([r.rejections for r in results], ["file"])
-    info = batches.combine([r.info for r in results])
-    paragraphs = batches.combine([r.paragraphs for r in results])
-    scans = extract.combine_scans([r.scans for r in results])
-    del results
-    rank = pd.Series(range(len(sources)), index=sources["doc_id"]) if len(sources) else pd.Series(dtype=int)
-    if len(paragraphs):  # document order (as ingest lists the files), then position: one copy, no temporaries
-        order = np.lexsort((paragraphs["position"].to_numpy(), paragraphs["doc_id"].map(rank).to_numpy()))
-        paragraphs = paragraphs.take(order).reset_index(drop=True)
-    if len(info):
-        info = info.take(np.argsort(info["doc_id"].map(rank).to_numpy(), kind="stable")).reset_index(drop=True)
+    sources, rejections, paragraphs, info = collected.tables()
+    scans = collected.scans()
+    del collected
     get_run_logger().info("[documents] %d batches, %d reused from cache; computed: ingest %.2fs, clean %.2fs, "
                           "scan %.2fs", len(plan), cached["documents"], seconds["ingest"], seconds["clean"],
                           seconds["scan"])
     return sources, rejections, paragraphs, info, scans, seconds, cached
+
+
+def _completed(futures: list):
+    """Yield the futures of ``futures`` as they finish. The list is emptied, and nothing here keeps a
+    future once yielded (Prefect's ``as_completed`` holds every future it was given, and so every
+    batch's result, until the last one is done)."""
+    import queue
+
+    finished: queue.SimpleQueue = queue.SimpleQueue()
+    n = len(futures)
+    for fut in futures:
+        fut.add_done_callback(finished.put)
+    futures.clear()
+    for _ in range(n):
+        yield finished.get()
 
 
 def _documents_task(cache_dir: str | None, refresh_cache: bool):
@@ -288,6 +297,8 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         out = fn(*args)
         summary.seconds[name] = time.perf_counter() - t0
         summary.peak_rss_mb[name] = round(progress.peak_rss_mb())
+        progress.release_memory()
+        summary.rss_mb[name] = round(progress.rss_mb())
         rep.stage_end(name, summary.seconds[name], counts(out) if counts else {})
         return out
 
@@ -312,17 +323,25 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
     else:
         todo = len(plan)
         summary.workers = None if dask_address else workers
+    # the scans wait on disk, appended batch by batch, until the extract stage reads them (dedup does
+    # not); the extract task gets the file's path (passing the objects, Prefect would walk one per
+    # content paragraph looking for futures: 146 s of a 100k-article build). The folder goes after
+    # extract, or when the flow ends otherwise (TemporaryDirectory's finaliser)
+    scans_dir = tempfile.TemporaryDirectory(prefix="build-dataset-scans-")
     with _workers_report_here(runner), task_runner(runner, dask_address, workers, todo) as tr:
         if runner == "dask":  # start the workers and import the pipeline there: orchestration startup
             tr.client.wait_for_workers(1)
             tr.client.run(batches.warm_up)
         startup = time.perf_counter() - t0
-        sources, rejections, paragraphs, info, scans, seconds, cached = per_document_stages(
-            tr, raw_dir, plan, manifest, cache_dir, refresh_cache, inputs)
+        sources, rejections, paragraphs, info, scans_file, seconds, cached = per_document_stages(
+            tr, raw_dir, plan, manifest, cache_dir, refresh_cache, inputs,
+            scans_file=str(Path(scans_dir.name) / "scans.pickle"))
     summary.seconds["runner startup"] = startup
     summary.seconds.update(seconds)
     summary.seconds["documents (total)"] = time.perf_counter() - t0 - startup
     summary.peak_rss_mb["documents"] = round(progress.peak_rss_mb())
+    progress.release_memory()
+    summary.rss_mb["documents"] = round(progress.rss_mb())
     summary.batches, summary.batches_cached = len(plan), cached
     _log("documents", t0, files=len(files), documents=len(sources), rejected=len(rejections),
          paragraphs=len(paragraphs), batches=len(plan), **{f"cached_{k}": v for k, v in cached.items()})
@@ -330,10 +349,8 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         "accounting", post_clean_task, raw_dir, sources, paragraphs, info, rejections)
     summary.files_in, summary.documents, summary.quarantined = len(files), len(sources), len(rejections)
     paragraphs = stage("dedup", dedup_task, paragraphs)
-    # quote: Prefect would otherwise walk every object of the scans (one per content paragraph) to look
-    # for upstream futures: 146 s of a 100k-article build
-    tables = stage("extract", extract_task, sources, paragraphs, info, rejections, quote(scans))
-    del scans
+    tables = stage("extract", extract_task, sources, paragraphs, info, rejections, scans_file)
+    scans_dir.cleanup()
     summary.paragraphs = progress.BuildSummary.paragraph_counts(tables["paragraphs"])
     summary.rows = {name: int(len(df)) for name, df in tables.items()}
     summary.words = int(tables["paragraphs"]["n_words"].sum()) if len(tables["paragraphs"]) else 0

@@ -19,6 +19,40 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def rss_mb() -> float:
+    """Resident memory of this process now, in MB (Linux: /proc/self/statm; else the peak)."""
+    import os
+
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return peak_rss_mb()
+
+
+def release_memory() -> None:
+    """Hand memory freed by a finished stage back to the system: a full garbage collection, the
+    C heap trimmed (glibc ``malloc_trim``) and Arrow's pool released. The stages allocate through
+    three allocators (Python's, the C heap, Arrow's), which do not reuse each other's free memory:
+    what one stage freed would otherwise stay resident under the next stage's allocations."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except Exception:  # noqa: BLE001 - best effort
+        pass
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 class Reporter:
     """Does nothing; the CLI installs a subclass that draws progress bars."""
 
@@ -60,6 +94,7 @@ class BuildSummary:
     # seconds are summed over the batches computed in this run (cached ones cost none; on Dask they overlap)
     seconds: dict = field(default_factory=dict)
     peak_rss_mb: dict = field(default_factory=dict)  # stage -> peak RSS of the flow's process so far (MB)
+    rss_mb: dict = field(default_factory=dict)  # stage -> RSS of the flow's process after it, memory released (MB)
     batches: int = 0
     batches_cached: dict = field(default_factory=dict)  # {"documents": batches reused from cache}
     runner: str = "local"
@@ -79,7 +114,7 @@ class BuildSummary:
         return {
             "files_in": self.files_in, "documents": self.documents, "quarantined": self.quarantined,
             "paragraphs": self.paragraphs, "rows": self.rows, "seconds": self.seconds,
-            "peak_rss_mb": self.peak_rss_mb, "batches": self.batches,
+            "peak_rss_mb": self.peak_rss_mb, "rss_mb": self.rss_mb, "batches": self.batches,
             "batches_cached": self.batches_cached, "runner": self.runner, "workers": self.workers, "words": self.words,
             "version": self.version, "published": self.published, "started_at": self.started_at,
             "skipped": self.skipped,
