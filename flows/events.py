@@ -562,21 +562,35 @@ def _link_by_heads(candidates, doc_event, evidence, parts_by_doc, res) -> None:
                                 f"this edition only")
 
 
-def similar_sets(probes: list[frozenset], targets: list[frozenset], threshold: float) -> list[set[int]]:
-    """For each probe, the indexes of the targets whose Jaccard similarity with it is >= ``threshold``.
+def similar_sets(probes, targets: list[frozenset], threshold: float) -> list[set[int]]:
+    """For each probe, the indexes of the targets whose Jaccard similarity with it is >= ``threshold``
+    (a list; :func:`iter_similar_sets` answers them one at a time)."""
+    return list(iter_similar_sets(probes, targets, threshold))
 
-    Prefix filtering (the AllPairs join): words ordered rarest first, a target is indexed by its first
+
+ANSWERED_PROBES = 50_000  # distinct probes whose answer is remembered (equal probes are common)
+
+
+def iter_similar_sets(probes, targets: list[frozenset], threshold: float):
+    """Yield, for each probe of the iterable ``probes`` in turn, the indexes of the targets whose
+    Jaccard similarity with it is >= ``threshold``.
+
+    Prefix filtering (the AllPairs join): words ordered rarest first among the targets (words no
+    target has come first: a probe's lookups of them find nothing), a target is indexed by its first
     ``n - ceil(threshold * n) + 1`` words and a probe looks up its own first words the same way; two
-    sets that reach the threshold always share a word of those prefixes, so only those pairs are
-    compared, and only when their sizes allow it (``|t| >= threshold * |s|`` and the reverse). Equal
-    probes are looked up once. Exact: the same result as comparing every pair.
+    sets that reach the threshold always share a word of those prefixes (true of any one order used
+    for both), so only those pairs are compared, and only when their sizes allow it
+    (``|t| >= threshold * |s|`` and the reverse). Exact: the same result as comparing every pair.
+    Probes are read one at a time, never all held (at 100k articles they are most of a corpus' word
+    sets); the answers of up to ``ANSWERED_PROBES`` distinct probes are remembered, so that equal
+    probes (syndicated copies) are looked up once.
     """
-    freq = Counter(w for group in (probes, targets) for s in group for w in s)
+    freq = Counter(w for t in targets for w in t)
 
     def prefix(s: frozenset) -> list[str]:
         n = len(s)
         keep = n - math.ceil(threshold * n - 1e-9) + 1
-        return sorted(s, key=lambda w: (freq[w], w))[:keep]
+        return sorted(s, key=lambda w: (freq.get(w, 0), w))[:keep]
 
     index: dict[str, list[int]] = defaultdict(list)
     for j, s in enumerate(targets):
@@ -584,11 +598,10 @@ def similar_sets(probes: list[frozenset], targets: list[frozenset], threshold: f
             for w in prefix(s):
                 index[w].append(j)
     sizes = [len(t) for t in targets]
-    out = []
     answered: dict[frozenset, set[int]] = {}
     for s in probes:
         if s in answered:
-            out.append(set(answered[s]))
+            yield set(answered[s])
             continue
         found: set[int] = set()
         if s:
@@ -602,9 +615,10 @@ def similar_sets(probes: list[frozenset], targets: list[frozenset], threshold: f
                         if m >= threshold * n - 1e-9 and n >= threshold * m - 1e-9 \
                                 and _jaccard(s, targets[j]) >= threshold:
                             found.add(j)
+        if len(answered) >= ANSWERED_PROBES:
+            answered.clear()
         answered[s] = found
-        out.append(set(found))
-    return out
+        yield set(found)
 
 
 def _link_by_text(candidates, doc_event, evidence, by_doc) -> None:
@@ -623,13 +637,13 @@ def _link_by_text(candidates, doc_event, evidence, by_doc) -> None:
             if j == len(docs_of):
                 docs_of.append(set())
             docs_of[j].add(other)
-    probes = {d: [_content_words(p.text) for p in by_doc.get(d, [])] for d in todo}
-    flat = [s for d in todo for s in probes[d]]
-    matches = iter(similar_sets(flat, list(target_of), SHARED_PARAGRAPH_MIN_JACCARD))
+    # the candidates' paragraphs, one at a time and in order: their word sets are never all held
+    probes = (_content_words(p.text) for d in todo for p in by_doc.get(d, []))
+    matches = iter_similar_sets(probes, list(target_of), SHARED_PARAGRAPH_MIN_JACCARD)
     event_of = {other: doc_event[other] for other in others}
     for doc_id in todo:
         shared = Counter()  # other article -> paragraphs of doc_id that match one of its paragraphs
-        for _ in probes[doc_id]:
+        for _ in by_doc.get(doc_id, []):
             hit = next(matches)
             shared.update(set().union(*(docs_of[j] for j in hit)) if hit else ())
         scores = Counter()
