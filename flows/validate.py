@@ -229,15 +229,29 @@ def _column_of(kwargs: dict) -> str | None:
     return None
 
 
-def frames_to_validate(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Every suite's frame: the tables as given, plus each view derived from them."""
-    missing = [name for name in schemas.tables() if name not in tables]
-    if missing:
-        raise KeyError(f"tables {missing} are defined in schemas/ but were not built")
-    frames = {name: tables[name] for name in schemas.tables()}
-    for name, view in schemas.views().items():
-        frames[name] = schemas.build_view(view, tables)
-    return frames
+class FramesToValidate:
+    """Every suite's frame: the tables as given, and each view derived from them when asked for
+    (``frames[name]``), not kept: a view carries its base table plus the joined columns (the mentions
+    with their paragraphs' text, the paragraphs with their documents' columns), so building all of
+    them up front held about a copy of the corpus' text more than validation needs at once."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame]):
+        missing = [name for name in schemas.tables() if name not in tables]
+        if missing:
+            raise KeyError(f"tables {missing} are defined in schemas/ but were not built")
+        self.tables, self.views = tables, schemas.views()
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name in self.views:
+            return schemas.build_view(self.views[name], self.tables)
+        if name in schemas.tables():
+            return self.tables[name]
+        raise KeyError(name)
+
+
+def frames_to_validate(tables: dict[str, pd.DataFrame]) -> FramesToValidate:
+    """Every suite's frame by name (views built on access; see :class:`FramesToValidate`)."""
+    return FramesToValidate(tables)
 
 
 def validate(tables: dict[str, pd.DataFrame], workdir: Path, gx_dir: Path | None = None,
@@ -269,6 +283,8 @@ def validate(tables: dict[str, pd.DataFrame], workdir: Path, gx_dir: Path | None
                 raise RuntimeError(f"no checkpoint {name!r} in {gx_dir}: run `python -m flows gx-init` "
                                    f"after changing schemas/") from exc
             run = checkpoint.run(batch_parameters={"dataframe": df}, run_id=run_id)
+            n_rows = len(df)
+            del df  # a view is built for its suite only
             n_block = n_warn = n_exp = 0
             for vr in run.run_results.values():
                 for er in vr.results:
@@ -299,7 +315,7 @@ def validate(tables: dict[str, pd.DataFrame], workdir: Path, gx_dir: Path | None
                     f"expectations it does not know (is flows/gx_expectations.py imported?) or expectations/ "
                     f"is stale (run `python -m flows gx-init`)")
             results.append(TableResult(table=name, success=n_block == 0, n_expectations=n_exp,
-                                       n_failed_blocking=n_block, n_failed_warning=n_warn, n_rows=len(df),
+                                       n_failed_blocking=n_block, n_failed_warning=n_warn, n_rows=n_rows,
                                        kind="view" if name in views else "table"))
         context.build_data_docs()
     docs = project_root / "gx" / "uncommitted" / "data_docs" / "local_site"

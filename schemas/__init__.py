@@ -228,7 +228,7 @@ def build_view(view: View, frames: dict):
     view has exactly the base table's rows, in order; unmatched rows get nulls.
     """
     df = frames[view.base].reset_index(drop=True)
-    out = df.copy()
+    out = df.copy(deep=False)  # copy on write: the base table is never changed, only columns added
     for j in view.joins:
         other = frames[j.table]
         left = [a for a, _ in j.on]
