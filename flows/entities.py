@@ -414,13 +414,7 @@ class Resolution:
 
     entities: pd.DataFrame
     mentions: pd.DataFrame
-    by_span: dict   # (para_id, char_start, char_end) -> entity_id
     info: dict      # entity_id -> {"type", "name", "country", "title"}
-
-
-def _mention(rows, by_span, entity_key, para: Para, start: int, end: int, kind: str) -> None:
-    rows.append({"key": entity_key, "doc_id": para.doc_id, "para_id": para.para_id,
-                 "char_start": start, "char_end": end, "text": para.text[start:end], "kind": kind})
 
 
 def resolve(paras: list[Para]) -> Resolution:
@@ -575,7 +569,7 @@ def _tables(rows, lex: Lexicons, person_title: dict, countries: dict) -> Resolut
     if not rows:
         from schemas import empty_frame
 
-        return Resolution(empty_frame("entities"), empty_frame("mentions"), {}, {})
+        return Resolution(empty_frame("entities"), empty_frame("mentions"), {})
     groups: dict = defaultdict(list)
     for r in rows:
         groups[r["key"]].append(r)
@@ -612,7 +606,6 @@ def _tables(rows, lex: Lexicons, person_title: dict, countries: dict) -> Resolut
     # the mentions as columns, not one dict a row (half a million rows at 100k articles)
     out: dict[str, list] = {c: [] for c in ("mention_id", "entity_id", "doc_id", "para_id", "char_start",
                                             "char_end", "text", "mention_type")}
-    by_span = {}
     for r in rows:
         mid = stable_id("m", r["para_id"], r["char_start"], r["char_end"])
         if mid in seen:
@@ -623,7 +616,6 @@ def _tables(rows, lex: Lexicons, person_title: dict, countries: dict) -> Resolut
                               ("para_id", r["para_id"]), ("char_start", r["char_start"]),
                               ("char_end", r["char_end"]), ("text", r["text"]), ("mention_type", r["kind"])):
             out[column].append(value)
-        by_span[(r["para_id"], r["char_start"], r["char_end"])] = eid
     del rows, seen
     from schemas import conform
 
@@ -631,7 +623,7 @@ def _tables(rows, lex: Lexicons, person_title: dict, countries: dict) -> Resolut
     m = pd.DataFrame(out)  # rows is not empty (see above), nor then out
     del out
     mentions = conform("mentions", m.sort_values(["doc_id", "para_id", "char_start"]))
-    return Resolution(entities, mentions, by_span, info)
+    return Resolution(entities, mentions, info)
 
 
 def _entity_id_key(key: tuple) -> tuple[str, str]:
