@@ -90,79 +90,23 @@ def _content(paragraphs: pd.DataFrame, chunk: int) -> tuple[pd.DataFrame, np.nda
 
     Returns ``(content, codes, texts)``: ``content`` has the columns doc_id, position, para_id, n_words
     (index: the paragraphs' index), sorted by document and position; ``codes[i]`` is the position in
-    ``texts`` (the distinct normalised texts in order of first occurrence, a pandas string array) of
-    row i's text. Texts are normalised ``chunk`` at a time (:class:`_Encoder`): only the distinct
-    ones are kept, in Arrow memory, never one Python string per paragraph nor every normalised text
-    at once."""
+    ``texts`` (the distinct normalised texts, a pandas string array) of row i's text. Texts are
+    normalised ``chunk`` at a time and dictionary-encoded by pyarrow, so the corpus is held once, as
+    Arrow buffers of distinct texts, never as one Python string per paragraph."""
     is_content = (paragraphs["status"] == "content").to_numpy()
     content = paragraphs.loc[is_content, ["doc_id", "position", "para_id", "n_words"]]
     text = paragraphs["text"]
-    enc = _Encoder()
-    codes = np.empty(len(content), dtype=np.int64)
-    done = 0
-    for s in range(0, len(paragraphs), chunk):
-        normed = [normalize(t) if isinstance(t, str) else "" for t in text.iloc[s:s + chunk][is_content[s:s + chunk]]]
-        codes[done:done + len(normed)] = enc.encode(normed)
-        done += len(normed)
-    texts = enc.texts()
+    parts = [pa.array([normalize(t) if isinstance(t, str) else "" for t in text.iloc[s:s + chunk][is_content[s:s + chunk]]],
+                      type=pa.large_string())
+             for s in range(0, len(paragraphs), chunk)]
+    encoded = pa.chunked_array(parts, type=pa.large_string()).dictionary_encode()
+    del parts
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False).astype(np.int64) for c in encoded.chunks]
+                           or [np.empty(0, dtype=np.int64)])
+    texts = pd.array(encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], pa.large_string()), dtype="str")
+    del encoded
     ranked = content.assign(_row=np.arange(len(content))).sort_values(["doc_id", "position"])
     return ranked.drop(columns="_row"), codes[ranked["_row"].to_numpy()], texts
-
-
-class _Encoder:
-    """Integer codes for texts given a chunk at a time: equal texts get one code, codes in order of
-    first occurrence (as Arrow's dictionary encoding numbers them). Only the distinct texts are kept,
-    as Arrow arrays (one per chunk), and a dict from each distinct text's Python hash to its code;
-    a text whose hash is known is compared with the text kept for it, so two texts that share a hash
-    still get their own codes (exact: no collision can merge them)."""
-
-    def __init__(self, hash_fn=hash):
-        self._hash = hash_fn
-        self._by_hash: dict[int, int] = {}
-        self._collided: dict[str, int] = {}  # texts whose hash belongs to another text
-        self._parts: list = []  # Arrow arrays of the distinct texts, in code order
-        self._starts: list[int] = []  # code of each part's first text
-        self._pending: list[str] = []  # distinct texts of the chunk being encoded
-        self._n = 0
-
-    def _text(self, code: int) -> str:
-        first = self._n - len(self._pending)
-        if code >= first:
-            return self._pending[code - first]
-        import bisect
-
-        k = bisect.bisect_right(self._starts, code) - 1
-        return self._parts[k][code - self._starts[k]].as_py()
-
-    def _new(self, t: str) -> int:
-        self._pending.append(t)
-        self._n += 1
-        return self._n - 1
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        out = np.empty(len(texts), dtype=np.int64)
-        by_hash, hash_fn = self._by_hash, self._hash
-        for i, t in enumerate(texts):
-            h = hash_fn(t)
-            code = by_hash.get(h)
-            if code is None:
-                code = by_hash[h] = self._new(t)
-            elif self._text(code) != t:
-                code = self._collided.get(t)
-                if code is None:
-                    code = self._collided[t] = self._new(t)
-            out[i] = code
-        if self._pending:
-            self._starts.append(self._n - len(self._pending))
-            self._parts.append(pa.array(self._pending, type=pa.large_string()))
-            self._pending = []
-        return out
-
-    def texts(self) -> pd.api.extensions.ExtensionArray:
-        """The distinct texts in code order (a pandas string array)."""
-        whole = pa.chunked_array(self._parts, type=pa.large_string())  # the parts themselves, no copy
-        self._parts, self._by_hash, self._collided = [], {}, {}
-        return pd.array(whole, dtype="str")
 
 
 def _exact_repeats(docs: np.ndarray, codes: np.ndarray, words: np.ndarray, params: DedupParams) -> dict[int, int]:

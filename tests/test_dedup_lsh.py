@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import pytest
 
 from flows import dedup
 
@@ -45,23 +44,3 @@ def test_near_pairs_finds_an_edited_copy_and_not_an_unrelated_text():
     other = "Heavy rain flooded several streets in the old city overnight, the municipality said on Monday."
     texts = [t.casefold() for t in (other, base, edited)]
     assert dedup.near_pairs(texts, dedup.DedupParams()).tolist() == [[1, 2]]
-
-
-@pytest.mark.parametrize("hash_fn", [hash, lambda t: len(t) % 3], ids=["python-hash", "colliding-hash"])
-def test_encoder_codes_equal_arrow_dictionary_encoding(hash_fn):
-    """The chunked text encoder numbers texts as Arrow's dictionary encoding does (first occurrence
-    order), and a hash shared by different texts never merges them."""
-    import random
-
-    import pyarrow as pa
-
-    from flows.dedup import _Encoder
-
-    rng = random.Random(5)
-    texts = [rng.choice(["a", "bb", "ccc", "dddd", "a b", "x y z", ""]) + str(rng.randint(0, 30)) for _ in range(2000)]
-    enc = _Encoder(hash_fn)
-    codes = np.concatenate([enc.encode(texts[s:s + 150]) for s in range(0, len(texts), 150)])
-    distinct = enc.texts()
-    want = pa.array(texts, pa.large_string()).dictionary_encode()
-    assert codes.tolist() == want.indices.to_pylist()
-    assert list(distinct) == want.dictionary.to_pylist()
