@@ -107,22 +107,15 @@ def combine_scans(parts: list[Scans]) -> Scans:
                  pd.concat(scanned, ignore_index=True) if scanned else pd.Series([], dtype="string"), countries)
 
 
-def spill_scans(scans: Scans, path: str | None = None) -> str:
-    """Append ``scans`` to the file ``path`` (one pickle after another; by default a new temporary
-    file) and return its path: the flow keeps the scans out of memory while the corpus is gathered
-    and deduplicated, batch by batch (each pickled on its own: pickling all at once holds a memo
-    entry for each of millions of objects), and reads them back for the extract stage
-    (:func:`load_scans`)."""
-    import os
+def spill_scans(scans: Scans, path: str) -> None:
+    """Append ``scans`` to the file ``path`` (one pickle after another): the flow keeps the scans out
+    of memory while the corpus is gathered and deduplicated, batch by batch (each pickled on its own:
+    pickling all at once holds a memo entry for each of millions of objects), and reads them back for
+    the extract stage (:func:`load_scans`)."""
     import pickle
-    import tempfile
 
-    if path is None:
-        fd, path = tempfile.mkstemp(prefix="scans-", suffix=".pickle")
-        os.close(fd)
     with open(path, "ab") as fh:
         pickle.dump(scans, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    return path
 
 
 def load_scans(path: str) -> Scans:

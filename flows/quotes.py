@@ -29,7 +29,7 @@ import pandas as pd
 from flows import frames
 from flows.spans import alternation, content_paragraphs, lexicon, sentence_spans
 from flows.text import stable_id
-from schemas import conform
+from schemas import conform, table
 
 OPEN, STRAIGHT = "\u201c", '"'
 _MARKS = re.compile('[\u201c\u201d"]')
@@ -315,7 +315,7 @@ def extract_quotes(paragraphs: pd.DataFrame, documents: pd.DataFrame,
         from schemas import empty_frame
 
         return empty_frame("quotes")
-    out = pd.DataFrame.from_records(rows, columns=QUOTE_COLUMNS)
+    out = pd.DataFrame.from_records(rows, columns=table("quotes").columns)
     del rows
     return conform("quotes", out.sort_values(["doc_id", "para_id", "char_start"]))
 
@@ -348,12 +348,8 @@ def _with_next(doc_ids, para_ids, texts):
         cur = nxt
 
 
-QUOTE_COLUMNS = ("quote_id", "doc_id", "para_id", "text", "speaker_entity_id", "speaker_label", "char_start",
-                 "char_end", "quote_type", "closed", "is_social_post")
-
-
 def _row(doc_id, para_id, text, start, end, label, index, quote_type, *, closed, social) -> tuple:
-    """One quote, as a tuple in the order of ``QUOTE_COLUMNS`` (a dict a row held ~0.15 GB more at
-    300k quotes)."""
+    """One quote, as a tuple in the order of the ``quotes`` table's columns (schemas/; a dict a row
+    held ~0.15 GB more at 300k quotes)."""
     return (stable_id("q", para_id, start, end), doc_id, para_id, text[start:end], index.resolve(label), label,
             start, end, quote_type, closed, social)

@@ -229,29 +229,12 @@ def _column_of(kwargs: dict) -> str | None:
     return None
 
 
-class FramesToValidate:
-    """Every suite's frame: the tables as given, and each view derived from them when asked for
-    (``frames[name]``), not kept: a view carries its base table plus the joined columns (the mentions
-    with their paragraphs' text, the paragraphs with their documents' columns), so building all of
-    them up front held about a copy of the corpus' text more than validation needs at once."""
-
-    def __init__(self, tables: dict[str, pd.DataFrame]):
-        missing = [name for name in schemas.tables() if name not in tables]
-        if missing:
-            raise KeyError(f"tables {missing} are defined in schemas/ but were not built")
-        self.tables, self.views = tables, schemas.views()
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        if name in self.views:
-            return schemas.build_view(self.views[name], self.tables)
-        if name in schemas.tables():
-            return self.tables[name]
-        raise KeyError(name)
-
-
-def frames_to_validate(tables: dict[str, pd.DataFrame]) -> FramesToValidate:
-    """Every suite's frame by name (views built on access; see :class:`FramesToValidate`)."""
-    return FramesToValidate(tables)
+def frame_to_validate(name: str, tables: dict[str, pd.DataFrame], views: dict) -> pd.DataFrame:
+    """A suite's frame: the table, or the view (``views``: :func:`schemas.views`) derived from the
+    tables. A view is built when its suite runs and not kept: it carries its base table plus the
+    joined columns (the mentions with their paragraphs' text, ...), so building them all up front held
+    about a copy of the corpus' text more than validation needs at once."""
+    return schemas.build_view(views[name], tables) if name in views else tables[name]
 
 
 def validate(tables: dict[str, pd.DataFrame], workdir: Path, gx_dir: Path | None = None,
@@ -263,7 +246,9 @@ def validate(tables: dict[str, pd.DataFrame], workdir: Path, gx_dir: Path | None
         shutil.rmtree(project_root)
     shutil.copytree(Path(gx_dir) / "gx", project_root / "gx",
                     ignore=shutil.ignore_patterns("uncommitted"))
-    frames = frames_to_validate(tables)
+    missing = [name for name in schemas.tables() if name not in tables]
+    if missing:
+        raise KeyError(f"tables {missing} are defined in schemas/ but were not built")
     views = schemas.views()
     results, failures = [], []
     gx_runtime.load_gx()
@@ -275,7 +260,7 @@ def validate(tables: dict[str, pd.DataFrame], workdir: Path, gx_dir: Path | None
 
         run_id = RunIdentifier(run_name=run_name)
         for name in suite_names():
-            df = frames[name]
+            df = frame_to_validate(name, tables, views)
             key_columns = list(views[name].primary_key if name in views else schemas.table(name).primary_key)
             try:
                 checkpoint = context.checkpoints.get(name)
