@@ -19,6 +19,7 @@ Two steps:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import unicodedata
@@ -308,18 +309,22 @@ def scan(paragraphs: pd.DataFrame, batch_size: int = 256) -> list[Para]:
         content = content.sort_values(["doc_id", "position"])
     texts = content["text"].tolist()
     keys = list(zip(content["doc_id"], content["para_id"], texts))
-    out = []
+    # a paragraph's scan reads its text and nothing else, so each distinct text is scanned once (a
+    # repeated paragraph, a copy in another article of the batch); a repeat gets a Para of its own
+    # that shares the first's findings (nothing changes them after the scan)
+    distinct = list(dict.fromkeys(texts))
     sentencizer = nlp.get_pipe("sentencizer")
+    scanned: dict[str, Para] = {}
     # the pipeline runs without its sentencizer (the shared pipeline itself is not modified); the
     # sentences of a paragraph where the scan found something are set here, on the same tokens (the
     # events stage reads the sentences of paragraphs with mentions: tokenising those again later cost
     # a fifth of the extract stage); the other paragraphs get theirs on demand (Para.sents)
-    for (doc_id, para_id, text), doc in zip(keys, nlp.pipe(texts, batch_size=batch_size, disable=["sentencizer"])):
-        para = _scan_doc(doc, lex, doc_id, para_id, text)
+    for text, doc in zip(distinct, nlp.pipe(distinct, batch_size=batch_size, disable=["sentencizer"])):
+        para = _scan_doc(doc, lex, None, None, text)
         if para.found_something():
             para.sents_ = _sentences(sentencizer(doc), text)
-        out.append(para)
-    return out
+        scanned[text] = para
+    return [dataclasses.replace(scanned[text], doc_id=doc_id, para_id=para_id) for doc_id, para_id, text in keys]
 
 
 # --- step 2: resolve ------------------------------------------------------------------------------

@@ -84,8 +84,11 @@ def scan_paragraphs(paragraphs: pd.DataFrame) -> Scans:
         facts = extract_facts(paragraphs, pd.DataFrame())
     scanned = pd.Series([p.para_id for p in paras], dtype="string")
     kept, countries, shared = {}, {}, {}
+    said_in: dict[str, frozenset] = {}  # text -> the countries it names (a repeat is read once)
     for p in paras:
-        said = countries_said(p.text)
+        said = said_in.get(p.text)
+        if said is None:
+            said = said_in[p.text] = countries_said(p.text)
         if said:
             countries[p.para_id] = shared.setdefault(said, said)  # one object per distinct set
         if p.found_something():

@@ -358,11 +358,13 @@ def extract_facts(paragraphs: pd.DataFrame, documents: pd.DataFrame) -> pd.DataF
     if "doc_id" in documents:
         paras = paras[paras["doc_id"].isin(documents["doc_id"])]
     rows = []
+    found: dict[str, list[dict]] = {}  # text -> its figures: a repeated paragraph is read once
     for doc_id, para_id, text in zip(paras["doc_id"], paras["para_id"], paras["text"]):
-        for f in _facts_in(text):
-            f.update(fact_id=stable_id("f", para_id, f["char_start"], f["char_end"]), doc_id=doc_id,
-                     para_id=para_id, text=text[f["char_start"]:f["char_end"]])
-            rows.append(f)
+        if text not in found:
+            found[text] = _facts_in(text)
+        for f in found[text]:
+            rows.append(dict(f, fact_id=stable_id("f", para_id, f["char_start"], f["char_end"]), doc_id=doc_id,
+                             para_id=para_id, text=text[f["char_start"]:f["char_end"]]))
     if not rows:
         from schemas import empty_frame
 

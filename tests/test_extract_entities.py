@@ -160,3 +160,25 @@ def test_people_kept_apart_get_distinct_ids_even_with_the_same_first_name_and_su
     assert sorted(people["canonical_name"]) == ["John Adam Smith", "John Brian Smith"]
     assert people["entity_id"].is_unique
     assert set(res.mentions["entity_id"]) == set(people["entity_id"])
+
+
+def test_a_repeated_paragraph_is_scanned_once_and_keeps_its_own_ids(monkeypatch):
+    from flows import entities
+    from flows.entities import scan
+
+    said = "Defense Secretary Lloyd Austin met Iraqi Prime Minister Mohammed Shia al-Sudani in Washington."
+    other = "The Pentagon said the talks with Baghdad would continue in September."
+    frame = pd.concat([_para_frame(said, other, doc_id="da"), _para_frame(other, said, doc_id="db")],
+                      ignore_index=True)
+    frame["para_id"] = [f"p{i}" for i in range(len(frame))]
+    together = scan(frame)
+    alone = [p for i in range(len(frame)) for p in scan(frame.iloc[[i]])]
+    assert [(p.doc_id, p.para_id) for p in together] == [("da", "p0"), ("da", "p1"), ("db", "p2"), ("db", "p3")]
+    assert together == alone  # the same findings as each paragraph scanned on its own
+    assert together[0].persons and together[3].persons == together[0].persons
+    assert len({id(p) for p in together}) == 4  # one record per paragraph, not one per text
+    texts_scanned = []
+    real = entities._scan_doc
+    monkeypatch.setattr(entities, "_scan_doc", lambda doc, *a, **k: texts_scanned.append(doc.text) or real(doc, *a, **k))
+    assert scan(frame) == together
+    assert sorted(texts_scanned) == sorted([said, other])
