@@ -286,19 +286,25 @@ def _known_codec(name: str) -> bool:
 
 
 _LATIN = "\u0000-\u024f\u1e00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff\uff21-\uff5a"
-_LETTER = re.compile(r"[^\W\d_]")
-_LATIN_LETTER = re.compile(r"(?=[^\W\d_])[" + _LATIN + "]")
+_LETTERS = re.compile(r"[^\W\d_]+")  # runs of letters (counted by length: one list item a word, not a letter)
+_NON_LATIN_LETTER = re.compile(r"(?=[^\W\d_])[^" + _LATIN + "]")
 _NON_LATIN = re.compile("[^" + _LATIN + "]")
 
 
 def english_score(text: str, config: Config | None = None) -> dict:
-    """Figures the language check decides on (over the first 200,000 characters)."""
+    """Figures the language check decides on (over the first 200,000 characters): letters, the share
+    of them in Latin script, words (those written in Latin script only) and the share of those that
+    are English function words."""
     config = config or load_config()
     sample = text[:_LANGUAGE_SAMPLE]
-    letters = len(_LETTER.findall(sample))
-    latin = len(_LATIN_LETTER.findall(sample))
-    words = [w.casefold() for w in _WORD.findall(sample) if not _NON_LATIN.search(w)]
-    stop = sum(w in config.stopwords for w in words)
+    letters = sum(map(len, _LETTERS.findall(sample)))
+    if sample.isascii():  # every letter and word is Latin, and casefold() is lower()
+        latin = letters
+        words = _WORD.findall(sample.lower())
+    else:
+        latin = letters - len(_NON_LATIN_LETTER.findall(sample))
+        words = [w.casefold() for w in _WORD.findall(sample) if w.isascii() or not _NON_LATIN.search(w)]
+    stop = sum(map(config.stopwords.__contains__, words))
     return {"letters": letters, "latin_share": latin / letters if letters else 1.0,
             "words": len(words), "stopword_ratio": stop / len(words) if words else 0.0}
 

@@ -146,3 +146,32 @@ def test_checks_and_decoding_never_fail_on_random_bytes(data):
     assert encoding in {"utf-8", "utf-8-sig", "utf-16", *ingest.load_config().legacy_encodings}
     result = ingest.check_text(text)
     assert result is None or result[0] in {"empty", "binary", "html", "non_english"}
+
+
+def _english_score_by_letter(text: str, config) -> dict:
+    """The language figures counted the plain way, one regex match per letter and word (what
+    ``ingest.english_score`` computes faster)."""
+    import re
+
+    letter = re.compile(r"[^\W\d_]")
+    latin = re.compile(r"(?=[^\W\d_])[" + ingest._LATIN + "]")
+    non_latin = re.compile("[^" + ingest._LATIN + "]")
+    sample = text[:ingest._LANGUAGE_SAMPLE]
+    n_letters, n_latin = len(letter.findall(sample)), len(latin.findall(sample))
+    words = [w.casefold() for w in ingest._WORD.findall(sample) if not non_latin.search(w)]
+    stop = sum(w in config.stopwords for w in words)
+    return {"letters": n_letters, "latin_share": n_latin / n_letters if n_letters else 1.0,
+            "words": len(words), "stopword_ratio": stop / len(words) if words else 0.0}
+
+
+scripts_text = st.lists(st.one_of(
+    st.sampled_from(WORDS + ["THE", "Über", "straße", "İstanbul", "ﬁnal", "Ǆemal", "don\u2019t", "x2_y", "½ ²"]),
+    st.sampled_from(BREAKS), st.text(max_size=12),
+    st.characters(categories=["Lu", "Ll", "Lt", "Lm", "Lo", "Nd", "No", "Mn", "Pd", "Pi", "Pf"])), max_size=80).map("".join)
+
+
+@SETTINGS
+@given(text=st.one_of(scripts_text, random_text, st.text(alphabet=st.characters(max_codepoint=127), max_size=200)))
+def test_language_figures_equal_counting_letter_by_letter(text):
+    config = ingest.load_config()
+    assert ingest.english_score(text, config) == _english_score_by_letter(text, config)
