@@ -43,6 +43,8 @@ class _Rules:
     after_subject_first: re.Pattern
     before_subject_verb: re.Pattern
     according_to: re.Pattern
+    any_verb: re.Pattern  # a speech verb anywhere: before_subject_verb cannot match without one
+    any_source_preposition: re.Pattern  # likewise for according_to
     social: re.Pattern
     link_tail: re.Pattern
     doc_source: re.Pattern
@@ -76,6 +78,8 @@ def _rules() -> _Rules:
         before_subject_verb=re.compile(
             rf"(?:{speaker})\s+(?:(?:has|had|have)\s+)?(?:{adverbs}\s+)?(?P<verb>{verbs})"),
         according_to=re.compile(rf"(?i:{alternation(lex['source_prepositions'])})\s+(?:{speaker})"),
+        any_verb=re.compile(verbs),
+        any_source_preposition=re.compile(rf"(?i:{alternation(lex['source_prepositions'])})"),
         social=re.compile(lex["social_attribution"]),
         link_tail=re.compile(lex["social_link_tail"]),
         doc_source=re.compile(docs, re.IGNORECASE),
@@ -185,16 +189,20 @@ def _attribute(text: str, sent_start: int, mark_start: int, mark_end: int) -> tu
         if found:
             return found
     before = text[sent_start:mark_start]
+    # the last match before the quote; the patterns are only run where their fixed words occur (a
+    # name pattern tried at every position of a long sentence was most of the quotes' time)
     m = None
-    for m in r.according_to.finditer(before):
-        pass
+    if r.any_source_preposition.search(before):
+        for m in r.according_to.finditer(before):
+            pass
     if m is not None:
         found = _speaker_from(m)
         if found:
             return found
     last = None
-    for last in r.before_subject_verb.finditer(before):
-        pass
+    if r.any_verb.search(before):
+        for last in r.before_subject_verb.finditer(before):
+            pass
     return _speaker_from(last)
 
 

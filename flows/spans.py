@@ -39,13 +39,17 @@ _ABBREV = re.compile(
 )
 
 
+_ABBREV_TAIL = 16  # characters before a period that the abbreviation test reads
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence of ``text``; offsets into ``text``, whitespace trimmed."""
     spans = []
     start = 0
     for m in _END.finditer(text):
-        head = text[start:m.start()]
-        if m.group().startswith(".") and _ABBREV.search(head):
+        # the abbreviation test reads the end of the sentence so far only: a match ending there
+        # that starts earlier is a run of initials ("U.S.A"), whose last three characters match too
+        if m.group().startswith(".") and _ABBREV.search(text[max(start, m.start() - _ABBREV_TAIL):m.start()]):
             continue
         end = m.end()
         seg = text[start:end].rstrip()

@@ -199,3 +199,38 @@ def test_entities_read_back_from_parquet_resolve_too(tmp_path):
     paras = paragraphs_frame([("d1", '"We will stay," said Lloyd J. Austin III.')])
     q = extract_quotes(paras, documents_frame(["d1"]), back)
     assert q["speaker_entity_id"].tolist() == ["n_austin"]
+
+
+def test_sentence_spans_read_only_the_end_of_a_sentence_for_abbreviations():
+    """``sentence_spans`` tests for an abbreviation on the last characters before a period only; it
+    splits every text as testing the whole sentence so far does (hypothesis: initials, runs of
+    initials longer than the window, abbreviations, quotes)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from flows import spans
+
+    def by_whole_head(text):
+        out, start = [], 0
+        for m in spans._END.finditer(text):
+            if m.group().startswith(".") and spans._ABBREV.search(text[start:m.start()]):
+                continue
+            seg = text[start:m.end()].rstrip()
+            if seg.strip():
+                out.append((start + (len(seg) - len(seg.lstrip())), start + len(seg)))
+            start = m.end()
+        seg = text[start:]
+        if seg.strip():
+            out.append((start + len(seg) - len(seg.lstrip()), start + len(seg.rstrip())))
+        return out
+
+    pieces = st.sampled_from(["U.", "S.", "A", "Mr.", "Gen.", "approx.", "said.", " ", "  ", "The ", "It ",
+                              "\u201cYes.\u201d ", "x", "9", "! ", "? ", "...", "Jan. 5", "e.g.", "J. R. R."])
+    long_initials = st.integers(1, 20).map(lambda n: "A." * n + "B. Next")
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.one_of(pieces, long_initials), max_size=30).map("".join))
+    def check(text):
+        assert spans.sentence_spans(text) == by_whole_head(text)
+
+    check()
