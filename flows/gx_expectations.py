@@ -88,6 +88,31 @@ def _span_inside(start, end, text) -> bool:
     return isinstance(text, str) and s is not None and e is not None and 0 <= s < e <= len(text)
 
 
+def _typed(start: pd.Series, end: pd.Series, text: pd.Series) -> bool:
+    """Whether the columns have the types of the published tables (integer offsets, a string
+    column), so that the checks can be computed column-wise; other data is checked row by row."""
+    return (pd.api.types.is_integer_dtype(start) and pd.api.types.is_integer_dtype(end)
+            and isinstance(text.dtype, pd.StringDtype))
+
+
+def _offsets(start: pd.Series, end: pd.Series, text: pd.Series):
+    """(start, end, text length, usable) as numpy arrays for typed columns (see ``_typed``);
+    ``usable``: all three present."""
+    usable = (start.notna() & end.notna() & text.notna()).to_numpy(dtype=bool)
+    s = start.to_numpy(dtype="int64", na_value=0)
+    e = end.to_numpy(dtype="int64", na_value=0)
+    n = text.str.len().to_numpy(dtype="int64", na_value=0)  # characters, as len() counts them
+    return s, e, n, usable
+
+
+def span_inside_mask(start: pd.Series, end: pd.Series, text: pd.Series) -> pd.Series:
+    """``_span_inside`` of every row."""
+    if _typed(start, end, text):
+        s, e, n, usable = _offsets(start, end, text)
+        return pd.Series(usable & (0 <= s) & (s < e) & (e <= n), index=start.index, dtype=bool)
+    return pd.Series([_span_inside(a, b, t) for a, b, t in zip(start, end, text)], index=start.index, dtype=bool)
+
+
 def _template(text: str, params: dict, configuration, runtime_configuration) -> list:
     return [RenderedStringTemplateContent(
         content_block_type="string_template",
@@ -99,6 +124,20 @@ def _template(text: str, params: dict, configuration, runtime_configuration) -> 
 def _columns_params(configuration) -> tuple[dict, list[str]]:
     cols = list(configuration.kwargs.get("column_list") or [])
     return {f"c{i}": c for i, c in enumerate(cols)}, [f"$c{i}" for i in range(len(cols))]
+
+
+def _span_length_equal(start, end, text) -> bool:
+    s, e = _int(start), _int(end)
+    return isinstance(text, str) and s is not None and e is not None and e - s == len(text)
+
+
+def span_length_mask(start: pd.Series, end: pd.Series, text: pd.Series) -> pd.Series:
+    """``_span_length_equal`` of every row."""
+    if _typed(start, end, text):
+        s, e, n, usable = _offsets(start, end, text)
+        return pd.Series(usable & (e - s == n), index=start.index, dtype=bool)
+    return pd.Series([_span_length_equal(a, b, t) for a, b, t in zip(start, end, text)], index=start.index,
+                     dtype=bool)
 
 
 # --- ISO dates within a window --------------------------------------------------------------------
@@ -159,8 +198,7 @@ class MulticolumnSpanInsideText(MulticolumnMapMetricProvider):
     @multicolumn_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column_list, **kwargs):
         start, end, text = (column_list.iloc[:, i] for i in range(3))
-        return pd.Series([_span_inside(s, e, t) for s, e, t in zip(start, end, text)],
-                         index=column_list.index, dtype=bool)
+        return span_inside_mask(start, end, text)
 
 
 class ExpectSpanToBeInsideText(MulticolumnMapExpectation):
@@ -200,14 +238,12 @@ class MulticolumnTextAtSpanEquals(MulticolumnMapMetricProvider):
     @multicolumn_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column_list, **kwargs):
         start, end, text, expected = (column_list.iloc[:, i] for i in range(4))
-
-        def ok(s, e, t, want) -> bool:
-            if not _span_inside(s, e, t):
-                return True  # not this expectation's failure: expect_span_to_be_inside_text reports it
-            return t[int(s):int(e)] == want
-
-        return pd.Series([ok(*row) for row in zip(start, end, text, expected)], index=column_list.index,
-                         dtype=bool)
+        # a span outside its text is not this expectation's failure: expect_span_to_be_inside_text reports it
+        inside = span_inside_mask(start, end, text).to_numpy()
+        ok = ~inside
+        rows = column_list[inside]
+        ok[inside] = [t[int(s):int(e)] == want for s, e, t, want in zip(*(rows.iloc[:, i] for i in range(4)))]
+        return pd.Series(ok, index=column_list.index, dtype=bool)
 
 
 class ExpectTextAtSpanToEqual(MulticolumnMapExpectation):
@@ -247,12 +283,7 @@ class MulticolumnSpanLengthEqualsTextLength(MulticolumnMapMetricProvider):
     @multicolumn_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column_list, **kwargs):
         start, end, text = (column_list.iloc[:, i] for i in range(3))
-
-        def ok(s, e, t) -> bool:
-            s, e = _int(s), _int(e)
-            return isinstance(t, str) and s is not None and e is not None and e - s == len(t)
-
-        return pd.Series([ok(*row) for row in zip(start, end, text)], index=column_list.index, dtype=bool)
+        return span_length_mask(start, end, text)
 
 
 class ExpectSpanLengthToEqualTextLength(MulticolumnMapExpectation):

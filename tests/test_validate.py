@@ -252,3 +252,33 @@ def test_a_document_without_content_is_a_warning_that_still_passes(seed_tables, 
     assert [(f.table, f.expectation, f.column, f.blocking) for f in report.failures] == [
         ("documents", "expect_column_values_to_be_between", "n_content", False)]
     assert report.warnings[0].unexpected_keys == [d.loc[2, "doc_id"]]
+
+
+def test_span_checks_by_column_equal_the_row_by_row_checks():
+    """The span checks are computed column-wise on typed columns (what the tables hold) and row by
+    row otherwise: both give the same answer for every row (hypothesis: offsets with nulls, negative
+    and past the end; texts with nulls, astral characters, empty)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from flows import gx_expectations as gxe
+
+    offsets = st.one_of(st.none(), st.integers(-3, 12))
+    texts = st.one_of(st.none(), st.text(alphabet=st.sampled_from("ab \u00e9\u2019\U0001F600"), max_size=10))
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(st.tuples(offsets, offsets, texts), max_size=12))
+    def check(rows):
+        start = pd.Series([r[0] for r in rows], dtype="Int64")
+        end = pd.Series([r[1] for r in rows], dtype="Int64")
+        text = pd.Series([r[2] for r in rows], dtype="str")
+        assert gxe._typed(start, end, text)
+        inside = gxe.span_inside_mask(start, end, text)
+        length = gxe.span_length_mask(start, end, text)
+        as_objects = [s.astype(object) for s in (start, end, text)]
+        assert not gxe._typed(*as_objects)
+        assert inside.tolist() == gxe.span_inside_mask(*as_objects).tolist()
+        assert length.tolist() == gxe.span_length_mask(*as_objects).tolist()
+        assert inside.tolist() == [gxe._span_inside(*r) for r in rows]
+
+    check()
