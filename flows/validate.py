@@ -231,9 +231,9 @@ def _column_of(kwargs: dict) -> str | None:
 
 def frame_to_validate(name: str, tables: dict[str, pd.DataFrame], views: dict) -> pd.DataFrame:
     """A suite's frame: the table, or the view (``views``: :func:`schemas.views`) derived from the
-    tables. A view is built when its suite runs and not kept: it carries its base table plus the
-    joined columns (the mentions with their paragraphs' text, ...), so building them all up front held
-    about a copy of the corpus' text more than validation needs at once."""
+    tables. A view is built when its suite runs and not kept: it carries the joined columns (the
+    mentions with their paragraphs' text, ...), so building them all up front held about a copy of
+    the corpus' text more than validation needs at once."""
     return schemas.build_view(views[name], tables) if name in views else tables[name]
 
 

@@ -167,8 +167,24 @@ class View:
         return table(self.base).primary_key
 
     @property
+    def base_columns(self) -> list[str]:
+        """The base table's columns the view carries: its primary key and the columns its checks
+        read (all of them if a check has a row condition). The base table's own suite checks the
+        rest; carried along, they made each view a copy of its base table (1.4 M paragraphs with
+        their text), which GX copies again as it filters rows."""
+        base = table(self.base)
+        used = set(base.primary_key)
+        for check in self.checks:
+            kwargs = check.get("kwargs") or {}
+            if kwargs.get("row_condition"):
+                return list(base.columns)
+            used.update(kwargs[k] for k in ("column", "column_A", "column_B") if kwargs.get(k))
+            used.update(kwargs.get("column_list") or ())
+        return [c for c in base.columns if c in used]
+
+    @property
     def columns(self) -> list[str]:
-        return table(self.base).columns + [new for j in self.joins for _, new in j.columns]
+        return self.base_columns + [new for j in self.joins for _, new in j.columns]
 
     @property
     def tables(self) -> list[str]:
@@ -222,13 +238,14 @@ def _views_in(folder: Path, tables_folder: Path) -> dict[str, View]:
 
 
 def build_view(view: View, frames: dict):
-    """The view's frame from the tables' frames: the base table left-joined with each join's columns.
+    """The view's frame from the tables' frames: the base table's columns the view carries
+    (:attr:`View.base_columns`) left-joined with each join's columns.
 
     Each joined table contributes at most one row per base row (its first row per join key), so the
     view has exactly the base table's rows, in order; unmatched rows get nulls.
     """
-    df = frames[view.base].reset_index(drop=True)
-    out = df.copy(deep=False)  # copy on write: the base table is never changed, only columns added
+    base = frames[view.base].reset_index(drop=True)
+    out = base[view.base_columns].copy(deep=False)  # copy on write: the base table is never changed
     for j in view.joins:
         other = frames[j.table]
         left = [a for a, _ in j.on]
@@ -236,8 +253,8 @@ def build_view(view: View, frames: dict):
         picked = other[right + [c for c, _ in j.columns]].drop_duplicates(subset=right, keep="first")
         picked = picked.rename(columns=dict(j.columns))
         picked = picked.rename(columns={b: f"__on__{a}" for a, b in j.on})
-        merged = out[left].merge(picked, how="left", left_on=left, right_on=[f"__on__{a}" for a in left],
-                                 sort=False)
+        merged = base[left].merge(picked, how="left", left_on=left, right_on=[f"__on__{a}" for a in left],
+                                  sort=False)
         for _, new in j.columns:
             out[new] = merged[new].array  # keeps the dtype (Int64, str, ...)
     return out

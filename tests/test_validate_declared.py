@@ -198,7 +198,8 @@ def test_a_view_has_exactly_the_base_rows_with_the_joined_columns(frames, declar
     mentions.loc[1, "para_id"] = "p0000000000000000"  # matches nothing
     paragraphs = pd.concat([frames["paragraphs"], frames["paragraphs"].head(3)])  # repeated join keys
     out = schemas.build_view(view, {"mentions": mentions, "paragraphs": paragraphs})
-    assert list(out.columns) == view.columns == [*mentions.columns, "paragraph_text"]
+    # the base table's key and the columns the view's checks read, then the joined column
+    assert list(out.columns) == view.columns == ["mention_id", "char_start", "char_end", "text", "paragraph_text"]
     assert out["mention_id"].tolist() == mentions["mention_id"].tolist()
     by_id = frames["paragraphs"].set_index("para_id")["text"]
     assert out.loc[0, "paragraph_text"] == by_id[mentions.loc[0, "para_id"]]
