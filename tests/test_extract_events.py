@@ -115,17 +115,17 @@ def test_wikinews_is_not_relevant_and_creates_no_events(tmp_path):
     assert (t["entities"]["entity_type"] == "person").sum() > 100  # people are still found
 
 
-@pytest.mark.parametrize("remembered", [50_000, 5])
-def test_similar_sets_equals_comparing_every_pair(remembered, monkeypatch):
-    """The prefix-filtered join behind "shared text" linking finds exactly the pairs a full
-    comparison finds (random word sets, thresholds around the one used), also when it remembers
-    the answers of only a few distinct probes."""
+@pytest.mark.parametrize("pair_block", [2_000_000, 500, 1])
+def test_similar_sets_equals_comparing_every_pair(pair_block, monkeypatch):
+    """The sparse join behind "shared text" linking finds exactly the pairs a full comparison finds
+    (random word sets, thresholds around the one used), whatever the size of its blocks of probes
+    (all at once, several per block, one per block)."""
     import random
 
     from flows import events
     from flows.events import similar_sets
 
-    monkeypatch.setattr(events, "ANSWERED_PROBES", remembered)
+    monkeypatch.setattr(events, "PAIR_BLOCK", pair_block)
 
     def jaccard(a, b):
         return len(a & b) / len(a | b) if a and b else 0.0
