@@ -209,8 +209,11 @@ def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd
         scans = load_scans(scans)
     with _gc_paused():
         paras, facts = _selected(scans, paragraphs, documents)
+        del scans  # its records are in ``paras`` now
         resolution = resolve(paras)
         events, participants, docs = build_events(paras, resolution, documents, paragraphs)
+        del paras  # a record and a text a content paragraph (~1 GB at 100k articles): quotes and
+        # statements read the paragraphs table
         docs = conform("documents", docs)
         records = {"quotes": extract_quotes(paragraphs, docs, resolution.entities), "facts": facts,
                    "statements": extract_statements(paragraphs, docs)}
