@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from flows import frames
 from flows.dates import DateSpan, dates_in
 from flows.entities import Para, Resolution
 from flows.nlp import Lexicons, load_lexicons
@@ -370,7 +371,7 @@ def build_events(paras: list[Para], res: Resolution, documents: pd.DataFrame,
         by_doc[p.doc_id].append(p)
     mentions_by_para = defaultdict(list)
     m = res.mentions
-    for pid, s, e, eid in zip(m["para_id"], m["char_start"], m["char_end"], m["entity_id"]):
+    for pid, s, e, eid in frames.iter_rows(m["para_id"], m["char_start"], m["char_end"], m["entity_id"]):
         mentions_by_para[pid].append((int(s), int(e), eid))
     for v in mentions_by_para.values():
         v.sort()
@@ -730,7 +731,7 @@ def published_in_text(paragraphs: pd.DataFrame, first_n: int = 6) -> dict:
 
     out = {}
     head = paragraphs[paragraphs["position"] < first_n] if "position" in paragraphs.columns else paragraphs
-    for doc_id, text in zip(head["doc_id"], head["text"]):
+    for doc_id, text in frames.iter_rows(head["doc_id"], head["text"]):
         if doc_id in out or len(text) > 60:
             continue
         m = _PUBLISHED.match(text.strip())

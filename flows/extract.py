@@ -169,7 +169,7 @@ def _selected(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -
     none: frozenset = frozenset()
     # one object per content paragraph (a million at 100k articles): the scans' own records get
     # their text back in place (no copy), and the others share empty tuples (nothing appends to them)
-    for doc_id, pid, text in zip(content["doc_id"], content["para_id"], content["text"]):
+    for doc_id, pid, text in frames.iter_rows(content["doc_id"], content["para_id"], content["text"]):
         found = scans.paras.get(pid)
         said = scans.countries.get(pid, none)
         if found is None:

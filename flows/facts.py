@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from flows import frames
 from flows.spans import alternation, content_paragraphs, lexicon, sentence_spans
 from flows.text import stable_id
 from schemas import conform
@@ -359,7 +360,7 @@ def extract_facts(paragraphs: pd.DataFrame, documents: pd.DataFrame) -> pd.DataF
         paras = paras[paras["doc_id"].isin(documents["doc_id"])]
     rows = []
     found: dict[str, list[dict]] = {}  # text -> its figures: a repeated paragraph is read once
-    for doc_id, para_id, text in zip(paras["doc_id"], paras["para_id"], paras["text"]):
+    for doc_id, para_id, text in frames.iter_rows(paras["doc_id"], paras["para_id"], paras["text"]):
         if text not in found:
             found[text] = _facts_in(text)
         for f in found[text]:

@@ -3,6 +3,9 @@
 ``isin(values, keys)``: ``values.isin(keys)`` for string keys, computed by pyarrow. pandas 3's
 Arrow-backed string ``isin`` walks ``keys`` in Python: 9 s for 1.4 M keys, against 0.1-1 s here;
 key lookups over whole tables (para_ids, doc_ids, the foreign keys of validation) use this one.
+
+``iter_rows(*columns)``: ``zip(*columns)``, converting a block of rows at a time to Python values:
+iterating an Arrow-backed column value by value costs ~0.75 us a value, ``tolist()`` ~0.2.
 """
 
 from __future__ import annotations
@@ -28,3 +31,15 @@ def isin(values, keys) -> np.ndarray:
     """Boolean array: is each of ``values`` one of ``keys`` (strings; ``keys`` may be an arrow_strings array)."""
     keys = keys if isinstance(keys, pa.Array) else arrow_strings(keys)
     return pc.is_in(arrow_strings(values), value_set=keys).to_numpy(zero_copy_only=False).astype(bool)
+
+
+ROW_BLOCK = 8192  # rows converted to Python values at a time by iter_rows
+
+
+def iter_rows(*columns: pd.Series, block: int = ROW_BLOCK):
+    """The rows of ``columns`` (Series of one length) as tuples, like ``zip(*columns)``: the same
+    values (``Series.tolist()``; integers of a nullable integer column come as ``int``, not numpy
+    integers), converted ``block`` rows at a time so that no column is ever held as one Python list."""
+    n = len(columns[0]) if columns else 0
+    for start in range(0, n, block):
+        yield from zip(*(c.iloc[start:start + block].tolist() for c in columns))

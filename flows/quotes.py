@@ -348,7 +348,7 @@ def _with_next(doc_ids, para_ids, texts):
     """(doc_id, para_id, text, the next paragraph's text if in the same document, else None) for each
     paragraph in turn, reading the columns lazily (a list of every paragraph's text was the largest
     object of the stage at 100k articles)."""
-    it = zip(doc_ids, para_ids, texts)
+    it = frames.iter_rows(doc_ids, para_ids, texts)
     cur = next(it, None)
     while cur is not None:
         nxt = next(it, None)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from flows import frames
 from flows.spans import alternation, content_paragraphs, lexicon, sentence_spans
 from flows.text import stable_id
 from schemas import conform
@@ -148,7 +149,7 @@ def extract_statements(paragraphs: pd.DataFrame, documents: pd.DataFrame) -> pd.
     paras = paras[paras["doc_id"].isin(event_of)]
     r = _rules()
     candidates = []  # (sentence text, info)
-    for doc_id, para_id, cluster_id, position, text in zip(
+    for doc_id, para_id, cluster_id, position, text in frames.iter_rows(
             paras["doc_id"], paras["para_id"], paras["cluster_id"], paras["position"], paras["text"]):
         if not r.verb.search(text):
             continue

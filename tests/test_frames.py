@@ -24,3 +24,21 @@ def test_isin_takes_prepared_keys_and_non_string_values():
     keys = frames.arrow_strings(["1", "3"])
     assert frames.isin(pd.Series([1, 2, 3]), keys).tolist() == [True, False, True]
     assert frames.isin(pd.Series([], dtype="str"), keys).tolist() == []
+
+
+def test_iter_rows_gives_the_rows_zip_gives_a_block_at_a_time():
+    import numpy as np
+
+    from flows import frames
+
+    df = pd.DataFrame({"text": pd.array(["a", None, "c\u2019", "d", "e"], dtype="str"),
+                       "n": pd.array([1, None, 3, 4, 5], dtype="Int64"), "x": np.arange(5) * 1.5})
+    want = list(zip(df["text"], df["n"], df["x"]))
+    for block in (1, 2, 5, 100):
+        got = list(frames.iter_rows(df["text"], df["n"], df["x"], block=block))
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert all((pd.isna(a) and pd.isna(b)) or (not pd.isna(a) and not pd.isna(b) and a == b)
+                       for a, b in zip(g, w))
+            assert type(g[0]) is type(w[0]) and type(g[2]) is type(w[2])  # str or the missing value; float
+    assert list(frames.iter_rows(df["text"].iloc[:0])) == []
