@@ -15,6 +15,7 @@ The SemVer part to bump follows from the diff (:func:`bump`):
 from __future__ import annotations
 
 import json
+import operator
 from pathlib import Path
 
 import pandas as pd
@@ -43,17 +44,44 @@ def _cell(value, typ: str):
     return str(value)
 
 
+_NORMALISED = {"string": str, "integer": int, "number": float, "boolean": bool}  # a cell already in _cell's form
+
+
+def column_cells(col: pd.Series, typ: str) -> list:
+    """``[_cell(v, typ) for v in col]``, without the call for the cells already in that form (a
+    string of a string column, an int of an integer column, a float that is not NaN, a bool)."""
+    values = col.tolist()
+    done = _NORMALISED.get(typ)
+    if done is None:
+        return [_cell(v, typ) for v in values]
+    return [v if type(v) is done and v == v else _cell(v, typ) for v in values]
+
+
 def _key(values: tuple) -> str | list:
     return values[0] if len(values) == 1 else list(values)
+
+
+def _keys(keys: list[tuple]) -> list:
+    """``[_key(k) for k in keys]``."""
+    return [k for (k,) in keys] if keys and len(keys[0]) == 1 else [_key(k) for k in keys]
+
+
+def _sorted(keys) -> list[tuple]:
+    """``sorted(keys)`` (tuples of strings), ordering one-column keys by their string (the same
+    order, without comparing millions of tuples)."""
+    keys = list(keys)
+    if keys and len(keys[0]) == 1:
+        return sorted(keys, key=operator.itemgetter(0))
+    return sorted(keys)
 
 
 def _rows(df: pd.DataFrame, types: dict[str, str], pk: list[str]) -> dict[tuple, tuple]:
     """Primary key -> the row's normalised values (in ``types`` order), built column by column."""
     cols = list(types)
-    values = [[_cell(v, types[c]) for v in df[c].tolist()] for c in cols]
-    key_idx = [cols.index(k) for k in pk]
-    rows = list(zip(*values)) if cols else []
-    return {tuple("" if row[i] is None else str(row[i]) for i in key_idx): row for row in rows}
+    values = [column_cells(df[c], types[c]) for c in cols]
+    key_cols = [values[cols.index(k)] for k in pk]
+    keys = zip(*(["" if v is None else str(v) for v in kc] for kc in key_cols))
+    return dict(zip(keys, zip(*values))) if cols else {}
 
 
 def _previous_schema(previous_dir: Path) -> tuple[dict, dict]:
@@ -83,8 +111,8 @@ def diff(previous_dir: Path | None, tables: dict[str, pd.DataFrame]) -> dict:
         df = tables[name]
         pk = new_pks[name]
         if name not in old_schema:  # every row is added: only the keys are needed
-            keys = sorted(_rows(df[pk], {k: types[k] for k in pk}, pk))
-            out_tables[name] = {"rows_before": 0, "rows_after": len(df), "added": [_key(k) for k in keys],
+            keys = _sorted(_rows(df[pk], {k: types[k] for k in pk}, pk))
+            out_tables[name] = {"rows_before": 0, "rows_after": len(df), "added": _keys(keys),
                                 "removed": [], "changed": []}
             continue
         old_types = old_schema[name]
@@ -104,16 +132,16 @@ def diff(previous_dir: Path | None, tables: dict[str, pd.DataFrame]) -> dict:
         old_df = pd.read_parquet(previous_dir / f"{name}.parquet", columns=list(common))
         old_rows = _rows(old_df, common, pk) if all(k in common for k in pk) else {}
         new_rows = _rows(df, common, pk) if all(k in common for k in pk) else {}
-        added = sorted(set(new_rows) - set(old_rows))
-        removed = sorted(set(old_rows) - set(new_rows))
+        added = _sorted(set(new_rows) - set(old_rows))
+        removed = _sorted(set(old_rows) - set(new_rows))
         changed = []
         names = list(common)
-        for k in sorted(set(new_rows) & set(old_rows)):
+        for k in _sorted(set(new_rows) & set(old_rows)):
             a, b = new_rows[k], old_rows[k]
             if a != b:
                 changed.append({"key": _key(k), "columns": [c for c, x, y in zip(names, a, b) if x != y]})
         out_tables[name] = {"rows_before": len(old_df), "rows_after": len(df),
-                            "added": [_key(k) for k in added], "removed": [_key(k) for k in removed],
+                            "added": _keys(added), "removed": _keys(removed),
                             "changed": changed}
     for name in schema_changes["tables_removed"]:
         out_tables[name] = {"rows_before": None, "rows_after": 0, "added": [], "removed": [], "changed": [],
