@@ -96,8 +96,8 @@ def _content(paragraphs: pd.DataFrame, chunk: int) -> tuple[pd.DataFrame, np.nda
     is_content = (paragraphs["status"] == "content").to_numpy()
     content = paragraphs.loc[is_content, ["doc_id", "position", "para_id", "n_words"]]
     text = paragraphs["text"]
-    parts = [pa.array([normalize(t) if isinstance(t, str) else "" for t in text.iloc[s:s + chunk][is_content[s:s + chunk]]],
-                      type=pa.large_string())
+    parts = [pa.array([normalize(t) if isinstance(t, str) else ""
+                       for t in text.iloc[s:s + chunk][is_content[s:s + chunk]].tolist()], type=pa.large_string())
              for s in range(0, len(paragraphs), chunk)]
     encoded = pa.chunked_array(parts, type=pa.large_string()).dictionary_encode()
     del parts
@@ -184,10 +184,11 @@ def band_keys(texts, params: DedupParams) -> np.ndarray:
     chunks of ``params.chunk``: only the keys of the whole corpus are held (8 bytes a band)."""
     from rensa import RMinHash
 
+    texts = _strings(texts)
     rows = params.num_perm // params.num_bands
     keys = np.empty((params.num_bands, len(texts)), dtype=np.uint64)
     for start in range(0, len(texts), params.chunk):
-        chunk = texts[start:start + params.chunk]
+        chunk = texts[start:start + params.chunk].tolist()
         digests = RMinHash.digests_from_token_sets(
             [shingles(t, params.shingle, params.drop_stopwords) for t in chunk], params.num_perm, params.seed)
         sig = np.fromiter(itertools.chain.from_iterable(digests), dtype=np.uint32, count=len(chunk) * params.num_perm)
