@@ -178,7 +178,7 @@ class BatchResult:
     rejections: pd.DataFrame
     paragraphs: pd.DataFrame
     info: pd.DataFrame
-    scans: object  # flows.extract.Scans
+    scans: object  # flows.extract.Scans, or its flows.extract.pack_scans bytes (as batches return them)
     seconds: dict = field(default_factory=dict)
 
 
@@ -193,7 +193,7 @@ def process(raw_dir: Path, files: list[tuple[str, str]], manifest: dict) -> Batc
     t1 = time.perf_counter()
     paragraphs, info = clean.clean(sources)
     t2 = time.perf_counter()
-    scans = extract.scan_paragraphs(paragraphs)
+    scans = extract.pack_scans(extract.scan_paragraphs(paragraphs))
     t3 = time.perf_counter()
     seconds = {"ingest": t1 - t0, "clean": t2 - t1, "scan": t3 - t2}
     return BatchResult(sources.drop(columns=["text"]), rejections, paragraphs, info, scans, seconds)
@@ -263,7 +263,7 @@ class Collector:
             return self.spill
         from flows import extract
 
-        scans = extract.combine_scans([s for s in self._scans if s is not None])
+        scans = extract.combine_scans([extract.unpack_scans(s) for s in self._scans if s is not None])
         self._scans = []
         return scans
 

@@ -110,15 +110,28 @@ def combine_scans(parts: list[Scans]) -> Scans:
                  pd.concat(scanned, ignore_index=True) if scanned else pd.Series([], dtype="string"), countries)
 
 
-def spill_scans(scans: Scans, path: str) -> None:
-    """Append ``scans`` to the file ``path`` (one pickle after another): the flow keeps the scans out
-    of memory while the corpus is gathered and deduplicated, batch by batch (each pickled on its own:
-    pickling all at once holds a memo entry for each of millions of objects), and reads them back for
-    the extract stage (:func:`load_scans`)."""
+def pack_scans(scans: Scans) -> bytes:
+    """``scans`` pickled: how a batch returns them (the flow's process appends the bytes to its
+    spill file as they are, instead of unpickling a batch's records to pickle them again)."""
     import pickle
 
+    return pickle.dumps(scans, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack_scans(scans: Scans | bytes) -> Scans:
+    """The :class:`Scans` of ``scans`` (packed by :func:`pack_scans`, or not)."""
+    import pickle
+
+    return pickle.loads(scans) if isinstance(scans, (bytes, bytearray)) else scans
+
+
+def spill_scans(scans: Scans | bytes, path: str) -> None:
+    """Append ``scans`` (or their :func:`pack_scans` bytes) to the file ``path``, one pickle after
+    another: the flow keeps the scans out of memory while the corpus is gathered and deduplicated,
+    batch by batch (each pickled on its own: pickling all at once holds a memo entry for each of
+    millions of objects), and reads them back for the extract stage (:func:`load_scans`)."""
     with open(path, "ab") as fh:
-        pickle.dump(scans, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        fh.write(scans if isinstance(scans, (bytes, bytearray)) else pack_scans(scans))
 
 
 def load_scans(path: str) -> Scans:
