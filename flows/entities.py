@@ -607,18 +607,21 @@ def _tables(rows, lex: Lexicons, person_title: dict, countries: dict) -> Resolut
                      "country": country, "title": title, "n_mentions": len(grp),
                      "n_documents": len({r["doc_id"] for r in grp})})
         info[eid] = {"type": etype, "name": name, "country": country, "title": title}
+    from schemas import conform, row_type, table
+
     seen = set()
-    # the mentions as tuples in the table's column order, not one dict a row (half a million at 100k articles)
+    # the mentions as rows of the table (tuples, not one dict a row: half a million at 100k articles)
+    mention = row_type("mentions")
     out = []
     for r in rows:
         mid = stable_id("m", r["para_id"], r["char_start"], r["char_end"])
         if mid in seen:
             continue
         seen.add(mid)
-        out.append((mid, id_of[r["key"]], r["doc_id"], r["para_id"], r["char_start"], r["char_end"], r["text"],
-                    r["kind"]))
+        out.append(mention(mention_id=mid, entity_id=id_of[r["key"]], doc_id=r["doc_id"], para_id=r["para_id"],
+                           char_start=r["char_start"], char_end=r["char_end"], text=r["text"],
+                           mention_type=r["kind"]))
     del rows, seen
-    from schemas import conform, table
 
     entities = conform("entities", pd.DataFrame(ents).sort_values("entity_id"))
     m = pd.DataFrame.from_records(out, columns=table("mentions").columns)

@@ -562,12 +562,6 @@ def _link_by_heads(candidates, doc_event, evidence, parts_by_doc, res) -> None:
                                 f"this edition only")
 
 
-def similar_sets(probes, targets: list[frozenset], threshold: float) -> list[set[int]]:
-    """For each probe, the indexes of the targets whose Jaccard similarity with it is >= ``threshold``
-    (a list; :func:`iter_similar_sets` answers them one at a time)."""
-    return list(iter_similar_sets(probes, targets, threshold))
-
-
 PAIR_BLOCK = 5_000_000  # probe-target pairs a block of probes may score (at most ~150 MB, ~30 bytes a pair)
 
 

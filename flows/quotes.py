@@ -29,7 +29,7 @@ import pandas as pd
 from flows import frames
 from flows.spans import alternation, content_paragraphs, lexicon, sentence_spans
 from flows.text import stable_id
-from schemas import conform, table
+from schemas import conform, row_type, table
 
 OPEN, STRAIGHT = "\u201c", '"'
 _MARKS = re.compile('[\u201c\u201d"]')
@@ -357,7 +357,8 @@ def _with_next(doc_ids, para_ids, texts):
 
 
 def _row(doc_id, para_id, text, start, end, label, index, quote_type, *, closed, social) -> tuple:
-    """One quote, as a tuple in the order of the ``quotes`` table's columns (schemas/; a dict a row
-    held ~0.15 GB more at 300k quotes)."""
-    return (stable_id("q", para_id, start, end), doc_id, para_id, text[start:end], index.resolve(label), label,
-            start, end, quote_type, closed, social)
+    """One quote: a row of the ``quotes`` table (:func:`schemas.row_type`)."""
+    return row_type("quotes")(
+        quote_id=stable_id("q", para_id, start, end), doc_id=doc_id, para_id=para_id, text=text[start:end],
+        speaker_entity_id=index.resolve(label), speaker_label=label, char_start=start, char_end=end,
+        quote_type=quote_type, closed=closed, is_social_post=social)
