@@ -21,7 +21,7 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE  # noqa: E402
 
-from flows import batches, clean, dedup, extract, ingest, progress, publish, validate  # noqa: E402
+from flows import batches, clean, dedup, extract, ingest, progress, publish, validate_process  # noqa: E402
 from flows.paths import OUTPUT_DIR, RAW_DIR  # noqa: E402
 
 
@@ -86,24 +86,24 @@ def extract_task(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataF
     return tables
 
 
-@task(name="validate", cache_policy=NO_CACHE)
-def validate_task(tables: dict, workdir: str):
-    t0 = time.perf_counter()
-    report = validate.validate(tables, Path(workdir))
-    _log("validate", t0, passed=report.passed, blocking=len(report.blocking), warnings=len(report.warnings))
-    return report
-
-
-@task(name="publish", cache_policy=NO_CACHE)
-def publish_task(tables: dict, output_dir: str, report, workdir: str, inventory: pd.DataFrame,
+@task(name="validate and publish", cache_policy=NO_CACHE)
+def publish_task(tables: dict, output_dir: str, workdir: str, inventory: pd.DataFrame,
                  version: str | None, build_key: str | None = None):
+    """Validate and publish at once: the release's Parquet files are written first, then validated in a
+    process of their own (``flows.validate_process``) while the rest of the release is written; the
+    release is committed only if no blocking expectation failed (else ``ValidationFailed``, with the
+    report). Returns the release, the report, and validation's own seconds and peak RSS (MB)."""
     t0 = time.perf_counter()
-    release = publish.publish(tables, Path(output_dir), Path(report.docs_dir) if report.docs_dir else None,
-                              Path(workdir) / "validation.json", inventory, version=version, build_key=build_key)
+    with validate_process.Validation(Path(workdir)) as validation:
+        release = publish.publish(tables, Path(output_dir), None, None, inventory, version=version,
+                                  build_key=build_key, validation=validation)
+        report = validation.report()
+    _log("validate", t0, passed=report.passed, blocking=len(report.blocking), warnings=len(report.warnings),
+         seconds=round(validation.seconds, 2), process_peak_rss_mb=round(validation.peak_rss_mb))
     changed = {t: f"+{c['added']}/-{c['removed']}/~{c['changed']}"
                for t, c in (release.changes or {}).get("tables", {}).items()}
     _log("publish", t0, version=release.version, published=release.published, **changed)
-    return release
+    return release, report, validation.seconds, validation.peak_rss_mb
 
 
 def default_workers() -> int:
@@ -355,10 +355,13 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
     summary.rows = {name: int(len(df)) for name, df in tables.items()}
     summary.words = int(tables["paragraphs"]["n_words"].sum()) if len(tables["paragraphs"]) else 0
     with tempfile.TemporaryDirectory(prefix="build-dataset-") as workdir:
-        report = stage("validate", validate_task, tables, workdir)
-        if not report.passed:
+        try:
+            release, report, validate_s, validate_peak = stage(
+                "publish", publish_task, tables, output_dir, workdir, inventory, version, build_key)
+        except validate_process.ValidationFailed as failed:
             from prefect.runtime import flow_run
 
+            report = failed.report
             run_name = f"{time.strftime('%Y%m%dT%H%M%S')}-{flow_run.get_name() or 'run'}"
             kept = publish.keep_failed_report(Path(output_dir), run_name,
                                               Path(report.docs_dir) if report.docs_dir else None,
@@ -366,9 +369,9 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             _artifact(report, kept / "validation" / "index.html", "FAILED: nothing published")
             raise ValidationFailed(
                 f"validation failed: {len(report.blocking)} blocking expectation(s) failed; nothing published, "
-                f"latest unchanged. Report: {kept / 'validation' / 'index.html'}\n" + report.summary_text())
-        release = stage("publish", publish_task, tables, output_dir, report, workdir, inventory, version,
-                        build_key)
+                f"latest unchanged. Report: {kept / 'validation' / 'index.html'}\n" + report.summary_text()) from None
+    summary.seconds["validate"] = validate_s  # in its own process, during publish (flows.validate_process)
+    summary.peak_rss_mb["validate (its process)"] = round(validate_peak)
     _artifact(report, release.report_path, release.message)
     summary.seconds["flow (total)"] = time.perf_counter() - flow_t0
     summary.version, summary.published = release.version, release.published

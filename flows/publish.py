@@ -478,9 +478,13 @@ def _now() -> str:
 def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, fingerprint_: str,
                   docs_dir: Path | None, validation_json: Path | None, raw_files: pd.DataFrame,
                   changes: dict | None = None, csv_files: dict[str, Path] | None = None,
-                  build_key: str | None = None) -> None:
-    """Write every file of a release into ``target`` (a staging folder). ``csv_files``: the tables'
-    CSV files when already written (for the fingerprint): moved into ``target``."""
+                  build_key: str | None = None, parquet_files: dict[str, Path] | None = None,
+                  validated=None) -> None:
+    """Write every file of a release into ``target`` (a staging folder). ``csv_files``,
+    ``parquet_files``: the tables' files when already written (for the fingerprint, for validation):
+    moved into ``target``. ``validated``: called once the data files and their descriptions are
+    written, before the report is copied in; it waits for a validation running beside publishing and
+    returns its ``(docs_dir, validation_json)``, or raises when a blocking expectation failed."""
     from flows import changes as changes_mod
     from flows import dictionary
 
@@ -489,7 +493,10 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
     counts = {}
     for name in schemas.tables():
         df = sort_table(name, tables[name])
-        write_parquet(name, df, target / f"{name}.parquet")
+        if parquet_files:
+            os.replace(parquet_files[name], target / f"{name}.parquet")
+        else:
+            write_parquet(name, df, target / f"{name}.parquet")
         if csv_files:
             os.replace(csv_files[name], target / f"{name}.csv")
         else:
@@ -498,11 +505,6 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
     checkpoint("tables_written")
     snapshot = raw_manifest_snapshot(raw_files)
     (target / "raw_manifest.csv").write_bytes(frame_csv_bytes(snapshot))
-    if docs_dir:
-        shutil.copytree(docs_dir, target / "validation")
-    if validation_json:
-        (target / "validation").mkdir(exist_ok=True)
-        shutil.copy2(validation_json, target / "validation" / "validation.json")
     (target / "README.md").write_text(dictionary.markdown(tables, version, created), encoding="utf-8")
     (target / "dictionary.html").write_text(dictionary.html(tables, version, created), encoding="utf-8")
     if changes is not None:
@@ -510,6 +512,13 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
         (target / "CHANGES.md").write_text(changes_mod.markdown(changes, version), encoding="utf-8")
     (target / "datapackage.json").write_text(
         json.dumps(datapackage(version, created, target, snapshot), indent=2), encoding="utf-8")
+    if validated is not None:
+        docs_dir, validation_json = validated()
+    if docs_dir:
+        shutil.copytree(docs_dir, target / "validation")
+    if validation_json:
+        (target / "validation").mkdir(exist_ok=True)
+        shutil.copy2(validation_json, target / "validation" / "validation.json")
     (target / "release.json").write_text(json.dumps({
         "version": version, "created": created, "fingerprint": fingerprint_, "build_key": build_key,
         "row_counts": counts,
@@ -531,12 +540,17 @@ def make_read_only(path: Path) -> None:
 
 def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | None,
             validation_json: Path | None, raw_files: pd.DataFrame, version: str | None = None,
-            lock_timeout: float | None = None, build_key: str | None = None) -> Release:
+            lock_timeout: float | None = None, build_key: str | None = None, validation=None) -> Release:
     """Publish ``tables`` as a new release in ``output_dir`` (or nothing, when they are unchanged).
 
     ``version`` overrides the automatic SemVer choice; it must be newer than every release. Raises
     :class:`PublishLocked` when another build is publishing into the same folder. ``build_key``
     (``flows.batches.build_key``) is recorded in ``release.json``.
+
+    ``validation``: a started :class:`flows.validate_process.Validation`, instead of a report given
+    by ``docs_dir`` and ``validation_json``. The Parquet files are then written first and validated
+    in that process while the rest of the release is written; nothing is committed (no release, no
+    ``latest`` move) unless it passed: else :class:`flows.validate_process.ValidationFailed` is raised.
     """
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -550,6 +564,13 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
         csv_dir = output_dir / f"{STAGING_PREFIX}csv-{uuid.uuid4().hex[:8]}"
         try:
             csv_dir.mkdir()
+            parquet_files = validated = None
+            if validation is not None:
+                parquet_files = {name: csv_dir / f"{name}.parquet" for name in tables}
+                for name, df in tables.items():
+                    write_parquet(name, df, parquet_files[name])
+                validation.submit(csv_dir)
+                validated = _waiting_for(validation)
             h = hashlib.sha256()
             csv_files = {}
             for name, df in tables.items():
@@ -557,20 +578,32 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
                 csv_files[name] = csv_dir / f"{name}.csv"
                 write_csv(name, df, csv_files[name], h)
             fp = h.hexdigest()
+            if validation is not None:
+                validation.loaded()  # it has read the Parquet files: they may move into the release
             return _publish_locked(output_dir, tables, fp, csv_files, docs_dir, validation_json, raw_files,
-                                   version, build_key)
+                                   version, build_key, parquet_files, validated)
         finally:
             shutil.rmtree(csv_dir, ignore_errors=True)
 
 
+def _waiting_for(validation):
+    """The ``validated`` argument of :func:`write_release` for a validation beside publishing."""
+    def validated():
+        report = validation.passed_report()
+        return (Path(report.docs_dir) if report.docs_dir else None), validation.workdir / "validation.json"
+    return validated
+
+
 def _publish_locked(output_dir: Path, tables: dict, fp: str, csv_files: dict, docs_dir, validation_json,
-                    raw_files, version, build_key) -> Release:
+                    raw_files, version, build_key, parquet_files=None, validated=None) -> Release:
     """The part of :func:`publish` done under the lock, once the CSV files and fingerprint are made."""
     from flows import catalog
     from flows import changes as changes_mod
 
     previous = latest_release(output_dir)
     if previous is not None and previous["fingerprint"] == fp and version is None:
+        if validated is not None:
+            validated()  # an unchanged release is only confirmed by a build that passed
         point_latest(output_dir, previous["version"])
         catalog.write(output_dir)
         return Release(previous["version"], output_dir / previous["version"],
@@ -584,7 +617,7 @@ def _publish_locked(output_dir: Path, tables: dict, fp: str, csv_files: dict, do
     try:
         checkpoint("version_chosen")
         write_release(tables, staging, version, fp, docs_dir, validation_json, raw_files, diff, csv_files,
-                      build_key)
+                      build_key, parquet_files, validated)
         make_read_only(staging)
         _fsync_tree(staging)
         checkpoint("before_rename")

@@ -72,6 +72,12 @@ class Report:
         return {"passed": self.passed, "tables": [asdict(t) for t in self.tables],
                 "failures": [asdict(f) for f in self.failures]}
 
+    @classmethod
+    def from_json(cls, data: dict, docs_dir: str | None) -> "Report":
+        """The report of :meth:`to_json` (``validation.json``) again."""
+        return cls(tables=[TableResult(**t) for t in data["tables"]],
+                   failures=[Failure(**f) for f in data["failures"]], docs_dir=docs_dir)
+
     def summary_markdown(self, docs_link: str | None = None) -> str:
         return summary_markdown(self.to_json(), docs_link)
 
