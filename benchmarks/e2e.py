@@ -6,8 +6,9 @@
 For each size and runner: a fresh corpus, a fresh cache, one build in a child process
 (``python -m flows build ... --summary-json``), sampled every 0.2 s for the resident memory of the
 child and of its whole process tree (temporary Prefect API server and Dask workers included).
-Printed per run: wall time per stage, articles/s and words/s over the flow's own time, peak RSS, and
-the orchestration startup (process start to flow start: imports, temporary API server; plus the Dask
+Printed per run: wall time per stage, articles/s and words/s over the flow's own time, peak RSS, CPU
+seconds by process (the flow's, the worker processes', the temporary API server's, the validation
+process's), and the orchestration startup (process start to flow start: imports, temporary API server; plus the Dask
 cluster start, reported by the flow as "runner startup").
 ``--incremental N``: after the full run of size N (local runner), add one article and build again
 with the same cache: the time of that incremental build against the full one; then build once more
@@ -123,7 +124,32 @@ class RssSampler(threading.Thread):
         self.every = every
         self.peak_main = 0
         self.peak_tree = 0
+        self.cpu: dict[int, tuple[str, float]] = {}  # pid -> (kind, user + system seconds when last seen)
         self.stop = threading.Event()
+
+    @staticmethod
+    def kind(proc) -> str:
+        """What a process of the build's tree is, from its command line."""
+        try:
+            cmd = " ".join(proc.cmdline())
+        except Exception:  # noqa: BLE001 - gone, or not readable
+            return "other"
+        if "uvicorn" in cmd or "prefect" in cmd and "server" in cmd:
+            return "API server"
+        if "flows.validate_process" in cmd:
+            return "validation process"
+        return "workers and other children"
+
+    def _seen(self, proc, kind: str) -> None:
+        t = proc.cpu_times()
+        self.cpu[proc.pid] = (kind, t.user + t.system)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds by kind of process (main: the build's own process), as last sampled."""
+        out: dict[str, float] = {}
+        for kind, seconds in self.cpu.values():
+            out[kind] = out.get(kind, 0.0) + seconds
+        return {k: round(v, 1) for k, v in sorted(out.items())}
 
     def run(self):
         import psutil
@@ -131,10 +157,13 @@ class RssSampler(threading.Thread):
         while not self.stop.is_set():
             try:
                 main = self.proc.memory_info().rss
+                self._seen(self.proc, "main")
                 tree = main
                 for child in self.proc.children(recursive=True):
                     try:
                         tree += child.memory_info().rss
+                        kind = self.cpu[child.pid][0] if child.pid in self.cpu else self.kind(child)
+                        self._seen(child, kind)
                     except psutil.Error:
                         pass
             except psutil.Error:
@@ -167,7 +196,8 @@ def run_build(raw: Path, out: Path, cache: Path, runner: str, batch_size: int, e
     startup = summary["started_at"] - started
     return {"wall": wall, "flow": flow_total, "startup": startup, "teardown": wall - startup - flow_total,
             "summary": summary,
-            "peak_rss_main_mb": sampler.peak_main / 2**20, "peak_rss_tree_mb": sampler.peak_tree / 2**20}
+            "peak_rss_main_mb": sampler.peak_main / 2**20, "peak_rss_tree_mb": sampler.peak_tree / 2**20,
+            "cpu_seconds": sampler.cpu_seconds()}
 
 
 def report(label: str, n: int, r: dict) -> None:
@@ -183,6 +213,7 @@ def report(label: str, n: int, r: dict) -> None:
     print(f"   peak RSS: main process {r['peak_rss_main_mb']:.0f} MB, process tree {r['peak_rss_tree_mb']:.0f} MB; "
           f"flow process after each stage (MB): peak so far {s.get('peak_rss_mb')}, "
           f"resident once the stage's memory is released {s.get('rss_mb')}")
+    print(f"   CPU seconds by process (sampled every 0.2 s): {r.get('cpu_seconds')}")
     print(f"   published: {s['published']} ({s['version']})")
 
 
