@@ -50,11 +50,8 @@ def fingerprint(raw_dir: Path) -> tuple[list[tuple[str, str]], dict[str, dict]]:
     files = []
     by_key = {}
     for path in ingest.list_raw_files(Path(raw_dir)):
-        h = hashlib.sha256()
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        files.append((path.name, h.hexdigest()))
+        with open(path, "rb") as fh:
+            files.append((path.name, hashlib.file_digest(fh, "sha256").hexdigest()))
         by_key[ingest._key(ingest.file_name(path))] = path.name
     rows: dict = {}
     missing = []

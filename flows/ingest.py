@@ -41,7 +41,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pandas as pd
 import yaml
@@ -119,7 +119,7 @@ def doc_id_for(sha256: str) -> str:
 def file_name(path: Path) -> str:
     """The name recorded for a raw file: its own name, with bytes that are not UTF-8 (possible on
     POSIX file systems) written as ``\\xNN`` escapes so that it can be stored in Parquet and CSV."""
-    name = Path(path).name
+    name = path.name if isinstance(path, PurePath) else Path(path).name
     try:
         name.encode("utf-8")
         return name
@@ -422,8 +422,10 @@ def reject_all_boilerplate(sources: pd.DataFrame, paragraphs: pd.DataFrame, info
 
     Returns (sources, paragraphs, info, rejections) without those documents.
     """
-    has_content = set(paragraphs.loc[paragraphs["status"] == "content", "doc_id"])
-    drop = sources[~sources["doc_id"].isin(has_content)]
+    has_content = set(paragraphs.loc[paragraphs["status"] == "content", "doc_id"].tolist())
+    # membership in a Python set: Series.isin of a string column turns a large set into Arrow scalars
+    # one by one (~0.6 s for 100k documents)
+    drop = sources[[d not in has_content for d in sources["doc_id"].tolist()]]
     if drop.empty:
         return sources, paragraphs, info, rejections
     rows = []
@@ -476,13 +478,12 @@ def raw_inventory(sources: pd.DataFrame, rejections: pd.DataFrame, raw_dir: Path
     manifest = read_manifest(raw_dir)
     manifest.index = manifest["file"].map(_key)
     rows = []
-    for rec in sources.to_dict("records"):
-        for name in rec["source_files"]:
-            rows.append({"file": name, "sha256": rec["sha256"], "n_bytes": rec["n_bytes"],
-                         "outcome": "document", "doc_id": rec["doc_id"]})
-    for rec in rejections.to_dict("records"):
-        rows.append({"file": rec["file"], "sha256": rec["sha256"], "n_bytes": rec["n_bytes"],
-                     "outcome": "rejected:" + rec["reason"], "doc_id": None})
+    columns = lambda df, *names: zip(*(df[n].tolist() for n in names))  # noqa: E731 - rows, column-wise
+    for names, sha256, n_bytes, doc_id in columns(sources, "source_files", "sha256", "n_bytes", "doc_id"):
+        for name in names:
+            rows.append((name, sha256, n_bytes, "document", doc_id))
+    for name, sha256, n_bytes, reason in columns(rejections, "file", "sha256", "n_bytes", "reason"):
+        rows.append((name, sha256, n_bytes, "rejected:" + reason, None))
     df = pd.DataFrame(rows, columns=["file", "sha256", "n_bytes", "outcome", "doc_id"])
     df["n_bytes"] = df["n_bytes"].astype("Int64")
     keys = df["file"].map(_key)
