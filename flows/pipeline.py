@@ -87,17 +87,17 @@ def extract_task(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataF
 
 
 @task(name="validate and publish", cache_policy=NO_CACHE)
-def publish_task(tables: dict, output_dir: str, workdir: str, inventory: pd.DataFrame,
+def publish_task(tables: dict, output_dir: str, validation, inventory: pd.DataFrame,
                  version: str | None, build_key: str | None = None):
-    """Validate and publish at once: the release's Parquet files are written first, then validated in a
-    process of their own (``flows.validate_process``) while the rest of the release is written; the
-    release is committed only if no blocking expectation failed (else ``ValidationFailed``, with the
-    report). Returns the release, the report, and validation's own seconds and peak RSS (MB)."""
+    """Validate and publish at once: the release's Parquet files are written first, then validated by
+    ``validation`` (a started ``flows.validate_process.Validation``: a process of its own) while the
+    rest of the release is written; the release is committed only if no blocking expectation failed
+    (else ``ValidationFailed``, with the report). Returns the release, the report, and validation's own
+    seconds and peak RSS (MB)."""
     t0 = time.perf_counter()
-    with validate_process.Validation(Path(workdir)) as validation:
-        release = publish.publish(tables, Path(output_dir), None, None, inventory, version=version,
-                                  build_key=build_key, validation=validation)
-        report = validation.report()
+    release = publish.publish(tables, Path(output_dir), None, None, inventory, version=version,
+                              build_key=build_key, validation=validation)
+    report = validation.report()
     _log("validate", t0, passed=report.passed, blocking=len(report.blocking), warnings=len(report.warnings),
          seconds=round(validation.seconds, 2), process_peak_rss_mb=round(validation.peak_rss_mb))
     changed = {t: f"+{c['added']}/-{c['removed']}/~{c['changed']}"
@@ -314,50 +314,53 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         rep.summary(summary)
         logger.info("%s (report: %s)", unchanged.message, unchanged.report_path)
         return unchanged
-    t0 = time.perf_counter()
-    workers = workers or default_workers()
-    inputs = _batch_inputs(raw_dir, plan, manifest)  # the documents task's parameters, per batch
-    if runner == "local":  # processes only for the batches to compute (not for those in the cache)
-        todo = batches_to_compute(inputs, cache_dir, refresh_cache)
-        summary.workers = min(workers, todo) if todo > 1 else 1
-    else:
-        todo = len(plan)
-        summary.workers = None if dask_address else workers
-    # the scans wait on disk, appended batch by batch, until the extract stage reads them (dedup does
-    # not); the extract task gets the file's path (passing the objects, Prefect would walk one per
-    # content paragraph looking for futures: 146 s of a 100k-article build). The folder goes after
-    # extract, or when the flow ends otherwise (TemporaryDirectory's finaliser)
-    scans_dir = tempfile.TemporaryDirectory(prefix="build-dataset-scans-")
-    with _workers_report_here(runner), task_runner(runner, dask_address, workers, todo) as tr:
-        if runner == "dask":  # start the workers and import the pipeline there: orchestration startup
-            tr.client.wait_for_workers(1)
-            tr.client.run(batches.warm_up)
-        startup = time.perf_counter() - t0
-        sources, rejections, paragraphs, info, scans_file, seconds, cached = per_document_stages(
-            tr, raw_dir, plan, manifest, cache_dir, refresh_cache, inputs,
-            scans_file=str(Path(scans_dir.name) / "scans.pickle"))
-    summary.seconds["runner startup"] = startup
-    summary.seconds.update(seconds)
-    summary.seconds["documents (total)"] = time.perf_counter() - t0 - startup
-    summary.peak_rss_mb["documents"] = round(progress.peak_rss_mb())
-    progress.release_memory()
-    summary.rss_mb["documents"] = round(progress.rss_mb())
-    summary.batches, summary.batches_cached = len(plan), cached
-    _log("documents", t0, files=len(files), documents=len(sources), rejected=len(rejections),
-         paragraphs=len(paragraphs), batches=len(plan), **{f"cached_{k}": v for k, v in cached.items()})
-    sources, paragraphs, info, rejections, inventory = stage(
-        "accounting", post_clean_task, raw_dir, sources, paragraphs, info, rejections)
-    summary.files_in, summary.documents, summary.quarantined = len(files), len(sources), len(rejections)
-    paragraphs = stage("dedup", dedup_task, paragraphs)
-    tables = stage("extract", extract_task, sources, paragraphs, info, rejections, scans_file)
-    scans_dir.cleanup()
-    summary.paragraphs = progress.BuildSummary.paragraph_counts(tables["paragraphs"])
-    summary.rows = {name: int(len(df)) for name, df in tables.items()}
-    summary.words = int(tables["paragraphs"]["n_words"].sum()) if len(tables["paragraphs"]) else 0
-    with tempfile.TemporaryDirectory(prefix="build-dataset-") as workdir:
+    # the folder of validation's results and Data Docs; the validation process starts now, so that
+    # its imports (GX) overlap the build, and waits for the Parquet files of publish
+    with tempfile.TemporaryDirectory(prefix="build-dataset-") as workdir, \
+            validate_process.Validation(Path(workdir)) as validation:
+        t0 = time.perf_counter()
+        workers = workers or default_workers()
+        inputs = _batch_inputs(raw_dir, plan, manifest)  # the documents task's parameters, per batch
+        if runner == "local":  # processes only for the batches to compute (not for those in the cache)
+            todo = batches_to_compute(inputs, cache_dir, refresh_cache)
+            summary.workers = min(workers, todo) if todo > 1 else 1
+        else:
+            todo = len(plan)
+            summary.workers = None if dask_address else workers
+        # the scans wait on disk, appended batch by batch, until the extract stage reads them (dedup does
+        # not); the extract task gets the file's path (passing the objects, Prefect would walk one per
+        # content paragraph looking for futures: 146 s of a 100k-article build). The folder goes after
+        # extract, or when the flow ends otherwise (TemporaryDirectory's finaliser)
+        scans_dir = tempfile.TemporaryDirectory(prefix="build-dataset-scans-")
+        with _workers_report_here(runner), task_runner(runner, dask_address, workers, todo) as tr:
+            if runner == "dask":  # start the workers and import the pipeline there: orchestration startup
+                tr.client.wait_for_workers(1)
+                tr.client.run(batches.warm_up)
+            startup = time.perf_counter() - t0
+            sources, rejections, paragraphs, info, scans_file, seconds, cached = per_document_stages(
+                tr, raw_dir, plan, manifest, cache_dir, refresh_cache, inputs,
+                scans_file=str(Path(scans_dir.name) / "scans.pickle"))
+        summary.seconds["runner startup"] = startup
+        summary.seconds.update(seconds)
+        summary.seconds["documents (total)"] = time.perf_counter() - t0 - startup
+        summary.peak_rss_mb["documents"] = round(progress.peak_rss_mb())
+        progress.release_memory()
+        summary.rss_mb["documents"] = round(progress.rss_mb())
+        summary.batches, summary.batches_cached = len(plan), cached
+        _log("documents", t0, files=len(files), documents=len(sources), rejected=len(rejections),
+             paragraphs=len(paragraphs), batches=len(plan), **{f"cached_{k}": v for k, v in cached.items()})
+        sources, paragraphs, info, rejections, inventory = stage(
+            "accounting", post_clean_task, raw_dir, sources, paragraphs, info, rejections)
+        summary.files_in, summary.documents, summary.quarantined = len(files), len(sources), len(rejections)
+        paragraphs = stage("dedup", dedup_task, paragraphs)
+        tables = stage("extract", extract_task, sources, paragraphs, info, rejections, scans_file)
+        scans_dir.cleanup()
+        summary.paragraphs = progress.BuildSummary.paragraph_counts(tables["paragraphs"])
+        summary.rows = {name: int(len(df)) for name, df in tables.items()}
+        summary.words = int(tables["paragraphs"]["n_words"].sum()) if len(tables["paragraphs"]) else 0
         try:
             release, report, validate_s, validate_peak = stage(
-                "publish", publish_task, tables, output_dir, workdir, inventory, version, build_key)
+                "publish", publish_task, tables, output_dir, validation, inventory, version, build_key)
         except validate_process.ValidationFailed as failed:
             from prefect.runtime import flow_run
 
@@ -370,17 +373,17 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             raise ValidationFailed(
                 f"validation failed: {len(report.blocking)} blocking expectation(s) failed; nothing published, "
                 f"latest unchanged. Report: {kept / 'validation' / 'index.html'}\n" + report.summary_text()) from None
-    summary.seconds["validate"] = validate_s  # in its own process, during publish (flows.validate_process)
-    summary.peak_rss_mb["validate (its process)"] = round(validate_peak)
-    _artifact(report, release.report_path, release.message)
-    summary.seconds["flow (total)"] = time.perf_counter() - flow_t0
-    summary.version, summary.published = release.version, release.published
-    create_markdown_artifact(key="build-summary", markdown=summary.markdown(),
-                             description="Counts and time per stage of this build")
-    logger.info("summary: %s", summary.as_dict())
-    rep.summary(summary)
-    logger.info("%s: %s (report: %s)", release.message, release.path, release.report_path)
-    return release
+        summary.seconds["validate"] = validate_s  # in its own process, during publish (flows.validate_process)
+        summary.peak_rss_mb["validate (its process)"] = round(validate_peak)
+        _artifact(report, release.report_path, release.message)
+        summary.seconds["flow (total)"] = time.perf_counter() - flow_t0
+        summary.version, summary.published = release.version, release.published
+        create_markdown_artifact(key="build-summary", markdown=summary.markdown(),
+                                 description="Counts and time per stage of this build")
+        logger.info("summary: %s", summary.as_dict())
+        rep.summary(summary)
+        logger.info("%s: %s (report: %s)", release.message, release.path, release.report_path)
+        return release
 
 
 def _artifact(report, link: Path | None, headline: str) -> None:

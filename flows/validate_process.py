@@ -129,8 +129,22 @@ def read_tables(tables_dir: Path) -> dict:
             for name in schemas.tables()}
 
 
-def main() -> int:
+def _peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM). Not ``ru_maxrss``: Linux carries that over from the parent
+    across fork and exec, so a child started by a large process reports the parent's size."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> int:
     import traceback
 
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8")  # the protocol's channel
@@ -159,7 +173,7 @@ def main() -> int:
         say(loaded=True)
         report = validate.validate(tables, Path(request["workdir"]))
         say(report=report.to_json(), docs_dir=report.docs_dir, seconds=time.perf_counter() - t0,
-            peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+            peak_rss_mb=_peak_rss_mb())
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises
         say(error=traceback.format_exc())
         return 1
