@@ -46,6 +46,7 @@ from pathlib import Path, PurePath
 import pandas as pd
 import yaml
 
+from flows import frames
 from flows.paths import LEXICONS_DIR, MANIFEST_NAME
 
 MANIFEST_COLUMNS = ["file", "sha256", "outlet", "url", "retrieved_date", "published_date", "license", "encoding"]
@@ -478,11 +479,12 @@ def raw_inventory(sources: pd.DataFrame, rejections: pd.DataFrame, raw_dir: Path
     manifest = read_manifest(raw_dir)
     manifest.index = manifest["file"].map(_key)
     rows = []
-    columns = lambda df, *names: zip(*(df[n].tolist() for n in names))  # noqa: E731 - rows, column-wise
-    for names, sha256, n_bytes, doc_id in columns(sources, "source_files", "sha256", "n_bytes", "doc_id"):
+    for names, sha256, n_bytes, doc_id in frames.iter_rows(*(sources[c] for c in ("source_files", "sha256",
+                                                                                 "n_bytes", "doc_id"))):
         for name in names:
             rows.append((name, sha256, n_bytes, "document", doc_id))
-    for name, sha256, n_bytes, reason in columns(rejections, "file", "sha256", "n_bytes", "reason"):
+    for name, sha256, n_bytes, reason in frames.iter_rows(*(rejections[c] for c in ("file", "sha256",
+                                                                                  "n_bytes", "reason"))):
         rows.append((name, sha256, n_bytes, "rejected:" + reason, None))
     df = pd.DataFrame(rows, columns=["file", "sha256", "n_bytes", "outcome", "doc_id"])
     df["n_bytes"] = df["n_bytes"].astype("Int64")

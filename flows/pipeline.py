@@ -92,8 +92,8 @@ def publish_task(tables: dict, output_dir: str, validation, inventory: pd.DataFr
     """Validate and publish at once: the release's Parquet files are written first, then validated by
     ``validation`` (a started ``flows.validate_process.Validation``: a process of its own) while the
     rest of the release is written; the release is committed only if no blocking expectation failed
-    (else ``ValidationFailed``, with the report). Returns the release, the report, and validation's own
-    seconds and peak RSS (MB)."""
+    (else ``ValidationFailed``, with the report). Returns the release; ``validation`` holds the report,
+    and validation's own seconds and peak RSS (MB)."""
     t0 = time.perf_counter()
     release = publish.publish(tables, Path(output_dir), None, None, inventory, version=version,
                               build_key=build_key, validation=validation)
@@ -103,7 +103,7 @@ def publish_task(tables: dict, output_dir: str, validation, inventory: pd.DataFr
     changed = {t: f"+{c['added']}/-{c['removed']}/~{c['changed']}"
                for t, c in (release.changes or {}).get("tables", {}).items()}
     _log("publish", t0, version=release.version, published=release.published, **changed)
-    return release, report, validation.seconds, validation.peak_rss_mb
+    return release
 
 
 def default_workers() -> int:
@@ -359,7 +359,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         summary.rows = {name: int(len(df)) for name, df in tables.items()}
         summary.words = int(tables["paragraphs"]["n_words"].sum()) if len(tables["paragraphs"]) else 0
         try:
-            release, report, validate_s, validate_peak = stage(
+            release = stage(
                 "publish", publish_task, tables, output_dir, validation, inventory, version, build_key)
         except validate_process.ValidationFailed as failed:
             from prefect.runtime import flow_run
@@ -373,8 +373,9 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             raise ValidationFailed(
                 f"validation failed: {len(report.blocking)} blocking expectation(s) failed; nothing published, "
                 f"latest unchanged. Report: {kept / 'validation' / 'index.html'}\n" + report.summary_text()) from None
-        summary.seconds["validate"] = validate_s  # in its own process, during publish (flows.validate_process)
-        summary.peak_rss_mb["validate (its process)"] = round(validate_peak)
+        report = validation.report()
+        summary.seconds["validate"] = validation.seconds  # in its own process, during publish
+        summary.peak_rss_mb["validate (its process)"] = round(validation.peak_rss_mb)
         _artifact(report, release.report_path, release.message)
         summary.seconds["flow (total)"] = time.perf_counter() - flow_t0
         summary.version, summary.published = release.version, release.published

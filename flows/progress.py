@@ -13,7 +13,16 @@ import pandas as pd
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux: ru_maxrss is in KiB)."""
+    """Peak resident memory of this process so far, in MB: Linux's VmHWM, else ``ru_maxrss`` (KiB on
+    Linux). VmHWM first: ``ru_maxrss`` carries over from the parent across fork and exec, so a child
+    started by a large process (the validation process) would report the parent's size."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

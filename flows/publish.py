@@ -492,7 +492,7 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
     created = _now()
     counts = {}
     for name in schemas.tables():
-        df = sort_table(name, tables[name])
+        df = tables[name] if parquet_files and csv_files else sort_table(name, tables[name])  # written sorted
         if parquet_files:
             os.replace(parquet_files[name], target / f"{name}.parquet")
         else:
@@ -570,7 +570,7 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
                 for name, df in tables.items():
                     write_parquet(name, df, parquet_files[name])
                 validation.submit(csv_dir)
-                validated = _waiting_for(validation)
+                validated = validation.passed_report_files
             h = hashlib.sha256()
             csv_files = {}
             for name, df in tables.items():
@@ -584,14 +584,6 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
                                    version, build_key, parquet_files, validated)
         finally:
             shutil.rmtree(csv_dir, ignore_errors=True)
-
-
-def _waiting_for(validation):
-    """The ``validated`` argument of :func:`write_release` for a validation beside publishing."""
-    def validated():
-        report = validation.passed_report()
-        return (Path(report.docs_dir) if report.docs_dir else None), validation.workdir / "validation.json"
-    return validated
 
 
 def _publish_locked(output_dir: Path, tables: dict, fp: str, csv_files: dict, docs_dir, validation_json,

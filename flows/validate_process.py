@@ -40,7 +40,7 @@ class ValidationFailed(RuntimeError):
 class Validation:
     """A validation process: started (its imports overlap the parent's work), given the folder of
     the tables' Parquet files once they are written (:meth:`submit`), then waited for
-    (:meth:`loaded`, :meth:`report`). Use it as a context manager: the process is killed on leaving
+    (:meth:`loaded`, :meth:`report`, :meth:`passed_report_files`). Use it as a context manager: the process is killed on leaving
     it if it has not finished."""
 
     def __init__(self, workdir: Path):
@@ -95,12 +95,13 @@ class Validation:
             self.proc.wait()
         return self._report
 
-    def passed_report(self):
-        """The report, when no blocking expectation failed; else raises :class:`ValidationFailed`."""
+    def passed_report_files(self) -> tuple[Path | None, Path]:
+        """Wait for the report; when no blocking expectation failed, its Data Docs folder and its
+        ``validation.json`` (what a release copies in), else raise :class:`ValidationFailed`."""
         report = self.report()
         if not report.passed:
             raise ValidationFailed(report)
-        return report
+        return (Path(report.docs_dir) if report.docs_dir else None), self.workdir / "validation.json"
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -129,21 +130,6 @@ def read_tables(tables_dir: Path) -> dict:
             for name in schemas.tables()}
 
 
-def _peak_rss_mb() -> float:
-    """This process's own peak RSS (VmHWM). Not ``ru_maxrss``: Linux carries that over from the parent
-    across fork and exec, so a child started by a large process reports the parent's size."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def main() -> int:
     import traceback
 
@@ -156,7 +142,7 @@ def main() -> int:
         answers.flush()
 
     try:
-        from flows import gx_runtime, validate
+        from flows import gx_runtime, progress, validate
 
         gx_runtime.load_gx()  # while the parent writes the Parquet files
         line = sys.stdin.readline()
@@ -173,7 +159,7 @@ def main() -> int:
         say(loaded=True)
         report = validate.validate(tables, Path(request["workdir"]))
         say(report=report.to_json(), docs_dir=report.docs_dir, seconds=time.perf_counter() - t0,
-            peak_rss_mb=_peak_rss_mb())
+            peak_rss_mb=progress.peak_rss_mb())
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises
         say(error=traceback.format_exc())
         return 1
