@@ -2,9 +2,10 @@
 
 The per-document work runs on batches of raw files, one Prefect task per batch, so that it can be
 spread over Dask workers and cached from one build to the next: ``process(raw_dir, files, manifest)``
-runs ingest (check + decode), clean (paragraphs, titles, boilerplate) and the extract stage's
-per-paragraph scan (``flows.extract.scan_paragraphs``) on one batch and returns a
-:class:`BatchResult` (without the raw text, which nothing after cleaning reads).
+runs ingest (check + decode), clean (paragraphs, titles, boilerplate), the extract stage's
+per-paragraph scan (``flows.extract.scan_paragraphs``) and the MinHash band keys of the dedup stage
+(``flows.dedup.paragraph_band_keys``) on one batch and returns a :class:`BatchResult` (without the
+raw text, which nothing after cleaning reads).
 
 - ``fingerprint(raw_dir)``: every raw file with its sha256 (the content key), plus its manifest row.
 - ``plan(files, target)``: content-defined batches. Files are ordered by sha256 and a batch ends
@@ -177,11 +178,12 @@ class BatchResult:
     info: pd.DataFrame
     scans: object  # flows.extract.Scans, or its flows.extract.pack_scans bytes (as batches return them)
     seconds: dict = field(default_factory=dict)
+    band_keys: object = None  # flows.dedup.ParagraphKeys of the batch's paragraphs (None: dedup sketches them)
 
 
 def process(raw_dir: Path, files: list[tuple[str, str]], manifest: dict) -> BatchResult:
     """Ingest, clean and scan one batch of raw files (see the module docstring)."""
-    from flows import clean, extract
+    from flows import clean, dedup, extract
 
     t0 = time.perf_counter()
     with staged(Path(raw_dir), files, manifest) as folder:
@@ -192,8 +194,10 @@ def process(raw_dir: Path, files: list[tuple[str, str]], manifest: dict) -> Batc
     t2 = time.perf_counter()
     scans = extract.pack_scans(extract.scan_paragraphs(paragraphs))
     t3 = time.perf_counter()
-    seconds = {"ingest": t1 - t0, "clean": t2 - t1, "scan": t3 - t2}
-    return BatchResult(sources.drop(columns=["text"]), rejections, paragraphs, info, scans, seconds)
+    band_keys = dedup.paragraph_band_keys(paragraphs)
+    t4 = time.perf_counter()
+    seconds = {"ingest": t1 - t0, "clean": t2 - t1, "scan": t3 - t2, "sketch": t4 - t3}
+    return BatchResult(sources.drop(columns=["text"]), rejections, paragraphs, info, scans, seconds, band_keys)
 
 
 def combine(frames: list[pd.DataFrame], order_by: list[str] | None = None) -> pd.DataFrame:
@@ -230,6 +234,7 @@ class Collector:
         self.spill = spill
         self.seconds: list[dict] = [{} for _ in range(n_batches)]
         self._paragraphs: list = [None] * n_batches
+        self._band_keys: list = [None] * n_batches
         self._template: pd.DataFrame | None = None  # zero rows, the paragraphs' columns and dtypes
         self._schema = None
 
@@ -238,6 +243,7 @@ class Collector:
 
         self.sources[i], self.rejections[i], self.info[i] = result.sources, result.rejections, result.info
         self.seconds[i] = result.seconds
+        self._band_keys[i] = result.band_keys
         if self.spill is None:
             self._scans[i] = result.scans
         elif result.scans is not None:
@@ -263,6 +269,15 @@ class Collector:
         scans = extract.combine_scans([extract.unpack_scans(s) for s in self._scans if s is not None])
         self._scans = []
         return scans
+
+    def band_keys(self):
+        """The band keys of every batch's paragraphs (``flows.dedup.ParagraphKeys``), or None when a
+        batch has none."""
+        from flows import dedup
+
+        keys = dedup.combine_paragraph_keys(self._band_keys)
+        self._band_keys = []
+        return keys
 
     def tables(self):
         """``(sources, rejections, paragraphs, info)`` of every batch filed."""

@@ -23,6 +23,9 @@ Near-duplicate candidates come from MinHash LSH over word shingles of the normal
 rensa computes each distinct text's MinHash signature, chunk by chunk; of a signature only one 64-bit
 key per LSH band is kept (a numpy array, ``num_bands`` x 8 bytes a text, instead of an LSH index), and
 two texts are a candidate pair when they share a band key (found band by band by sorting the keys).
+A text's band keys depend on nothing else, so the per-document batches compute them for their own
+paragraphs (``paragraph_band_keys``: on the workers, and cached with the batch) and dedup looks them
+up by paragraph (``known_keys``), sketching only what no batch did.
 Each candidate pair is confirmed with rapidfuzz. Paragraphs of fewer than ``near_min_words`` words are
 their own cluster (too little text to call two of them copies). The settings are chosen by measurement
 (``benchmarks/dedup.py``; figures in ``benchmarks/README.md``; memory by step:
@@ -199,6 +202,65 @@ def band_keys(texts, params: DedupParams) -> np.ndarray:
     return keys
 
 
+@dataclass(frozen=True)
+class ParagraphKeys:
+    """LSH band keys of paragraphs sketched ahead of dedup (by :func:`paragraph_band_keys`).
+
+    ``para_ids[i]`` is the paragraph of column ``i`` of ``keys`` (a ``band_keys`` array); ``sketch``:
+    the settings they were computed with (:func:`sketch_settings`): dedup uses them only with its own."""
+
+    para_ids: np.ndarray
+    keys: np.ndarray
+    sketch: tuple
+
+
+def sketch_settings(params: DedupParams) -> tuple:
+    """The settings a text's band keys depend on."""
+    return (params.shingle, params.drop_stopwords, params.num_perm, params.num_bands, params.seed)
+
+
+def paragraph_band_keys(paragraphs: pd.DataFrame, params: DedupParams = DedupParams()) -> ParagraphKeys:
+    """Band keys of the content paragraphs long enough for a near-duplicate cluster (``near_min_words``).
+
+    Each depends on its paragraph's text alone, so the per-document batches compute them (on the
+    workers, cached with the batch) and dedup only looks them up; a paragraph without one (content
+    only after the batches, another setting) is sketched by dedup itself."""
+    if not len(paragraphs):
+        return ParagraphKeys(np.empty(0, dtype=object), np.empty((params.num_bands, 0), np.uint64),
+                             sketch_settings(params))
+    eligible = ((paragraphs["status"] == "content") & (paragraphs["n_words"] >= params.near_min_words)).to_numpy()
+    para_ids = paragraphs["para_id"].to_numpy(dtype=object)[eligible]
+    texts = [normalize(t) if isinstance(t, str) else "" for t in paragraphs["text"][eligible].tolist()]
+    codes, distinct = pd.factorize(pd.Series(texts, dtype=object))  # a repeated text is sketched once
+    keys = band_keys(list(distinct), params) if len(distinct) else np.empty((params.num_bands, 0), np.uint64)
+    return ParagraphKeys(para_ids, keys[:, codes], sketch_settings(params))
+
+
+def combine_paragraph_keys(parts: list[ParagraphKeys]) -> ParagraphKeys | None:
+    """One ParagraphKeys from the batches' (None when a batch has none, or the settings differ)."""
+    if not parts or any(p is None for p in parts) or len({p.sketch for p in parts}) != 1:
+        return None
+    return ParagraphKeys(np.concatenate([p.para_ids for p in parts]), np.concatenate([p.keys for p in parts], axis=1),
+                         parts[0].sketch)
+
+
+def _looked_up_keys(texts, para_ids: np.ndarray, known: ParagraphKeys, params: DedupParams) -> np.ndarray:
+    """Band keys of ``texts[i]`` (the text of paragraph ``para_ids[i]``): ``known``'s, and the missing
+    ones sketched here."""
+    index = pd.Index(known.para_ids)
+    pos = np.full(len(para_ids), -1, dtype=np.int64)
+    if len(index) and len(para_ids):
+        first = ~index.duplicated()  # a paragraph listed twice: its first column
+        found = index[first].get_indexer(para_ids)
+        pos = np.where(found >= 0, np.flatnonzero(first)[np.maximum(found, 0)], -1)
+    keys = np.empty((params.num_bands, len(para_ids)), dtype=np.uint64)
+    hit = pos >= 0
+    keys[:, hit] = known.keys[:, pos[hit]]
+    missing = np.flatnonzero(~hit)
+    if len(missing):
+        keys[:, missing] = band_keys(texts.take(missing), params)
+    return keys
+
 def _equal_pairs(key: np.ndarray):
     """Pairs (i, j), i < j, of positions holding equal values, in blocks (one per distance in sort order).
 
@@ -259,13 +321,14 @@ def confirm(texts, pairs: np.ndarray, params: DedupParams) -> np.ndarray:
     return pairs[scores >= params.min_score]
 
 
-def near_pairs(texts, params: DedupParams) -> np.ndarray:
+def near_pairs(texts, params: DedupParams, keys: np.ndarray | None = None) -> np.ndarray:
     """Confirmed near-duplicate pairs (i, j), i < j, among distinct normalised texts: LSH candidates
-    (texts sharing a band of their MinHash signatures), each checked with rapidfuzz."""
+    (texts sharing a band of their MinHash signatures), each checked with rapidfuzz. ``keys``: the
+    texts' ``band_keys`` when already known."""
     texts = _strings(texts)
     if len(texts) < 2:
         return np.empty((0, 2), dtype=np.int64)
-    keys = band_keys(texts, params)
+    keys = band_keys(texts, params) if keys is None else keys
     found = [confirm(texts, block, params) for block in _batched(candidate_pairs(keys), params.pair_chunk)]
     return np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
 
@@ -314,11 +377,14 @@ def _near_repeats(docs: np.ndarray, codes: np.ndarray, eligible: np.ndarray, pai
     return link
 
 
-def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pairs=near_pairs) -> pd.DataFrame:
+def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pairs=near_pairs,
+          known_keys: ParagraphKeys | None = None) -> pd.DataFrame:
     """Exact and near repeats inside documents, and ``cluster_id`` across the corpus.
 
     ``find_pairs(texts, params) -> array of index pairs`` finds the near-duplicate pairs among distinct
-    normalised texts (a pandas string array; the benchmark swaps in its baseline here)."""
+    normalised texts (a pandas string array; the benchmark swaps in its baseline here).
+    ``known_keys``: band keys the batches computed (:func:`paragraph_band_keys`); with the default
+    ``find_pairs`` and the same settings, the texts are not sketched again (same result)."""
     out = paragraphs.copy(deep=False)  # copy on write: only the columns marked below are copied
     content, codes, texts = _content(out, params.chunk)
     if content.empty:
@@ -334,11 +400,15 @@ def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pa
         content, docs, codes, n_words = content[keep], docs[keep], codes[keep], n_words[keep]
     eligible = n_words >= params.near_min_words
     # identical texts are one LSH item; near-duplicate groups are found among the distinct texts
-    distinct = np.unique(codes[eligible])
+    distinct, first_row = np.unique(codes[eligible], return_index=True)
     near_codes = np.searchsorted(distinct, codes[eligible])
     if len(distinct) < len(texts):
         texts = texts.take(distinct)
-    pairs = find_pairs(texts, params)
+    if known_keys is not None and find_pairs is near_pairs and known_keys.sketch == sketch_settings(params):
+        para_ids = content["para_id"].to_numpy(dtype=object)[np.flatnonzero(eligible)[first_row]]
+        pairs = near_pairs(texts, params, keys=_looked_up_keys(_strings(texts), para_ids, known_keys, params))
+    else:
+        pairs = find_pairs(texts, params)
     labels = _components(len(distinct), pairs)
     group = np.arange(len(content), dtype=np.int64) + len(distinct)  # short paragraphs: groups of their own
     group[eligible] = labels[near_codes]

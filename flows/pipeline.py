@@ -20,6 +20,7 @@ import pandas as pd  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE  # noqa: E402
+from prefect.utilities.annotations import quote  # noqa: E402
 
 from flows import batches, clean, dedup, extract, ingest, progress, publish, validate_process  # noqa: E402
 from flows.paths import OUTPUT_DIR, RAW_DIR  # noqa: E402
@@ -69,9 +70,9 @@ def post_clean_task(raw_dir: str, sources, paragraphs, info, rejections):
 
 
 @task(name="dedup", cache_policy=NO_CACHE)
-def dedup_task(paragraphs: pd.DataFrame):
+def dedup_task(paragraphs: pd.DataFrame, band_keys=None):
     t0 = time.perf_counter()
-    out = dedup.dedup(paragraphs)
+    out = dedup.dedup(paragraphs, known_keys=band_keys)  # the batches' band keys: no corpus-wide sketching
     _log("dedup", t0, duplicates=int((out["status"] == "duplicate").sum()), clusters=int(out["cluster_id"].nunique()))
     return out
 
@@ -149,7 +150,8 @@ def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_
     """Per-document stages (ingest, clean, scan) over batches on ``runner`` (an entered task runner).
 
     Called from the flow body; returns the combined tables and scans (given ``scans_file``, the scans
-    are appended to that file batch by batch and its path is returned instead), the seconds of each
+    are appended to that file batch by batch and its path is returned instead), the paragraphs' band
+    keys for dedup (``flows.dedup.ParagraphKeys``, or None), the seconds of each
     stage summed over the batches computed in this run (not those reused from the cache), and the
     batches reused.
     """
@@ -176,15 +178,16 @@ def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_
         rep.advance("documents", len(plan[i]))
     rep.stage_end("documents", time.perf_counter() - t0, {})
     seconds = {stage: sum(s.get(stage, 0.0) for s, hit in zip(collected.seconds, reused) if not hit)
-               for stage in ("ingest", "clean", "scan")}
+               for stage in ("ingest", "clean", "scan", "sketch")}
     cached = {"documents": sum(reused)}
     sources, rejections, paragraphs, info = collected.tables()
     scans = collected.scans()
+    band_keys = collected.band_keys()
     del collected
     get_run_logger().info("[documents] %d batches, %d reused from cache; computed: ingest %.2fs, clean %.2fs, "
-                          "scan %.2fs", len(plan), cached["documents"], seconds["ingest"], seconds["clean"],
-                          seconds["scan"])
-    return sources, rejections, paragraphs, info, scans, seconds, cached
+                          "scan %.2fs, sketch %.2fs", len(plan), cached["documents"], seconds["ingest"],
+                          seconds["clean"], seconds["scan"], seconds["sketch"])
+    return sources, rejections, paragraphs, info, scans, band_keys, seconds, cached
 
 
 def _completed(futures: list):
@@ -337,7 +340,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
                 tr.client.wait_for_workers(1)
                 tr.client.run(batches.warm_up)
             startup = time.perf_counter() - t0
-            sources, rejections, paragraphs, info, scans_file, seconds, cached = per_document_stages(
+            sources, rejections, paragraphs, info, scans_file, band_keys, seconds, cached = per_document_stages(
                 tr, raw_dir, plan, manifest, cache_dir, refresh_cache, inputs,
                 scans_file=str(Path(scans_dir.name) / "scans.pickle"))
         summary.seconds["runner startup"] = startup
@@ -352,7 +355,8 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         sources, paragraphs, info, rejections, inventory = stage(
             "accounting", post_clean_task, raw_dir, sources, paragraphs, info, rejections)
         summary.files_in, summary.documents, summary.quarantined = len(files), len(sources), len(rejections)
-        paragraphs = stage("dedup", dedup_task, paragraphs)
+        paragraphs = stage("dedup", dedup_task, paragraphs, quote(band_keys))
+        del band_keys
         tables = stage("extract", extract_task, sources, paragraphs, info, rejections, scans_file)
         scans_dir.cleanup()
         summary.paragraphs = progress.BuildSummary.paragraph_counts(tables["paragraphs"])

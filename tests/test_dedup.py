@@ -132,3 +132,37 @@ def test_a_body_of_short_paragraphs_printed_twice_is_caught_but_a_repeated_credi
                          "Image: J. Doe.", "A fox in the park. Image: J. Doe."])
     p = run([f"Headline\n{credits}\n"])
     assert (p.loc[p["position"] > 0, "status"] == "content").all()
+
+
+def test_band_keys_sketched_in_the_batches_give_the_same_result_and_are_not_sketched_again(monkeypatch):
+    """The per-document batches sketch their paragraphs (flows.batches.process); dedup looks the keys up
+    and sketches only the paragraphs the batches did not (the same tables either way)."""
+    from conftest import RAW
+    from flows import ingest
+
+    sources, _ = ingest.ingest(RAW)
+    extra = pd.DataFrame({"doc_id": ["dextra0000000001", "dextra0000000002"],
+                          "text": [f"Headline one\n{LONG}\n{OTHER}\n", f"Headline two\n{THIRD}\n{EDITED}\n"]})
+    paragraphs, _ = clean.clean(pd.concat([sources[["doc_id", "text"]], extra], ignore_index=True))
+    docs = paragraphs["doc_id"].unique()
+    batches = [paragraphs[paragraphs["doc_id"].isin(docs[i::2])] for i in range(2)]  # LONG and EDITED apart
+    keys = dedup.combine_paragraph_keys([dedup.paragraph_band_keys(b) for b in batches])
+    expected = dedup.dedup(paragraphs)
+    assert expected.loc[expected["text"] == LONG, "cluster_id"].item() == \
+        expected.loc[expected["text"] == EDITED, "cluster_id"].item()
+
+    sketched = []
+    band_keys = dedup.band_keys
+    monkeypatch.setattr(dedup, "band_keys", lambda texts, params: sketched.append(len(texts)) or band_keys(texts, params))
+    dedup.dedup(paragraphs)
+    (every_text,) = sketched  # without keys: every distinct text long enough, at once
+    sketched.clear()
+    pd.testing.assert_frame_equal(dedup.dedup(paragraphs, known_keys=keys), expected)
+    assert sketched == []
+    half = dedup.ParagraphKeys(keys.para_ids[::2], keys.keys[:, ::2], keys.sketch)
+    pd.testing.assert_frame_equal(dedup.dedup(paragraphs, known_keys=half), expected)
+    assert len(sketched) == 1 and 0 < sketched[0] < every_text
+    sketched.clear()  # keys made with other settings are not used
+    other = dedup.ParagraphKeys(keys.para_ids, keys.keys, (*keys.sketch[:-1], keys.sketch[-1] + 1))
+    pd.testing.assert_frame_equal(dedup.dedup(paragraphs, known_keys=other), expected)
+    assert sketched == [every_text]
