@@ -147,7 +147,7 @@ def task_runner(runner: str = "local", dask_address: str | None = None, workers:
 def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_dir: str | None = None,
                         refresh_cache: bool = False, inputs: list[dict] | None = None,
                         scans_file: str | None = None):
-    """Per-document stages (ingest, clean, scan) over batches on ``runner`` (an entered task runner).
+    """Per-document stages (ingest, clean, scan, sketch) over batches on ``runner`` (an entered task runner).
 
     Called from the flow body; returns the combined tables and scans (given ``scans_file``, the scans
     are appended to that file batch by batch and its path is returned instead), the paragraphs' band
