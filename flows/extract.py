@@ -10,7 +10,8 @@ The stage has two parts:
 
 - ``scan_paragraphs(paragraphs) -> Scans``: the per-paragraph work, which reads one paragraph's text
   and nothing else (the spaCy rule pipeline's entities, names, titles and series; the figures of
-  ``facts``). It is most of the stage's time, and the flow runs it per batch of documents, right
+  ``facts``; the quoted passages, each with its type and the speaker its sentence names:
+  ``flows.quotes.quotes_in``). It is most of the stage's time, and the flow runs it per batch of documents, right
   after cleaning, cached with that batch (``flows/pipeline.py``): a build after adding one article
   scans only that article's batch. It scans every content paragraph of the batch, before dedup.
 - ``build_records(..., scans=...)``: the cross-document work (entity resolution, events,
@@ -71,6 +72,7 @@ class Scans:
     facts: pd.DataFrame | None = None
     scanned: pd.Series | None = None
     countries: dict = field(default_factory=dict)  # para_id -> the countries it names (if any)
+    quotes: dict = field(default_factory=dict)  # para_id -> flows.quotes.quotes_in(its text), if it holds a quote
 
 
 def scan_paragraphs(paragraphs: pd.DataFrame) -> Scans:
@@ -78,36 +80,46 @@ def scan_paragraphs(paragraphs: pd.DataFrame) -> Scans:
     from flows.entities import scan
     from flows.events import countries_said
     from flows.facts import extract_facts
+    from flows.quotes import quotes_in
 
     with _gc_paused():
         paras = scan(paragraphs)
         facts = extract_facts(paragraphs, pd.DataFrame())
     scanned = pd.Series([p.para_id for p in paras], dtype="string")
-    kept, countries, shared = {}, {}, {}
+    kept, countries, shared, quotes = {}, {}, {}, {}
     said_in: dict[str, frozenset] = {}  # text -> the countries it names (a repeat is read once)
+    quoted_in: dict[str, tuple] = {}  # text -> its quotes (likewise)
     for p in paras:
         said = said_in.get(p.text)
         if said is None:
             said = said_in[p.text] = countries_said(p.text)
         if said:
             countries[p.para_id] = shared.setdefault(said, said)  # one object per distinct set
+        quoted = quoted_in.get(p.text)
+        if quoted is None:
+            quoted = quoted_in[p.text] = quotes_in(p.text)
+        if quoted:
+            quotes[p.para_id] = quoted
         if p.found_something():
             p.text = None  # re-attached from the paragraphs table by _selected
             kept[p.para_id] = p
-    return Scans(kept, facts, scanned, countries)
+    return Scans(kept, facts, scanned, countries, quotes)
 
 
 def combine_scans(parts: list[Scans]) -> Scans:
     """One Scans from the batches' (each paragraph belongs to one batch)."""
     paras: dict = {}
     countries: dict = {}
+    quotes: dict = {}
     for part in parts:
         paras.update(part.paras)
         countries.update(part.countries)
+        quotes.update(part.quotes)
     facts = [p.facts for p in parts if p.facts is not None and len(p.facts)]
     scanned = [p.scanned for p in parts if p.scanned is not None and len(p.scanned)]
     return Scans(paras, pd.concat(facts, ignore_index=True) if facts else None,
-                 pd.concat(scanned, ignore_index=True) if scanned else pd.Series([], dtype="string"), countries)
+                 pd.concat(scanned, ignore_index=True) if scanned else pd.Series([], dtype="string"), countries,
+                 quotes)
 
 
 def pack_scans(scans: Scans) -> bytes:
@@ -222,13 +234,14 @@ def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd
         scans = load_scans(scans)
     with _gc_paused():
         paras, facts = _selected(scans, paragraphs, documents)
+        quotes_found = scans.quotes  # every content paragraph was scanned (_selected checks)
         del scans  # its records are in ``paras`` now
         resolution = resolve(paras)
         events, participants, docs = build_events(paras, resolution, documents, paragraphs)
         del paras  # a record and a text a content paragraph (~1 GB at 100k articles): quotes and
         # statements read the paragraphs table
         docs = conform("documents", docs)
-        records = {"quotes": extract_quotes(paragraphs, docs, resolution.entities), "facts": facts,
+        records = {"quotes": extract_quotes(paragraphs, docs, resolution.entities, quotes_found), "facts": facts,
                    "statements": extract_statements(paragraphs, docs)}
     return {
         "documents": docs,

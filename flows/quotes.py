@@ -276,9 +276,29 @@ class EntityIndex:
 
 # --- the table ------------------------------------------------------------------------------------
 
+def quotes_in(text: str) -> tuple:
+    """The quotes of one paragraph, as its text alone gives them: ``(start, end, closed, attribution,
+    quote_type)`` for each quoted passage (``attribution``: the ``(kind, label)`` of the speaker named
+    around it, or None). The per-document batches find them (``flows.extract.scan_paragraphs``);
+    :func:`extract_quotes` settles what needs the other paragraphs (a pronoun's speaker, a social
+    post's author, the speaker's entity)."""
+    if OPEN not in text and STRAIGHT not in text:
+        return ()
+    sentences = sentence_spans(text)
+    found = []
+    for mark_start, start, end, mark_end, closed in quote_spans(text):
+        sent_start = next((s for s, e in reversed(sentences) if s <= mark_start), 0)
+        found.append((start, end, closed, _attribute(text, sent_start, mark_start, mark_end),
+                      _quote_type(text, sent_start, mark_start, start, end)))
+    return tuple(found)
+
+
 def extract_quotes(paragraphs: pd.DataFrame, documents: pd.DataFrame,
-                   entities: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per quote in the content paragraphs (``quotes`` table)."""
+                   entities: pd.DataFrame | None = None, found: dict | None = None) -> pd.DataFrame:
+    """One row per quote in the content paragraphs (``quotes`` table).
+
+    ``found``: :func:`quotes_in` of every content paragraph that holds a quote, by para_id, as the
+    batches' scans give it (a paragraph missing from it holds none); by default read here."""
     r = _rules()
     index = EntityIndex(entities)
     paras = content_paragraphs(paragraphs)
@@ -303,22 +323,18 @@ def extract_quotes(paragraphs: pd.DataFrame, documents: pd.DataFrame,
                 rows.append(_row(doc_id, para_id, text, start, end, label, index, "direct",
                                  closed=not body.rstrip().endswith(("…", "...")), social=True))
                 continue
-        if OPEN not in text and STRAIGHT not in text:
-            continue
-        sentences = sentence_spans(text)
-        for mark_start, start, end, mark_end, closed in quote_spans(text):
-            sent_start = next((s for s, e in reversed(sentences) if s <= mark_start), 0)
-            found = _attribute(text, sent_start, mark_start, mark_end)
+        for start, end, closed, attribution, quote_type in (quotes_in(text) if found is None
+                                                             else found.get(para_id, ())):
             label = None
-            if found:
-                kind, label = found
+            if attribution:
+                kind, label = attribution
                 if kind == "pron":  # "he"/"she" carry a named speaker only, "it"/"they" any
                     label = previous if previous_kind == "name" or label in ("it", "they") else None
                     kind = previous_kind
                 if label:
                     previous, previous_kind = label, kind
-            rows.append(_row(doc_id, para_id, text, start, end, label, index,
-                             _quote_type(text, sent_start, mark_start, start, end), closed=closed, social=False))
+            rows.append(_row(doc_id, para_id, text, start, end, label, index, quote_type, closed=closed,
+                             social=False))
     if not rows:
         from schemas import empty_frame
 

@@ -234,3 +234,19 @@ def test_sentence_spans_read_only_the_end_of_a_sentence_for_abbreviations():
         assert spans.sentence_spans(text) == by_whole_head(text)
 
     check()
+
+
+def test_quotes_the_batches_found_give_the_same_table(seed_tables, monkeypatch):
+    """The per-document batches find each paragraph's quotes (flows.extract.scan_paragraphs); the
+    quotes table built from them is the one read here from the paragraphs."""
+    from flows import extract, quotes
+
+    paragraphs, documents, entities = seed_tables["paragraphs"], seed_tables["documents"], seed_tables["entities"]
+    expected = extract_quotes(paragraphs, documents, entities)
+    found = extract.scan_paragraphs(paragraphs).quotes
+    assert len(found) >= 10 and expected.loc[~expected["is_social_post"], "para_id"].isin(list(found)).all()
+    read = []
+    monkeypatch.setattr(quotes, "quotes_in", lambda text: read.append(text) or ())
+    pd.testing.assert_frame_equal(extract_quotes(paragraphs, documents, entities, found=found), expected)
+    assert read == []  # nothing read again
+    pd.testing.assert_frame_equal(seed_tables["quotes"], expected)  # the build's own table
