@@ -275,7 +275,7 @@ class Collector:
         batch has none."""
         from flows import dedup
 
-        keys = dedup.combine_paragraph_keys(self._band_keys)
+        keys = dedup.combine_paragraph_keys(self._band_keys)  # empties the list as it copies
         self._band_keys = []
         return keys
 

@@ -206,12 +206,21 @@ def band_keys(texts, params: DedupParams) -> np.ndarray:
 class ParagraphKeys:
     """LSH band keys of paragraphs sketched ahead of dedup (by :func:`paragraph_band_keys`).
 
-    ``para_ids[i]`` is the paragraph of column ``i`` of ``keys`` (a ``band_keys`` array); ``sketch``:
-    the settings they were computed with (:func:`sketch_settings`): dedup uses them only with its own."""
+    ``para_ids[i]`` (an Arrow string array: no Python object a paragraph) is the paragraph of column
+    ``i`` of ``keys`` (a ``band_keys`` array); ``sketch``: the settings they were computed with
+    (:func:`sketch_settings`): dedup uses them only with its own."""
 
-    para_ids: np.ndarray
+    para_ids: pa.Array
     keys: np.ndarray
     sketch: tuple
+
+
+def _arrow_strings(values: pd.Series) -> pa.Array:
+    """A string column as one Arrow array (the column's own buffers when it is Arrow-backed)."""
+    arr = pa.array(values.array) if hasattr(values.array, "__arrow_array__") else pa.array(values.tolist())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
 
 
 def sketch_settings(params: DedupParams) -> tuple:
@@ -226,40 +235,49 @@ def paragraph_band_keys(paragraphs: pd.DataFrame, params: DedupParams = DedupPar
     workers, cached with the batch) and dedup only looks them up; a paragraph without one (content
     only after the batches, another setting) is sketched by dedup itself."""
     if not len(paragraphs):
-        return ParagraphKeys(np.empty(0, dtype=object), np.empty((params.num_bands, 0), np.uint64),
+        return ParagraphKeys(pa.array([], pa.large_string()), np.empty((params.num_bands, 0), np.uint64),
                              sketch_settings(params))
     eligible = ((paragraphs["status"] == "content") & (paragraphs["n_words"] >= params.near_min_words)).to_numpy()
-    para_ids = paragraphs["para_id"].to_numpy(dtype=object)[eligible]
+    para_ids = _arrow_strings(paragraphs["para_id"][eligible])
     texts = [normalize(t) if isinstance(t, str) else "" for t in paragraphs["text"][eligible].tolist()]
     codes, distinct = pd.factorize(pd.Series(texts, dtype=object))  # a repeated text is sketched once
     keys = band_keys(list(distinct), params) if len(distinct) else np.empty((params.num_bands, 0), np.uint64)
     return ParagraphKeys(para_ids, keys[:, codes], sketch_settings(params))
 
 
-def combine_paragraph_keys(parts: list[ParagraphKeys]) -> ParagraphKeys | None:
-    """One ParagraphKeys from the batches' (None when a batch has none, or the settings differ)."""
+def combine_paragraph_keys(parts: list[ParagraphKeys | None]) -> ParagraphKeys | None:
+    """One ParagraphKeys from the batches' (None when a batch has none, or the settings differ).
+    Empties ``parts`` as it copies them, so that the keys are not held twice."""
     if not parts or any(p is None for p in parts) or len({p.sketch for p in parts}) != 1:
         return None
-    return ParagraphKeys(np.concatenate([p.para_ids for p in parts]), np.concatenate([p.keys for p in parts], axis=1),
-                         parts[0].sketch)
+    sketch = parts[0].sketch
+    para_ids = pa.concat_arrays([p.para_ids.cast(pa.large_string()) for p in parts])
+    keys = np.empty((parts[0].keys.shape[0], len(para_ids)), dtype=np.uint64)
+    at = 0
+    for i in range(len(parts)):
+        n = parts[i].keys.shape[1]
+        keys[:, at:at + n] = parts[i].keys
+        at += n
+        parts[i] = None
+    parts.clear()
+    return ParagraphKeys(para_ids, keys, sketch)
 
 
-def _looked_up_keys(texts, para_ids: np.ndarray, known: ParagraphKeys, params: DedupParams) -> np.ndarray:
-    """Band keys of ``texts[i]`` (the text of paragraph ``para_ids[i]``): ``known``'s, and the missing
-    ones sketched here."""
-    index = pd.Index(known.para_ids)
-    pos = np.full(len(para_ids), -1, dtype=np.int64)
-    if len(index) and len(para_ids):
-        first = ~index.duplicated()  # a paragraph listed twice: its first column
-        found = index[first].get_indexer(para_ids)
-        pos = np.where(found >= 0, np.flatnonzero(first)[np.maximum(found, 0)], -1)
-    keys = np.empty((params.num_bands, len(para_ids)), dtype=np.uint64)
+def _looked_up_keys(texts, para_ids: pa.Array, known: ParagraphKeys, params: DedupParams) -> np.ndarray:
+    """Band keys of ``texts[i]`` (the text of paragraph ``para_ids[i]``): ``known``'s (the first
+    column of a paragraph listed twice), and the missing ones sketched here."""
+    import pyarrow.compute as pc
+
+    found = pc.index_in(para_ids.cast(pa.large_string()), value_set=known.para_ids.cast(pa.large_string()))
+    pos = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    keys = np.empty((params.num_bands, len(pos)), dtype=np.uint64)
     hit = pos >= 0
     keys[:, hit] = known.keys[:, pos[hit]]
     missing = np.flatnonzero(~hit)
     if len(missing):
         keys[:, missing] = band_keys(texts.take(missing), params)
     return keys
+
 
 def _equal_pairs(key: np.ndarray):
     """Pairs (i, j), i < j, of positions holding equal values, in blocks (one per distance in sort order).
@@ -405,7 +423,7 @@ def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pa
     if len(distinct) < len(texts):
         texts = texts.take(distinct)
     if known_keys is not None and find_pairs is near_pairs and known_keys.sketch == sketch_settings(params):
-        para_ids = content["para_id"].to_numpy(dtype=object)[np.flatnonzero(eligible)[first_row]]
+        para_ids = _arrow_strings(content["para_id"].take(np.flatnonzero(eligible)[first_row]))
         pairs = near_pairs(texts, params, keys=_looked_up_keys(_strings(texts), para_ids, known_keys, params))
     else:
         pairs = find_pairs(texts, params)

@@ -72,7 +72,10 @@ class Scans:
     facts: pd.DataFrame | None = None
     scanned: pd.Series | None = None
     countries: dict = field(default_factory=dict)  # para_id -> the countries it names (if any)
-    quotes: dict = field(default_factory=dict)  # para_id -> flows.quotes.quotes_in(its text), if it holds a quote
+    # the quotes of the paragraphs holding one: pickled dicts para_id -> flows.quotes.quotes_in(its
+    # text), one a batch, unpacked only when the quotes table is built (after entity resolution and
+    # events, whose records set the stage's peak: as objects they would add ~200 MB to it at 100k)
+    quotes: list = field(default_factory=list)
 
 
 def scan_paragraphs(paragraphs: pd.DataFrame) -> Scans:
@@ -103,23 +106,40 @@ def scan_paragraphs(paragraphs: pd.DataFrame) -> Scans:
         if p.found_something():
             p.text = None  # re-attached from the paragraphs table by _selected
             kept[p.para_id] = p
-    return Scans(kept, facts, scanned, countries, quotes)
+    return Scans(kept, facts, scanned, countries, [_pickled(quotes)] if quotes else [])
 
 
 def combine_scans(parts: list[Scans]) -> Scans:
     """One Scans from the batches' (each paragraph belongs to one batch)."""
     paras: dict = {}
     countries: dict = {}
-    quotes: dict = {}
+    quotes: list = []
     for part in parts:
         paras.update(part.paras)
         countries.update(part.countries)
-        quotes.update(part.quotes)
+        quotes.extend(part.quotes)
     facts = [p.facts for p in parts if p.facts is not None and len(p.facts)]
     scanned = [p.scanned for p in parts if p.scanned is not None and len(p.scanned)]
     return Scans(paras, pd.concat(facts, ignore_index=True) if facts else None,
                  pd.concat(scanned, ignore_index=True) if scanned else pd.Series([], dtype="string"), countries,
                  quotes)
+
+
+def _pickled(obj) -> bytes:
+    import pickle
+
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack_quotes(parts: list[bytes]) -> dict:
+    """``Scans.quotes`` as one dict para_id -> ``flows.quotes.quotes_in`` (``parts`` is emptied as
+    it is read)."""
+    import pickle
+
+    out: dict = {}
+    while parts:
+        out.update(pickle.loads(parts.pop()))
+    return out
 
 
 def pack_scans(scans: Scans) -> bytes:
@@ -234,14 +254,15 @@ def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd
         scans = load_scans(scans)
     with _gc_paused():
         paras, facts = _selected(scans, paragraphs, documents)
-        quotes_found = scans.quotes  # every content paragraph was scanned (_selected checks)
+        quotes_found = scans.quotes  # packed; every content paragraph was scanned (_selected checks)
         del scans  # its records are in ``paras`` now
         resolution = resolve(paras)
         events, participants, docs = build_events(paras, resolution, documents, paragraphs)
         del paras  # a record and a text a content paragraph (~1 GB at 100k articles): quotes and
         # statements read the paragraphs table
         docs = conform("documents", docs)
-        records = {"quotes": extract_quotes(paragraphs, docs, resolution.entities, quotes_found), "facts": facts,
+        records = {"quotes": extract_quotes(paragraphs, docs, resolution.entities, unpack_quotes(quotes_found)),
+                   "facts": facts,
                    "statements": extract_statements(paragraphs, docs)}
     return {
         "documents": docs,

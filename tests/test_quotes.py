@@ -243,7 +243,7 @@ def test_quotes_the_batches_found_give_the_same_table(seed_tables, monkeypatch):
 
     paragraphs, documents, entities = seed_tables["paragraphs"], seed_tables["documents"], seed_tables["entities"]
     expected = extract_quotes(paragraphs, documents, entities)
-    found = extract.scan_paragraphs(paragraphs).quotes
+    found = extract.unpack_quotes(extract.scan_paragraphs(paragraphs).quotes)
     assert len(found) >= 10 and expected.loc[~expected["is_social_post"], "para_id"].isin(list(found)).all()
     read = []
     monkeypatch.setattr(quotes, "quotes_in", lambda text: read.append(text) or ())
