@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from flows import frames
 from flows.text import normalize, stable_id
 from schemas import conform
 
@@ -215,14 +216,6 @@ class ParagraphKeys:
     sketch: tuple
 
 
-def _arrow_strings(values: pd.Series) -> pa.Array:
-    """A string column as one Arrow array (the column's own buffers when it is Arrow-backed)."""
-    arr = pa.array(values.array) if hasattr(values.array, "__arrow_array__") else pa.array(values.tolist())
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    return arr.cast(pa.large_string())
-
-
 def sketch_settings(params: DedupParams) -> tuple:
     """The settings a text's band keys depend on."""
     return (params.shingle, params.drop_stopwords, params.num_perm, params.num_bands, params.seed)
@@ -238,11 +231,10 @@ def paragraph_band_keys(paragraphs: pd.DataFrame, params: DedupParams = DedupPar
         return ParagraphKeys(pa.array([], pa.large_string()), np.empty((params.num_bands, 0), np.uint64),
                              sketch_settings(params))
     eligible = ((paragraphs["status"] == "content") & (paragraphs["n_words"] >= params.near_min_words)).to_numpy()
-    para_ids = _arrow_strings(paragraphs["para_id"][eligible])
+    para_ids = frames.arrow_strings(paragraphs["para_id"][eligible])
     texts = [normalize(t) if isinstance(t, str) else "" for t in paragraphs["text"][eligible].tolist()]
     codes, distinct = pd.factorize(pd.Series(texts, dtype=object))  # a repeated text is sketched once
-    keys = band_keys(list(distinct), params) if len(distinct) else np.empty((params.num_bands, 0), np.uint64)
-    return ParagraphKeys(para_ids, keys[:, codes], sketch_settings(params))
+    return ParagraphKeys(para_ids, band_keys(list(distinct), params)[:, codes], sketch_settings(params))
 
 
 def combine_paragraph_keys(parts: list[ParagraphKeys | None]) -> ParagraphKeys | None:
@@ -251,7 +243,7 @@ def combine_paragraph_keys(parts: list[ParagraphKeys | None]) -> ParagraphKeys |
     if not parts or any(p is None for p in parts) or len({p.sketch for p in parts}) != 1:
         return None
     sketch = parts[0].sketch
-    para_ids = pa.concat_arrays([p.para_ids.cast(pa.large_string()) for p in parts])
+    para_ids = pa.concat_arrays([p.para_ids for p in parts])
     keys = np.empty((parts[0].keys.shape[0], len(para_ids)), dtype=np.uint64)
     at = 0
     for i in range(len(parts)):
@@ -268,7 +260,7 @@ def _looked_up_keys(texts, para_ids: pa.Array, known: ParagraphKeys, params: Ded
     column of a paragraph listed twice), and the missing ones sketched here."""
     import pyarrow.compute as pc
 
-    found = pc.index_in(para_ids.cast(pa.large_string()), value_set=known.para_ids.cast(pa.large_string()))
+    found = pc.index_in(para_ids, value_set=known.para_ids)
     pos = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     keys = np.empty((params.num_bands, len(pos)), dtype=np.uint64)
     hit = pos >= 0
@@ -423,7 +415,7 @@ def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pa
     if len(distinct) < len(texts):
         texts = texts.take(distinct)
     if known_keys is not None and find_pairs is near_pairs and known_keys.sketch == sketch_settings(params):
-        para_ids = _arrow_strings(content["para_id"].take(np.flatnonzero(eligible)[first_row]))
+        para_ids = frames.arrow_strings(content["para_id"].take(np.flatnonzero(eligible)[first_row]))
         pairs = near_pairs(texts, params, keys=_looked_up_keys(_strings(texts), para_ids, known_keys, params))
     else:
         pairs = find_pairs(texts, params)

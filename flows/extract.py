@@ -90,17 +90,11 @@ def scan_paragraphs(paragraphs: pd.DataFrame) -> Scans:
         facts = extract_facts(paragraphs, pd.DataFrame())
     scanned = pd.Series([p.para_id for p in paras], dtype="string")
     kept, countries, shared, quotes = {}, {}, {}, {}
-    said_in: dict[str, frozenset] = {}  # text -> the countries it names (a repeat is read once)
-    quoted_in: dict[str, tuple] = {}  # text -> its quotes (likewise)
+    read: dict[str, tuple] = {}  # text -> the countries it names and its quotes (a repeat is read once)
     for p in paras:
-        said = said_in.get(p.text)
-        if said is None:
-            said = said_in[p.text] = countries_said(p.text)
+        said, quoted = read.get(p.text) or read.setdefault(p.text, (countries_said(p.text), quotes_in(p.text)))
         if said:
             countries[p.para_id] = shared.setdefault(said, said)  # one object per distinct set
-        quoted = quoted_in.get(p.text)
-        if quoted is None:
-            quoted = quoted_in[p.text] = quotes_in(p.text)
         if quoted:
             quotes[p.para_id] = quoted
         if p.found_something():
@@ -145,9 +139,7 @@ def unpack_quotes(parts: list[bytes]) -> dict:
 def pack_scans(scans: Scans) -> bytes:
     """``scans`` pickled: how a batch returns them (the flow's process appends the bytes to its
     spill file as they are, instead of unpickling a batch's records to pickle them again)."""
-    import pickle
-
-    return pickle.dumps(scans, protocol=pickle.HIGHEST_PROTOCOL)
+    return _pickled(scans)
 
 
 def unpack_scans(scans: Scans | bytes) -> Scans:

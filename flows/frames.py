@@ -17,14 +17,18 @@ import pyarrow.compute as pc
 
 
 def arrow_strings(values) -> pa.Array:
-    """``values`` (a Series, array or list) as a pyarrow large_string array; missing values are null."""
+    """``values`` (a Series, array or list) as one pyarrow large_string array (not chunked); missing
+    values are null."""
     if not isinstance(values, pd.Series):
         values = pd.Series(values, dtype=object)
     if isinstance(values.dtype, pd.StringDtype) or values.dtype == object:
         values = values.astype("str")
     else:
         values = values.astype(str)
-    return pa.array(values).cast(pa.large_string())
+    arr = pa.array(values)  # a ChunkedArray when the column's Arrow data is in several chunks
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
 
 
 def isin(values, keys) -> np.ndarray:

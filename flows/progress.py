@@ -99,8 +99,9 @@ class BuildSummary:
     quarantined: int = 0
     paragraphs: dict = field(default_factory=dict)  # status -> count, plus "total"
     rows: dict = field(default_factory=dict)  # table -> rows
-    # stage -> wall seconds; ingest, clean, scan and sketch (dedup's band keys) run inside the per-batch "documents" task: their
-    # seconds are summed over the batches computed in this run (cached ones cost none; on Dask they overlap);
+    # stage -> wall seconds; ingest, clean, scan and sketch (dedup's band keys) run inside the per-batch
+    # "documents" task: their seconds are summed over the batches computed in this run (cached ones cost
+    # none; on Dask they overlap);
     # "validate" runs in a process of its own during "publish" (flows.validate_process): its seconds
     # are inside publish's, and its peak RSS is "validate (its process)" in peak_rss_mb
     seconds: dict = field(default_factory=dict)
