@@ -44,3 +44,19 @@ def file_context(project_root: Path):
         context = gx.get_context(mode="file", project_root_dir=str(project_root))
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
         return context
+
+
+def forget_batches(context) -> None:
+    """Drop the frames GX keeps of the batches it validated. Each data source's execution engine
+    holds every batch's data (its ``BatchManager`` cache, keyed by batch id) for as long as the
+    context lives: validating the suites one after another held every table and view at once (at
+    100k articles the validation process grew by ~1 GB over the suites). GX 1.x has no public call
+    for this; the cache is the batch manager's ``batch_data_cache`` dict."""
+    with LOCK:
+        for source in context.data_sources.all().values():
+            engine = getattr(source, "_execution_engine", None)  # None until a batch was loaded
+            manager = getattr(engine, "batch_manager", None)
+            if manager is None:
+                continue
+            manager.batch_data_cache.clear()
+            manager.reset_batch_cache()

@@ -22,6 +22,7 @@ import pandas as pd
 import schemas
 from flows import gx_runtime, paths
 from flows.gx_suites import expectation_specs, referenced_keys, suite_names
+from flows.parquet_tables import LoadedTables, suite_columns
 
 MAX_KEYS_IN_SUMMARY = 20
 
@@ -201,9 +202,12 @@ def add_summary_to_index(docs_dir: Path, report: Report) -> None:
     index.write_text(page, encoding="utf-8")
 
 
-def foreign_keys(tables: dict[str, pd.DataFrame]) -> dict[tuple[str, str], object]:
-    """The keys every foreign key refers to, for ``expect_column_values_to_be_keys_of``."""
-    return {(t, c): (tables[t][c] if t in tables else []) for t, c in sorted(referenced_keys())}
+def foreign_keys(tables) -> dict[tuple[str, str], object]:
+    """The keys every foreign key refers to, for ``expect_column_values_to_be_keys_of`` (``tables``:
+    the frames, or a :class:`flows.parquet_tables.ParquetTables`)."""
+    source = tables if isinstance(tables, LoadedTables) else LoadedTables(tables)
+    names = source.names()
+    return {(t, c): (source.column(t, c) if t in names else []) for t, c in sorted(referenced_keys())}
 
 
 def _keys(result: dict, key_columns: list[str]) -> list:
@@ -236,6 +240,14 @@ def _column_of(kwargs: dict) -> str | None:
     return None
 
 
+def _union(reads: list[dict[str, set[str]]]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for needs in reads:
+        for name, columns in needs.items():
+            out.setdefault(name, set()).update(columns)
+    return out
+
+
 def frame_to_validate(name: str, tables: dict[str, pd.DataFrame], views: dict) -> pd.DataFrame:
     """A suite's frame: the table, or the view (``views``: :func:`schemas.views`) derived from the
     tables. A view is built when its suite runs and not kept: it carries the joined columns (the
@@ -244,8 +256,11 @@ def frame_to_validate(name: str, tables: dict[str, pd.DataFrame], views: dict) -
     return schemas.build_view(views[name], tables) if name in views else tables[name]
 
 
-def validate(tables: dict[str, pd.DataFrame], workdir: Path, gx_dir: Path | None = None,
-             run_name: str = "build") -> Report:
+def validate(tables, workdir: Path, gx_dir: Path | None = None, run_name: str = "build") -> Report:
+    """Run every suite over ``tables``: the frames of every table of ``schemas/``, or a
+    :class:`flows.parquet_tables.ParquetTables` (each suite's columns are then read just before it
+    runs, and let go once no later suite reads them)."""
+    source = tables if isinstance(tables, LoadedTables) else LoadedTables(tables)
     gx_dir = paths.GX_DIR if gx_dir is None else gx_dir
     workdir = Path(workdir)
     project_root = workdir / "gx-project"
@@ -253,21 +268,24 @@ def validate(tables: dict[str, pd.DataFrame], workdir: Path, gx_dir: Path | None
         shutil.rmtree(project_root)
     shutil.copytree(Path(gx_dir) / "gx", project_root / "gx",
                     ignore=shutil.ignore_patterns("uncommitted"))
-    missing = [name for name in schemas.tables() if name not in tables]
+    missing = [name for name in schemas.tables() if name not in source.names()]
     if missing:
         raise KeyError(f"tables {missing} are defined in schemas/ but were not built")
     views = schemas.views()
+    names = suite_names()
+    reads = [suite_columns(name, views) for name in names]
     results, failures = [], []
     gx_runtime.load_gx()
     from flows.gx_expectations import reference_keys  # after load_gx: it imports GX
 
-    with gx_runtime.LOCK, reference_keys(foreign_keys(tables)):
+    with gx_runtime.LOCK, reference_keys(foreign_keys(source)):
         context = gx_runtime.file_context(project_root)
         from great_expectations.core.run_identifier import RunIdentifier
 
         run_id = RunIdentifier(run_name=run_name)
-        for name in suite_names():
-            df = frame_to_validate(name, tables, views)
+        for i, name in enumerate(names):
+            source.load(reads[i])
+            df = frame_to_validate(name, source.frames, views)
             key_columns = list(views[name].primary_key if name in views else schemas.table(name).primary_key)
             try:
                 checkpoint = context.checkpoints.get(name)
@@ -277,6 +295,8 @@ def validate(tables: dict[str, pd.DataFrame], workdir: Path, gx_dir: Path | None
             run = checkpoint.run(batch_parameters={"dataframe": df}, run_id=run_id)
             n_rows = len(df)
             del df  # a view is built for its suite only
+            gx_runtime.forget_batches(context)  # GX keeps each batch's frame for the context's life
+            source.keep(_union(reads[i + 1:]))  # the columns later suites read
             n_block = n_warn = n_exp = 0
             for vr in run.run_results.values():
                 for er in vr.results:

@@ -1,18 +1,19 @@
 """Validation in a process of its own, beside publishing.
 
 Publishing writes the release's Parquet files first; this process then validates the tables read
-back from those files (:func:`flows.validate.validate`) while the flow's process writes the CSV
-files, the fingerprint, the diff and the rest of the release. Validation (GX) and publishing
-(pandas, pyarrow) each keep one core busy, at the same time, instead of one after the other; and
-what is validated is exactly what the release holds. Nothing is committed before the report says
-the build passed (:func:`flows.publish.publish`). GX's memory (it copies the frames it checks) goes
-back to the system when the process ends.
+back from those files (:func:`flows.validate.validate`; each suite's columns are read as it runs:
+:mod:`flows.parquet_tables`) while the flow's process writes the CSV files, the fingerprint, the
+diff and the rest of the release. Validation (GX) and publishing (pandas, pyarrow) each keep one
+core busy, at the same time, instead of one after the other; and what is validated is exactly what
+the release holds. Nothing is committed before the report says the build passed
+(:func:`flows.publish.publish`). GX's memory (it copies the frames it checks) goes back to the
+system when the process ends.
 
 The two processes talk in lines of JSON. The child (``python -m flows.validate_process``) imports
 GX, then reads one request, ``{"tables_dir": ..., "workdir": ..., "schemas": ..., "gx_dir": ...}``,
 from stdin (the folders of the table definitions and of the GX project are the parent's: the same
 suites run as would in the parent's process); it answers
-``{"loaded": ...}`` once it has read the tables (the parent may move the files from then on), then
+``{"loaded": ...}`` once it has opened the tables' files (the parent may move them from then on), then
 ``{"report": ..., "docs_dir": ..., "seconds": ..., "peak_rss_mb": ...}``, or ``{"error": ...}``
 with the traceback. Everything else it prints goes to stderr.
 """
@@ -78,7 +79,7 @@ class Validation:
         return answer
 
     def loaded(self) -> None:
-        """Wait until the process has read the tables' files (they may then be moved)."""
+        """Wait until the process has opened the tables' files (they may then be moved)."""
         if not self._loaded:
             self._answer()
             self._loaded = True
@@ -120,16 +121,6 @@ class Validation:
         self.close()
 
 
-def read_tables(tables_dir: Path) -> dict:
-    """Every table of ``schemas/`` read from ``tables_dir/<name>.parquet``, with the schema's dtypes."""
-    import pyarrow.parquet as pq
-
-    import schemas
-
-    return {name: schemas.conform(name, pq.read_table(Path(tables_dir) / f"{name}.parquet").to_pandas())
-            for name in schemas.tables()}
-
-
 def main() -> int:
     import traceback
 
@@ -155,9 +146,12 @@ def main() -> int:
             setattr(schemas, name, Path(folder))
         paths.GX_DIR = Path(request["gx_dir"])
         t0 = time.perf_counter()
-        tables = read_tables(Path(request["tables_dir"]))
+        from flows.parquet_tables import ParquetTables
+
+        tables = ParquetTables(Path(request["tables_dir"]))  # the files are open: they may move now
         say(loaded=True)
         report = validate.validate(tables, Path(request["workdir"]))
+        tables.close()
         say(report=report.to_json(), docs_dir=report.docs_dir, seconds=time.perf_counter() - t0,
             peak_rss_mb=progress.peak_rss_mb())
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises

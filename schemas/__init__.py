@@ -308,21 +308,27 @@ def empty_frame(name: str):
     return conform(name, pd.DataFrame({c: [] for c in table(name).columns}))
 
 
-def conform(name: str, df):
+def conform(name: str, df, columns=None):
     """Return ``df`` with exactly the table's columns, in order, with the table's dtypes.
 
     Dates are kept as ISO strings (``YYYY-MM-DD``) and lists as Python lists of strings; the
-    Parquet writer turns them into date32 and list<string>.
+    Parquet writer turns them into date32 and list<string>. ``columns``: only these of the table's
+    columns (a part of the table read for a check), in the table's order.
     """
     import pandas as pd
 
     t = table(name)
-    extra = [c for c in df.columns if c not in t.columns]
-    missing = [c for c in t.columns if c not in df.columns]
-    if extra or missing:
-        raise ValueError(f"{name}: columns do not match schemas/ (missing {missing}, unexpected {extra})")
-    out = df[t.columns].copy()
+    wanted = t.columns if columns is None else [c for c in t.columns if c in set(columns)]
+    extra = [c for c in df.columns if c not in wanted]
+    missing = [c for c in wanted if c not in df.columns]
+    if extra or missing or (columns is not None and len(wanted) != len(set(columns))):
+        unknown = sorted(set(columns or ()) - set(t.columns))
+        raise ValueError(f"{name}: columns do not match schemas/ (missing {missing}, unexpected "
+                         f"{extra + unknown})")
+    out = df[wanted].copy()
     for f in t.fields:
+        if f.name not in out.columns:
+            continue
         col = out[f.name]
         if f.type in _PANDAS_DTYPES:
             out[f.name] = col.astype(_PANDAS_DTYPES[f.type])

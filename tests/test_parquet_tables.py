@@ -1,0 +1,118 @@
+"""Validation reads a release's Parquet files a few columns at a time (flows.parquet_tables): the
+report is the one the frames in memory give, also for broken tables, and the files may be moved or
+removed once they are open."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import schemas
+from flows import publish, validate
+from flows.parquet_tables import ParquetTables, suite_columns
+
+pytestmark = pytest.mark.slow
+
+
+def _write(tables: dict, folder):
+    folder.mkdir()
+    for name, df in tables.items():
+        publish.write_parquet(name, df, folder / f"{name}.parquet")
+    return folder
+
+
+def _broken(seed_tables) -> dict:
+    """A dangling foreign key, a repeated key and a mention whose text is not at its offsets."""
+    tables = {k: seed_tables[k].copy() for k in schemas.tables()}
+    tables["paragraphs"].loc[7, "doc_id"] = "d0000000000000000"
+    tables["entities"].loc[1, "entity_id"] = tables["entities"].loc[0, "entity_id"]
+    tables["mentions"].loc[0, "char_start"] += 1
+    return tables
+
+
+def _report(report) -> dict:
+    out = report.to_json()
+    return json.loads(json.dumps(out, default=str))
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_the_parquet_files_give_the_report_of_the_frames(seed_tables, tmp_path, broken):
+    tables = _broken(seed_tables) if broken else {k: seed_tables[k].copy() for k in schemas.tables()}
+    from_frames = validate.validate(tables, tmp_path / "a")
+    from_files = validate.validate(ParquetTables(_write(tables, tmp_path / "files")), tmp_path / "b")
+    assert _report(from_files) == _report(from_frames)
+    assert from_files.passed is (not broken)
+    if broken:
+        failed = {(f.table, f.expectation) for f in from_files.blocking}
+        assert {("paragraphs", "expect_column_values_to_be_keys_of"),
+                ("entities", "expect_column_values_to_be_unique"),
+                ("mentions_in_paragraphs", "expect_text_at_span_to_equal")} <= failed
+
+
+def test_columns_are_read_as_asked_and_let_go(seed_tables, tmp_path):
+    store = ParquetTables(_write({k: seed_tables[k] for k in schemas.tables()}, tmp_path / "files"))
+    assert store.frames == {}
+    store.load({"paragraphs": {"text", "para_id"}})
+    part = store.frames["paragraphs"]
+    assert list(part.columns) == ["para_id", "text"]  # the table's order
+    expected = schemas.conform("paragraphs", seed_tables["paragraphs"])[["para_id", "text"]]
+    pd.testing.assert_frame_equal(part, expected)
+    store.load({"paragraphs": set(schemas.table("paragraphs").columns)})
+    pd.testing.assert_frame_equal(store.frames["paragraphs"], schemas.conform("paragraphs", seed_tables["paragraphs"]))
+    store.keep({"paragraphs": {"text"}})
+    assert list(store.frames["paragraphs"].columns) == ["text"]
+    store.keep({})
+    assert store.frames == {}
+
+
+def test_open_files_are_read_after_they_are_moved_or_removed(seed_tables, tmp_path):
+    files = _write({k: seed_tables[k] for k in schemas.tables()}, tmp_path / "files")
+    store = ParquetTables(files)
+    moved = tmp_path / "release"
+    files.rename(moved)
+    (moved / "mentions.parquet").unlink()
+    store.load({"mentions": {"mention_id", "text"}, "paragraphs": {"para_id"}})
+    assert len(store.frames["mentions"]) == len(seed_tables["mentions"])
+    assert store.column("paragraphs", "para_id").tolist() == seed_tables["paragraphs"]["para_id"].tolist()
+
+
+def test_a_missing_file_is_a_clear_error(seed_tables, tmp_path):
+    files = _write({k: seed_tables[k] for k in schemas.tables()}, tmp_path / "files")
+    (files / "quotes.parquet").unlink()
+    with pytest.raises(FileNotFoundError, match="quotes"):
+        ParquetTables(files)
+
+
+def test_a_view_reads_only_its_columns():
+    views = schemas.views()
+    reads = suite_columns("mentions_in_paragraphs", views)
+    assert reads["paragraphs"] == {"para_id", "text"}
+    assert reads["mentions"] < set(schemas.table("mentions").columns)
+    assert suite_columns("quotes", views) == {"quotes": set(schemas.table("quotes").columns)}
+
+
+def test_no_suite_frame_outlives_its_suite(seed_tables, tmp_path, monkeypatch):
+    """GX's execution engine caches every batch's frame for the context's life; validation drops
+    them after each suite, so the tables and views are not all held at once."""
+    import gc
+    import weakref
+
+    seen = []
+    frame_to_validate = validate.frame_to_validate
+
+    def watched(name, tables, views):
+        if seen:
+            gc.collect()
+            assert seen[-1][1]() is None, f"the frame of suite {seen[-1][0]!r} is still held"
+        df = frame_to_validate(name, tables, views)
+        seen.append((name, weakref.ref(df)))
+        return df
+
+    monkeypatch.setattr(validate, "frame_to_validate", watched)
+    files = _write({k: seed_tables[k] for k in schemas.tables()}, tmp_path / "files")
+    assert validate.validate(ParquetTables(files), tmp_path / "work").passed
+    gc.collect()
+    assert len(seen) == len(schemas.tables()) + len(schemas.views())
+    assert [name for name, ref in seen if ref() is not None] == []
