@@ -42,10 +42,13 @@ def _shorten(text: str) -> str:
     return text if len(text) <= MAX_EXAMPLE_CHARS else text[: MAX_EXAMPLE_CHARS - 1] + "…"
 
 
-def example(df: pd.DataFrame | None, f: schemas.Field) -> str | None:
-    """An example value of column ``f`` from the data (first non-empty), else the schema's example."""
-    if df is not None and f.name in df.columns:
-        for v in df[f.name]:
+def example(df: pd.DataFrame | None, f: schemas.Field, values=None) -> str | None:
+    """An example value of column ``f`` from the data (first non-empty), else the schema's example.
+    ``values``: the column's values (an iterable), instead of ``df``."""
+    if values is None and df is not None and f.name in df.columns:
+        values = df[f.name]
+    if values is not None:
+        for v in values:
             if f.type == "list":
                 if v is not None and len(v):
                     return _shorten(schemas.LIST_SEPARATOR.join(str(x) for x in v))
@@ -60,23 +63,38 @@ def example(df: pd.DataFrame | None, f: schemas.Field) -> str | None:
 
 def entries(tables: dict[str, pd.DataFrame]) -> list[dict]:
     """Everything the dictionary says, table by table."""
+    from flows.parquet_tables import ParquetTables
+
     out = []
     for name, t in schemas.tables().items():
-        df = tables.get(name)
+        if isinstance(tables, ParquetTables):  # read a column's row groups until an example shows
+            df, rows = None, tables.rows(name)
+            values = {f.name: _column_values(tables, name, f.name) for f in t.fields}
+        else:
+            df = tables.get(name)
+            rows, values = (None if df is None else len(df)), {}
         out.append({
             "name": name, "title": t.title, "description": t.description,
-            "rows": None if df is None else len(df),
+            "rows": rows,
             "primary_key": list(t.primary_key),
             "foreign_keys": [f"{', '.join(fk['fields'])} → {fk['reference']['resource']}"
                              f"({', '.join(fk['reference']['fields'])})" for fk in t.foreign_keys],
             "files": [f"{name}.csv", f"{name}.parquet"],
             "columns": [{"name": f.name, "type": f.type, "required": f.required, "description": f.description,
-                         "example": example(df, f)} for f in t.fields],
+                         "example": example(df, f, values.get(f.name))} for f in t.fields],
         })
     return out
 
 
-def markdown(tables: dict[str, pd.DataFrame], version: str, created: str) -> str:
+def _column_values(tables, name: str, column: str):
+    """The values of a column of a :class:`flows.parquet_tables.ParquetTables`, read lazily, a row
+    group at a time."""
+    for part in tables.parts(name, [column]):
+        yield from part[column]
+
+
+def markdown(tables: dict[str, pd.DataFrame], version: str, created: str, described: list | None = None) -> str:
+    """The dictionary as Markdown (``described``: :func:`entries` of ``tables``, if already made)."""
     from flows.publish import DATASET_TITLE, LICENSES
 
     lines = [f"# {md_escape(DATASET_TITLE)}: release {md_escape(version)}", "",
@@ -85,7 +103,7 @@ def markdown(tables: dict[str, pd.DataFrame], version: str, created: str) -> str
              "(what changed since the previous release), `validation/index.html` (validation report), "
              "`raw_manifest.csv` (every input file).", "", "## File format", ""]
     lines += [f"- {n}" for n in CSV_NOTES]
-    for e in entries(tables):
+    for e in described if described is not None else entries(tables):
         lines += ["", f"## {md_escape(e['name'])}: {md_escape(e['title'])}", "", md_escape(e["description"]), ""]
         lines.append(f"- files: {', '.join('`' + f + '`' for f in e['files'])}")
         if e["rows"] is not None:
@@ -131,11 +149,13 @@ code{background:#f4f4f4}</style></head>
 """
 
 
-def html(tables: dict[str, pd.DataFrame], version: str, created: str) -> str:
+def html(tables: dict[str, pd.DataFrame], version: str, created: str, described: list | None = None) -> str:
+    """The dictionary as a web page (``described``: :func:`entries` of ``tables``, if already made)."""
     import jinja2
 
     from flows.publish import DATASET_TITLE
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     return env.from_string(_HTML).render(title=DATASET_TITLE, version=version, created=created,
-                                         notes=CSV_NOTES, tables=entries(tables))
+                                         notes=CSV_NOTES,
+                                         tables=described if described is not None else entries(tables))

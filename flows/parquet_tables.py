@@ -8,12 +8,13 @@ a table's own suite reads all its columns, a view (``schemas/views/``) only its 
 columns it carries and the joined table's keys and joined columns.
 
 The files are opened when the object is made: they may be moved (renamed into the release folder)
-or removed afterwards and still be read, through the open handles.
+or removed afterwards and still be read, through the open handles. The flow's extract stage writes
+them (:func:`write_tables`), and publishing reads them back one table at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import schemas
@@ -51,26 +52,61 @@ class LoadedTables:
         pass
 
 
-class ParquetTables(LoadedTables):
-    """The ``<table>.parquet`` files of ``tables_dir`` (every table of ``schemas/``), read on demand:
-    :meth:`load` reads the columns a suite needs that are not in memory yet, :meth:`keep` drops those
-    no later suite needs; ``frames`` holds what is in memory, a part of each table, with the schema's
-    dtypes (:func:`schemas.conform`)."""
+class ParquetTables(LoadedTables, Mapping):
+    """The ``<table>.parquet`` files of ``tables_dir`` (every table of ``schemas/``), read on demand.
+
+    As a mapping, ``tables[name]`` reads the whole table (each time: nothing is kept), with the
+    schema's dtypes (:func:`schemas.conform`): how publishing writes the CSV files and the diff one
+    table at a time. For validation, :meth:`load` reads the columns a suite needs that are not in
+    memory yet and :meth:`keep` drops those no later suite needs; ``frames`` holds what is in
+    memory, a part of each table."""
 
     def __init__(self, tables_dir: Path):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         super().__init__({})
+        self.folder = Path(tables_dir)
         self._files = {}
-        missing = [n for n in schemas.tables() if not (Path(tables_dir) / f"{n}.parquet").is_file()]
+        missing = [n for n in schemas.tables() if not self.path(n).is_file()]
         if missing:
             raise FileNotFoundError(f"no Parquet file for tables {missing} in {tables_dir}")
         for name in schemas.tables():
-            self._files[name] = pq.ParquetFile(pa.OSFile(str(Path(tables_dir) / f"{name}.parquet")))
+            self._files[name] = pq.ParquetFile(pa.OSFile(str(self.path(name))))
+
+    def path(self, name: str) -> Path:
+        """Where the table's file was when this object was made."""
+        return self.folder / f"{name}.parquet"
 
     def names(self) -> set[str]:
         return set(self._files)
+
+    def __getitem__(self, name: str):
+        if name not in self._files:
+            raise KeyError(name)
+        return self.read(name, schemas.table(name).columns)
+
+    def __iter__(self):
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def rows(self, name: str) -> int:
+        """The table's row count (from the file's metadata)."""
+        return self._files[name].metadata.num_rows
+
+    def parts(self, name: str, columns: Iterable[str] | None = None):
+        """The table (or these of its columns) one row group at a time (the release's files hold
+        100,000 rows a group: ``flows.publish.PARQUET_ROW_GROUP``), each part with the schema's
+        dtypes; nothing if the table is empty."""
+        columns = schemas.table(name).columns if columns is None else \
+            [c for c in schemas.table(name).columns if c in set(columns)]
+        file = self._files[name]
+        for group in range(file.num_row_groups):
+            part = file.read_row_group(group, columns=columns)
+            if part.num_rows:
+                yield schemas.conform(name, part.to_pandas(), columns=columns)
 
     def read(self, name: str, columns: Iterable[str]):
         """Columns of table ``name`` from its file, with the schema's dtypes, in the table's order."""
@@ -108,3 +144,15 @@ class ParquetTables(LoadedTables):
     def close(self) -> None:
         self.frames.clear()
         self._files.clear()  # the handles close with their readers
+
+
+def write_tables(tables: dict, folder: Path) -> Path:
+    """Write every table of ``schemas/`` to ``folder/<table>.parquet`` in its published row order
+    (the release's own files: :func:`flows.publish.write_parquet`)."""
+    from flows import publish
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in schemas.tables():
+        publish.write_parquet(name, publish.sort_table(name, tables[name]), folder / f"{name}.parquet")
+    return folder

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from flows import settings
@@ -20,9 +21,9 @@ import pandas as pd  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE  # noqa: E402
-from prefect.utilities.annotations import quote  # noqa: E402
 
-from flows import batches, clean, dedup, extract, ingest, progress, publish, validate_process  # noqa: E402
+from flows import batches, clean, dedup, extract, ingest, parquet_tables, progress, publish, validate_process  # noqa: E402
+from flows.handover import Handover  # noqa: E402
 from flows.paths import OUTPUT_DIR, RAW_DIR  # noqa: E402
 
 
@@ -52,11 +53,16 @@ def documents_task(raw_dir: str, files: list, manifest: dict, code_version: str,
     return batches.process(Path(raw_dir), files, manifest)
 
 
+# The cross-document stages hand their frames on in a Handover (flows/handover.py): Prefect keeps a
+# task's arguments and result until the flow ends, and would hold every stage's frames at once.
 @task(name="reject-all-boilerplate", cache_policy=NO_CACHE)
-def post_clean_task(raw_dir: str, sources, paragraphs, info, rejections):
-    """Documents left without content by cleaning go to rejections; the accounting must hold."""
+def post_clean_task(raw_dir: str, frames: Handover):
+    """Documents left without content by cleaning go to rejections; the accounting must hold.
+    ``frames``: sources, paragraphs, info, rejections (and anything else, handed on as it is)."""
     t0 = time.perf_counter()
-    sources, paragraphs, info, rejections = ingest.reject_all_boilerplate(sources, paragraphs, info, rejections)
+    f = frames.take()
+    sources, paragraphs, info, rejections = ingest.reject_all_boilerplate(
+        f.pop("sources"), f.pop("paragraphs"), f.pop("info"), f.pop("rejections"))
     ingest.check_accounting(Path(raw_dir), sources, rejections)
     inventory = ingest.raw_inventory(sources, rejections, Path(raw_dir))
     for r in rejections.to_dict("records"):
@@ -66,36 +72,67 @@ def post_clean_task(raw_dir: str, sources, paragraphs, info, rejections):
          not_in_manifest=int((~inventory["in_manifest"]).sum()), **{str(k): int(v) for k, v in reasons.items()})
     create_markdown_artifact(key="ingest-summary", markdown=ingest.summary_markdown(rejections, inventory),
                              description="Raw inputs: documents, rejections with reasons, files not in the manifest")
-    return sources, paragraphs, info, rejections, inventory
+    counts = {"documents": len(sources), "quarantined": len(rejections)}
+    return Handover(sources=sources, paragraphs=paragraphs, info=info, rejections=rejections, **f), inventory, counts
 
 
 @task(name="dedup", cache_policy=NO_CACHE)
-def dedup_task(paragraphs: pd.DataFrame, band_keys=None):
+def dedup_task(frames: Handover):
+    """``frames``: the paragraphs and the batches' ``band_keys`` (no corpus-wide sketching), and
+    anything else (handed on as it is); the paragraphs are replaced by dedup's."""
     t0 = time.perf_counter()
-    out = dedup.dedup(paragraphs, known_keys=band_keys)  # the batches' band keys: no corpus-wide sketching
+    f = frames.take()
+    out = dedup.dedup(f.pop("paragraphs"), known_keys=f.pop("band_keys"))
     _log("dedup", t0, duplicates=int((out["status"] == "duplicate").sum()), clusters=int(out["cluster_id"].nunique()))
-    return out
+    return Handover(paragraphs=out, **f)
 
 
 @task(name="extract", cache_policy=NO_CACHE)
-def extract_task(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataFrame, rejections: pd.DataFrame,
-                 scans: extract.Scans | str | None = None):
-    """``scans``: the per-batch scans, or the file ``extract.spill_scans`` appended them to."""
+def extract_task(frames: Handover, scans: extract.Scans | str | None = None):
+    """``frames``: sources, paragraphs, info, rejections; ``scans``: the per-batch scans, or the file
+    ``extract.spill_scans`` appended them to. Hands on every table."""
     t0 = time.perf_counter()
-    tables = extract.build_tables(sources, paragraphs, info, rejections, scans)
+    f = frames.take()
+    tables = extract.build_tables(f.pop("sources"), f.pop("paragraphs"), f.pop("info"), f.pop("rejections"), scans)
     _log("extract", t0, **{name: len(df) for name, df in tables.items()})
-    return tables
+    return Handover(tables=tables)
+
+
+@dataclass(frozen=True)
+class BuiltTables:
+    """The tables of a build, written: their folder of Parquet files, and the counts of the summary."""
+
+    folder: str
+    rows: dict
+    paragraphs: dict
+    words: int
+
+
+@task(name="write tables", cache_policy=NO_CACHE)
+def write_tables_task(frames: Handover, folder: str) -> BuiltTables:
+    """Write every table to ``folder/<table>.parquet`` (the release's files, in row order): from here
+    on the tables are read from their files, one at a time (validation, CSV, diff, dictionary)."""
+    t0 = time.perf_counter()
+    tables = frames.take()["tables"]
+    paragraphs = tables["paragraphs"]
+    built = BuiltTables(folder=str(parquet_tables.write_tables(tables, Path(folder))),
+                        rows={name: int(len(df)) for name, df in tables.items()},
+                        paragraphs=progress.BuildSummary.paragraph_counts(paragraphs),
+                        words=int(paragraphs["n_words"].sum()) if len(paragraphs) else 0)
+    _log("write tables", t0, folder=folder)
+    return built
 
 
 @task(name="validate and publish", cache_policy=NO_CACHE)
-def publish_task(tables: dict, output_dir: str, validation, inventory: pd.DataFrame,
+def publish_task(built: BuiltTables, output_dir: str, validation, inventory: pd.DataFrame,
                  version: str | None, build_key: str | None = None):
-    """Validate and publish at once: the release's Parquet files are written first, then validated by
-    ``validation`` (a started ``flows.validate_process.Validation``: a process of its own) while the
-    rest of the release is written; the release is committed only if no blocking expectation failed
-    (else ``ValidationFailed``, with the report). Returns the release; ``validation`` holds the report,
-    and validation's own seconds and peak RSS (MB)."""
+    """Validate and publish at once: the tables' Parquet files (written by ``write_tables_task``) are
+    validated by ``validation`` (a started ``flows.validate_process.Validation``: a process of its
+    own) while the rest of the release is written from them; the release is committed only if no
+    blocking expectation failed (else ``ValidationFailed``, with the report). Returns the release;
+    ``validation`` holds the report, and validation's own seconds and peak RSS (MB)."""
     t0 = time.perf_counter()
+    tables = parquet_tables.ParquetTables(Path(built.folder))
     release = publish.publish(tables, Path(output_dir), None, None, inventory, version=version,
                               build_key=build_key, validation=validation)
     report = validation.report()
@@ -343,6 +380,10 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             sources, rejections, paragraphs, info, scans_file, band_keys, seconds, cached = per_document_stages(
                 tr, raw_dir, plan, manifest, cache_dir, refresh_cache, inputs,
                 scans_file=str(Path(scans_dir.name) / "scans.pickle"))
+        counts = {"documents": len(sources), "rejected": len(rejections), "paragraphs": len(paragraphs)}
+        frames = Handover(sources=sources, paragraphs=paragraphs, info=info, rejections=rejections,
+                          band_keys=band_keys)
+        del sources, rejections, paragraphs, info, band_keys  # the frames live in the Handover only
         summary.seconds["runner startup"] = startup
         summary.seconds.update(seconds)
         summary.seconds["documents (total)"] = time.perf_counter() - t0 - startup
@@ -350,21 +391,19 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         progress.release_memory()
         summary.rss_mb["documents"] = round(progress.rss_mb())
         summary.batches, summary.batches_cached = len(plan), cached
-        _log("documents", t0, files=len(files), documents=len(sources), rejected=len(rejections),
-             paragraphs=len(paragraphs), batches=len(plan), **{f"cached_{k}": v for k, v in cached.items()})
-        sources, paragraphs, info, rejections, inventory = stage(
-            "accounting", post_clean_task, raw_dir, sources, paragraphs, info, rejections)
-        summary.files_in, summary.documents, summary.quarantined = len(files), len(sources), len(rejections)
-        paragraphs = stage("dedup", dedup_task, paragraphs, quote(band_keys))
-        del band_keys
-        tables = stage("extract", extract_task, sources, paragraphs, info, rejections, scans_file)
+        _log("documents", t0, files=len(files), batches=len(plan), **counts,
+             **{f"cached_{k}": v for k, v in cached.items()})
+        frames, inventory, counts = stage("accounting", post_clean_task, raw_dir, frames)
+        summary.files_in, summary.documents, summary.quarantined = len(files), counts["documents"], counts["quarantined"]
+        frames = stage("dedup", dedup_task, frames)
+        frames = stage("extract", extract_task, frames, scans_file)
         scans_dir.cleanup()
-        summary.paragraphs = progress.BuildSummary.paragraph_counts(tables["paragraphs"])
-        summary.rows = {name: int(len(df)) for name, df in tables.items()}
-        summary.words = int(tables["paragraphs"]["n_words"].sum()) if len(tables["paragraphs"]) else 0
+        built = stage("write tables", write_tables_task, frames, str(Path(workdir) / "tables"))
+        del frames
+        summary.paragraphs, summary.rows, summary.words = built.paragraphs, built.rows, built.words
         try:
             release = stage(
-                "publish", publish_task, tables, output_dir, validation, inventory, version, build_key)
+                "publish", publish_task, built, output_dir, validation, inventory, version, build_key)
         except validate_process.ValidationFailed as failed:
             from prefect.runtime import flow_run
 

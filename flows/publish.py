@@ -47,6 +47,7 @@ from pathlib import Path
 import pandas as pd
 
 import schemas
+from flows.parquet_tables import ParquetTables
 
 LATEST = "latest"
 FAILED = "_failed"
@@ -153,13 +154,24 @@ def csv_bytes(name: str, df: pd.DataFrame, header: bool = True) -> bytes:
 CSV_PART_ROWS = 50_000  # rows turned into CSV text at a time (bounds the memory of writing a table)
 
 
-def write_csv(name: str, df: pd.DataFrame, path: Path, digest=None, part_rows: int = CSV_PART_ROWS) -> None:
+def write_csv(name: str, df, path: Path, digest=None, part_rows: int = CSV_PART_ROWS) -> None:
     """Write the table's CSV (the bytes of :func:`csv_bytes`) to ``path`` ``part_rows`` rows at a
     time, feeding the same bytes to ``digest`` (a hashlib object) if given: a large table is never
-    held as one CSV string (at 1.4 M paragraphs that string and its encoding were ~1.5 GB)."""
+    held as one CSV string (at 1.4 M paragraphs that string and its encoding were ~1.5 GB). ``df``:
+    the table, or its parts in order (``flows.parquet_tables.ParquetTables.parts``: the table is then
+    never held whole)."""
+    frames = [df] if isinstance(df, pd.DataFrame) else df
+    header = True
     with open(path, "wb") as fh:
-        for start in range(0, max(len(df), 1), part_rows):
-            data = csv_bytes(name, df.iloc[start:start + part_rows], header=start == 0)
+        for frame in frames:
+            for start in range(0, len(frame), part_rows):
+                data = csv_bytes(name, frame.iloc[start:start + part_rows], header=header)
+                header = False
+                fh.write(data)
+                if digest is not None:
+                    digest.update(data)
+        if header:  # no row: the header alone
+            data = csv_bytes(name, schemas.empty_frame(name))
             fh.write(data)
             if digest is not None:
                 digest.update(data)
@@ -492,21 +504,23 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
     created = _now()
     counts = {}
     for name in schemas.tables():
-        df = tables[name] if parquet_files and csv_files else sort_table(name, tables[name])  # written sorted
-        if parquet_files:
-            os.replace(parquet_files[name], target / f"{name}.parquet")
+        df = None if parquet_files and csv_files else sort_table(name, tables[name])  # written sorted
+        if parquet_files:  # (another folder may be on another file system: shutil.move copies then)
+            shutil.move(parquet_files[name], target / f"{name}.parquet")
         else:
             write_parquet(name, df, target / f"{name}.parquet")
         if csv_files:
-            os.replace(csv_files[name], target / f"{name}.csv")
+            shutil.move(csv_files[name], target / f"{name}.csv")
         else:
             write_csv(name, df, target / f"{name}.csv")
-        counts[name] = len(df)
+        counts[name] = tables.rows(name) if isinstance(tables, ParquetTables) else len(tables[name])
+        del df
     checkpoint("tables_written")
     snapshot = raw_manifest_snapshot(raw_files)
     (target / "raw_manifest.csv").write_bytes(frame_csv_bytes(snapshot))
-    (target / "README.md").write_text(dictionary.markdown(tables, version, created), encoding="utf-8")
-    (target / "dictionary.html").write_text(dictionary.html(tables, version, created), encoding="utf-8")
+    described = dictionary.entries(tables)  # (files: a column's row groups until an example shows)
+    (target / "README.md").write_text(dictionary.markdown(tables, version, created, described), encoding="utf-8")
+    (target / "dictionary.html").write_text(dictionary.html(tables, version, created, described), encoding="utf-8")
     if changes is not None:
         (target / "changes.json").write_text(json.dumps(changes, indent=1), encoding="utf-8")
         (target / "CHANGES.md").write_text(changes_mod.markdown(changes, version), encoding="utf-8")
@@ -543,6 +557,11 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
             lock_timeout: float | None = None, build_key: str | None = None, validation=None) -> Release:
     """Publish ``tables`` as a new release in ``output_dir`` (or nothing, when they are unchanged).
 
+    ``tables``: the frames of every table, or a :class:`flows.parquet_tables.ParquetTables` (their
+    Parquet files, written in row order by the flow's extract stage): the files are then moved into
+    the release, and every other file is made from them one table at a time, so that the tables are
+    not all held in memory while publishing.
+
     ``version`` overrides the automatic SemVer choice; it must be newer than every release. Raises
     :class:`PublishLocked` when another build is publishing into the same folder. ``build_key``
     (``flows.batches.build_key``) is recorded in ``release.json``.
@@ -554,7 +573,9 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
     """
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    tables = {name: sort_table(name, tables[name]) for name in schemas.tables()}
+    files = tables if isinstance(tables, ParquetTables) else None  # written already, in row order
+    if files is None:
+        tables = {name: sort_table(name, tables[name]) for name in schemas.tables()}
     with publish_lock(output_dir, lock_timeout):
         checkpoint("locked")
         remove_stale(output_dir)
@@ -565,18 +586,22 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
         try:
             csv_dir.mkdir()
             parquet_files = validated = None
-            if validation is not None:
+            if files is not None:  # moved into the release, not written again
+                parquet_files = {name: files.path(name) for name in schemas.tables()}
+            elif validation is not None:
                 parquet_files = {name: csv_dir / f"{name}.parquet" for name in tables}
                 for name, df in tables.items():
                     write_parquet(name, df, parquet_files[name])
-                validation.submit(csv_dir)
+            if validation is not None:
+                validation.submit(files.folder if files is not None else csv_dir)
                 validated = validation.passed_report_files
             h = hashlib.sha256()
             csv_files = {}
-            for name, df in tables.items():
+            for name in schemas.tables():
                 h.update(name.encode())
                 csv_files[name] = csv_dir / f"{name}.csv"
-                write_csv(name, df, csv_files[name], h)
+                # (from its file, when they are files: one row group at a time)
+                write_csv(name, files.parts(name) if files is not None else tables[name], csv_files[name], h)
             fp = h.hexdigest()
             if validation is not None:
                 validation.loaded()  # it has read the Parquet files: they may move into the release

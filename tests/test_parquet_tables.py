@@ -116,3 +116,22 @@ def test_no_suite_frame_outlives_its_suite(seed_tables, tmp_path, monkeypatch):
     gc.collect()
     assert len(seen) == len(schemas.tables()) + len(schemas.views())
     assert [name for name, ref in seen if ref() is not None] == []
+
+
+def test_a_table_read_in_row_groups_is_the_table_and_its_csv_the_same(seed_tables, tmp_path):
+    folder = _write({k: seed_tables[k] for k in schemas.tables()}, tmp_path / "files")
+    mentions = schemas.conform("mentions", seed_tables["mentions"])
+    publish.write_parquet("mentions", mentions, folder / "mentions.parquet", rows=7)  # several row groups
+    store = ParquetTables(folder)
+    parts = list(store.parts("mentions"))
+    assert len(parts) == -(-len(mentions) // 7) > 1
+    pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), mentions)
+    assert [list(p.columns) for p in store.parts("mentions", ["text"])][:1] == [["text"]]
+    publish.write_csv("mentions", mentions, tmp_path / "whole.csv", part_rows=5)
+    publish.write_csv("mentions", store.parts("mentions"), tmp_path / "parts.csv", part_rows=5)
+    assert (tmp_path / "whole.csv").read_bytes() == (tmp_path / "parts.csv").read_bytes()
+    empty = schemas.empty_frame("events")
+    publish.write_parquet("events", empty, folder / "events.parquet")
+    assert list(ParquetTables(folder).parts("events")) == []
+    publish.write_csv("events", ParquetTables(folder).parts("events"), tmp_path / "empty.csv")
+    assert (tmp_path / "empty.csv").read_bytes() == publish.csv_bytes("events", empty)

@@ -303,3 +303,38 @@ def test_the_diff_normalises_a_column_as_cell_by_cell():
         assert all(a == b or (a is None and b is None) for a, b in zip(got, want))
 
     check()
+
+
+def test_publishing_from_the_parquet_files_gives_the_release_of_the_frames(first, tmp_path):
+    """The flow writes the tables' Parquet files once (flows.parquet_tables.write_tables) and
+    publishes from them, one table at a time: the release is the one the frames in memory give,
+    its diff included, and the files are moved in, not written again."""
+    from flows.parquet_tables import ParquetTables, write_tables
+
+    raw0, out0, _ = first
+    raw = tmp_path / "raw"
+    shutil.copytree(raw0, raw)
+    (raw / "900_new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    tables, inventory = build_tables(raw)
+    outs = {kind: tmp_path / kind for kind in ("frames", "files")}
+    for out in outs.values():
+        shutil.copytree(out0, out, symlinks=True)
+    from_frames = publish.publish(tables, outs["frames"], None, None, inventory)
+    files = write_tables(tables, tmp_path / "parquet")
+    from_files = publish.publish(ParquetTables(files), outs["files"], None, None, inventory)
+    assert from_frames.version == from_files.version == "1.1.0"
+    assert from_frames.changes == from_files.changes and from_files.changes["tables"]["documents"]["added"] == 1
+    a, b = from_frames.path, from_files.path
+    assert sorted(p.name for p in a.iterdir()) == sorted(p.name for p in b.iterdir())
+    data = [p.name for p in a.iterdir() if p.suffix in (".parquet", ".csv")]
+    assert len(data) == 2 * len(tables) + 1  # every table twice, and raw_manifest.csv
+    for name in ("changes.json", "CHANGES.md", *data):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    for name in ("README.md", "dictionary.html"):  # the same but for the time they were made
+        assert _undated(a / name) == _undated(b / name), name
+    assert not list(files.glob("*.parquet")), "the Parquet files are moved into the release"
+    verify_release(b)
+
+
+def _undated(path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if "Created" not in line]
