@@ -39,6 +39,11 @@ class LoadedTables:
     def __init__(self, frames: dict):
         self.frames = frames
 
+    @classmethod
+    def of(cls, tables) -> "LoadedTables":
+        """``tables`` behind this interface: itself if it has it, else the frames it holds."""
+        return tables if isinstance(tables, LoadedTables) else cls(tables)
+
     def names(self) -> set[str]:
         return set(self.frames)
 
@@ -84,7 +89,7 @@ class ParquetTables(LoadedTables, Mapping):
     def __getitem__(self, name: str):
         if name not in self._files:
             raise KeyError(name)
-        return self.read(name, schemas.table(name).columns)
+        return self.read(name, schemas.in_table_order(name))
 
     def __iter__(self):
         return iter(self._files)
@@ -100,8 +105,7 @@ class ParquetTables(LoadedTables, Mapping):
         """The table (or these of its columns) one row group at a time (the release's files hold
         100,000 rows a group: ``flows.publish.PARQUET_ROW_GROUP``), each part with the schema's
         dtypes; nothing if the table is empty."""
-        columns = schemas.table(name).columns if columns is None else \
-            [c for c in schemas.table(name).columns if c in set(columns)]
+        columns = schemas.in_table_order(name, columns)
         file = self._files[name]
         for group in range(file.num_row_groups):
             part = file.read_row_group(group, columns=columns)
@@ -110,7 +114,7 @@ class ParquetTables(LoadedTables, Mapping):
 
     def read(self, name: str, columns: Iterable[str]):
         """Columns of table ``name`` from its file, with the schema's dtypes, in the table's order."""
-        columns = [c for c in schemas.table(name).columns if c in set(columns)]
+        columns = schemas.in_table_order(name, columns)
         df = self._files[name].read(columns=columns).to_pandas()
         return schemas.conform(name, df, columns=columns)
 
@@ -130,7 +134,7 @@ class ParquetTables(LoadedTables, Mapping):
             if frame is not None:
                 for c in new.columns:
                     frame[c] = new[c].array
-                new = frame[[c for c in schemas.table(name).columns if c in frame.columns]]
+                new = frame[schemas.in_table_order(name, frame.columns)]
             self.frames[name] = new
 
     def keep(self, needs: dict[str, set[str]]) -> None:

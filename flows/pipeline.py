@@ -383,7 +383,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             sources, rejections, paragraphs, info, scans_file, band_keys, seconds, cached = per_document_stages(
                 tr, raw_dir, plan, manifest, cache_dir, refresh_cache, inputs,
                 scans_file=str(Path(scans_dir.name) / "scans.pickle"))
-        counts = {"documents": len(sources), "rejected": len(rejections), "paragraphs": len(paragraphs)}
+        found = {"documents": len(sources), "rejected": len(rejections), "paragraphs": len(paragraphs)}
         frames = Handover(sources=sources, paragraphs=paragraphs, info=info, rejections=rejections,
                           band_keys=band_keys)
         del sources, rejections, paragraphs, info, band_keys  # the frames live in the Handover only
@@ -394,7 +394,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         progress.release_memory()
         summary.rss_mb["documents"] = round(progress.rss_mb())
         summary.batches, summary.batches_cached = len(plan), cached
-        _log("documents", t0, files=len(files), batches=len(plan), **counts,
+        _log("documents", t0, files=len(files), batches=len(plan), **found,
              **{f"cached_{k}": v for k, v in cached.items()})
         frames, inventory, counts = stage("accounting", post_clean_task, raw_dir, frames)
         summary.files_in, summary.documents, summary.quarantined = len(files), counts["documents"], counts["quarantined"]

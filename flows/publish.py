@@ -47,7 +47,7 @@ from pathlib import Path
 import pandas as pd
 
 import schemas
-from flows.parquet_tables import ParquetTables
+from flows.parquet_tables import ParquetTables, write_tables
 
 LATEST = "latest"
 FAILED = "_failed"
@@ -586,14 +586,12 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
         try:
             csv_dir.mkdir()
             parquet_files = validated = None
+            if files is None and validation is not None:  # validation reads the release's own files
+                files = tables = ParquetTables(write_tables(tables, csv_dir))
             if files is not None:  # moved into the release, not written again
                 parquet_files = {name: files.path(name) for name in schemas.tables()}
-            elif validation is not None:
-                parquet_files = {name: csv_dir / f"{name}.parquet" for name in tables}
-                for name, df in tables.items():
-                    write_parquet(name, df, parquet_files[name])
             if validation is not None:
-                validation.submit(files.folder if files is not None else csv_dir)
+                validation.submit(files.folder)
                 validated = validation.passed_report_files
             h = hashlib.sha256()
             csv_files = {}

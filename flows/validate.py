@@ -205,7 +205,7 @@ def add_summary_to_index(docs_dir: Path, report: Report) -> None:
 def foreign_keys(tables) -> dict[tuple[str, str], object]:
     """The keys every foreign key refers to, for ``expect_column_values_to_be_keys_of`` (``tables``:
     the frames, or a :class:`flows.parquet_tables.ParquetTables`)."""
-    source = tables if isinstance(tables, LoadedTables) else LoadedTables(tables)
+    source = LoadedTables.of(tables)
     names = source.names()
     return {(t, c): (source.column(t, c) if t in names else []) for t, c in sorted(referenced_keys())}
 
@@ -260,7 +260,7 @@ def validate(tables, workdir: Path, gx_dir: Path | None = None, run_name: str = 
     """Run every suite over ``tables``: the frames of every table of ``schemas/``, or a
     :class:`flows.parquet_tables.ParquetTables` (each suite's columns are then read just before it
     runs, and let go once no later suite reads them)."""
-    source = tables if isinstance(tables, LoadedTables) else LoadedTables(tables)
+    source = LoadedTables.of(tables)
     gx_dir = paths.GX_DIR if gx_dir is None else gx_dir
     workdir = Path(workdir)
     project_root = workdir / "gx-project"

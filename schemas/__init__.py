@@ -308,6 +308,15 @@ def empty_frame(name: str):
     return conform(name, pd.DataFrame({c: [] for c in table(name).columns}))
 
 
+def in_table_order(name: str, columns=None) -> list[str]:
+    """``columns`` (default: all) of table ``name``, in the table's order; names not in it dropped."""
+    every = table(name).columns
+    if columns is None:
+        return list(every)
+    columns = set(columns)
+    return [c for c in every if c in columns]
+
+
 def conform(name: str, df, columns=None):
     """Return ``df`` with exactly the table's columns, in order, with the table's dtypes.
 
@@ -318,7 +327,7 @@ def conform(name: str, df, columns=None):
     import pandas as pd
 
     t = table(name)
-    wanted = t.columns if columns is None else [c for c in t.columns if c in set(columns)]
+    wanted = in_table_order(name, columns)
     extra = [c for c in df.columns if c not in wanted]
     missing = [c for c in wanted if c not in df.columns]
     if extra or missing or (columns is not None and len(wanted) != len(set(columns))):
