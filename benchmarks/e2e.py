@@ -124,6 +124,8 @@ class RssSampler(threading.Thread):
         self.every = every
         self.peak_main = 0
         self.peak_tree = 0
+        self.at_peak: dict[str, float] = {}  # MB by kind of process when the tree peaked, and when ("seconds")
+        self.started = time.perf_counter()
         self.cpu: dict[int, tuple[str, float]] = {}  # pid -> (kind, user + system seconds when last seen)
         self.stop = threading.Event()
 
@@ -159,17 +161,23 @@ class RssSampler(threading.Thread):
                 main = self.proc.memory_info().rss
                 self._seen(self.proc, "main")
                 tree = main
+                by_kind = {"main": main}
                 for child in self.proc.children(recursive=True):
                     try:
-                        tree += child.memory_info().rss
+                        rss = child.memory_info().rss
                         kind = self.cpu[child.pid][0] if child.pid in self.cpu else self.kind(child)
                         self._seen(child, kind)
+                        tree += rss
+                        by_kind[kind] = by_kind.get(kind, 0) + rss
                     except psutil.Error:
                         pass
             except psutil.Error:
                 break
             self.peak_main = max(self.peak_main, main)
-            self.peak_tree = max(self.peak_tree, tree)
+            if tree > self.peak_tree:
+                self.peak_tree = tree
+                self.at_peak = {k: round(v / 2**20) for k, v in by_kind.items()}
+                self.at_peak["seconds"] = round(time.perf_counter() - self.started, 1)
             self.stop.wait(self.every)
 
 
@@ -197,7 +205,26 @@ def run_build(raw: Path, out: Path, cache: Path, runner: str, batch_size: int, e
     return {"wall": wall, "flow": flow_total, "startup": startup, "teardown": wall - startup - flow_total,
             "summary": summary,
             "peak_rss_main_mb": sampler.peak_main / 2**20, "peak_rss_tree_mb": sampler.peak_tree / 2**20,
+            "tree_at_peak_mb": sampler.at_peak, "stage_at_tree_peak": stage_at(summary, sampler.at_peak, startup),
             "cpu_seconds": sampler.cpu_seconds()}
+
+
+def stage_at(summary: dict, at_peak: dict, startup: float) -> str:
+    """The stage running when the process tree peaked, from the stages' seconds in the build summary
+    (they follow one another in the flow; the per-stage parts of "documents (total)" and validation,
+    which runs beside publishing, are not on that line)."""
+    if "seconds" not in at_peak:
+        return "unknown"
+    t = at_peak["seconds"] - startup
+    if t < 0:
+        return "orchestration startup"
+    line = ["fingerprint", "runner startup", "documents (total)", "accounting", "dedup", "extract",
+            "write tables", "publish"]
+    for name in line:
+        t -= summary["seconds"].get(name, 0.0)
+        if t < 0:
+            return name
+    return "teardown"
 
 
 def report(label: str, n: int, r: dict) -> None:
@@ -213,6 +240,8 @@ def report(label: str, n: int, r: dict) -> None:
     print(f"   peak RSS: main process {r['peak_rss_main_mb']:.0f} MB, process tree {r['peak_rss_tree_mb']:.0f} MB; "
           f"flow process after each stage (MB): peak so far {s.get('peak_rss_mb')}, "
           f"resident once the stage's memory is released {s.get('rss_mb')}")
+    print(f"   process tree at its peak (MB by process, seconds since the build started): "
+          f"{r.get('tree_at_peak_mb')}, during {r.get('stage_at_tree_peak')}")
     print(f"   CPU seconds by process (sampled every 0.2 s): {r.get('cpu_seconds')}")
     print(f"   published: {s['published']} ({s['version']})")
 
