@@ -75,13 +75,82 @@ def _sorted(keys) -> list[tuple]:
     return sorted(keys)
 
 
-def _rows(df: pd.DataFrame, types: dict[str, str], pk: list[str]) -> dict[tuple, tuple]:
-    """Primary key -> the row's normalised values (in ``types`` order), built column by column."""
-    cols = list(types)
-    values = [column_cells(df[c], types[c]) for c in cols]
-    key_cols = [values[cols.index(k)] for k in pk]
-    keys = zip(*(["" if v is None else str(v) for v in kc] for kc in key_cols))
-    return dict(zip(keys, zip(*values))) if cols else {}
+def _key_rows(df: pd.DataFrame, types: dict[str, str], pk: list[str]) -> dict[tuple, int]:
+    """Primary key (its cells as strings, a null as "") -> the row's position in ``df``."""
+    key_cols = [["" if v is None else str(v) for v in column_cells(df[k], types[k])] for k in pk]
+    return dict(zip(zip(*key_cols), range(len(df))))
+
+
+DIFF_PART_ROWS = 100_000  # matched rows whose cells are compared at a time, one column at a time
+
+
+def _columns(tables, name: str, columns: list[str]) -> pd.DataFrame:
+    """These columns of table ``name``: read from its file when ``tables`` are the tables' files
+    (:class:`flows.parquet_tables.ParquetTables`), else taken from the frame."""
+    read = getattr(tables, "read", None)
+    return read(name, columns) if read is not None else tables[name][columns]
+
+
+def _row_count(tables, name: str) -> int:
+    rows = getattr(tables, "rows", None)
+    return rows(name) if rows is not None else len(tables[name])
+
+
+def _differing(new: pd.Series, old: pd.Series, new_pos, old_pos, typ: str):
+    """Boolean array: whether the cell at ``new_pos[i]`` of ``new`` differs from the one at
+    ``old_pos[i]`` of ``old`` (compared as :func:`_cell` normalises them), a part at a time.
+    Text columns held as Arrow strings on both sides are compared by Arrow (a null equals a null)."""
+    import numpy as np
+
+    out = np.zeros(len(new_pos), dtype=bool)
+    arrow = typ == "string" and all(isinstance(c.dtype, pd.StringDtype) for c in (new, old))
+    for start in range(0, len(new_pos), DIFF_PART_ROWS):
+        a, b = new.iloc[new_pos[start:start + DIFF_PART_ROWS]], old.iloc[old_pos[start:start + DIFF_PART_ROWS]]
+        if arrow:
+            out[start:start + len(a)] = _arrow_differ(a, b)
+        else:
+            out[start:start + len(a)] = [x != y for x, y in zip(column_cells(a, typ), column_cells(b, typ))]
+    return out
+
+
+def _arrow_differ(a: pd.Series, b: pd.Series):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    x, y = pa.array(a), pa.array(b)
+    same = pc.or_kleene(pc.equal(x, y), pc.and_(pc.is_null(x), pc.is_null(y)))
+    return pc.invert(pc.fill_null(same, False)).to_numpy(zero_copy_only=False)
+
+
+def _table_diff(tables, name: str, old_path: Path, common: dict[str, str], pk: list[str]) -> dict:
+    """Added, removed and changed rows of table ``name`` against the previous release's file, over
+    the columns both have with the same type (``common``). Memory: the keys of both versions, and
+    one column of each at a time (a table's rows are never all held as Python objects)."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    out = {"rows_before": pq.ParquetFile(old_path).metadata.num_rows, "rows_after": _row_count(tables, name),
+           "added": [], "removed": [], "changed": []}
+    if not all(k in common for k in pk):  # the key changed: rows cannot be matched
+        return out
+    old_at = _key_rows(pd.read_parquet(old_path, columns=pk), common, pk)
+    new_at = _key_rows(_columns(tables, name, pk), common, pk)
+    both = _sorted(k for k in new_at if k in old_at)
+    out["added"] = _keys(_sorted(k for k in new_at if k not in old_at))
+    out["removed"] = _keys(_sorted(k for k in old_at if k not in new_at))
+    new_pos = np.fromiter((new_at[k] for k in both), dtype=np.int64, count=len(both))
+    old_pos = np.fromiter((old_at[k] for k in both), dtype=np.int64, count=len(both))
+    del new_at, old_at
+    differs = {}
+    for c, typ in common.items():
+        d = _differing(_columns(tables, name, [c])[c], pd.read_parquet(old_path, columns=[c])[c],
+                       new_pos, old_pos, typ)
+        if d.any():
+            differs[c] = d
+    if differs:
+        for i in np.flatnonzero(np.logical_or.reduce(list(differs.values()))):
+            out["changed"].append({"key": _key(both[i]), "columns": [c for c, d in differs.items() if d[i]]})
+    return out
 
 
 def _previous_schema(previous_dir: Path) -> tuple[dict, dict]:
@@ -90,8 +159,10 @@ def _previous_schema(previous_dir: Path) -> tuple[dict, dict]:
     return release["schema"], pks
 
 
-def diff(previous_dir: Path | None, tables: dict[str, pd.DataFrame]) -> dict:
-    """The diff of ``tables`` against the release in ``previous_dir`` (None: the first release)."""
+def diff(previous_dir: Path | None, tables) -> dict:
+    """The diff of ``tables`` (frames, or a :class:`flows.parquet_tables.ParquetTables`: their
+    files, read a column at a time) against the release in ``previous_dir`` (None: the first
+    release)."""
     new_schema = {name: {f.name: f.type for f in t.fields} for name, t in schemas.tables().items()}
     new_pks = {name: list(t.primary_key) for name, t in schemas.tables().items()}
     if previous_dir is None:
@@ -108,11 +179,10 @@ def diff(previous_dir: Path | None, tables: dict[str, pd.DataFrame]) -> dict:
     }
     out_tables = {}
     for name, types in new_schema.items():
-        df = tables[name]
         pk = new_pks[name]
-        if name not in old_schema:  # every row is added: only the keys are needed
-            keys = _sorted(_rows(df[pk], {k: types[k] for k in pk}, pk))
-            out_tables[name] = {"rows_before": 0, "rows_after": len(df), "added": _keys(keys),
+        if name not in old_schema:  # every row is added: only the keys are read
+            keys = _sorted(_key_rows(_columns(tables, name, pk), {k: types[k] for k in pk}, pk))
+            out_tables[name] = {"rows_before": 0, "rows_after": _row_count(tables, name), "added": _keys(keys),
                                 "removed": [], "changed": []}
             continue
         old_types = old_schema[name]
@@ -129,20 +199,7 @@ def diff(previous_dir: Path | None, tables: dict[str, pd.DataFrame]) -> dict:
         if list(old_pks.get(name, pk)) != pk:
             schema_changes["primary_key_changed"].append(name)
         common = {c: t for c, t in types.items() if c in old_types and old_types[c] == t}
-        old_df = pd.read_parquet(previous_dir / f"{name}.parquet", columns=list(common))
-        old_rows = _rows(old_df, common, pk) if all(k in common for k in pk) else {}
-        new_rows = _rows(df, common, pk) if all(k in common for k in pk) else {}
-        added = _sorted(set(new_rows) - set(old_rows))
-        removed = _sorted(set(old_rows) - set(new_rows))
-        changed = []
-        names = list(common)
-        for k in _sorted(set(new_rows) & set(old_rows)):
-            a, b = new_rows[k], old_rows[k]
-            if a != b:
-                changed.append({"key": _key(k), "columns": [c for c, x, y in zip(names, a, b) if x != y]})
-        out_tables[name] = {"rows_before": len(old_df), "rows_after": len(df),
-                            "added": _keys(added), "removed": _keys(removed),
-                            "changed": changed}
+        out_tables[name] = _table_diff(tables, name, previous_dir / f"{name}.parquet", common, pk)
     for name in schema_changes["tables_removed"]:
         out_tables[name] = {"rows_before": None, "rows_after": 0, "added": [], "removed": [], "changed": [],
                             "table_removed": True}

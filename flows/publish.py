@@ -522,7 +522,8 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
     (target / "README.md").write_text(dictionary.markdown(tables, version, created, described), encoding="utf-8")
     (target / "dictionary.html").write_text(dictionary.html(tables, version, created, described), encoding="utf-8")
     if changes is not None:
-        (target / "changes.json").write_text(json.dumps(changes, indent=1), encoding="utf-8")
+        with (target / "changes.json").open("w", encoding="utf-8") as fh:  # streamed: a first release's
+            json.dump(changes, fh, indent=1)  # lists every key (~65 MB of JSON at 100k articles)
         (target / "CHANGES.md").write_text(changes_mod.markdown(changes, version), encoding="utf-8")
     (target / "datapackage.json").write_text(
         json.dumps(datapackage(version, created, target, snapshot), indent=2), encoding="utf-8")

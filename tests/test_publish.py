@@ -139,6 +139,44 @@ def test_a_new_article_changes_list_exactly_its_rows(first, tmp_path):
     verify_release(out / "1.1.0")
 
 
+def test_diff_finds_each_kind_of_edit_from_frames_and_from_files(first, tmp_path, monkeypatch):
+    """The diff compares a column at a time, a part of the rows at a time: every kind of edit is
+    found, in key order, the same from the frames as from the tables' files."""
+    from flows import parquet_tables
+
+    raw, out, _ = first
+    tables, _ = build_tables(raw)
+    prev = out / "1.0.0"
+    edited = {k: v.copy() for k, v in tables.items()}
+    p = edited["paragraphs"]
+    by_key = p.sort_values("para_id")["para_id"].tolist()
+    first_key, second_key, third_key, removed_key = by_key[0], by_key[1], by_key[-2], by_key[-1]
+    at = {k: p.index[p["para_id"] == k][0] for k in (first_key, second_key, third_key)}
+    p.loc[at[first_key], "text"] = p.loc[at[first_key], "text"] + " Edited."
+    p.loc[at[first_key], "n_words"] = p.loc[at[first_key], "n_words"] + 1
+    content = p.loc[at[second_key], "reason"] is None or pd.isna(p.loc[at[second_key], "reason"])
+    p.loc[at[second_key], "reason"] = "widget" if content else None  # a null gets a value, or loses it
+    p.loc[at[third_key], "cluster_id"] = None if pd.notna(p.loc[at[third_key], "cluster_id"]) else "c" + "0" * 16
+    p = p[p["para_id"] != removed_key]
+    added = p.iloc[[0]].assign(para_id="p" + "f" * 16)
+    edited["paragraphs"] = pd.concat([p, added], ignore_index=True)
+    e = edited["entities"]
+    e.at[e.index[0], "aliases"] = [*e.at[e.index[0], "aliases"], "Another alias"]
+    monkeypatch.setattr(changes, "DIFF_PART_ROWS", 3)
+    from_frames = changes.diff(prev, edited)
+    files = parquet_tables.write_tables(
+        {k: publish.sort_table(k, v.reset_index(drop=True)) for k, v in edited.items()}, tmp_path / "files")
+    from_files = changes.diff(prev, parquet_tables.ParquetTables(files))
+    assert from_frames == from_files
+    t = from_frames["tables"]["paragraphs"]
+    assert t["added"] == ["p" + "f" * 16] and t["removed"] == [removed_key]
+    assert t["changed"] == [{"key": first_key, "columns": ["text", "n_words"]},
+                            {"key": second_key, "columns": ["reason"]},
+                            {"key": third_key, "columns": ["cluster_id"]}]
+    assert from_frames["tables"]["entities"]["changed"] == [{"key": e.iloc[0]["entity_id"], "columns": ["aliases"]}]
+    assert all(not t["changed"] for name, t in from_frames["tables"].items() if name not in ("paragraphs", "entities"))
+
+
 def test_semver_from_the_diff(first, monkeypatch):
     raw, out, _ = first
     tables, _ = build_tables(raw)
