@@ -355,9 +355,8 @@ def _sentence_start(text, pos, sentences):
 
 def extract_facts(paragraphs: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
     """One row per figure with a counted subject in the content paragraphs (``facts`` table)."""
-    paras = content_paragraphs(paragraphs)
-    if "doc_id" in documents:
-        paras = paras[paras["doc_id"].isin(documents["doc_id"])]
+    paras = content_paragraphs(paragraphs, ("doc_id", "para_id", "text"),
+                               documents["doc_id"] if "doc_id" in documents else None)
     rows = []
     found: dict[str, list[dict]] = {}  # text -> its figures: a repeated paragraph is read once
     for doc_id, para_id, text in frames.iter_rows(paras["doc_id"], paras["para_id"], paras["text"]):

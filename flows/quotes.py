@@ -301,9 +301,8 @@ def extract_quotes(paragraphs: pd.DataFrame, documents: pd.DataFrame,
     batches' scans give it (a paragraph missing from it holds none); by default read here."""
     r = _rules()
     index = EntityIndex(entities)
-    paras = content_paragraphs(paragraphs)
-    if "doc_id" in documents:
-        paras = paras[frames.isin(paras["doc_id"], documents["doc_id"])]
+    paras = content_paragraphs(paragraphs, ("doc_id", "para_id", "text"),
+                               documents["doc_id"] if "doc_id" in documents else None)
     rows = []
     previous: str | None = None  # the last speaker in the current document
     previous_kind: str | None = None  # its kind: name or doc

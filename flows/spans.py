@@ -63,9 +63,25 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def content_paragraphs(paragraphs: pd.DataFrame) -> pd.DataFrame:
-    """Content paragraphs in reading order, with a ``cluster_id`` for each."""
-    p = paragraphs[paragraphs["status"] == "content"].copy()
+def content_paragraphs(paragraphs: pd.DataFrame, columns=None, doc_ids=None) -> pd.DataFrame:
+    """Content paragraphs in reading order, with a ``cluster_id`` for each.
+
+    ``columns``: only these columns (and ``cluster_id``); ``doc_ids``: only the paragraphs of these
+    documents. The rows are taken once, in their order (the text of a million paragraphs is not
+    copied for a filter and again for a sort)."""
+    import numpy as np
+
+    from flows import frames
+
+    keep = (paragraphs["status"] == "content").to_numpy(dtype=bool, na_value=False, copy=True)
+    if doc_ids is not None:
+        keep &= frames.isin(paragraphs["doc_id"], doc_ids if isinstance(doc_ids, pd.Series) else list(doc_ids))
+    rows = np.flatnonzero(keep)
+    keys = paragraphs[["doc_id", "position"]].iloc[rows]
+    keys.index = rows
+    rows = keys.sort_values(["doc_id", "position"], kind="stable").index.to_numpy()
+    wanted = None if columns is None else {*columns, "para_id", "cluster_id"}
+    p = paragraphs[[c for c in paragraphs.columns if wanted is None or c in wanted]].iloc[rows].copy()
     # Until the cleaning stage provides near-duplicate clusters, each paragraph is its own cluster.
     p["cluster_id"] = p["cluster_id"].fillna(p["para_id"]) if "cluster_id" in p else p["para_id"]
-    return p.sort_values(["doc_id", "position"], kind="stable")
+    return p

@@ -145,8 +145,7 @@ def extract_statements(paragraphs: pd.DataFrame, documents: pd.DataFrame) -> pd.
     if "relevant" in docs:
         docs = docs[docs["relevant"].fillna(True).astype(bool)]
     event_of = dict(zip(docs["doc_id"], docs["event_id"]))
-    paras = content_paragraphs(paragraphs)
-    paras = paras[paras["doc_id"].isin(event_of)]
+    paras = content_paragraphs(paragraphs, ("doc_id", "para_id", "cluster_id", "position", "text"), event_of)
     r = _rules()
     candidates = []  # (sentence text, info)
     for doc_id, para_id, cluster_id, position, text in frames.iter_rows(
