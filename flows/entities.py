@@ -23,8 +23,10 @@ import dataclasses
 import functools
 import re
 import unicodedata
+from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pandas as pd
 from rapidfuzz import fuzz
@@ -70,13 +72,26 @@ class Description:
 class Para:
     doc_id: str
     para_id: str
-    text: str
-    sents_: list | None    # [(start, end)], computed on first use (see ``sents``)
+    text_: str | None      # the text (see ``text``), or None when ``source`` holds it
+    sents_: array | None   # the sentences' spans, flat (start, end, start, end, ...): see ``sents``
     ents: list             # [(start, end, label, canonical, country)]
     persons: list          # [Person]
     descriptions: list     # [Description]
     series: list           # [(start, end, series_name, text)]
     countries: frozenset | None = None  # countries the text names (flows.events.countries_said), if known
+    source: object = None  # a flows.frames.TextColumn holding the text at position ``row``
+    row: int = -1
+
+    @property
+    def text(self) -> str:
+        """The paragraph's text: its own, or read from ``source`` each time (the extract stage's
+        million records share the paragraphs table's text column instead of a copy each)."""
+        text = self.text_
+        return text if text is not None or self.source is None else self.source[self.row]
+
+    @text.setter
+    def text(self, value: str | None) -> None:
+        self.text_ = value
 
     def found_something(self) -> bool:
         """Whether the scan found anything here (entities, names, descriptions, series)."""
@@ -84,14 +99,17 @@ class Para:
 
     @property
     def sents(self) -> list[tuple[int, int]]:
-        """Sentence spans from the pipeline's sentencizer. Only the events stage needs them: the
-        scan sets them for the paragraphs where it found something (those the events stage reads),
-        the others compute them here on first use."""
+        """Sentence spans [(start, end)] from the pipeline's sentencizer. Only the events stage needs
+        them: the scan sets them for the paragraphs where it found something (those the events
+        stage reads), the others compute them here on first use. Kept flat in an ``array`` (8 bytes
+        a sentence instead of a tuple and two ints: the scans hold a million sentences at 100k
+        articles)."""
         if self.sents_ is None:
             nlp = get_nlp()
-            doc = nlp.get_pipe("sentencizer")(nlp.make_doc(self.text))
-            self.sents_ = _sentences(doc, self.text)
-        return self.sents_
+            text = self.text
+            self.sents_ = _sentences(nlp.get_pipe("sentencizer")(nlp.make_doc(text)), text)
+        flat = self.sents_
+        return list(zip(flat[0::2], flat[1::2]))
 
 
 # --- step 1: scan ---------------------------------------------------------------------------------
@@ -219,10 +237,11 @@ def _trim(doc, span):
     return None
 
 
-def _sentences(doc, text: str) -> list[tuple[int, int]]:
-    """Sentence character spans from the sentencizer's token flags (without building Span objects)."""
+def _sentences(doc, text: str) -> array:
+    """Sentence character spans from the sentencizer's token flags (without building Span objects),
+    flat: ``array("I", [start, end, start, end, ...])``."""
     if not len(doc):
-        return []
+        return array("I")
     from spacy.attrs import IDX, SENT_START
 
     arr = doc.to_array([SENT_START, IDX])
@@ -230,7 +249,11 @@ def _sentences(doc, text: str) -> list[tuple[int, int]]:
     if starts[0] != 0:
         starts.insert(0, 0)
     ends = starts[1:] + [len(text)]
-    return [(a, len(text[a:b].rstrip()) + a) for a, b in zip(starts, ends)]
+    flat = array("I")
+    for a, b in zip(starts, ends):
+        flat.append(a)
+        flat.append(len(text[a:b].rstrip()) + a)
+    return flat
 
 
 def _scan_doc(doc, lex: Lexicons, doc_id: str, para_id: str, text: str | None = None) -> Para:
@@ -422,9 +445,22 @@ class Resolution:
     info: dict      # entity_id -> {"type", "name", "country", "title"}
 
 
+class _Found(NamedTuple):
+    """A mention :func:`resolve` found, with the key of the entity it names (a tuple, not a dict: half
+    a million at 100k articles)."""
+
+    key: tuple
+    doc_id: str
+    para_id: str
+    char_start: int
+    char_end: int
+    text: str
+    kind: str
+
+
 def resolve(paras: list[Para]) -> Resolution:
     lex = load_lexicons()
-    rows: list[dict] = []
+    rows: list[_Found] = []
     # organizations and places ---------------------------------------------------------------
     national_by_doc = defaultdict(set)
     for para in paras:
@@ -436,6 +472,7 @@ def resolve(paras: list[Para]) -> Resolution:
         for canonical, country in pairs:
             national_all[canonical].add(country)
     for para in paras:
+        text = para.text if para.ents else ""  # (read once: it may be decoded on each read, see Para.text)
         for s, e, label, canonical, country in para.ents:
             if label == "ORG":
                 if lex.orgs.get(canonical, {}).get("national") and not country:
@@ -445,8 +482,7 @@ def resolve(paras: list[Para]) -> Resolution:
                 key = ("organization", canonical, country if lex.orgs.get(canonical, {}).get("national") else None)
             else:
                 key = ("location", canonical, None)
-            rows.append({"key": key, "doc_id": para.doc_id, "para_id": para.para_id, "char_start": s,
-                         "char_end": e, "text": para.text[s:e], "kind": "lexicon", "country": country})
+            rows.append(_Found(key, para.doc_id, para.para_id, s, e, text[s:e], "lexicon"))
     # people ---------------------------------------------------------------------------------
     full, short = [], []
     for para in paras:
@@ -526,12 +562,13 @@ def resolve(paras: list[Para]) -> Resolution:
             surname_forms[para.doc_id].setdefault(last_word, set()).add(key)
     for para in paras:
         forms = {f: keys for f, keys in surname_forms.get(para.doc_id, {}).items() if len(keys) == 1}
+        text = para.text if forms else ""  # (read once: it may be decoded on each read, see Para.text)
         for form, keys in forms.items():
-            for m in re.finditer(r"(?<![\w-])" + re.escape(form) + r"(?![\w-])", para.text):
+            for m in re.finditer(r"(?<![\w-])" + re.escape(form) + r"(?![\w-])", text):
                 s, e = m.span()
                 if any(a < e and s < b for a, b in spans_by_para[para.para_id]):
                     continue
-                nxt = para.text[e:e + 2]
+                nxt = text[e:e + 2]
                 if re.match(r"\s[A-Z]", nxt):
                     continue
                 people.append((para, Person(s, e, form, cue="surname_in_document"), next(iter(keys))))
@@ -564,9 +601,11 @@ def resolve(paras: list[Para]) -> Resolution:
                     if d.title in titles[k] and (d.country is None or (countries[k] and countries[k].most_common(1)[0][0] == d.country))]
             if len(fits) == 1:
                 people.append((para, Person(d.start, d.end, d.text, title=d.title, cue="description"), fits[0]))
+    last = text = None
     for para, p, key in people:
-        rows.append({"key": key, "doc_id": para.doc_id, "para_id": para.para_id, "char_start": p.start,
-                     "char_end": p.end, "text": para.text[p.start:p.end], "kind": p.cue or "name"})
+        if para is not last:
+            last, text = para, para.text
+        rows.append(_Found(key, para.doc_id, para.para_id, p.start, p.end, text[p.start:p.end], p.cue or "name"))
     return _tables(rows, lex, person_title, countries)
 
 
@@ -577,7 +616,7 @@ def _tables(rows, lex: Lexicons, person_title: dict, countries: dict) -> Resolut
         return Resolution(empty_frame("entities"), empty_frame("mentions"), {})
     groups: dict = defaultdict(list)
     for r in rows:
-        groups[r["key"]].append(r)
+        groups[r.key].append(r)
     ents = []
     id_of = {}
     info = {}
@@ -602,10 +641,10 @@ def _tables(rows, lex: Lexicons, person_title: dict, countries: dict) -> Resolut
         # them are told apart by their full names
         eid = stable_id("e", *id_keys[key]) if taken[id_keys[key]] == 1 else stable_id("e", *id_keys[key], name)
         id_of[key] = eid
-        aliases = sorted({" ".join(r["text"].split()) for r in grp if r["kind"] != "description"} - {name})
+        aliases = sorted({" ".join(r.text.split()) for r in grp if r.kind != "description"} - {name})
         ents.append({"entity_id": eid, "entity_type": etype, "canonical_name": name, "aliases": aliases,
                      "country": country, "title": title, "n_mentions": len(grp),
-                     "n_documents": len({r["doc_id"] for r in grp})})
+                     "n_documents": len({r.doc_id for r in grp})})
         info[eid] = {"type": etype, "name": name, "country": country, "title": title}
     from schemas import conform, row_type, table
 
@@ -614,13 +653,12 @@ def _tables(rows, lex: Lexicons, person_title: dict, countries: dict) -> Resolut
     mention = row_type("mentions")
     out = []
     for r in rows:
-        mid = stable_id("m", r["para_id"], r["char_start"], r["char_end"])
+        mid = stable_id("m", r.para_id, r.char_start, r.char_end)
         if mid in seen:
             continue
         seen.add(mid)
-        out.append(mention(mention_id=mid, entity_id=id_of[r["key"]], doc_id=r["doc_id"], para_id=r["para_id"],
-                           char_start=r["char_start"], char_end=r["char_end"], text=r["text"],
-                           mention_type=r["kind"]))
+        out.append(mention(mention_id=mid, entity_id=id_of[r.key], doc_id=r.doc_id, para_id=r.para_id,
+                           char_start=r.char_start, char_end=r.char_end, text=r.text, mention_type=r.kind))
     del rows, seen
 
     entities = conform("entities", pd.DataFrame(ents).sort_values("entity_id"))

@@ -190,10 +190,10 @@ def doc_participants(paras: list[Para], mentions_by_para: dict, res: Resolution,
         ments = mentions_by_para.get(para.para_id, [])
         if not ments:
             continue
+        text = para.text
         for ss, se in para.sents:
             if (para.para_id, ss) in skip_sentences:
                 continue
-            text = para.text
             inside = [m for m in ments if ss <= m[0] < se]
             people_orgs = [m for m in inside if res.info[m[2]]["type"] != "location"]
             if not people_orgs:

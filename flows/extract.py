@@ -98,7 +98,7 @@ def scan_paragraphs(paragraphs: pd.DataFrame) -> Scans:
         if quoted:
             quotes[p.para_id] = quoted
         if p.found_something():
-            p.text = None  # re-attached from the paragraphs table by _selected
+            p.text = None  # read from the paragraphs table again, through _selected
             kept[p.para_id] = p
     return Scans(kept, facts, scanned, countries, [_pickled(quotes)] if quotes else [])
 
@@ -189,12 +189,17 @@ def build_tables(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataF
 
 
 def _selected(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -> tuple[list, pd.DataFrame]:
-    """The scans of the content paragraphs (document order), each with its text, and their facts, as
-    one corpus scan gives."""
+    """The scans of the content paragraphs (document order), each reading its text from the
+    paragraphs table (:class:`flows.frames.TextColumn`: no copy), and their facts, as one corpus
+    scan gives."""
+    import numpy as np
+
     from flows.entities import Para
     from flows.facts import extract_facts
 
-    content = paragraphs[paragraphs["status"] == "content"]
+    rows = np.flatnonzero((paragraphs["status"] == "content").to_numpy())  # positions in ``paragraphs``
+    content = paragraphs[[c for c in ("doc_id", "para_id", "position") if c in paragraphs]].iloc[rows]
+    content.index = rows
     if "position" in content.columns:
         content = content.sort_values(["doc_id", "position"])
     unscanned = ~frames.isin(content["para_id"], scans.scanned if scans.scanned is not None else [])
@@ -202,17 +207,20 @@ def _selected(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -
         missing = content.loc[unscanned, "para_id"].tolist()
         raise KeyError(f"{len(missing)} content paragraphs were not scanned (e.g. {missing[:3]}): the scans "
                        f"must come from the same cleaned paragraphs")
+    texts = frames.TextColumn(paragraphs["text"])
     paras = []
     none: frozenset = frozenset()
-    # one object per content paragraph (a million at 100k articles): the scans' own records get
-    # their text back in place (no copy), and the others share empty tuples (nothing appends to them)
-    for doc_id, pid, text in frames.iter_rows(content["doc_id"], content["para_id"], content["text"]):
+    doc_ids: dict[str, str] = {}  # one string object per document, not one per paragraph
+    # one object per content paragraph (a million at 100k articles): the scans' own records are
+    # reused in place (no copy), and the others share empty tuples (nothing appends to them)
+    for (doc_id, pid), row in zip(frames.iter_rows(content["doc_id"], content["para_id"]), content.index.tolist()):
+        doc_id = doc_ids.setdefault(doc_id, doc_id)
         found = scans.paras.get(pid)
         said = scans.countries.get(pid, none)
         if found is None:
-            paras.append(Para(doc_id, pid, text, None, (), (), (), (), said))
+            paras.append(Para(doc_id, pid, None, None, (), (), (), (), said, texts, row))
         else:
-            found.text, found.countries = text, said
+            found.text, found.countries, found.source, found.row = None, said, texts, row
             paras.append(found)
     facts = scans.facts
     if facts is None or facts.empty:

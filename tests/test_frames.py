@@ -1,4 +1,5 @@
-"""flows.frames.isin answers as pandas' isin does (it is only faster on large key sets)."""
+"""flows.frames: isin answers as pandas' isin does (it is only faster on large key sets); iter_rows gives
+the rows zip gives; TextColumn reads a row of a text column where Arrow holds it."""
 
 from __future__ import annotations
 
@@ -42,3 +43,27 @@ def test_iter_rows_gives_the_rows_zip_gives_a_block_at_a_time():
                        for a, b in zip(g, w))
             assert type(g[0]) is type(w[0]) and type(g[2]) is type(w[2])  # str or the missing value; float
     assert list(frames.iter_rows(df["text"].iloc[:0])) == []
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=6)), max_size=30), st.integers(1, 4))
+def test_text_column_reads_each_row_as_the_frame_holds_it(values, parts):
+    """A TextColumn gives row i of the column (by position, whatever the index, however many Arrow
+    chunks hold it) as a str, or None for a missing value."""
+    size = max(1, len(values) // parts)
+    chunks = [pd.Series(values[i:i + size], dtype="str") for i in range(0, len(values), size)] or [
+        pd.Series([], dtype="str")]
+    column = pd.concat(chunks)  # a label index with repeats, and several chunks
+    texts = frames.TextColumn(column)
+    assert len(texts) == len(values)
+    assert [texts[i] for i in range(len(values))] == values
+
+
+def test_para_text_is_read_from_its_column_or_its_own():
+    from flows.entities import Para
+
+    column = frames.TextColumn(pd.Series(["first paragraph", "second \u201cparagraph\u201d"], dtype="str"))
+    lazy = Para("d", "p", None, None, (), (), (), (), None, column, 1)
+    assert lazy.text == "second \u201cparagraph\u201d"
+    lazy.text = "its own"
+    assert lazy.text == "its own"
+    assert Para("d", "p", "held", None, (), (), (), ()).text == "held"
