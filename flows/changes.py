@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 import schemas
+from flows.parquet_tables import read_columns, row_count
 
 MAX_KEYS_IN_MARKDOWN = 200
 
@@ -84,18 +85,6 @@ def _key_rows(df: pd.DataFrame, types: dict[str, str], pk: list[str]) -> dict[tu
 DIFF_PART_ROWS = 100_000  # matched rows whose cells are compared at a time, one column at a time
 
 
-def _columns(tables, name: str, columns: list[str]) -> pd.DataFrame:
-    """These columns of table ``name``: read from its file when ``tables`` are the tables' files
-    (:class:`flows.parquet_tables.ParquetTables`), else taken from the frame."""
-    read = getattr(tables, "read", None)
-    return read(name, columns) if read is not None else tables[name][columns]
-
-
-def _row_count(tables, name: str) -> int:
-    rows = getattr(tables, "rows", None)
-    return rows(name) if rows is not None else len(tables[name])
-
-
 def _differing(new: pd.Series, old: pd.Series, new_pos, old_pos, typ: str):
     """Boolean array: whether the cell at ``new_pos[i]`` of ``new`` differs from the one at
     ``old_pos[i]`` of ``old`` (compared as :func:`_cell` normalises them), a part at a time.
@@ -129,12 +118,12 @@ def _table_diff(tables, name: str, old_path: Path, common: dict[str, str], pk: l
     import numpy as np
     import pyarrow.parquet as pq
 
-    out = {"rows_before": pq.ParquetFile(old_path).metadata.num_rows, "rows_after": _row_count(tables, name),
+    out = {"rows_before": pq.ParquetFile(old_path).metadata.num_rows, "rows_after": row_count(tables, name),
            "added": [], "removed": [], "changed": []}
     if not all(k in common for k in pk):  # the key changed: rows cannot be matched
         return out
     old_at = _key_rows(pd.read_parquet(old_path, columns=pk), common, pk)
-    new_at = _key_rows(_columns(tables, name, pk), common, pk)
+    new_at = _key_rows(read_columns(tables, name, pk), common, pk)
     both = _sorted(k for k in new_at if k in old_at)
     out["added"] = _keys(_sorted(k for k in new_at if k not in old_at))
     out["removed"] = _keys(_sorted(k for k in old_at if k not in new_at))
@@ -143,7 +132,7 @@ def _table_diff(tables, name: str, old_path: Path, common: dict[str, str], pk: l
     del new_at, old_at
     differs = {}
     for c, typ in common.items():
-        d = _differing(_columns(tables, name, [c])[c], pd.read_parquet(old_path, columns=[c])[c],
+        d = _differing(read_columns(tables, name, [c])[c], pd.read_parquet(old_path, columns=[c])[c],
                        new_pos, old_pos, typ)
         if d.any():
             differs[c] = d
@@ -181,8 +170,8 @@ def diff(previous_dir: Path | None, tables) -> dict:
     for name, types in new_schema.items():
         pk = new_pks[name]
         if name not in old_schema:  # every row is added: only the keys are read
-            keys = _sorted(_key_rows(_columns(tables, name, pk), {k: types[k] for k in pk}, pk))
-            out_tables[name] = {"rows_before": 0, "rows_after": _row_count(tables, name), "added": _keys(keys),
+            keys = _sorted(_key_rows(read_columns(tables, name, pk), {k: types[k] for k in pk}, pk))
+            out_tables[name] = {"rows_before": 0, "rows_after": row_count(tables, name), "added": _keys(keys),
                                 "removed": [], "changed": []}
             continue
         old_types = old_schema[name]

@@ -192,16 +192,12 @@ def _selected(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -
     """The scans of the content paragraphs (document order), each reading its text from the
     paragraphs table (:class:`flows.frames.TextColumn`: no copy), and their facts, as one corpus
     scan gives."""
-    import numpy as np
-
     from flows.entities import Para
     from flows.facts import extract_facts
+    from flows.spans import content_rows
 
-    rows = np.flatnonzero((paragraphs["status"] == "content").to_numpy())  # positions in ``paragraphs``
-    content = paragraphs[[c for c in ("doc_id", "para_id", "position") if c in paragraphs]].iloc[rows]
-    content.index = rows
-    if "position" in content.columns:
-        content = content.sort_values(["doc_id", "position"])
+    rows = content_rows(paragraphs)  # positions in ``paragraphs``, in reading order
+    content = paragraphs[["doc_id", "para_id"]].iloc[rows]
     unscanned = ~frames.isin(content["para_id"], scans.scanned if scans.scanned is not None else [])
     if unscanned.any():
         missing = content.loc[unscanned, "para_id"].tolist()
@@ -213,7 +209,7 @@ def _selected(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -
     doc_ids: dict[str, str] = {}  # one string object per document, not one per paragraph
     # one object per content paragraph (a million at 100k articles): the scans' own records are
     # reused in place (no copy), and the others share empty tuples (nothing appends to them)
-    for (doc_id, pid), row in zip(frames.iter_rows(content["doc_id"], content["para_id"]), content.index.tolist()):
+    for (doc_id, pid), row in zip(frames.iter_rows(content["doc_id"], content["para_id"]), rows.tolist()):
         doc_id = doc_ids.setdefault(doc_id, doc_id)
         found = scans.paras.get(pid)
         said = scans.countries.get(pid, none)

@@ -61,8 +61,7 @@ class TextColumn:
     __slots__ = ("_array",)
 
     def __init__(self, column: pd.Series):
-        arr = pa.array(column)  # the column's own Arrow data when it is an Arrow-backed string column
-        self._array = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) and arr.num_chunks == 1 else arr
+        self._array = pa.array(column)  # the column's own Arrow data when it is Arrow-backed
 
     def __len__(self) -> int:
         return len(self._array)

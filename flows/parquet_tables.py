@@ -150,6 +150,17 @@ class ParquetTables(LoadedTables, Mapping):
         self._files.clear()  # the handles close with their readers
 
 
+def read_columns(tables, name: str, columns: list[str]):
+    """These columns of table ``name``: read from its file when ``tables`` is a :class:`ParquetTables`,
+    else taken from its frame."""
+    return tables.read(name, columns) if isinstance(tables, ParquetTables) else tables[name][columns]
+
+
+def row_count(tables, name: str) -> int:
+    """Rows of table ``name``: from its file's metadata when ``tables`` is a :class:`ParquetTables`."""
+    return tables.rows(name) if isinstance(tables, ParquetTables) else len(tables[name])
+
+
 def write_tables(tables: dict, folder: Path) -> Path:
     """Write every table of ``schemas/`` to ``folder/<table>.parquet`` in its published row order
     (the release's own files: :func:`flows.publish.write_parquet`)."""

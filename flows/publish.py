@@ -47,7 +47,7 @@ from pathlib import Path
 import pandas as pd
 
 import schemas
-from flows.parquet_tables import ParquetTables, write_tables
+from flows.parquet_tables import ParquetTables, row_count, write_tables
 
 LATEST = "latest"
 FAILED = "_failed"
@@ -513,7 +513,7 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
             shutil.move(csv_files[name], target / f"{name}.csv")
         else:
             write_csv(name, df, target / f"{name}.csv")
-        counts[name] = tables.rows(name) if isinstance(tables, ParquetTables) else len(tables[name])
+        counts[name] = row_count(tables, name)
         del df
     checkpoint("tables_written")
     snapshot = raw_manifest_snapshot(raw_files)

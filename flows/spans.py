@@ -63,12 +63,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def content_paragraphs(paragraphs: pd.DataFrame, columns=None, doc_ids=None) -> pd.DataFrame:
-    """Content paragraphs in reading order, with a ``cluster_id`` for each.
-
-    ``columns``: only these columns (and ``cluster_id``); ``doc_ids``: only the paragraphs of these
-    documents. The rows are taken once, in their order (the text of a million paragraphs is not
-    copied for a filter and again for a sort)."""
+def content_rows(paragraphs: pd.DataFrame, doc_ids=None):
+    """Positions in ``paragraphs`` of its content paragraphs (of the documents ``doc_ids`` only, if
+    given), in reading order (doc_id, then position)."""
     import numpy as np
 
     from flows import frames
@@ -77,11 +74,22 @@ def content_paragraphs(paragraphs: pd.DataFrame, columns=None, doc_ids=None) -> 
     if doc_ids is not None:
         keep &= frames.isin(paragraphs["doc_id"], doc_ids if isinstance(doc_ids, pd.Series) else list(doc_ids))
     rows = np.flatnonzero(keep)
+    if "position" not in paragraphs.columns:
+        return rows
     keys = paragraphs[["doc_id", "position"]].iloc[rows]
     keys.index = rows
-    rows = keys.sort_values(["doc_id", "position"], kind="stable").index.to_numpy()
+    return keys.sort_values(["doc_id", "position"], kind="stable").index.to_numpy()
+
+
+def content_paragraphs(paragraphs: pd.DataFrame, columns=None, doc_ids=None) -> pd.DataFrame:
+    """Content paragraphs in reading order, with a ``cluster_id`` for each.
+
+    ``columns``: only these columns (and ``cluster_id``); ``doc_ids``: only the paragraphs of these
+    documents. The rows are taken once, in their order (:func:`content_rows`: the text of a million
+    paragraphs is not copied for a filter and again for a sort)."""
     wanted = None if columns is None else {*columns, "para_id", "cluster_id"}
-    p = paragraphs[[c for c in paragraphs.columns if wanted is None or c in wanted]].iloc[rows].copy()
+    p = paragraphs[[c for c in paragraphs.columns if wanted is None or c in wanted]].iloc[
+        content_rows(paragraphs, doc_ids)].copy()
     # Until the cleaning stage provides near-duplicate clusters, each paragraph is its own cluster.
     p["cluster_id"] = p["cluster_id"].fillna(p["para_id"]) if "cluster_id" in p else p["para_id"]
     return p
