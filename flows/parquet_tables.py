@@ -42,7 +42,7 @@ class LoadedTables:
     @classmethod
     def of(cls, tables) -> "LoadedTables":
         """``tables`` behind this interface: itself if it has it, else the frames it holds."""
-        return tables if isinstance(tables, LoadedTables) else cls(tables)
+        return tables if isinstance(tables, LoadedTables) else cls(dict(tables))  # the caller's dict stays as it is
 
     def names(self) -> set[str]:
         return set(self.frames)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 import schemas
-from flows import gx_runtime, paths
+from flows import frames, gx_runtime, paths, progress
 from flows.gx_suites import expectation_specs, referenced_keys, suite_names
 from flows.parquet_tables import LoadedTables, suite_columns
 
@@ -285,7 +285,10 @@ def validate(tables, workdir: Path, gx_dir: Path | None = None, run_name: str = 
         run_id = RunIdentifier(run_name=run_name)
         for i, name in enumerate(names):
             source.load(reads[i])
+            for table in reads[i]:  # before a view joins them: the join then copies pointers too
+                source.frames[table] = frames.with_python_text(source.frames[table])
             df = frame_to_validate(name, source.frames, views)
+            progress.release_memory()  # what the last suite, the reading and the conversions freed
             key_columns = list(views[name].primary_key if name in views else schemas.table(name).primary_key)
             try:
                 checkpoint = context.checkpoints.get(name)

@@ -67,3 +67,22 @@ def test_para_text_is_read_from_its_column_or_its_own():
     lazy.text = "its own"
     assert lazy.text == "its own"
     assert Para("d", "p", "held", None, (), (), (), ()).text == "held"
+
+
+def test_with_python_text_converts_only_long_text_columns_and_keeps_their_values():
+    long = ["x" * 150, None, "é" * 120, "a paragraph " * 20]
+    df = pd.DataFrame({"para_id": ["p1", "p2", "p3", "p4"], "text": long, "n": [1, 2, 3, 4]}).astype(
+        {"para_id": "str", "text": "str"})
+    out = frames.with_python_text(df)
+    assert out["text"].dtype.storage == "python" and isinstance(out["text"].dtype, pd.StringDtype)
+    assert out["text"].dtype.na_value is df["text"].dtype.na_value  # the same missing value
+    assert out["para_id"].dtype == df["para_id"].dtype  # short values stay in Arrow
+    assert out["text"].isna().tolist() == [False, True, False, False]
+    assert out["text"].tolist()[::2] == df["text"].tolist()[::2]
+    assert df["text"].dtype.storage == "pyarrow"  # the frame given is not changed
+    # a filter's copy holds the same values
+    kept = out[out["n"] > 1]
+    assert kept["text"].tolist()[1:] == long[2:] and pd.isna(kept["text"].iloc[0])
+    short = df[["para_id", "n"]]
+    assert frames.with_python_text(short) is short
+    assert frames.with_python_text(df, min_mean_bytes=10_000) is df
