@@ -89,7 +89,7 @@ def content_paragraphs(paragraphs: pd.DataFrame, columns=None, doc_ids=None) -> 
     paragraphs is not copied for a filter and again for a sort)."""
     wanted = None if columns is None else {*columns, "para_id", "cluster_id"}
     p = paragraphs[[c for c in paragraphs.columns if wanted is None or c in wanted]].iloc[
-        content_rows(paragraphs, doc_ids)].copy()
+        content_rows(paragraphs, doc_ids)]  # a new frame (taking rows copies them): changing it leaves paragraphs as is
     # Until the cleaning stage provides near-duplicate clusters, each paragraph is its own cluster.
     p["cluster_id"] = p["cluster_id"].fillna(p["para_id"]) if "cluster_id" in p else p["para_id"]
     return p

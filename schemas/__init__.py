@@ -334,7 +334,7 @@ def conform(name: str, df, columns=None):
         unknown = sorted(set(columns or ()) - set(t.columns))
         raise ValueError(f"{name}: columns do not match schemas/ (missing {missing}, unexpected "
                          f"{extra + unknown})")
-    out = df[wanted].copy()
+    out = df[wanted].copy(deep=False)  # copy on write: a column is copied only where it changes below
     for f in t.fields:
         if f.name not in out.columns:
             continue
