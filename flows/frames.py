@@ -94,4 +94,3 @@ def with_python_text(df: pd.DataFrame, min_mean_bytes: int = LONG_TEXT_BYTES) ->
         if size >= min_mean_bytes * len(col):
             long[name] = col.astype(pd.StringDtype("python", na_value=col.dtype.na_value))
     return df.assign(**long) if long else df
-
