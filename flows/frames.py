@@ -4,6 +4,9 @@
 Arrow-backed string ``isin`` walks ``keys`` in Python: 9 s for 1.4 M keys, against 0.1-1 s here;
 key lookups over whole tables (para_ids, doc_ids, the foreign keys of validation) use this one.
 
+``contains(column, substring)``: which values hold ``substring``, computed by pyarrow on the column's
+own buffer (the extract stage tests a million paragraphs without taking their text out).
+
 ``iter_rows(*columns)``: ``zip(*columns)``, converting a block of rows at a time to Python values:
 iterating an Arrow-backed column value by value costs ~0.75 us a value, ``tolist()`` ~0.2.
 
@@ -44,6 +47,13 @@ def isin(values, keys) -> np.ndarray:
     """Boolean array: is each of ``values`` one of ``keys`` (strings; ``keys`` may be an arrow_strings array)."""
     keys = keys if isinstance(keys, pa.Array) else arrow_strings(keys)
     return pc.is_in(arrow_strings(values), value_set=keys).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def contains(column: pd.Series, substring: str) -> np.ndarray:
+    """Boolean array: does each value of ``column`` (strings) hold ``substring`` (a null: no),
+    computed by pyarrow on the column's own Arrow data (its text is not copied)."""
+    found = pc.fill_null(pc.match_substring(pa.array(column), substring), False)
+    return found.to_numpy(zero_copy_only=False).astype(bool)
 
 
 ROW_BLOCK = 8192  # rows converted to Python values at a time by iter_rows

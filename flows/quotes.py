@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from flows import frames
-from flows.spans import alternation, content_paragraphs, lexicon, sentence_spans
+from flows.spans import alternation, content_rows, lexicon, sentence_spans
 from flows.text import stable_id
 from schemas import conform, row_type, table
 
@@ -301,18 +301,25 @@ def extract_quotes(paragraphs: pd.DataFrame, documents: pd.DataFrame,
     batches' scans give it (a paragraph missing from it holds none); by default read here."""
     r = _rules()
     index = EntityIndex(entities)
-    paras = content_paragraphs(paragraphs, ("doc_id", "para_id", "text"),
-                               documents["doc_id"] if "doc_id" in documents else None)
+    # the content paragraphs' positions in reading order, and their keys; a text is read from the
+    # paragraphs table only where a quote or a post is (a copy of every content paragraph's text
+    # was the extract stage's peak at 100k articles)
+    at = content_rows(paragraphs, documents["doc_id"] if "doc_id" in documents else None)
+    keys = paragraphs[["doc_id", "para_id"]].iloc[at]
+    texts = frames.TextColumn(paragraphs["text"])
+    has_at = frames.contains(paragraphs["text"], "@")  # a post's attribution line names a handle
     rows = []
     previous: str | None = None  # the last speaker in the current document
     previous_kind: str | None = None  # its kind: name or doc
     last_doc = None
-    for doc_id, para_id, text, nxt in _with_next(paras["doc_id"], paras["para_id"], paras["text"]):
+    for doc_id, para_id, row, nxt in _with_next(keys["doc_id"], keys["para_id"], pd.Series(at)):
         if doc_id != last_doc:
             previous = previous_kind = None
             last_doc = doc_id
-        post = r.social.match(nxt) if nxt and ("@" in nxt) else None
+        text = None
+        post = r.social.match(texts[nxt]) if nxt is not None and has_at[nxt] else None
         if post:
+            text = texts[row]
             body = r.link_tail.sub("", text)
             start = len(body) - len(body.lstrip())
             end = len(body.rstrip())
@@ -322,8 +329,14 @@ def extract_quotes(paragraphs: pd.DataFrame, documents: pd.DataFrame,
                 rows.append(_row(doc_id, para_id, text, start, end, label, index, "direct",
                                  closed=not body.rstrip().endswith(("…", "...")), social=True))
                 continue
-        for start, end, closed, attribution, quote_type in (quotes_in(text) if found is None
-                                                             else found.get(para_id, ())):
+        if found is None:
+            text = text if text is not None else texts[row]
+            quoted = quotes_in(text)
+        else:
+            quoted = found.get(para_id, ())
+        if quoted and text is None:
+            text = texts[row]
+        for start, end, closed, attribution, quote_type in quoted:
             label = None
             if attribution:
                 kind, label = attribution
@@ -359,11 +372,10 @@ def _quote_type(text: str, sent_start: int, mark_start: int, start: int, end: in
     return "partial"
 
 
-def _with_next(doc_ids, para_ids, texts):
-    """(doc_id, para_id, text, the next paragraph's text if in the same document, else None) for each
-    paragraph in turn, reading the columns lazily (a list of every paragraph's text was the largest
-    object of the stage at 100k articles)."""
-    it = frames.iter_rows(doc_ids, para_ids, texts)
+def _with_next(doc_ids, para_ids, values):
+    """(doc_id, para_id, value, the next paragraph's value if in the same document, else None) for
+    each paragraph in turn, reading the columns lazily, a block at a time."""
+    it = frames.iter_rows(doc_ids, para_ids, values)
     cur = next(it, None)
     while cur is not None:
         nxt = next(it, None)

@@ -1,5 +1,6 @@
-"""flows.frames: isin answers as pandas' isin does (it is only faster on large key sets); iter_rows gives
-the rows zip gives; TextColumn reads a row of a text column where Arrow holds it."""
+"""flows.frames: isin answers as pandas' isin does (it is only faster on large key sets); contains
+finds a substring as ``in`` does; iter_rows gives the rows zip gives; TextColumn reads a row of a
+text column where Arrow holds it."""
 
 from __future__ import annotations
 
@@ -25,6 +26,20 @@ def test_isin_takes_prepared_keys_and_non_string_values():
     keys = frames.arrow_strings(["1", "3"])
     assert frames.isin(pd.Series([1, 2, 3]), keys).tolist() == [True, False, True]
     assert frames.isin(pd.Series([], dtype="str"), keys).tolist() == []
+
+
+@given(words, st.text(min_size=1, max_size=2))
+def test_contains_agrees_with_pandas(values, part):
+    for dtype in ("str", pd.StringDtype("python")):
+        s = pd.Series(values, dtype=dtype)
+        expected = [v is not None and part in v for v in values]  # a missing value holds nothing
+        got = frames.contains(s, part)
+        assert got.dtype == bool and got.tolist() == expected
+
+
+def test_contains_reads_a_column_held_in_several_chunks():
+    s = pd.concat([pd.Series(["a@b", "c"], dtype="str"), pd.Series([None, "@"], dtype="str")], ignore_index=True)
+    assert frames.contains(s, "@").tolist() == [True, False, False, True]
 
 
 def test_iter_rows_gives_the_rows_zip_gives_a_block_at_a_time():
