@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from flows import settings
@@ -22,7 +21,8 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE  # noqa: E402
 
-from flows import batches, clean, dedup, extract, ingest, parquet_tables, progress, publish, validate_process  # noqa: E402
+from flows import batches, clean, dedup, extract, extract_process, ingest, parquet_tables, progress, publish, validate_process  # noqa: E402
+from flows.extract_process import BuiltTables  # noqa: E402
 from flows.handover import Handover  # noqa: E402
 from flows.paths import OUTPUT_DIR, RAW_DIR  # noqa: E402
 
@@ -91,38 +91,17 @@ def dedup_task(frames: Handover):
 
 
 @task(name="extract", cache_policy=NO_CACHE)
-def extract_task(frames: Handover, scans: extract.Scans | str | None = None):
+def extract_task(frames: Handover, scans: extract.Scans | str | None, folder: str, workdir: str) -> BuiltTables:
     """``frames``: sources, paragraphs, info, rejections; ``scans``: the per-batch scans, or the file
-    ``extract.spill_scans`` appended them to. Hands on every table."""
+    ``extract.spill_scans`` appended them to. Builds every table and writes it to
+    ``folder/<table>.parquet`` (the release's files, in row order: from here on the tables are read
+    from their files, one at a time: validation, CSV, diff, dictionary); for a large corpus in a
+    process of its own (:mod:`flows.extract_process`)."""
     t0 = time.perf_counter()
     f = frames.take()
-    tables = extract.build_tables(f.pop("sources"), f.pop("paragraphs"), f.pop("info"), f.pop("rejections"), scans)
-    _log("extract", t0, **{name: len(df) for name, df in tables.items()})
-    return Handover(tables=tables)
-
-
-@dataclass(frozen=True)
-class BuiltTables:
-    """The tables of a build, written: their folder of Parquet files, and the counts of the summary."""
-
-    folder: str
-    rows: dict
-    paragraphs: dict
-    words: int
-
-
-@task(name="write tables", cache_policy=NO_CACHE)
-def write_tables_task(frames: Handover, folder: str) -> BuiltTables:
-    """Write every table to ``folder/<table>.parquet`` (the release's files, in row order): from here
-    on the tables are read from their files, one at a time (validation, CSV, diff, dictionary)."""
-    t0 = time.perf_counter()
-    tables = frames.take()["tables"]
-    paragraphs = tables["paragraphs"]
-    built = BuiltTables(folder=str(parquet_tables.write_tables(tables, Path(folder))),
-                        rows={name: int(len(df)) for name, df in tables.items()},
-                        paragraphs=progress.BuildSummary.paragraph_counts(paragraphs),
-                        words=int(paragraphs["n_words"].sum()) if len(paragraphs) else 0)
-    _log("write tables", t0, folder=folder)
+    apart = extract_process.in_own_process(len(f["paragraphs"]))
+    built = extract_process.extract_and_write(f, scans, Path(folder), Path(workdir), own_process=apart)
+    _log("extract", t0, own_process=apart, **built.rows)
     return built
 
 
@@ -405,10 +384,15 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         frames, inventory, counts = stage("accounting", post_clean_task, raw_dir, frames)
         summary.files_in, summary.documents, summary.quarantined = len(files), counts["documents"], counts["quarantined"]
         frames = stage("dedup", dedup_task, frames)
-        frames = stage("extract", extract_task, frames, scans_file)
-        scans_dir.cleanup()
-        built = stage("write tables", write_tables_task, frames, str(Path(workdir) / "tables"))
+        built = stage("extract", extract_task, frames, scans_file, str(Path(workdir) / "tables"), workdir)
         del frames
+        scans_dir.cleanup()
+        # the stage's time in two: writing the tables, and the rest (extract; and the handing over to
+        # its process and the start of that process, if it had one)
+        summary.seconds["write tables"] = built.seconds["write tables"]
+        summary.seconds["extract"] -= built.seconds["write tables"]
+        if built.peak_rss_mb is not None:
+            summary.peak_rss_mb["extract (its process)"] = round(built.peak_rss_mb)
         summary.paragraphs, summary.rows, summary.words = built.paragraphs, built.rows, built.words
         try:
             release = stage(

@@ -138,3 +138,22 @@ def test_failed_validation_publishes_nothing_and_leaves_latest_unchanged(prefect
     assert _tree_digest(out / "latest") == before
     failed = list((out / "_failed").glob("*/validation/index.html"))
     assert failed, "the failed run's report is kept"
+
+
+def test_extract_in_a_process_of_its_own_publishes_the_same_release(prefect_harness, built, tmp_path, monkeypatch):
+    """A large corpus is extracted in a child process (its memory goes back before publishing): the
+    release must be the one the flow's own process makes."""
+    from conftest import RAW
+
+    from flows import extract_process
+    from flows.pipeline import build_dataset
+
+    monkeypatch.setattr(extract_process, "OWN_PROCESS_MIN_PARAGRAPHS", 1)
+    out = tmp_path / "out"
+    release = build_dataset(raw_dir=str(RAW), output_dir=str(out))
+    assert release.published and release.version == "1.0.0"
+    same, _ = built
+    for table in ("paragraphs", "documents", "entities", "mentions", "events", "participants", "quotes", "facts",
+                  "statements"):
+        for ext in ("parquet", "csv"):
+            assert (out / "1.0.0" / f"{table}.{ext}").read_bytes() == (same / "1.0.0" / f"{table}.{ext}").read_bytes()

@@ -1,0 +1,55 @@
+"""The extract stage in a process of its own (flows/extract_process.py): the same files as in the
+calling process, the frames handed over and let go, the child's numbers reported."""
+
+from __future__ import annotations
+
+import pytest
+
+import schemas
+from flows import extract_process
+
+
+@pytest.fixture(scope="module")
+def stage_inputs():
+    """The seeds' cleaned, deduplicated frames and their scans: the extract stage's inputs."""
+    from conftest import RAW
+
+    from flows import clean, dedup, extract, ingest
+
+    sources, rejections = ingest.ingest(RAW)
+    paragraphs, info = clean.clean(sources)
+    scans = extract.scan_paragraphs(paragraphs)
+    sources, paragraphs, info, rejections = ingest.reject_all_boilerplate(sources, paragraphs, info, rejections)
+    frames = {"sources": sources, "paragraphs": dedup.dedup(paragraphs), "info": info, "rejections": rejections}
+    return frames, extract.pack_scans(scans)  # as bytes: the stage uses up the Scans it is given
+
+
+def _run(stage_inputs, tmp_path, own_process):
+    from flows import extract
+
+    frames, packed = stage_inputs
+    given = dict(frames)
+    tmp_path.mkdir()
+    scans = str(tmp_path / "scans.pickle")  # the file the flow spills the batches' scans to
+    extract.spill_scans(packed, scans)
+    built = extract_process.extract_and_write(given, scans, tmp_path / "tables", tmp_path, own_process)
+    assert given == {}  # the frames were handed over: the caller holds none of them any more
+    return built
+
+
+def test_a_child_process_writes_the_same_tables(stage_inputs, tmp_path):
+    here = _run(stage_inputs, tmp_path / "here", own_process=False)
+    apart = _run(stage_inputs, tmp_path / "apart", own_process=True)
+    for name in schemas.tables():
+        assert (tmp_path / "apart" / "tables" / f"{name}.parquet").read_bytes() == \
+            (tmp_path / "here" / "tables" / f"{name}.parquet").read_bytes(), name
+    assert (apart.rows, apart.paragraphs, apart.words) == (here.rows, here.paragraphs, here.words)
+    assert apart.rows["paragraphs"] == here.paragraphs["total"] > 0 and apart.words > 0
+    assert here.peak_rss_mb is None and apart.peak_rss_mb > 0  # the child's own peak
+    assert set(apart.seconds) == set(here.seconds) == {"extract", "write tables"}
+    assert sorted(p.name for p in (tmp_path / "apart").iterdir()) == ["scans.pickle", "tables"]  # the hand-over file is gone
+
+
+def test_only_a_large_corpus_gets_a_process_of_its_own():
+    n = extract_process.OWN_PROCESS_MIN_PARAGRAPHS
+    assert extract_process.in_own_process(n) and not extract_process.in_own_process(n - 1)
