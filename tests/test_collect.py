@@ -53,6 +53,33 @@ def test_collector_gives_the_same_tables_whatever_order_batches_finish(seed_batc
     assert set(scans.scanned) == set(want_paragraphs.loc[want_paragraphs["status"] == "content", "para_id"])
 
 
+def test_collector_sorts_batches_filed_out_of_document_order(seed_batches):
+    """A plan whose batches do not follow the files' order (filed here under reversed numbers) still
+    gives the paragraphs in document order."""
+    _, results = seed_batches
+    want_sources, want_paragraphs = _combined_in_plan_order(results)
+    c = batches.Collector(len(results))
+    for i, r in enumerate(results):
+        c.add(len(results) - 1 - i, r)
+    sources, _, paragraphs, _ = c.tables()
+    pd.testing.assert_frame_equal(sources, want_sources)
+    pd.testing.assert_frame_equal(paragraphs, want_paragraphs)
+
+
+def test_batches_in_document_order_are_combined_without_a_copy(seed_batches):
+    """The batches of consecutive files are already in document order: their text is not copied
+    (the table holds the batches' own Arrow buffers, one chunk a batch)."""
+    import pyarrow as pa
+
+    _, results = seed_batches
+    c = batches.Collector(len(results))
+    for i, r in enumerate(results):
+        c.add(i, r)
+    kept = [t.column("text").chunk(0).buffers()[2].address for t in c._paragraphs if t is not None]
+    text = pa.array(c.tables()[2]["text"])
+    assert [chunk.buffers()[2].address for chunk in text.chunks] == kept
+
+
 def test_collector_holds_no_batch_result(seed_batches):
     """Filing a result keeps its tables, not the result: the flow can free each batch's result."""
     _, results = seed_batches
