@@ -316,10 +316,9 @@ def extract_quotes(paragraphs: pd.DataFrame, documents: pd.DataFrame,
         if doc_id != last_doc:
             previous = previous_kind = None
             last_doc = doc_id
-        text = None
         post = r.social.match(texts[nxt]) if nxt is not None and has_at[nxt] else None
+        text = texts[row] if post or found is None or para_id in found else None  # read where used
         if post:
-            text = texts[row]
             body = r.link_tail.sub("", text)
             start = len(body) - len(body.lstrip())
             end = len(body.rstrip())
@@ -329,13 +328,7 @@ def extract_quotes(paragraphs: pd.DataFrame, documents: pd.DataFrame,
                 rows.append(_row(doc_id, para_id, text, start, end, label, index, "direct",
                                  closed=not body.rstrip().endswith(("…", "...")), social=True))
                 continue
-        if found is None:
-            text = text if text is not None else texts[row]
-            quoted = quotes_in(text)
-        else:
-            quoted = found.get(para_id, ())
-        if quoted and text is None:
-            text = texts[row]
+        quoted = quotes_in(text) if found is None else found.get(para_id, ())
         for start, end, closed, attribution, quote_type in quoted:
             label = None
             if attribution:
