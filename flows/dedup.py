@@ -94,23 +94,73 @@ def _content(paragraphs: pd.DataFrame, chunk: int) -> tuple[pd.DataFrame, np.nda
 
     Returns ``(content, codes, texts)``: ``content`` has the columns doc_id, position, para_id, n_words
     (index: the paragraphs' index), sorted by document and position; ``codes[i]`` is the position in
-    ``texts`` (the distinct normalised texts, a pandas string array) of row i's text. Texts are
-    normalised ``chunk`` at a time and dictionary-encoded by pyarrow, so the corpus is held once, as
-    Arrow buffers of distinct texts, never as one Python string per paragraph."""
+    ``texts`` (the distinct normalised texts in order of first appearance, a pandas string array) of
+    row i's text. Texts are normalised ``chunk`` at a time and only the first occurrence of each is
+    kept (as Arrow buffers, never as one Python string per paragraph): a text is known by two
+    independent 64-bit hashes (pandas ``hash_array``); should two different texts share the first
+    (the second then differs: checked), the texts are encoded exactly instead (:func:`_encode_exact`)."""
     is_content = (paragraphs["status"] == "content").to_numpy()
     content = paragraphs.loc[is_content, ["doc_id", "position", "para_id", "n_words"]]
-    text = paragraphs["text"]
-    parts = [pa.array([normalize(t) if isinstance(t, str) else ""
-                       for t in text.iloc[s:s + chunk][is_content[s:s + chunk]].tolist()], type=pa.large_string())
-             for s in range(0, len(paragraphs), chunk)]
+    found = _encode_by_hash(paragraphs["text"], is_content, chunk)
+    codes, texts = found if found is not None else _encode_exact(paragraphs["text"], is_content, chunk)
+    ranked = content.assign(_row=np.arange(len(content))).sort_values(["doc_id", "position"])
+    return ranked.drop(columns="_row"), codes[ranked["_row"].to_numpy()], texts
+
+
+_SECOND_HASH_KEY = "dedup-check-key!"  # 16 characters: pandas hash_array's key for the second hash
+
+
+def _normalised_chunks(text: pd.Series, is_content: np.ndarray, chunk: int):
+    """The normalised texts of the content rows, ``chunk`` rows of ``text`` at a time (lists of str)."""
+    for s in range(0, len(text), chunk):
+        yield [normalize(t) if isinstance(t, str) else "" for t in text.iloc[s:s + chunk][is_content[s:s + chunk]].tolist()]
+
+
+def _text_hashes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two independent 64-bit hashes (uint64 arrays) of each string of ``values`` (an object array)."""
+    return pd.util.hash_array(values), pd.util.hash_array(values, hash_key=_SECOND_HASH_KEY)
+
+
+def _encode_by_hash(text: pd.Series, is_content: np.ndarray, chunk: int):
+    """``(codes, texts)`` as :func:`_content` describes them, or None when the first hash of two
+    different texts is the same. Holds the distinct texts once, and two hashes of every row."""
+    seen: set[int] = set()
+    kept, first, second = [], [], []
+    for norm in _normalised_chunks(text, is_content, chunk):
+        values = np.array(norm, dtype=object)
+        h1, h2 = _text_hashes(values)
+        first.append(h1)
+        second.append(h2)
+        new = []
+        for i, h in enumerate(h1.tolist()):
+            if h not in seen:
+                seen.add(h)
+                new.append(i)
+        if new:
+            kept.append(pa.array(values[new], type=pa.large_string()))
+        del values, norm
+    del seen
+    h1 = np.concatenate(first) if first else np.empty(0, dtype=np.uint64)
+    h2 = np.concatenate(second) if second else np.empty(0, dtype=np.uint64)
+    del first, second
+    codes = pd.factorize(h1)[0].astype(np.int64)  # in order of first appearance, as ``kept``
+    firsts = np.unique(codes, return_index=True)[1]
+    if not np.array_equal(h2, h2[firsts][codes]):
+        return None  # two different texts with the same first hash
+    texts = pd.array(pa.concat_arrays(kept) if kept else pa.array([], pa.large_string()), dtype="str")
+    return codes, texts
+
+
+def _encode_exact(text: pd.Series, is_content: np.ndarray, chunk: int):
+    """``(codes, texts)`` as :func:`_content` describes them, by pyarrow's dictionary encoding of the
+    normalised texts (which holds every row's text and the dictionary's while it works)."""
+    parts = [pa.array(norm, type=pa.large_string()) for norm in _normalised_chunks(text, is_content, chunk)]
     encoded = pa.chunked_array(parts, type=pa.large_string()).dictionary_encode()
     del parts
     codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False).astype(np.int64) for c in encoded.chunks]
                            or [np.empty(0, dtype=np.int64)])
     texts = pd.array(encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], pa.large_string()), dtype="str")
-    del encoded
-    ranked = content.assign(_row=np.arange(len(content))).sort_values(["doc_id", "position"])
-    return ranked.drop(columns="_row"), codes[ranked["_row"].to_numpy()], texts
+    return codes, texts
 
 
 def _exact_repeats(docs: np.ndarray, codes: np.ndarray, words: np.ndarray, params: DedupParams) -> dict[int, int]:
@@ -418,7 +468,10 @@ def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pa
         texts = texts.take(distinct)
     if known_keys is not None and find_pairs is near_pairs and known_keys.sketch == sketch_settings(params):
         para_ids = frames.arrow_strings(content["para_id"].take(np.flatnonzero(eligible)[first_row]))
-        pairs = near_pairs(texts, params, keys=_looked_up_keys(_strings(texts), para_ids, known_keys, params))
+        keys = _looked_up_keys(_strings(texts), para_ids, known_keys, params)
+        known_keys = None  # every batch's keys (~0.2 GB at 100k articles): the caller keeps none
+        pairs = near_pairs(texts, params, keys=keys)
+        del keys
     else:
         pairs = find_pairs(texts, params)
     labels = _components(len(distinct), pairs)

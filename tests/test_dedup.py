@@ -166,3 +166,39 @@ def test_band_keys_sketched_in_the_batches_give_the_same_result_and_are_not_sket
     other = dedup.ParagraphKeys(keys.para_ids, keys.keys, (*keys.sketch[:-1], keys.sketch[-1] + 1))
     pd.testing.assert_frame_equal(dedup.dedup(paragraphs, known_keys=other), expected)
     assert sketched == [every_text]
+
+
+def _seed_paragraphs_with_repeats(seed_tables) -> pd.DataFrame:
+    """The seeds' paragraphs, every one content again, plus the first document's paragraphs once more
+    under another document (exact repeats inside and across documents), in no particular order."""
+    p = seed_tables["paragraphs"][["doc_id", "position", "para_id", "n_words", "text", "status"]].copy()
+    p["status"] = "content"
+    again = p[p["doc_id"] == p["doc_id"].iloc[0]].assign(doc_id="d-again", para_id=lambda d: d["para_id"] + "-again")
+    return pd.concat([p, again], ignore_index=True).sample(frac=1.0, random_state=3)
+
+
+def test_texts_are_coded_by_hash_as_by_exact_encoding(seed_tables):
+    """The distinct normalised texts and each row's code are the same whether found by hashing
+    (what dedup does, holding each text once) or by pyarrow's exact dictionary encoding."""
+    p = _seed_paragraphs_with_repeats(seed_tables)
+    is_content = (p["status"] == "content").to_numpy()
+    for chunk in (1, 7, 5000):
+        codes, texts = dedup._encode_by_hash(p["text"], is_content, chunk)
+        want_codes, want_texts = dedup._encode_exact(p["text"], is_content, chunk)
+        assert codes.tolist() == want_codes.tolist()
+        assert list(texts) == list(want_texts)
+    assert len(texts) < is_content.sum()  # the repeats share a code
+
+
+def test_two_texts_with_the_same_hash_fall_back_to_exact_encoding(seed_tables, monkeypatch):
+    """Should two different texts share the first hash, the codes still tell them apart."""
+    p = _seed_paragraphs_with_repeats(seed_tables)
+    is_content = (p["status"] == "content").to_numpy()
+    real = dedup._text_hashes
+    monkeypatch.setattr(dedup, "_text_hashes", lambda v: (real(v)[0] % 2, real(v)[1]))  # two first hashes only
+    assert dedup._encode_by_hash(p["text"], is_content, 50) is None
+    content, codes, texts = dedup._content(p, 50)
+    want_codes, want_texts = dedup._encode_exact(p["text"], is_content, 50)
+    assert sorted(codes.tolist()) == sorted(want_codes.tolist())
+    assert list(texts) == list(want_texts)
+    assert len(set(texts)) == len(texts) > 2
