@@ -217,28 +217,37 @@ class Collector:
     """Gathers the batches' results as they complete, so that no batch's result is held longer than
     it takes to file it: the small tables are kept as they are (combined with :func:`combine`), the
     paragraphs (most of the corpus: the text of every paragraph) as Arrow tables, which hold them in
-    one compact buffer each, and the scans either kept or, given ``spill`` (a file path), appended
-    to that file batch by batch (``flows.extract.load_scans`` reads them back): the flow keeps them
-    out of memory until the extract stage needs them.
+    one compact buffer each, or, given ``paragraphs_spill`` (a file path), appended to that Arrow IPC
+    file batch by batch; the scans either kept or, given ``spill`` (a file path), appended to that
+    file batch by batch (``flows.extract.load_scans`` reads them back): the flow keeps both out of
+    memory until a later stage needs them.
 
     ``add(i, result)`` files the result of batch ``i``; ``tables()`` returns ``(sources, rejections,
     paragraphs, info)`` in the order the batching cannot change (sources by file name; paragraphs and
-    info in document order, then position): batches of consecutive files are in that order already
-    and their Arrow buffers become the table as they are; otherwise the table is sorted one column
-    at a time (the sorted copy of one column is made while the others wait, never a second copy of
-    the whole table); ``scans()`` the scans of every batch (or the spill file's path)."""
+    info in document order, then position): batches of consecutive files kept in memory are in that
+    order already and their Arrow buffers become the table as they are; otherwise the table is built
+    a group of rows at a time (:data:`GROUP_BYTES`; the rows of each group taken from every batch,
+    then put in order), so that besides the table being built only one group's rows are ever copied;
+    ``scans()`` the scans of every batch (or the spill file's path)."""
 
-    def __init__(self, n_batches: int, spill: str | None = None):
+    GROUP_BYTES = 64 * 2**20  # the paragraphs are put in order about this many bytes at a time
+
+    def __init__(self, n_batches: int, spill: str | None = None, paragraphs_spill: str | None = None):
         self.sources: list = [None] * n_batches
         self.rejections: list = [None] * n_batches
         self.info: list = [None] * n_batches
         self._scans: list = [None] * n_batches
         self.spill = spill
+        self.paragraphs_spill = paragraphs_spill
         self.seconds: list[dict] = [{} for _ in range(n_batches)]
+        # batch i's paragraphs: an Arrow table, or the numbers of its record batches in the spill file
         self._paragraphs: list = [None] * n_batches
         self._band_keys: list = [None] * n_batches
         self._template: pd.DataFrame | None = None  # zero rows, the paragraphs' columns and dtypes
         self._schema = None
+        self._writer = None  # the spill file's writer, once a batch has paragraphs
+        self._spilled_batches = 0
+        self._nbytes = 0
 
     def add(self, i: int, result: BatchResult) -> None:
         import pyarrow as pa
@@ -257,10 +266,22 @@ class Collector:
             return
         if self._template is None or (not len(self._template.columns) and len(p.columns)):
             self._template = p.iloc[0:0].copy()
-        if len(p):
-            if self._schema is None:
-                self._schema = pa.Schema.from_pandas(p, preserve_index=False)
-            self._paragraphs[i] = pa.Table.from_pandas(p, schema=self._schema, preserve_index=False)
+        if not len(p):
+            return
+        if self._schema is None:
+            self._schema = pa.Schema.from_pandas(p, preserve_index=False)
+        table = pa.Table.from_pandas(p, schema=self._schema, preserve_index=False)
+        self._nbytes += table.nbytes
+        if self.paragraphs_spill is None:
+            self._paragraphs[i] = table
+            return
+        if self._writer is None:
+            self._writer = pa.ipc.new_file(self.paragraphs_spill, self._schema)
+        first = self._spilled_batches
+        for record_batch in table.to_batches():
+            self._writer.write_batch(record_batch)
+            self._spilled_batches += 1
+        self._paragraphs[i] = range(first, self._spilled_batches)
 
     def scans(self):
         """The scans of every batch filed (``flows.extract.Scans``), or the spill file's path."""
@@ -303,32 +324,73 @@ class Collector:
         template = self._template if self._template is not None else pd.DataFrame()
         if not parts:
             return template
-        table = pa.concat_tables(parts)
-        del parts
-        # document order (as ingest lists the files: sources' order), then position; stable, and
-        # paragraphs of a document missing from sources (none expected) last, as np.lexsort put them
-        rank = pc.index_in(table.column("doc_id"), value_set=pa.array(doc_ids.astype(object), pa.large_string()))
-        keyed = pa.table({"rank": rank, "position": table.column("position")})
-        order = pc.sort_indices(keyed, sort_keys=[("rank", "ascending"), ("position", "ascending")],
-                                null_placement="at_end")
-        del keyed, rank
-        if np.array_equal(order.to_numpy(), np.arange(len(order))):
-            # already in order (the batches hold consecutive files): the batches' own buffers, no copy
-            # (sorting took a second copy of the text, and Arrow's take on a column of many chunks joins
-            # them first: a third, ~0.6 GB for a few seconds at 100k articles)
-            out = table
-        else:
-            columns = {}
-            for name in table.column_names:  # one column's sorted copy at a time
-                columns[name] = table.column(name).take(order)
-                table = table.drop_columns([name])
-            out = pa.table(columns, schema=self._schema)
-            del columns
-        del table
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        with contextlib.ExitStack() as files:
+            if self.paragraphs_spill is not None:
+                def reader(columns=None):
+                    options = None if columns is None else pa.ipc.IpcReadOptions(
+                        included_fields=[self._schema.get_field_index(c) for c in columns])
+                    r = pa.ipc.open_file(files.enter_context(pa.OSFile(self.paragraphs_spill, "rb")), options=options)
+                    return lambda part: pa.Table.from_batches([r.get_batch(b) for b in part])
+
+                keys, read = reader(["doc_id", "position"]), reader()
+            else:
+                keys = read = lambda part: part
+            # document order (as ingest lists the files: sources' order), then position; stable, and
+            # paragraphs of a document missing from sources (none expected) last
+            doc_id, position = [], []
+            for part in parts:
+                k = keys(part)
+                doc_id.extend(k.column("doc_id").chunks)
+                position.append(k.column("position").to_numpy())
+            rank = pc.index_in(pa.chunked_array(doc_id, pa.large_string()),
+                               value_set=pa.array(doc_ids.astype(object), pa.large_string()))
+            order = np.lexsort((np.concatenate(position), pc.fill_null(rank, len(doc_ids)).to_numpy()))  # stable
+            del doc_id, position, rank
+            if self.paragraphs_spill is None and np.array_equal(order, np.arange(len(order))):
+                # already in order (the batches hold consecutive files): the batches' own buffers, no copy
+                out = pa.concat_tables(parts)
+            else:
+                out = self._in_order(parts, read, order)
+        del parts, order
         frame = out.to_pandas(self_destruct=True, split_blocks=True)
         del out
         changed = {c: t for c, t in template.dtypes.items() if c in frame.columns and frame[c].dtype != t}
         return frame.astype(changed) if changed else frame
+
+    def _in_order(self, parts: list, read, order: np.ndarray):
+        """The rows of ``parts`` (``read(part)``: its table), one part after another, as one table
+        whose row ``j`` is their row ``order[j]``. Built a group of about :data:`GROUP_BYTES` at a
+        time: the group's rows are taken from each part, then put in order (Arrow's ``take`` on the
+        whole of a column of many chunks would join them first: two copies of the text at once)."""
+        import pyarrow as pa
+
+        n = len(order)
+        dest = np.empty(n, dtype=np.int64)
+        dest[order] = np.arange(n)  # where each row goes
+        step = -(-n // max(1, -(-self._nbytes // self.GROUP_BYTES)))
+        out = []
+        for lo in range(0, n, step):
+            hi = min(n, lo + step)
+            pieces, where, at = [], [], 0
+            for part in parts:
+                table = read(part)
+                d = dest[at:at + len(table)]
+                at += len(table)
+                rows = np.flatnonzero((d >= lo) & (d < hi))
+                if len(rows):
+                    pieces.append(table.take(rows))
+                    where.append(d[rows] - lo)
+                del table
+            group = pa.concat_tables(pieces).combine_chunks()
+            del pieces
+            inverse = np.empty(hi - lo, dtype=np.int64)
+            inverse[np.concatenate(where)] = np.arange(hi - lo)
+            out.append(group.take(inverse))
+            del group
+        return pa.concat_tables(out)
 
 
 def batch_key(files: list[tuple[str, str]]) -> str:

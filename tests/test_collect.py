@@ -37,12 +37,13 @@ def _combined_in_plan_order(results):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_collector_gives_the_same_tables_whatever_order_batches_finish(seed_batches, seed):
+@pytest.mark.parametrize("spill", [False, True], ids=["paragraphs kept", "paragraphs spilled"])
+def test_collector_gives_the_same_tables_whatever_order_batches_finish(seed_batches, seed, spill, tmp_path):
     plan, results = seed_batches
     want_sources, want_paragraphs = _combined_in_plan_order(results)
     order = list(range(len(results)))
     random.Random(seed).shuffle(order)
-    c = batches.Collector(len(results))
+    c = batches.Collector(len(results), paragraphs_spill=str(tmp_path / "p.arrow") if spill else None)
     for i in order:
         c.add(i, results[i])
     sources, rejections, paragraphs, info = c.tables()
@@ -62,6 +63,28 @@ def test_collector_sorts_batches_filed_out_of_document_order(seed_batches):
     for i, r in enumerate(results):
         c.add(len(results) - 1 - i, r)
     sources, _, paragraphs, _ = c.tables()
+    pd.testing.assert_frame_equal(sources, want_sources)
+    pd.testing.assert_frame_equal(paragraphs, want_paragraphs)
+
+
+@pytest.mark.parametrize("group_bytes", [1, 20_000, 2**40], ids=["a row a group", "a few groups", "one group"])
+def test_paragraphs_put_in_order_a_group_at_a_time_are_those_sorted_at_once(seed_batches, group_bytes,
+                                                                            tmp_path, monkeypatch):
+    """The flow spills the batches' paragraphs to a file and reads them back in document order a
+    group of rows at a time (``Collector.GROUP_BYTES``): whatever the group size, the table is the
+    one sorted at once, and the file holds every batch's paragraphs."""
+    import pyarrow as pa
+
+    _, results = seed_batches
+    want_sources, want_paragraphs = _combined_in_plan_order(results)
+    monkeypatch.setattr(batches.Collector, "GROUP_BYTES", group_bytes)
+    spill = tmp_path / "p.arrow"
+    c = batches.Collector(len(results), paragraphs_spill=str(spill))
+    for i, r in enumerate(results):
+        c.add(len(results) - 1 - i, r)
+    assert c._paragraphs.count(None) == sum(len(r.paragraphs) == 0 for r in results)  # no table held
+    sources, _, paragraphs, _ = c.tables()
+    assert pa.ipc.open_file(str(spill)).read_all().num_rows == len(want_paragraphs)
     pd.testing.assert_frame_equal(sources, want_sources)
     pd.testing.assert_frame_equal(paragraphs, want_paragraphs)
 
