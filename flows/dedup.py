@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from flows import frames
+from flows import frames, progress
 from flows.text import normalize, stable_id
 from schemas import conform
 
@@ -305,18 +305,28 @@ def combine_paragraph_keys(parts: list[ParagraphKeys | None]) -> ParagraphKeys |
     return ParagraphKeys(para_ids, keys, sketch)
 
 
-def _looked_up_keys(texts, para_ids: pa.Array, known: ParagraphKeys, params: DedupParams) -> np.ndarray:
+def _looked_up_keys(texts, para_ids: pa.Array, known: ParagraphKeys, params: DedupParams,
+                    overwrite: bool = False) -> np.ndarray:
     """Band keys of ``texts[i]`` (the text of paragraph ``para_ids[i]``): ``known``'s (the first
-    column of a paragraph listed twice), and the missing ones sketched here."""
+    column of a paragraph listed twice), and the missing ones sketched here. ``overwrite``: the
+    caller hands ``known`` over; its keys array is reused (overwritten band by band) when it has
+    room for every text, instead of a second array as large."""
     import pyarrow.compute as pc
 
     found = pc.index_in(para_ids, value_set=known.para_ids)
     pos = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    keys = np.empty((params.num_bands, len(pos)), dtype=np.uint64)
     hit = pos >= 0
     rows = pos[hit]
-    for band in range(params.num_bands):  # a band at a time: no second copy of every key
-        keys[band, hit] = known.keys[band, rows]
+    if overwrite and len(pos) <= known.keys.shape[1]:
+        keys = known.keys[:, :len(pos)]  # a view: band b's row is the start of known's row b
+        for band in range(params.num_bands):
+            row = np.zeros(len(pos), dtype=np.uint64)
+            row[hit] = known.keys[band, rows]  # read before the row is written over
+            keys[band] = row
+    else:
+        keys = np.empty((params.num_bands, len(pos)), dtype=np.uint64)
+        for band in range(params.num_bands):  # a band at a time: no second copy of every key
+            keys[band, hit] = known.keys[band, rows]
     missing = np.flatnonzero(~hit)
     if len(missing):
         keys[:, missing] = band_keys(texts.take(missing), params)
@@ -440,15 +450,18 @@ def _near_repeats(docs: np.ndarray, codes: np.ndarray, eligible: np.ndarray, pai
 
 
 def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pairs=near_pairs,
-          known_keys: ParagraphKeys | None = None) -> pd.DataFrame:
+          known_keys: ParagraphKeys | None = None, keys_handed_over: bool = False) -> pd.DataFrame:
     """Exact and near repeats inside documents, and ``cluster_id`` across the corpus.
 
     ``find_pairs(texts, params) -> array of index pairs`` finds the near-duplicate pairs among distinct
     normalised texts (a pandas string array; the benchmark swaps in its baseline here).
     ``known_keys``: band keys the batches computed (:func:`paragraph_band_keys`); with the default
-    ``find_pairs`` and the same settings, the texts are not sketched again (same result)."""
+    ``find_pairs`` and the same settings, the texts are not sketched again (same result);
+    ``keys_handed_over``: the caller has no further use for ``known_keys``, whose array dedup then
+    reuses (overwrites) for the keys it looks up."""
     out = paragraphs.copy(deep=False)  # copy on write: only the columns marked below are copied
     content, codes, texts = _content(out, params.chunk)
+    progress.release_memory()  # the normalised texts' Python strings (~0.3 GB at 100k articles) are freed
     if content.empty:
         out["cluster_id"] = None
         return conform("paragraphs", out)
@@ -466,9 +479,10 @@ def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pa
     near_codes = np.searchsorted(distinct, codes[eligible])
     if len(distinct) < len(texts):
         texts = texts.take(distinct)
+        progress.release_memory()  # the texts before the take
     if known_keys is not None and find_pairs is near_pairs and known_keys.sketch == sketch_settings(params):
         para_ids = frames.arrow_strings(content["para_id"].take(np.flatnonzero(eligible)[first_row]))
-        keys = _looked_up_keys(_strings(texts), para_ids, known_keys, params)
+        keys = _looked_up_keys(_strings(texts), para_ids, known_keys, params, overwrite=keys_handed_over)
         known_keys = None  # every batch's keys (~0.2 GB at 100k articles): the caller keeps none
         pairs = near_pairs(texts, params, keys=keys)
         del keys

@@ -166,6 +166,11 @@ def test_band_keys_sketched_in_the_batches_give_the_same_result_and_are_not_sket
     other = dedup.ParagraphKeys(keys.para_ids, keys.keys, (*keys.sketch[:-1], keys.sketch[-1] + 1))
     pd.testing.assert_frame_equal(dedup.dedup(paragraphs, known_keys=other), expected)
     assert sketched == [every_text]
+    sketched.clear()  # keys handed over: their array is reused, the result the same
+    for handed in (dedup.ParagraphKeys(keys.para_ids, keys.keys.copy(), keys.sketch),
+                   dedup.ParagraphKeys(keys.para_ids[::2], keys.keys[:, ::2].copy(), keys.sketch)):
+        pd.testing.assert_frame_equal(dedup.dedup(paragraphs, known_keys=handed, keys_handed_over=True), expected)
+    assert len(sketched) == 1 and 0 < sketched[0] < every_text  # the half's missing keys only
 
 
 def _seed_paragraphs_with_repeats(seed_tables) -> pd.DataFrame:
