@@ -246,7 +246,6 @@ class Collector:
         self._template: pd.DataFrame | None = None  # zero rows, the paragraphs' columns and dtypes
         self._schema = None
         self._writer = None  # the spill file's writer, once a batch has paragraphs
-        self._spilled_batches = 0
         self._nbytes = 0
 
     def add(self, i: int, result: BatchResult) -> None:
@@ -277,11 +276,9 @@ class Collector:
             return
         if self._writer is None:
             self._writer = pa.ipc.new_file(self.paragraphs_spill, self._schema)
-        first = self._spilled_batches
-        for record_batch in table.to_batches():
-            self._writer.write_batch(record_batch)
-            self._spilled_batches += 1
-        self._paragraphs[i] = range(first, self._spilled_batches)
+        first = self._writer.stats.num_record_batches
+        self._writer.write_table(table)
+        self._paragraphs[i] = range(first, self._writer.stats.num_record_batches)
 
     def scans(self):
         """The scans of every batch filed (``flows.extract.Scans``), or the spill file's path."""
@@ -329,13 +326,7 @@ class Collector:
             self._writer = None
         with contextlib.ExitStack() as files:
             if self.paragraphs_spill is not None:
-                def reader(columns=None):
-                    options = None if columns is None else pa.ipc.IpcReadOptions(
-                        included_fields=[self._schema.get_field_index(c) for c in columns])
-                    r = pa.ipc.open_file(files.enter_context(pa.OSFile(self.paragraphs_spill, "rb")), options=options)
-                    return lambda part: pa.Table.from_batches([r.get_batch(b) for b in part])
-
-                keys, read = reader(["doc_id", "position"]), reader()
+                keys, read = self._spill_reader(files, ["doc_id", "position"]), self._spill_reader(files)
             else:
                 keys = read = lambda part: part
             # document order (as ingest lists the files: sources' order), then position; stable, and
@@ -345,6 +336,7 @@ class Collector:
                 k = keys(part)
                 doc_id.extend(k.column("doc_id").chunks)
                 position.append(k.column("position").to_numpy())
+            lengths = [len(p) for p in position]
             rank = pc.index_in(pa.chunked_array(doc_id, pa.large_string()),
                                value_set=pa.array(doc_ids.astype(object), pa.large_string()))
             order = np.lexsort((np.concatenate(position), pc.fill_null(rank, len(doc_ids)).to_numpy()))  # stable
@@ -353,37 +345,48 @@ class Collector:
                 # already in order (the batches hold consecutive files): the batches' own buffers, no copy
                 out = pa.concat_tables(parts)
             else:
-                out = self._in_order(parts, read, order)
+                out = self._in_order(parts, lengths, read, order)
         del parts, order
         frame = out.to_pandas(self_destruct=True, split_blocks=True)
         del out
         changed = {c: t for c, t in template.dtypes.items() if c in frame.columns and frame[c].dtype != t}
         return frame.astype(changed) if changed else frame
 
-    def _in_order(self, parts: list, read, order: np.ndarray):
-        """The rows of ``parts`` (``read(part)``: its table), one part after another, as one table
-        whose row ``j`` is their row ``order[j]``. Built a group of about :data:`GROUP_BYTES` at a
-        time: the group's rows are taken from each part, then put in order (Arrow's ``take`` on the
-        whole of a column of many chunks would join them first: two copies of the text at once)."""
+    def _spill_reader(self, files: contextlib.ExitStack, columns: list[str] | None = None):
+        """``read(part)``: the record batches ``part`` of the spill file as one table (only
+        ``columns``, if given), through a reader of the file opened in ``files``."""
+        import pyarrow as pa
+
+        options = None if columns is None else pa.ipc.IpcReadOptions(
+            included_fields=[self._schema.get_field_index(c) for c in columns])
+        reader = pa.ipc.open_file(files.enter_context(pa.OSFile(self.paragraphs_spill, "rb")), options=options)
+        return lambda part: pa.Table.from_batches([reader.get_batch(b) for b in part])
+
+    def _in_order(self, parts: list, lengths: list[int], read, order: np.ndarray):
+        """The rows of ``parts`` (``read(part)``: its table of ``lengths[k]`` rows), one part after
+        another, as one table whose row ``j`` is their row ``order[j]``. Built a group of about
+        :data:`GROUP_BYTES` at a time: the group's rows are taken from each part that has some, then
+        put in order (Arrow's ``take`` on the whole of a column of many chunks would join them first:
+        two copies of the text at once). A spilled part is read once for each group it has rows in."""
+        import math
+
         import pyarrow as pa
 
         n = len(order)
         dest = np.empty(n, dtype=np.int64)
         dest[order] = np.arange(n)  # where each row goes
-        step = -(-n // max(1, -(-self._nbytes // self.GROUP_BYTES)))
+        starts = np.cumsum([0, *lengths])
+        step = math.ceil(n / max(1, math.ceil(self._nbytes / self.GROUP_BYTES)))
         out = []
         for lo in range(0, n, step):
             hi = min(n, lo + step)
-            pieces, where, at = [], [], 0
-            for part in parts:
-                table = read(part)
-                d = dest[at:at + len(table)]
-                at += len(table)
+            pieces, where = [], []
+            for part, start, end in zip(parts, starts[:-1], starts[1:]):
+                d = dest[start:end]
                 rows = np.flatnonzero((d >= lo) & (d < hi))
                 if len(rows):
-                    pieces.append(table.take(rows))
+                    pieces.append(read(part).take(rows))
                     where.append(d[rows] - lo)
-                del table
             group = pa.concat_tables(pieces).combine_chunks()
             del pieces
             inverse = np.empty(hi - lo, dtype=np.int64)

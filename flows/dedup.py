@@ -319,14 +319,12 @@ def _looked_up_keys(texts, para_ids: pa.Array, known: ParagraphKeys, params: Ded
     rows = pos[hit]
     if overwrite and len(pos) <= known.keys.shape[1]:
         keys = known.keys[:, :len(pos)]  # a view: band b's row is the start of known's row b
-        for band in range(params.num_bands):
-            row = np.zeros(len(pos), dtype=np.uint64)
-            row[hit] = known.keys[band, rows]  # read before the row is written over
-            keys[band] = row
     else:
         keys = np.empty((params.num_bands, len(pos)), dtype=np.uint64)
-        for band in range(params.num_bands):  # a band at a time: no second copy of every key
-            keys[band, hit] = known.keys[band, rows]
+    for band in range(params.num_bands):  # a band at a time: no second copy of every key
+        row = np.zeros(len(pos), dtype=np.uint64)
+        row[hit] = known.keys[band, rows]  # read before the row is written (over, in known's array)
+        keys[band] = row
     missing = np.flatnonzero(~hit)
     if len(missing):
         keys[:, missing] = band_keys(texts.take(missing), params)

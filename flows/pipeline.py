@@ -361,8 +361,9 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         # the scans wait on disk, appended batch by batch, until the extract stage reads them (dedup does
         # not); the extract task gets the file's path (passing the objects, Prefect would walk one per
         # content paragraph looking for futures: 146 s of a 100k-article build). The folder goes after
-        # extract, or when the flow ends otherwise (TemporaryDirectory's finaliser)
-        scans_dir = tempfile.TemporaryDirectory(prefix="build-dataset-scans-")
+        # extract, or when the flow ends otherwise (TemporaryDirectory's finaliser). The batches'
+        # paragraphs wait there too, until gather reads them back in document order
+        spill_dir = tempfile.TemporaryDirectory(prefix="build-dataset-spill-")
         with _workers_report_here(runner), task_runner(runner, dask_address, workers, todo) as tr:
             if runner == "dask":  # start the workers and import the pipeline there: orchestration startup
                 tr.client.wait_for_workers(1)
@@ -370,8 +371,8 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             startup = time.perf_counter() - t0
             collected, seconds, cached = per_document_stages(
                 tr, raw_dir, plan, manifest, cache_dir, refresh_cache, inputs,
-                scans_file=str(Path(scans_dir.name) / "scans.pickle"),
-                paragraphs_file=str(Path(scans_dir.name) / "paragraphs.arrow"))
+                scans_file=str(Path(spill_dir.name) / "scans.pickle"),
+                paragraphs_file=str(Path(spill_dir.name) / "paragraphs.arrow"))
         # the workers have ended (their memory with them: ~0.7 GB at 100k) before the batches' tables are combined
         sources, rejections, paragraphs, info, scans_file, band_keys = gather(collected)
         del collected
@@ -393,7 +394,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         frames = stage("dedup", dedup_task, frames)
         built = stage("extract", extract_task, frames, scans_file, str(Path(workdir) / "tables"), workdir)
         del frames
-        scans_dir.cleanup()
+        spill_dir.cleanup()
         # the stage's time in two: writing the tables, and the rest (extract; and the handing over to
         # its process and the start of that process, if it had one)
         summary.seconds["write tables"] = built.seconds["write tables"]
