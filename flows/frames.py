@@ -31,6 +31,8 @@ import pyarrow.compute as pc
 def arrow_strings(values) -> pa.Array:
     """``values`` (a Series, array or list) as one pyarrow large_string array (not chunked); missing
     values are null."""
+    if isinstance(values, pd.api.extensions.ExtensionArray) and isinstance(values.dtype, pd.StringDtype):
+        values = pd.Series(values, copy=False)  # a pandas string array: its Arrow data, not Python objects
     if not isinstance(values, pd.Series):
         values = pd.Series(values, dtype=object)
     if isinstance(values.dtype, pd.StringDtype) or values.dtype == object:
@@ -41,6 +43,50 @@ def arrow_strings(values) -> pa.Array:
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     return arr.cast(pa.large_string())
+
+
+def exact_strings(values) -> pa.Array:
+    """``values`` (Python strings) as a large_string array whose buffers are exactly its size: the
+    data is the strings' UTF-8 joined. ``pa.array`` grows its buffers as it goes, and the allocator
+    keeps the pages it outgrew (~1.8x the data resident when many such arrays are kept)."""
+    encoded = [v.encode("utf-8") for v in values]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
+    return pa.LargeStringArray.from_buffers(len(encoded), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded)))
+
+
+def take_sorted_strings(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
+    """``values[rows]`` as one array (``values``: large_string, without nulls, one array or chunked;
+    ``rows`` ascending, no repeats) whose buffers are exactly the result's size, copied a run of
+    consecutive rows at a time. Arrow's ``take`` grows its buffers as it goes and the allocator keeps
+    what it outgrew (~2x the result's size resident: dedup's distinct texts at 100k articles, +455 MB
+    for a 222 MB result), and on a chunked array joins the chunks first."""
+    rows = np.asarray(rows, dtype=np.int64)
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    if (values.null_count or not pa.types.is_large_string(values.type)
+            or (len(rows) > 1 and np.any(np.diff(rows) <= 0))):
+        taken = pa.chunked_array(chunks, type=values.type).take(pa.array(rows))
+        return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
+    bounds = np.cumsum([0] + [len(c) for c in chunks])
+    cut = np.searchsorted(rows, bounds)  # rows[cut[i]:cut[i + 1]] are in chunk i
+    spans = []  # per chunk: its data and the byte span of each row taken from it
+    for i, chunk in enumerate(chunks):
+        local = rows[cut[i]:cut[i + 1]] - bounds[i]
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+        data = chunk.buffers()[2]
+        spans.append((np.frombuffer(data, dtype=np.uint8) if data is not None else None,
+                      offsets[local], offsets[local + 1], local))
+    new_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(np.concatenate([e - s for _, s, e, _ in spans] or [np.empty(0, np.int64)]), out=new_offsets[1:])
+    out = np.empty(int(new_offsets[-1]), dtype=np.uint8)
+    for i, (data, starts, ends, local) in enumerate(spans):
+        if not len(local):
+            continue
+        at = new_offsets[cut[i]:cut[i + 1] + 1]  # the result's offsets of this chunk's rows
+        breaks = np.flatnonzero(np.diff(local) != 1) + 1  # runs of consecutive rows: one copy each
+        for f, l in zip(np.concatenate([[0], breaks]).tolist(), (np.concatenate([breaks, [len(local)]]) - 1).tolist()):
+            out[at[f]:at[l + 1]] = data[starts[f]:ends[l]]
+    return pa.LargeStringArray.from_buffers(len(rows), pa.py_buffer(new_offsets), pa.py_buffer(out))
 
 
 def isin(values, keys) -> np.ndarray:

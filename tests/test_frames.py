@@ -1,11 +1,13 @@
 """flows.frames: isin answers as pandas' isin does (it is only faster on large key sets); contains
 finds a substring as ``in`` does; iter_rows gives the rows zip gives; TextColumn reads a row of a
-text column where Arrow holds it."""
+text column where Arrow holds it; exact_strings and take_sorted_strings give what pa.array and take
+give, in buffers of the result's size."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -101,3 +103,37 @@ def test_with_python_text_converts_only_long_text_columns_and_keeps_their_values
     short = df[["para_id", "n"]]
     assert frames.with_python_text(short) is short
     assert frames.with_python_text(df, min_mean_bytes=10_000) is df
+
+
+texts = st.lists(st.text(max_size=6), max_size=30)  # any Unicode, empty strings included
+
+
+@given(texts)
+def test_exact_strings_holds_the_strings_in_buffers_of_their_size(values):
+    arr = frames.exact_strings(values)
+    arr.validate(full=True)
+    assert arr.type == pa.large_string() and arr.to_pylist() == values
+    assert arr.buffers()[2].size == sum(len(v.encode("utf-8")) for v in values)
+
+
+@given(texts, st.lists(st.integers(0, 30), max_size=4), st.integers(0, 2), st.data())
+def test_take_sorted_strings_gives_the_rows_take_gives_from_one_array_or_chunks(values, cuts, skip, data):
+    """From one array, a slice of one (its buffers start before it) or chunks of any length."""
+    whole = pa.array(values, type=pa.large_string())
+    skip = min(skip, len(values))
+    values, sliced = values[skip:], whole.slice(skip)
+    cuts = sorted({min(c, len(values)) for c in cuts})
+    chunked = pa.chunked_array([sliced.slice(a, b - a) for a, b in zip([0, *cuts], [*cuts, len(values)])],
+                               type=pa.large_string())
+    rows = sorted(data.draw(st.sets(st.integers(0, len(values) - 1))) if values else [])
+    for source in (sliced, chunked):
+        got = frames.take_sorted_strings(source, np.array(rows, dtype=np.int64))
+        got.validate(full=True)
+        assert isinstance(got, pa.Array) and got.to_pylist() == [values[i] for i in rows]
+
+
+def test_take_sorted_strings_falls_back_to_take_for_nulls_or_unsorted_rows():
+    with_null = pa.array(["a", None, "c"], type=pa.large_string())
+    assert frames.take_sorted_strings(with_null, np.array([1, 2])).to_pylist() == [None, "c"]
+    plain = pa.array(["a", "b", "c"], type=pa.large_string())
+    assert frames.take_sorted_strings(plain, np.array([2, 0])).to_pylist() == ["c", "a"]
