@@ -103,15 +103,19 @@ def to_arrow(name: str, df: pd.DataFrame):
 PARQUET_ROW_GROUP = 100_000  # rows converted to Arrow and written at a time: one row group each
 
 
-def write_parquet(name: str, df: pd.DataFrame, path: Path, rows: int = PARQUET_ROW_GROUP) -> None:
+def write_parquet(name: str, df: pd.DataFrame, path: Path, rows: int | None = None, order=None) -> None:
     """Write the table as Parquet (zstd, the schema of :func:`schemas.arrow_schema` with its column
-    descriptions), ``rows`` rows at a time, one row group each: the table is never held twice (at
-    1.4 M paragraphs a whole-table Arrow copy was ~0.5 GB)."""
+    descriptions), ``rows`` rows at a time (default :data:`PARQUET_ROW_GROUP`), one row group each:
+    the table is never held twice (at 1.4 M paragraphs a whole-table Arrow copy was ~0.5 GB). ``order``: the rows' positions in the
+    order to write them (:func:`row_order`), taken a row group at a time instead of a sorted copy of
+    the whole table; None: as they are."""
     import pyarrow.parquet as pq
 
+    rows = rows or PARQUET_ROW_GROUP
     with pq.ParquetWriter(path, schemas.arrow_schema(name), compression="zstd") as writer:
         for start in range(0, max(len(df), 1), rows):
-            writer.write_table(to_arrow(name, df.iloc[start:start + rows]))
+            part = df.iloc[start:start + rows] if order is None else df.iloc[order[start:start + rows]]
+            writer.write_table(to_arrow(name, part))
 
 
 def neutralise(value):
@@ -188,15 +192,24 @@ def frame_csv_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def sort_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
-    """The table in its published row order (the table itself, not a copy, when already in it)."""
+def row_order(name: str, df: pd.DataFrame):
+    """The positions of the table's rows in its published row order (``schemas/``' ``row_order``), or
+    None when the rows are already in it."""
+    import numpy as np
+
     keys = schemas.table(name).row_order
     if not len(df):
+        return None
+    order = df[keys].reset_index(drop=True).sort_values(keys, kind="stable").index.to_numpy()
+    return None if (order == np.arange(len(df))).all() else order
+
+
+def sort_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The table in its published row order (the table itself, not a copy, when already in it)."""
+    order = row_order(name, df)
+    if order is None and isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1:
         return df
-    order = df[keys].sort_values(keys, kind="stable").index
-    if order.equals(df.index) and isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1:
-        return df
-    return df.loc[order].reset_index(drop=True)
+    return df.reset_index(drop=True) if order is None else df.iloc[order].reset_index(drop=True)
 
 
 def sha256_file(path: Path) -> str:

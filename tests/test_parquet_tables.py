@@ -135,3 +135,23 @@ def test_a_table_read_in_row_groups_is_the_table_and_its_csv_the_same(seed_table
     assert list(ParquetTables(folder).parts("events")) == []
     publish.write_csv("events", ParquetTables(folder).parts("events"), tmp_path / "empty.csv")
     assert (tmp_path / "empty.csv").read_bytes() == publish.csv_bytes("events", empty)
+
+
+def test_tables_are_written_in_their_row_order_a_row_group_at_a_time(seed_tables, tmp_path, monkeypatch):
+    """``write_tables`` takes a shuffled table's rows in published order a row group at a time (no
+    sorted copy): the file is the sorted table, and the same bytes as writing the sorted copy."""
+    from flows import parquet_tables
+
+    monkeypatch.setattr(publish, "PARQUET_ROW_GROUP", 7)
+    tables = {k: schemas.conform(k, seed_tables[k]) for k in schemas.tables()}
+    shuffled = {k: v.sample(frac=1, random_state=3) for k, v in tables.items()}
+    assert publish.row_order("mentions", shuffled["mentions"]) is not None
+    assert publish.row_order("mentions", publish.sort_table("mentions", tables["mentions"])) is None
+    folder = parquet_tables.write_tables(shuffled, tmp_path / "shuffled")
+    store = ParquetTables(folder)
+    for name in schemas.tables():
+        expected = publish.sort_table(name, shuffled[name])
+        pd.testing.assert_frame_equal(store[name].reset_index(drop=True), expected, check_dtype=False)
+        publish.write_parquet(name, expected, tmp_path / f"{name}.sorted.parquet")
+        assert (folder / f"{name}.parquet").read_bytes() == (tmp_path / f"{name}.sorted.parquet").read_bytes()
+    assert len(list(store.parts("mentions"))) > 1
