@@ -718,15 +718,21 @@ _PUBLISHED = re.compile(
     re.IGNORECASE)
 
 
+MAX_DATE_LINE = 60  # characters: a longer paragraph is not a line giving the publication date
+
+
 def published_in_text(paragraphs: pd.DataFrame, first_n: int = 6) -> dict:
     """doc_id -> date for documents whose first paragraphs include a line that is only a date
     ("July 24, 2024", "Friday, January 4, 2019", "Published: 24 July 2024 10:03")."""
     from flows.dates import find_dates, resolve_dates
 
     out = {}
-    head = paragraphs[paragraphs["position"] < first_n] if "position" in paragraphs.columns else paragraphs
+    short = (paragraphs["text"].str.len() <= MAX_DATE_LINE).to_numpy(dtype=bool, na_value=False)
+    if "position" in paragraphs.columns:
+        short = short & (paragraphs["position"] < first_n).to_numpy(dtype=bool, na_value=False)
+    head = paragraphs.loc[short, ["doc_id", "text"]]  # (only these rows' text is copied)
     for doc_id, text in frames.iter_rows(head["doc_id"], head["text"]):
-        if doc_id in out or len(text) > 60:
+        if doc_id in out:
             continue
         m = _PUBLISHED.match(text.strip())
         if not m:

@@ -151,6 +151,25 @@ def row_type(name: str):
     return collections.namedtuple(f"{name.title().replace('_', '')}Row", table(name).columns)
 
 
+def frame_of_rows(name: str, rows: list):
+    """The table ``name`` (:func:`conform`-ed) of ``rows``, tuples in the table's column order (see
+    :func:`row_type`); the list is emptied. The rows are turned into columns, and each column into its
+    dtype one at a time, so the Python objects of a column go as soon as it is converted, instead of
+    every row living beside the whole frame."""
+    import pandas as pd
+
+    if not rows:
+        return empty_frame(name)
+    columns = table(name).columns
+    values = list(zip(*rows))
+    rows.clear()
+    out = {}
+    for k, c in enumerate(columns):
+        out[c] = conform(name, pd.DataFrame({c: values[k]}), columns=[c])[c]
+        values[k] = None
+    return conform(name, pd.DataFrame(out, copy=False))
+
+
 # --- views (derived frames that exist only to be validated) ---------------------------------------
 
 @dataclass(frozen=True)

@@ -139,3 +139,18 @@ def test_similar_sets_equals_comparing_every_pair(pair_block, monkeypatch):
         want = [{j for j, t in enumerate(targets) if jaccard(p, t) >= threshold} for p in probes]
         assert got == want
         assert sum(map(len, want)) > 0
+
+
+def test_a_date_line_among_the_first_paragraphs_gives_the_publication_date():
+    """A paragraph that is only a date, among a document's first six, is its publication date (the
+    first such line wins); a date inside a longer paragraph, or further down, is not."""
+    import datetime as dt
+
+    from flows.events import published_in_text
+
+    rows = [("a", 0, "A headline"), ("a", 1, "July 24, 2024"), ("a", 2, "Friday, January 4, 2019"),
+            ("b", 0, "July 24, 2024 10:03 and the two delegations met in Washington for more talks"),
+            ("c", 7, "July 24, 2024"),
+            ("d", 3, "Published: 24 July 2024 10:03"), ("e", 0, None)]
+    paragraphs = pd.DataFrame(rows, columns=["doc_id", "position", "text"]).astype({"text": "str"})
+    assert published_in_text(paragraphs) == {"a": dt.date(2024, 7, 24), "d": dt.date(2024, 7, 24)}

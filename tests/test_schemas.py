@@ -34,6 +34,22 @@ def test_conform_refuses_a_table_whose_columns_differ():
         schemas.conform("documents", df)
 
 
+def test_a_frame_of_rows_is_the_conformed_frame_of_the_records_and_empties_the_list():
+    """``frame_of_rows`` (each column converted on its own) gives the frame ``conform`` gives of the
+    records at once: dtypes, nulls, order."""
+    mention = schemas.row_type("mentions")
+    rows = [mention("m1", "e1", "d1", "p1", 0, 5, "Iraq", "lexicon"),
+            mention("m2", None, "d1", "p1", 10, 2**40, "=SUM(A1)", "name"),
+            mention("m3", "e2", "d2", "p9", 3, 4, "", "description")]
+    expected = schemas.conform("mentions", pd.DataFrame.from_records(rows, columns=schemas.table("mentions").columns))
+    given = list(rows)
+    got = schemas.frame_of_rows("mentions", given)
+    assert given == []
+    pd.testing.assert_frame_equal(got, expected)
+    assert [str(t) for t in got.dtypes] == [str(t) for t in schemas.empty_frame("mentions").dtypes]
+    pd.testing.assert_frame_equal(schemas.frame_of_rows("mentions", []), schemas.empty_frame("mentions"))
+
+
 @pytest.mark.parametrize("name", list(schemas.tables()))
 def test_committed_gx_suite_matches_what_schemas_generate(name):
     committed = json.loads((GX_DIR / "gx" / "expectations" / f"{name}.json").read_text())
