@@ -270,7 +270,10 @@ def build_view(view: View, frames: dict):
     (:attr:`View.base_columns`) left-joined with each join's columns.
 
     Each joined table contributes at most one row per base row (its first row per join key), so the
-    view has exactly the base table's rows, in order; unmatched rows get nulls.
+    view has exactly the base table's rows, in order; unmatched rows get nulls. A join on one key
+    looks each base row's key up among the other table's (:func:`first_rows`) and takes the joined
+    columns' values by position: no merge, which at 100k articles held ~0.45 GB for a moment to join
+    the mentions with their paragraphs' text.
     """
     base = frames[view.base].reset_index(drop=True)
     out = base[view.base_columns].copy(deep=False)  # copy on write: the base table is never changed
@@ -278,6 +281,11 @@ def build_view(view: View, frames: dict):
         other = frames[j.table]
         left = [a for a, _ in j.on]
         right = [b for _, b in j.on]
+        rows = first_rows(base[left[0]], other[right[0]]) if len(j.on) == 1 else None
+        if rows is not None:
+            for c, new in j.columns:
+                out[new] = other[c].array.take(rows, allow_fill=True)
+            continue
         picked = other[right + [c for c, _ in j.columns]].drop_duplicates(subset=right, keep="first")
         picked = picked.rename(columns=dict(j.columns))
         picked = picked.rename(columns={b: f"__on__{a}" for a, b in j.on})
@@ -286,6 +294,28 @@ def build_view(view: View, frames: dict):
         for _, new in j.columns:
             out[new] = merged[new].array  # keeps the dtype (Int64, str, ...)
     return out
+
+
+def first_rows(keys, among):
+    """For each value of ``keys`` (a Series), the position of its first occurrence in ``among`` (a
+    Series), -1 where it has none; a null key finds the first null, as a merge matches them. None
+    when the two columns' values are not of one Arrow type (the caller merges instead)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def arrow(col):
+        values = pa.array(col.array, from_pandas=True)
+        return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+    try:
+        k, a = arrow(keys), arrow(among)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return None
+    if k.type != a.type:
+        return None
+    found = pc.index_in(k, value_set=a, skip_nulls=False)
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
 
 
 # --- Parquet --------------------------------------------------------------------------------------

@@ -50,6 +50,36 @@ def test_a_frame_of_rows_is_the_conformed_frame_of_the_records_and_empties_the_l
     pd.testing.assert_frame_equal(schemas.frame_of_rows("mentions", []), schemas.empty_frame("mentions"))
 
 
+@pytest.mark.parametrize("python_text", [False, True])
+def test_a_view_looked_up_by_key_is_the_view_a_merge_gives(seed_tables, monkeypatch, python_text):
+    """Every declared view, built by looking each key up (``first_rows``), is the frame the left
+    merge gives: rows in order, unmatched and null keys null, the first of repeated keys, dtypes
+    kept (with text held as Arrow or as Python strings)."""
+    from flows import frames as fr
+
+    tables = {k: schemas.conform(k, v) for k, v in seed_tables.items() if k in schemas.tables()}
+    if python_text:
+        tables = {k: fr.with_python_text(v, min_mean_bytes=0) for k, v in tables.items()}
+    for name in ("paragraphs", "documents"):  # repeated join keys: the first row is joined
+        first, rest = tables[name].head(3), tables[name].iloc[3:]
+        changed = first.assign(**{c: first[c].str.upper() for c in first.columns if c in ("text", "title")})
+        tables[name] = pd.concat([rest, changed, first], ignore_index=True)
+    for base in ("mentions", "facts", "paragraphs"):
+        t = tables[base].copy()
+        key = "doc_id" if base == "paragraphs" else "para_id"
+        t.loc[t.index[0], key] = "p-unmatched"
+        t.loc[t.index[1], key] = None
+        tables[base] = t
+    views = schemas.views()
+    looked_up = {name: schemas.build_view(v, tables) for name, v in views.items()}
+    assert schemas.first_rows(tables["mentions"]["para_id"], tables["paragraphs"]["para_id"]) is not None
+    monkeypatch.setattr(schemas, "first_rows", lambda keys, among: None)
+    for name, v in views.items():
+        merged = schemas.build_view(v, tables)
+        assert len(merged) == len(tables[v.base])
+        pd.testing.assert_frame_equal(looked_up[name], merged)
+
+
 @pytest.mark.parametrize("name", list(schemas.tables()))
 def test_committed_gx_suite_matches_what_schemas_generate(name):
     committed = json.loads((GX_DIR / "gx" / "expectations" / f"{name}.json").read_text())
