@@ -29,7 +29,7 @@ import pandas as pd
 from flows import frames
 from flows.spans import alternation, content_rows, lexicon, sentence_spans
 from flows.text import stable_id
-from schemas import conform, row_type, table
+from schemas import frame_of_rows, row_type
 
 OPEN, STRAIGHT = "\u201c", '"'
 _MARKS = re.compile('[\u201c\u201d"]')
@@ -340,13 +340,8 @@ def extract_quotes(paragraphs: pd.DataFrame, documents: pd.DataFrame,
                     previous, previous_kind = label, kind
             rows.append(_row(doc_id, para_id, text, start, end, label, index, quote_type, closed=closed,
                              social=False))
-    if not rows:
-        from schemas import empty_frame
-
-        return empty_frame("quotes")
-    out = pd.DataFrame.from_records(rows, columns=table("quotes").columns)
-    del rows
-    return conform("quotes", out.sort_values(["doc_id", "para_id", "char_start"]))
+    rows.sort(key=lambda r: (r.doc_id, r.para_id, r.char_start))  # (stable, as pandas' sort by columns)
+    return frame_of_rows("quotes", rows)
 
 
 LONG_QUOTE_WORDS = 12  # a quoted passage this long is the speaker's own sentence, wherever it stands
