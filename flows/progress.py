@@ -62,6 +62,18 @@ def release_memory() -> None:
         pass
 
 
+def freeze_imports() -> None:
+    """Leave the objects alive now (the imported modules, their classes and constants) out of every
+    later garbage collection: collect once, then ``gc.freeze()`` them. Call it in a process's entry
+    point once its long-lived imports are done, not in a library function (it would freeze the
+    caller's objects too). A full collection walks every object the collector tracks: with GX
+    imported (~270k objects) each took ~0.2 s, and :func:`release_memory` runs one before every
+    suite (16 of them: ~3.4 s of a validation that took 10-12 s at 10k articles)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
 class Reporter:
     """Does nothing; the CLI installs a subclass that draws progress bars."""
 

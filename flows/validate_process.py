@@ -136,6 +136,7 @@ def main() -> int:
         from flows import gx_runtime, progress, validate
 
         gx_runtime.load_gx()  # while the parent writes the Parquet files
+        progress.freeze_imports()  # GX's objects: each suite's garbage collection then skips them
         line = sys.stdin.readline()
         if not line:
             return 0  # the parent went away before asking
