@@ -49,6 +49,9 @@ def _build(args) -> int:
     from flows.publish import PublishLocked
 
     from flows.buildopts import flow_options, progress_display
+    from flows.progress import freeze_imports
+
+    freeze_imports()  # Prefect's and pandas' objects: the stages' garbage collections skip them
 
     try:
         with progress_display(args):
