@@ -68,11 +68,12 @@ def freeze_imports() -> None:
     point once its long-lived imports are done, not in a library function (it would freeze the
     caller's objects too). A full collection walks every object the collector tracks: with GX
     imported (~270k objects) each took ~0.2 s, and :func:`release_memory` runs one before every
-    suite (16 of them: ~3.4 s of a validation that took 10-12 s at 10k articles)."""
+    suite (16 of them: ~3.2 s of a validation that took ~13 s at 10k articles)."""
     import gc
 
     gc.collect()
     gc.freeze()
+
 
 class Reporter:
     """Does nothing; the CLI installs a subclass that draws progress bars."""

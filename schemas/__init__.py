@@ -167,7 +167,7 @@ def frame_of_rows(name: str, rows: list):
     for k, c in enumerate(columns):
         out[c] = conform(name, pd.DataFrame({c: values[k]}), columns=[c])[c]
         values[k] = None
-    return conform(name, pd.DataFrame(out, copy=False))
+    return pd.DataFrame(out, copy=False)  # (each column is already in its dtype, in the table's order)
 
 
 # --- views (derived frames that exist only to be validated) ---------------------------------------
