@@ -5,15 +5,23 @@ Two steps:
 1. :func:`scan` runs the shared spaCy pipeline (:mod:`flows.nlp`) over the content paragraphs and
    keeps, per paragraph, its sentences, lexicon entities, people and definite descriptions
    ("the defense minister"). A capitalised name sequence is a person only with evidence in its
-   context: a title or rank before it, an apposition with a title ("X, Assistant Secretary of
-   Defense"; "the Chairman ..., General X"), a name particle (al-, bin, ...), a possessive outlet
-   ("Rudaw's X"), a speech verb, or a social-media handle after it. Lexicons never list people.
-2. :func:`resolve` groups the mentions into entities. People: normalised names (case, diacritics,
-   apostrophes, al-/Al-, honorifics, initials, suffixes) are merged only when the surname is the
-   same and the given names are near-identical (rapidfuzz ratio >= ``GIVEN_NAME_MIN_RATIO``, same
-   initial); middle names may be missing on one side but may not differ. Surname-only mentions
-   ("al-Abbasi", "Austin") and descriptions ("the defense minister") are attached only when exactly
-   one person fits, first in the same document, then (surnames only) in the whole corpus.
+   context (:func:`_person_context`): a title, rank or lower-case person noun before it
+   ("spokesperson X"), an apposition with an office ("X, Assistant Secretary of Defense"; "the US
+   Ambassador to Iraq, X"), a given name first (``lexicons/given_names.yaml`` and the nicknames
+   package), a possessive outlet ("Rudaw's X"), a speech verb it is the subject of, a social-media
+   handle, a name particle with a given name ("Mohammed al-X"), or a transcript's speaker label
+   ("MAJ. GEN. X Y:"). A name followed by a place noun ("al-X camp") is a place. Lexicons never
+   list people.
+2. :func:`resolve` groups the mentions into entities. People: written names are compared after
+   normalisation (case, diacritics, apostrophes, al-/Al-, honorifics, initials, suffixes, compound
+   given names): the same surname, written alike or as a transliteration of it (doubled or dropped
+   letters, vowels, a lost final -i), and the same given name (a transliteration, a near-identical
+   spelling or a short form: Pat / Patrick); middle names may be missing on one side but may not
+   differ. A name without its first given name ("Muhammad al-X" for "Thabet Muhammad al-X") merges
+   only when both are written with the same office. Surname-only mentions ("al-Abbasi", "Austin")
+   and descriptions ("the defense minister") are attached only when exactly one person fits, first
+   in the same document, then (surnames only) in the whole corpus; a bare "al-X" or "X said" that
+   fits nobody is dropped (it may be a place or an organization).
    Organizations and places resolve through the lexicon (acronyms and variants share one id).
 """
 
@@ -31,11 +39,14 @@ from typing import NamedTuple
 import pandas as pd
 from rapidfuzz import fuzz
 
-from flows.nlp import Lexicons, get_nlp, load_lexicons
+from flows.nlp import NAME_SHAPES, Lexicons, get_nlp, load_lexicons
 from flows.text import stable_id
 
 GIVEN_NAME_MIN_RATIO = 80
-SPEECH_VERBS = {"said", "says", "told", "added", "stated", "wrote", "announced", "noted", "tweeted", "explained"}
+SPEECH_VERBS = {"said", "says", "told", "tells", "added", "stated", "wrote", "announced", "noted", "tweeted", "explained",
+                "stressed", "confirmed", "emphasized", "emphasised", "warned", "insisted", "pointed", "highlighted",
+                "remarked", "recalled", "declared", "argued", "replied"}
+LISTENER_VERBS = {"told", "tells"}  # "told X": X is who was told
 # capitalised words that open sentences and are never a part of a person's name
 NOT_NAME = {
     "The", "In", "On", "At", "During", "After", "Before", "While", "But", "And", "A", "An", "As", "For",
@@ -47,6 +58,7 @@ NOT_NAME = {
     "Minister", "Secretary", "President", "General", "Commander", "Director", "Chairman", "Spokesperson",
 }
 NAME_FIELDS = ("first", "middles", "last")
+CAPTION_WORDS = {"Image", "Photo", "Picture", "Video", "File", "Credit", "Caption"}
 
 
 @dataclass(slots=True)
@@ -145,16 +157,26 @@ def _country_before(doc, i, lex: Lexicons) -> str | None:
 
 
 def _person_context(doc, span, lex: Lexicons) -> Person | None:
-    """The person a name candidate is, with title and country votes, or None without evidence."""
-    text = span.text
-    if any(t.text in lex.not_name_words for t in span):
+    """The person a name candidate is, with title and country votes, or None without evidence.
+
+    Evidence, strongest first: a title or rank before it ("Defense Minister X", "Lt. Gen. X"), also
+    across an apposition ("the US Ambassador to Iraq, X", "the head of <organization>, X"); a title
+    after it ("X, Assistant Secretary of Defense"); a person noun before it in lower case
+    ("spokesperson X", "security expert X", "his brother X"); a given name first ("Abbas Elwan");
+    an outlet's possessive ("Rudaw's X"); a speech verb whose subject it is ("X said", "X, told",
+    "said X"; not "told X": the one told may be an outlet); a social-media handle after it; a name
+    particle with a given name ("Mohammed al-X"), or alone ("al-X": kept only if it resolves to a
+    person named in full, see :func:`resolve`). A name followed by a place noun ("al-X camp") is none.
+    """
+    if any(t.text in lex.not_name_words for t in span) or _place_noun_after(doc, span.end, lex):
         return None
-    p = Person(span.start_char, span.end_char, text)
+    p = Person(span.start_char, span.end_char, span.text)
     # a particle written as in a name: lower case ("bin Laden") or hyphenated ("al-Assad", "Al-Quaety");
     # not "El Paso", "Al Jazeera"
     has_particle = any(t.lower_ in lex.particles and (t.is_lower or (t.i + 1 < len(doc) and doc[t.i + 1].text == "-"))
                        for t in span)
-    # left: honorifics/ranks, then a title, then a demonym/country/organization
+    given = lex.is_given_name(span[0].text) and span[0].lower_ not in lex.particles
+    # left: honorifics/ranks, then a title (or an apposition ending in one), then a country
     i = span.start - 1
     rank = None
     while i >= 0 and doc[i].ent_type_ in ("HONORIFIC", "RANK"):
@@ -163,42 +185,34 @@ def _person_context(doc, span, lex: Lexicons) -> Person | None:
             rank = ent.ent_id_
         i = ent.start - 1
     if i >= 0 and doc[i].text == "," and (rank or i == span.start - 1):
-        # apposition "the Chairman of the Joint Chiefs of Staff, General X" / "Secretary of Defense, X"
-        j = i - 1
-        ent = _ent_at(doc, j)
-        if ent is not None and ent.label_ == "GPE" and ent.start >= 2 and doc[ent.start - 1].lower_ == "of":
-            # "The Minister of Iraq, al-Abbasi"
-            p.countries[ent.ent_id_] += 2
-            ent = _ent_at(doc, ent.start - 2)
-        if ent is not None and ent.label_ == "TITLE":
-            i = j
+        found = _title_before_comma(doc, i, lex)
+        if found is not None:
+            title, j, country = found
+            if country:
+                p.countries[country] += 2
+            if title is None:  # "the head of <organization>, X": a person, no office
+                p.cue = "apposition"
+            else:
+                i = j
     ent = _ent_at(doc, i)
+    noun = doc[i] if i >= 0 and doc[i].is_lower and doc[i].lower_ in lex.person_nouns else None
     if ent is not None and ent.label_ == "TITLE":
         p.title, p.cue = ent.ent_id_, "title"
-        default = lex.titles.get(ent.ent_id_, {}).get("country")
-        if default:
-            p.countries[default] += 1
-        c = _country_before(doc, ent.start - 1, lex)
-        if c:
-            p.countries[c] += 2
+        _vote_title_country(p, doc, ent.ent_id_, ent.start, lex)
+    elif noun is not None:
+        p.title, p.cue = lex.person_nouns[noun.lower_] or rank, "person_noun"
+        _vote_title_country(p, doc, p.title, noun.i, lex)
     elif rank:
         p.title, p.cue = rank, "rank"
     # right apposition: "X, Assistant Secretary of Defense" / "X, the Iraqi defense minister"
-    k = span.end
-    if not p.title and k < len(doc) and doc[k].text == ",":
-        k += 1
-        if k < len(doc) and doc[k].lower_ in ("the", "a", "an"):
-            k += 1
-        country = None
-        if k < len(doc) and doc[k].ent_type_ in ("NORP", "GPE"):
-            e2 = _ent_at(doc, k)
-            country, k = lex.country_of(e2.label_, e2.ent_id_), e2.end
-        e2 = _ent_at(doc, k)
-        if e2 is not None and e2.label_ == "TITLE":
-            p.title, p.cue = e2.ent_id_, "apposition"
+    if not p.title:
+        found = _title_after_comma(doc, span.end, lex)
+        if found is not None:
+            title, country = found
+            p.title, p.cue = title, "apposition"
             if country:
                 p.countries[country] += 2
-            default = lex.titles.get(e2.ent_id_, {}).get("country")
+            default = lex.titles.get(title, {}).get("country") if title else None
             if default:
                 p.countries[default] += 1
     if p.cue:
@@ -214,16 +228,192 @@ def _person_context(doc, span, lex: Lexicons) -> Person | None:
             p.title = lex.outlet_person_title
         p.cue = "possessive"
         return p
-    if after is not None and after.lower_ in SPEECH_VERBS or before is not None and before.lower_ in SPEECH_VERBS:
-        p.cue = "speech_verb"
+    if given and 2 <= len(span) <= 4:
+        p.cue = "given_name"
+        return p
+    bare_surname = len(span) <= 3 and span[0].lower_ in lex.particles  # "al-X", "bin X"
+    if _speaks(doc, span, lex):
+        p.cue = "surname_speech" if bare_surname else "speech_verb"
         return p
     if after is not None and after.text == "(" and span.end + 1 < len(doc) and doc[span.end + 1].text.startswith("@"):
         p.cue = "handle"
         return p
-    if has_particle:
-        p.cue = "particle"
+    if has_particle and (given or span[0].lower_ in lex.particles or _nasab(span, lex)):
+        # "Mohammed al-X", "Qaboos bin Said", "Abu Mahdi al-X" are names; "al-X" alone only if it
+        # resolves to a person named in full; "Ain al-Asad" is a place
+        p.cue = "particle_surname" if bare_surname else "particle"
         return p
     return None
+
+
+NASAB = frozenset({"bin", "ibn", "bint"})  # "son/daughter of" inside an Arabic name
+
+
+def _nasab(span, lex: Lexicons) -> bool:
+    """"X bin Y": a lower-case "son of" between two names."""
+    return any(t.lower_ in NASAB and t.is_lower and 0 < t.i - span.start < len(span) - 1 for t in span)
+
+
+def _vote_title_country(p: Person, doc, title: str | None, title_start: int, lex: Lexicons) -> None:
+    """A title's default country, and a demonym/country/organization written before it."""
+    default = lex.titles.get(title, {}).get("country") if title else None
+    if default:
+        p.countries[default] += 1
+    c = _country_before(doc, title_start - 1, lex)
+    if c:
+        p.countries[c] += 2
+
+
+APPOSITION_LINKS = frozenset({"of", "for", "to", "the", "and", "in", "on", "at", "&"})
+MAX_APPOSITION_TOKENS = 12
+
+
+def _title_before_comma(doc, comma: int, lex: Lexicons):
+    """(title or None, token index of the title's last token, country) when the phrase before the
+    comma at ``comma`` is an office: a title with its complement ("the US Ambassador to Iraq,",
+    "Deputy Assistant Secretary of Defense for Middle East Policy,") or a person noun with one ("the
+    head of the KRG Department of Media and Information,"); None otherwise."""
+    j = comma - 1
+    country = None
+    steps = 0
+    while j >= 0 and steps < MAX_APPOSITION_TOKENS:
+        tok = doc[j]
+        ent = _ent_at(doc, j)
+        if ent is not None and ent.label_ == "TITLE":
+            return ent.ent_id_, ent.end - 1, country
+        if tok.is_lower and tok.lower_ in lex.person_nouns and steps:
+            # a bare noun right before the comma ("..., officials, X") is a list, not an office
+            return lex.person_nouns[tok.lower_], j, country
+        if ent is not None:
+            # "the Minister of Iraq," says the office's country; "the Ambassador to Iraq," does not
+            if ent.label_ == "GPE" and country is None and ent.start and doc[ent.start - 1].lower_ == "of":
+                country = ent.ent_id_
+            j = ent.start - 1
+        elif tok.lower_ in APPOSITION_LINKS or (tok.is_alpha and tok.is_title) or tok.is_digit:
+            j -= 1
+        else:
+            return None
+        steps += 1
+    return None
+
+
+APPOSITION_MODIFIERS = frozenset({"former", "acting", "deputy", "senior", "top", "assistant", "then", "current",
+                                  "interim", "chief", "principal", "special", "new", "outgoing", "incoming"})
+
+
+def _title_after_comma(doc, k: int, lex: Lexicons):
+    """(title or None, country) when "<name>, <office>" follows: "X, Assistant Secretary of Defense",
+    "X, the Iraqi defense minister", "X, Deputy Commander of Joint Operations", "X, a spokesman for
+    ..."; None otherwise."""
+    if k >= len(doc) or doc[k].text != ",":
+        return None
+    k += 1
+    if k < len(doc) and doc[k].lower_ in ("the", "a", "an"):
+        k += 1
+    country = None
+    for _ in range(4):
+        if k >= len(doc):
+            return None
+        ent = _ent_at(doc, k)
+        if ent is not None and ent.label_ in ("NORP", "GPE"):
+            country, k = lex.country_of(ent.label_, ent.ent_id_), ent.end
+        elif ent is not None and ent.label_ == "TITLE":
+            return ent.ent_id_, country
+        elif doc[k].is_lower and doc[k].lower_ in lex.person_nouns:
+            return lex.person_nouns[doc[k].lower_], country
+        elif doc[k].lower_ in APPOSITION_MODIFIERS:
+            k += 1
+        else:
+            return None
+    return None
+
+
+def _place_noun_after(doc, end: int, lex: Lexicons) -> bool:
+    """A place noun within the two tokens after a name ("al-Jada 5 camp", "Al-Harir air base")."""
+    return any(end + n < len(doc) and doc[end + n].lower_ in lex.place_nouns for n in (0, 1))
+
+
+def _speaks(doc, span, lex: Lexicons) -> bool:
+    """The name is the subject of a speech verb ("X said", "X, told", "said X"); "told X" does not count
+    (the one told may be an outlet: "told Reuters")."""
+    k = span.end
+    if k + 1 < len(doc) and doc[k].text == "," and span.start and doc[span.start - 1].text == ",":
+        k += 1  # "the head of ..., X, told": the name set off by commas
+    if k < len(doc) and doc[k].lower_ in SPEECH_VERBS:
+        return True
+    before = doc[span.start - 1] if span.start else None
+    return before is not None and before.lower_ in SPEECH_VERBS and before.lower_ not in LISTENER_VERBS
+
+
+def _with_hyphenated_given_name(doc, span, lex: Lexicons):
+    """The candidate with the first half of a hyphenated given name before it ("Abdul-" of
+    "Abdul-Wahhab Al-Saadi", "Jean-" of "Jean-Pierre Dupont"): the name matcher starts after a hyphen."""
+    s = span.start
+    while s >= 2 and doc[s - 1].text == "-" and not doc[s - 1].whitespace_ and not doc[s - 2].whitespace_ \
+            and doc[s - 2].is_alpha and doc[s - 2].is_title and not doc[s - 2].ent_type_ \
+            and doc[s - 2].lower_ not in lex.particles:
+        s -= 2
+    return doc[s:span.end] if s != span.start else span
+
+
+# a transcript's speaker label: a line that opens with capital letters and a colon ("MAJ. GEN. PAT
+# RYDER:", "SECRETARY OF DEFENSE JOHN Q. DOE:")
+_LABEL = re.compile(r"^\s*(?P<label>[A-Z][A-Z.'\u2019\- ]{1,80}?)\s*:")
+
+
+def _transcript_speaker(doc, text: str, lex: Lexicons) -> list[Person]:
+    """The person a transcript's speaker label names, without the office or rank before the name
+    ("SECRETARY MAJOR GENERAL PAT RYDER:" -> "PAT RYDER", title General). A label with no name in it
+    ("MODERATOR:", "SENIOR ADMINISTRATION OFFICIAL:", "Q:") names nobody."""
+    m = _LABEL.match(text)
+    if m is None:
+        return []
+    words = [(w.start() + m.start("label"), w.group()) for w in re.finditer(r"[A-Z][A-Z'\u2019\-]*\.?", m["label"])]
+    office = 0
+    while office < len(words) and _title_word(words[office][1], lex):
+        office += 1
+    name = words[office:]
+    if len(name) < 2 or not (office or lex.is_given_name(name[0][1])) \
+            or any(w.rstrip(".").title() in lex.not_name_words for _, w in name):
+        return []
+    start, end = name[0][0], name[-1][0] + len(name[-1][1].rstrip("."))
+    title = _title_of_words(" ".join(w for _, w in words[:office]), lex)
+    return [Person(start, end, text[start:end], title=title, cue="transcript_label")]
+
+
+def _title_word(word: str, lex: Lexicons) -> bool:
+    return word.rstrip(".").lower() in lex.title_words
+
+
+def _title_of_words(words: str, lex: Lexicons) -> str | None:
+    """The canonical title or rank that ends a run of title words ("SECRETARY OF DEFENSE" ->
+    Secretary of Defense; "MAJ. GEN." -> General)."""
+    folded = " " + " ".join(w.rstrip(".") for w in words.lower().split())
+    best = None
+    for variant, canonical, _ in lex.title_variants:
+        v = " " + " ".join(w.rstrip(".") for w in variant.lower().split())
+        if folded.endswith(v) and (best is None or len(v) > best[0]):
+            best = (len(v), canonical)
+    return best[1] if best else None
+
+
+def _surnames_speaking(doc, persons: list[Person], lex: Lexicons) -> list[Person]:
+    """A single capitalised word right before a speech verb ("...,” Austin said"): a surname, kept only
+    if it resolves to a person named in full (see :func:`resolve`)."""
+    out = []
+    for tok in doc:
+        if tok.lower_ not in SPEECH_VERBS or tok.i == 0:
+            continue
+        prev = doc[tok.i - 1]
+        if prev.shape_ not in NAME_SHAPES or prev.ent_type_ or prev.text in NOT_NAME \
+                or prev.text in lex.not_name_words or _title_word(prev.text, lex):
+            continue
+        if prev.i and doc[prev.i - 1].is_title and not doc[prev.i - 1].is_sent_start:
+            continue  # part of a longer capitalised sequence
+        if any(p.start <= prev.idx < p.end for p in persons):
+            continue
+        out.append(Person(prev.idx, prev.idx + len(prev), prev.text, cue="surname_speech"))
+    return out
 
 
 def _trim(doc, span):
@@ -232,6 +422,8 @@ def _trim(doc, span):
     s, e = span.start, span.end
     while s < e and (doc[s].text in NOT_NAME):
         s += 1
+    while e > s and doc[e - 1].text in CAPTION_WORDS:  # "Elizabeth Warren Image" under a picture
+        e -= 1
     if e - s >= 2:
         return doc[s:e]
     return None
@@ -271,16 +463,17 @@ def _scan_doc(doc, lex: Lexicons, doc_id: str, para_id: str, text: str | None = 
                 ents[n] = (s, e, label, canonical, _country_before(doc, span.start - 1, lex))
     series_spans = list(doc.spans.get("series", []))
     taken = [(e.start, e.end) for e in doc.spans.get("series", [])]
-    persons = []
+    persons = _transcript_speaker(doc, text, lex)
     for cand in doc.spans.get("names", []):
         if any(s < cand.end and cand.start < e for s, e in taken):
             continue
-        span = _trim(doc, cand)
-        if span is None:
+        span = _trim(doc, _with_hyphenated_given_name(doc, cand, lex))
+        if span is None or any(p.start <= span.start_char < p.end for p in persons):
             continue
         p = _person_context(doc, span, lex)
         if p is not None:
             persons.append(p)
+    persons += _surnames_speaking(doc, persons, lex)
     covered = [(p.start, p.end) for p in persons]
     # a single capitalised word right after a title: "Secretary Austin", "Minister Fuad"
     descriptions = []
@@ -366,6 +559,10 @@ def name_parts(name: str, lex: Lexicons | None = None) -> dict:
     return dict(_name_parts(name))
 
 
+# Arabic given names written in two words that are one name ("Abdul Amir" = "Abdul-Amir" = "Abdulamir")
+COMPOUND_PREFIXES = frozenset({"abdul", "abdel", "abdal", "abd"})
+
+
 @functools.lru_cache(maxsize=100_000)
 def _name_parts(name: str) -> tuple:
     lex = load_lexicons()
@@ -388,6 +585,15 @@ def _name_parts(name: str) -> tuple:
                 tokens.append(f"{t}-{raw[j].strip('.,')}")
                 i = j + 1
                 continue
+        if t == "-" and tokens and i + 1 < len(raw) and raw[i + 1] not in particles:
+            # a hyphenated given name or surname is one name ("Abdul-Wahhab" ~ "Abdulwahab")
+            tokens[-1] += raw[i + 1].strip(".,")
+            i += 2
+            continue
+        if tokens and tokens[-1] in COMPOUND_PREFIXES and t not in particles and i + 1 < len(raw):
+            tokens[-1] += t  # "Abdul Wahhab" ~ "Abdulwahab" (not the last word: "Ali Abdul" keeps it)
+            i += 1
+            continue
         if t != "-":
             tokens.append(t)
         i += 1
@@ -407,17 +613,109 @@ def surname_key(last: str | None) -> str | None:
     return re.sub(r"(.)\1+", r"\1", bare)
 
 
-def same_person(a: dict, b: dict) -> bool:
-    """Conservative: same surname, near-identical given name (same initial), compatible middle names."""
-    if not a["first"] or not b["first"] or surname_key(a["last"]) != surname_key(b["last"]):
+def _skeleton(word: str) -> str:
+    """A romanised name's consonants (first letter kept, vowels and w/y dropped, doubles collapsed):
+    the transliterations of one name share it ("Mohammedawi" / "Muhammadawi", "Romanowski" /
+    "Romanoski"); it only groups candidates, the names are then compared letter by letter."""
+    word = re.sub(r"(.)\1+", r"\1", word)
+    return word[:1] + re.sub(r"[aeiouwy\-']", "", word[1:])
+
+
+def surname_block(last: str | None) -> str | None:
+    key = surname_key(last)
+    return _skeleton(key) if key else None
+
+
+SURNAME_MIN_RATIO = 80
+
+
+def same_surname(a: str | None, b: str | None) -> bool:
+    """One surname, written alike or transliterated otherwise ("al-Abbasi" / "Al Abassi",
+    "Al-Mohammedawi" / "Al-Muhammadawi"); "Hakim" and "Hakimi" are two."""
+    ka, kb = surname_key(a), surname_key(b)
+    if not ka or not kb:
         return False
-    fa, fb = a["first"], b["first"]
-    if fa[0] != fb[0] or fuzz.ratio(fa, fb) < GIVEN_NAME_MIN_RATIO:
+    return ka == kb or (_skeleton(ka) == _skeleton(kb) and fuzz.ratio(ka, kb) >= SURNAME_MIN_RATIO)
+
+
+def same_given_name(a: str, b: str) -> bool:
+    """One given name: the same letters (doubles collapsed), a near-identical spelling with the same
+    initial ("Thabet" / "Thabit"), a transliteration with the same consonants ("Mohammed" /
+    "Muhammad"), or a short form of the other ("Pat" / "Patrick", "Bill" / "William")."""
+    from flows.nlp import given_name_key
+
+    ka, kb = given_name_key(a.strip(".")), given_name_key(b.strip("."))
+    if ka == kb:
+        return True
+    if not ka or not kb:
+        return False
+    if len(ka) == 1 or len(kb) == 1:  # an initial
+        return ka[0] == kb[0]
+    if ka[0] == kb[0] and (fuzz.ratio(ka, kb) >= GIVEN_NAME_MIN_RATIO
+                           or (_skeleton(ka) == _skeleton(kb) and fuzz.ratio(ka, kb) >= GIVEN_NAME_TRANSLIT_RATIO)):
+        return True
+    return kb in load_lexicons().short_forms.get(ka, ())
+
+
+GIVEN_NAME_TRANSLIT_RATIO = 60
+
+
+def same_person(a: dict, b: dict) -> bool:
+    """Conservative: same surname, the same given name, compatible middle names (one side may have
+    none; initials match the names they begin)."""
+    if not a["first"] or not b["first"] or not same_surname(a["last"], b["last"]):
+        return False
+    if not same_given_name(a["first"], b["first"]):
         return False
     ma, mb = a["middles"], b["middles"]
     if ma and mb:
-        return len(ma) == len(mb) and all(x[0] == y[0] and fuzz.ratio(x, y) >= GIVEN_NAME_MIN_RATIO for x, y in zip(ma, mb))
+        return len(ma) == len(mb) and all(same_given_name(x, y) for x, y in zip(ma, mb))
     return True
+
+
+def given_name_dropped(a: dict, b: dict) -> bool:
+    """The shorter name is the longer one without its first given name ("Muhammad al-Abbasi" and
+    "Thabet Muhammad al-Abbasi"): news often names a person by a second name. Not evidence enough on
+    its own (see :func:`resolve`: the two must also share an office)."""
+    if not a["first"] or not b["first"] or not same_surname(a["last"], b["last"]):
+        return False
+    short, long_ = (a, b) if len(a["middles"]) < len(b["middles"]) else (b, a)
+    rest = list(long_["middles"])
+    names = [short["first"], *short["middles"]]
+    return len(names) == len(rest) and all(same_given_name(x, y) for x, y in zip(names, rest))
+
+
+# cues too weak to make a person of their own: such a mention is kept only when it resolves to a
+# person named in full ("al-X" alone may be a place; "X said" may be an organization)
+WEAK_CUES = frozenset({"particle_surname", "surname_speech"})
+
+
+def _person_clusters(full: list) -> dict[int, list[int]]:
+    """Group the full-name mentions ``full`` [(para, Person, name parts)] into people: cluster root ->
+    indexes into ``full``. Distinct normalised names are compared within a surname's transliteration
+    group: they merge when :func:`same_person` says so, or when one drops the other's first given
+    name (:func:`given_name_dropped`) and both are written with the same office."""
+    forms = sorted({(p["first"], p["middles"], p["last"]) for _, _, p in full}, key=str)
+    form_index = {f: k for k, f in enumerate(forms)}
+    offices = defaultdict(set)  # form -> the offices written with it (not ranks)
+    lex = load_lexicons()
+    for _, person, p in full:
+        if person.title and not lex.titles.get(person.title, {}).get("rank"):
+            offices[form_index[(p["first"], p["middles"], p["last"])]].add(person.title)
+    uf = _UnionFind(len(forms))
+    by_block = defaultdict(list)
+    for k, (first, middles, last) in enumerate(forms):
+        by_block[surname_block(last)].append(k)
+    for idx in by_block.values():
+        for a in range(len(idx)):
+            for b in range(a + 1, len(idx)):
+                fa, fb = dict(zip(NAME_FIELDS, forms[idx[a]])), dict(zip(NAME_FIELDS, forms[idx[b]]))
+                if same_person(fa, fb) or (offices[idx[a]] & offices[idx[b]] and given_name_dropped(fa, fb)):
+                    uf.union(idx[a], idx[b])
+    clusters = defaultdict(list)
+    for i, (_, _, p) in enumerate(full):
+        clusters[uf.find(form_index[(p["first"], p["middles"], p["last"])])].append(i)
+    return clusters
 
 
 class _UnionFind:
@@ -490,42 +788,29 @@ def resolve(paras: list[Para]) -> Resolution:
             parts = name_parts(p.text, lex)
             if parts["last"] is None:
                 continue
-            (full if parts["first"] else short).append((para, p, parts))
-    # compare distinct normalised names (not mentions): pairs only within a surname
-    forms = sorted({(p["first"], p["middles"], p["last"]) for _, _, p in full}, key=str)
-    form_index = {f: k for k, f in enumerate(forms)}
-    uf = _UnionFind(len(forms))
-    by_surname = defaultdict(list)
-    for k, (first, middles, last) in enumerate(forms):
-        by_surname[surname_key(last)].append(k)
-    for idx in by_surname.values():
-        for a in range(len(idx)):
-            for b in range(a + 1, len(idx)):
-                fa, fb = forms[idx[a]], forms[idx[b]]
-                if same_person(dict(zip(NAME_FIELDS, fa)), dict(zip(NAME_FIELDS, fb))):
-                    uf.union(idx[a], idx[b])
-    clusters = defaultdict(list)
-    root_of = []
-    for i, (_, _, p) in enumerate(full):
-        root = uf.find(form_index[(p["first"], p["middles"], p["last"])])
-        root_of.append(root)
-        clusters[root].append(i)
+            (full if parts["first"] and p.cue not in WEAK_CUES else short).append((para, p, parts))
+    clusters = _person_clusters(full)
     person_of = {}  # cluster root -> key
     cluster_docs = defaultdict(set)
+    root_of = {}
     for root, members in clusters.items():
         forms = Counter()
         docs_of_form = defaultdict(set)
         for i in members:
+            root_of[i] = root
             para, p, _ = full[i]
             form = re.sub(r"\s+", " ", p.text).strip()
             forms[form] += 1
             docs_of_form[form].add(para.doc_id)
             cluster_docs[root].add(para.doc_id)
-        canonical = sorted(forms, key=lambda f: (-len(docs_of_form[f]), -forms[f], -len(f), f))[0]
-        person_of[root] = ("person", canonical, root)
+        # the form most documents write (a transcript's capitals only when nothing else names them)
+        canonical = sorted(forms, key=lambda f: (f.isupper(), -len(docs_of_form[f]), -forms[f], -len(f), f))[0]
+        person_of[root] = ("person", canonical.title() if canonical.isupper() else canonical, root)
     surname_roots = defaultdict(set)
+    last_of_root = {}
     for root, members in clusters.items():
-        surname_roots[surname_key(full[members[0]][2]["last"])].add(root)
+        last_of_root[root] = full[members[0]][2]["last"]
+        surname_roots[surname_block(last_of_root[root])].add(root)
     people = []  # (para, Person, key)
     for i, (para, p, _) in enumerate(full):
         people.append((para, p, person_of[root_of[i]]))
@@ -535,12 +820,13 @@ def resolve(paras: list[Para]) -> Resolution:
             doc_roots[d].add(root)
     orphan_short = defaultdict(list)
     for para, p, parts in short:
-        cands = surname_roots.get(surname_key(parts["last"]), set())
+        cands = {r for r in surname_roots.get(surname_block(parts["last"]), set())
+                 if same_surname(last_of_root[r], parts["last"])}
         here = cands & doc_roots[para.doc_id]
         pick = here if here else cands
         if len(pick) == 1:
             people.append((para, p, person_of[next(iter(pick))]))
-        elif not cands:
+        elif not cands and p.cue not in WEAK_CUES:
             orphan_short[surname_key(parts["last"])].append((para, p))
     for sk, items in orphan_short.items():  # only a surname is ever written: one entity per surname
         form = Counter(re.sub(r"\s+", " ", p.text) for _, p in items).most_common(1)[0][0]

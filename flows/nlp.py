@@ -56,6 +56,14 @@ class Lexicons:
     roles: dict = field(default_factory=dict)
     outlet_person_title: str | None = None
     not_name_words: frozenset = frozenset()
+    given_names: frozenset = frozenset()  # given-name keys (:func:`given_name_key`)
+    short_forms: dict = field(default_factory=dict)  # given-name key -> keys of its long/short forms
+    person_nouns: dict = field(default_factory=dict)  # lower-case noun before a name -> title or None
+    place_nouns: frozenset = frozenset()
+    title_words: frozenset = frozenset()  # every word of a title, rank or honorific (lower case, no ".")
+
+    def is_given_name(self, word: str) -> bool:
+        return given_name_key(word) in self.given_names
 
     def country_of(self, label: str, canonical: str) -> str | None:
         if label == "GPE":
@@ -71,6 +79,34 @@ class Lexicons:
 
 def _yaml(path: Path):
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def given_name_key(word: str) -> str:
+    """How given names are compared: lower case, doubled letters collapsed ("Abdulwahhab" ~ "Abdulwahab")."""
+    import re
+
+    return re.sub(r"(.)\1+", r"\1", word.lower())
+
+
+def _given_names(lexicons_dir: Path, particles: tuple) -> tuple[frozenset, dict]:
+    """The given names of ``given_names.yaml`` and the English ones of the nicknames package (names
+    and short forms of three letters or more, but for the English words the lexicon lists), and each
+    English name's other forms (Pat ~ Patrick)."""
+    import csv
+    import importlib.resources
+
+    lists = dict(_yaml(lexicons_dir / "given_names.yaml") or {})
+    not_names = {given_name_key(n) for n in lists.pop("not_given_names", [])}
+    names = {given_name_key(n) for group in lists.values() for n in group}
+    forms: dict[str, set] = {}
+    with importlib.resources.files("nicknames").joinpath("names.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            a, b = given_name_key(row["name1"]), given_name_key(row["name2"])
+            forms.setdefault(a, set()).add(b)
+            forms.setdefault(b, set()).add(a)
+    skip = {p.lower() for p in particles}
+    names |= {n for n in forms if len(n) >= 3 and n not in skip and n not in not_names}
+    return frozenset(names), {k: frozenset(v) for k, v in forms.items()}
 
 
 @functools.cache
@@ -103,6 +139,7 @@ def load_lexicons(lexicons_dir: Path = LEXICONS_DIR) -> Lexicons:
             demonyms[d] = c.get("country")
     e = _yaml(lexicons_dir / "events.yaml")
     roles = _yaml(lexicons_dir / "roles.yaml")
+    given, short_forms = _given_names(lexicons_dir, tuple(t.get("name_particles", [])))
     return Lexicons(
         titles=titles,
         title_variants=variants,
@@ -122,6 +159,12 @@ def load_lexicons(lexicons_dir: Path = LEXICONS_DIR) -> Lexicons:
         roles=roles,
         outlet_person_title=t.get("outlet_person_title"),
         not_name_words=frozenset(t.get("not_name_words", [])),
+        given_names=given,
+        short_forms=short_forms,
+        person_nouns=dict(t.get("person_nouns") or {}),
+        place_nouns=frozenset(p.get("place_nouns", [])),
+        title_words=frozenset({w.rstrip(".").lower() for v, _, _ in variants for w in v.split()}
+                              | {h.rstrip(".").lower() for h in t.get("honorifics", [])}),
     )
 
 
@@ -166,7 +209,10 @@ def ruler_patterns(lex: Lexicons, tokenizer) -> tuple[list[dict], list[dict]]:
     return folded, exact
 
 
-NAME_TOKEN = {"IS_TITLE": True, "IS_ALPHA": True, "ENT_TYPE": ""}
+# a capitalised word, with an inner capital as in "McGurk", "MacDonald", "DeSantis" (token shapes:
+# spaCy writes a run of more than four letters of one case as four)
+NAME_SHAPES = ["Xx", "Xxx", "Xxxx", "Xxxxx", *(f"X{a}X{b}" for a in ("x", "xx", "xxx") for b in ("x", "xx", "xxx", "xxxx"))]
+NAME_TOKEN = {"SHAPE": {"IN": NAME_SHAPES}, "IS_ALPHA": True, "ENT_TYPE": ""}
 MIDDLE_TOKEN = {"IS_TITLE": True, "IS_PUNCT": False, "ENT_TYPE": "", "OP": "?"}  # a middle name or initial
 APOSTROPHE = {"ORTH": {"IN": ["\u2019", "'"]}, "OP": "?"}
 HYPHEN = {"ORTH": "-"}
