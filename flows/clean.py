@@ -184,7 +184,7 @@ def clean_document(doc_id: str, text: str, rules: Rules) -> tuple[list[dict], di
             "n_words": n_words,
         }
         rows.append(row)
-        if position == 0 and looks_like_headline(para):
+        if position == 0 and looks_like_headline(para) and not rules.line_reason(para):  # not a header's clock
             row["status"], title_key, title_id = "title", normalize(para), row["para_id"]
             continue
         short = n_words <= rules.max_line_words

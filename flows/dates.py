@@ -4,9 +4,10 @@
 
 - absolute: ``day_range`` ("July 22 and 23, 2024", "August 7-8, 2023"), ``day`` ("August 8, 2023"),
   ``month`` ("July 2021"), ``year`` ("2008", "in 2009");
-- relative: ``month_only`` ("in January", "in April this year"), ``weekday`` ("on Tuesday",
-  "on Monday and Tuesday"), ``season`` ("last summer"), ``relative_day`` ("today", "yesterday",
-  "the following day"), ``relative_year`` ("last year", "this year").
+- relative: ``month_day`` / ``month_day_range`` ("on July 24th", "July 22-23": the year is the
+  reference's), ``month_only`` ("in January", "in April this year"), ``weekday`` ("on Tuesday",
+  "held Monday and Tuesday"), ``season`` ("last summer"), ``relative_day`` ("today", "yesterday",
+  "the following day"), ``relative_week`` ("this week"), ``relative_year`` ("last year", "this year").
 
 :func:`resolve_dates` gives each span a period (first and last day) and a precision (day, month,
 season, year). Absolute spans need nothing else; relative spans are resolved against the reference
@@ -22,7 +23,7 @@ import calendar
 import datetime as dt
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dateparser
 
@@ -33,17 +34,24 @@ SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11
 _YEAR = r"(?:19|20)\d{2}"
 _DASH = r"\s*[-\u2013\u2014]\s*|\s+(?:and|to|through|until)\s+"
 
+_ORD = r"(?:st|nd|rd|th)?"
+_WEEKDAY = "|".join(WEEKDAYS)
 _RULES: list[tuple[str, re.Pattern]] = [
-    ("day_range", re.compile(rf"\b(?P<m>{MONTHS})\s+(?P<d1>\d{{1,2}})(?:{_DASH})(?P<d2>\d{{1,2}}),?\s+(?P<y>{_YEAR})\b")),
-    ("day_range", re.compile(rf"\b(?P<d1>\d{{1,2}})(?:{_DASH})(?P<d2>\d{{1,2}})\s+(?P<m>{MONTHS}),?\s+(?P<y>{_YEAR})\b")),
-    ("day", re.compile(rf"\b(?:{MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}\b")),
-    ("day", re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS}),?\s+{_YEAR}\b")),
+    ("day_range", re.compile(rf"\b(?P<m>{MONTHS})\s+(?P<d1>\d{{1,2}}){_ORD}(?:{_DASH})(?P<d2>\d{{1,2}}){_ORD},?\s+(?P<y>{_YEAR})\b")),
+    ("day_range", re.compile(rf"\b(?P<d1>\d{{1,2}}){_ORD}(?:{_DASH})(?P<d2>\d{{1,2}}){_ORD}\s+(?:of\s+)?(?P<m>{MONTHS}),?\s+(?P<y>{_YEAR})\b")),
+    ("day", re.compile(rf"\b(?:{MONTHS})\s+\d{{1,2}}{_ORD},?\s+{_YEAR}\b")),
+    ("day", re.compile(rf"\b\d{{1,2}}{_ORD}\s+(?:of\s+)?(?:{MONTHS}),?\s+{_YEAR}\b")),
     ("day", re.compile(r"\b(?:19|20)\d{2}-\d{2}-\d{2}\b")),
     ("month", re.compile(rf"\b(?:{MONTHS})\s+(?:of\s+)?{_YEAR}\b")),
+    # the same without a year: the year is the reference date's ("on July 22 and 23", "DUBAI, July 24th")
+    ("month_day_range", re.compile(rf"\b(?P<m>{MONTHS})\s+(?P<d1>\d{{1,2}}){_ORD}(?:{_DASH})(?P<d2>\d{{1,2}}){_ORD}\b(?![\d,.]*\d)")),
+    ("month_day", re.compile(rf"\b(?P<m>{MONTHS})\s+(?P<d1>\d{{1,2}}){_ORD}\b(?!\s*(?:[-\u2013]|,?\s*(?:19|20)\d\d)|[\d,.]*\d)")),
+    ("month_day", re.compile(rf"\b(?P<d1>\d{{1,2}}){_ORD}\s+(?:of\s+)?(?P<m>{MONTHS})\b(?!,?\s*(?:19|20)\d\d)")),
     ("month_only", re.compile(rf"\b(?:in|In|since|Since|by|until|early|late|mid-)\s*(?P<m>{MONTHS})(?:\s+(?P<rel>this|last|next)\s+year)?\b(?!\s+\d)")),
-    ("weekday", re.compile(rf"\b(?:on|On|last|Last|next|Next)\s+(?P<w1>{'|'.join(WEEKDAYS)})(?:\s+and\s+(?P<w2>{'|'.join(WEEKDAYS)}))?\b")),
+    ("weekday", re.compile(rf"\b(?:(?:on|On|last|Last|next|Next)\s+)?(?P<w1>{_WEEKDAY})(?:\s+and\s+(?P<w2>{_WEEKDAY}))?\b(?!['\u2019])")),
     ("season", re.compile(r"\b(?P<rel>last|this|next|Last|This|Next)\s+(?P<s>spring|summer|autumn|fall|winter)\b")),
     ("relative_day", re.compile(r"\b(?:[Tt]oday|[Yy]esterday|[Tt]omorrow|the (?:following|next) day|the day before)\b")),
+    ("relative_week", re.compile(r"\b(?P<rel>last|this|next|Last|This|Next) week\b")),
     ("relative_year", re.compile(r"\b(?P<rel>last|this|next|Last|This|Next) year\b")),
     ("year", re.compile(rf"(?<![\d,.$])\b{_YEAR}\b(?![\d,%])")),
 ]
@@ -57,8 +65,9 @@ class DateSpan:
     kind: str
     first: dt.date | None = None
     last: dt.date | None = None
-    precision: str | None = None   # day | month | season | year
+    precision: str | None = None   # day | week | month | season | year
     method: str | None = None      # absolute | reference | anchor
+    match: re.Match | None = field(default=None, repr=False, compare=False)  # the rule's match
 
     @property
     def resolved(self) -> bool:
@@ -79,7 +88,7 @@ def find_dates(text: str) -> list[DateSpan]:
             if any(a < e and s < b for a, b in taken):
                 continue
             taken.append((s, e))
-            found.append(DateSpan(s, e, m.group(), kind))
+            found.append(DateSpan(s, e, m.group(), kind, match=m))
     return sorted(found, key=lambda d: d.start)
 
 
@@ -101,6 +110,17 @@ def _season_period(name: str, year: int) -> tuple[dt.date, dt.date]:
     if m1 > m2:  # winter: December of ``year`` to February of the next
         return dt.date(year, m1, 1), dt.date(year + 1, m2, calendar.monthrange(year + 1, m2)[1])
     return dt.date(year, m1, 1), dt.date(year, m2, calendar.monthrange(year, m2)[1])
+
+
+def _month_day_near(month: str, day: int, ref: dt.date) -> dt.date | None:
+    """The date of "<month> <day>" in the reference date's year, or in the year before when that
+    would be more than a month after the reference (news reports what happened, or will soon)."""
+    v = _parse(f"{month} {day} {ref.year}", None)
+    if v is None:
+        return None
+    if v > ref + dt.timedelta(days=31):
+        v = _parse(f"{month} {day} {ref.year - 1}", None)
+    return v
 
 
 def _weekday_near(name: str, ref: dt.date, window: tuple[int, int]) -> dt.date | None:
@@ -156,13 +176,25 @@ def resolve_dates(text: str, spans: list[DateSpan], reference: dt.date | None = 
             if v:
                 d.first, d.last = _month_period(v)
                 d.precision, d.method = "month", "reference"
+        elif d.kind in ("month_day", "month_day_range"):
+            m = d.match
+            first = _month_day_near(m["m"], int(m["d1"]), reference)
+            last = _month_day_near(m["m"], int(m["d2"]), reference) if d.kind == "month_day_range" else first
+            if first and last and first <= last:
+                d.first, d.last, d.precision, d.method = first, last, "day", "reference"
+        elif d.kind == "relative_week":
+            rel = d.match["rel"].lower()
+            monday = reference - dt.timedelta(days=reference.weekday()) + dt.timedelta(weeks={"this": 0, "last": -1, "next": 1}[rel])
+            d.first, d.last, d.precision, d.method = monday, monday + dt.timedelta(days=6), "week", "reference"
         elif d.kind == "weekday":
-            m = rx["weekday"].search(d.text)
+            m = d.match
             window = (-3, 3) if reference_is_event else (-6, 0)
             if d.text.lower().startswith("last"):
                 window = (-7, -1)
             elif d.text.lower().startswith("next"):
                 window = (1, 7)
+            elif re.search(r"\b(?:will|to be|is to|are to|next|coming)\b", text[max(0, d.start - 40):d.start]):
+                window = (0, 6)  # "will begin on Monday": the coming one
             first = _weekday_near(m["w1"], reference, window)
             last = _weekday_near(m["w2"], reference, window) if m["w2"] else first
             if first and last and first <= last:

@@ -54,6 +54,8 @@ class Lexicons:
     ordinals: dict
     subject_countries: tuple
     roles: dict = field(default_factory=dict)
+    meeting_cues: tuple = ()   # words of a sentence reporting a meeting ("talks", "delegation", "met")
+    future_cues: tuple = ()    # words that put it in the future ("will", "is expected to")
     outlet_person_title: str | None = None
     not_name_words: frozenset = frozenset()
     given_names: frozenset = frozenset()  # given-name keys (:func:`given_name_key`)
@@ -154,6 +156,8 @@ def load_lexicons(lexicons_dir: Path = LEXICONS_DIR) -> Lexicons:
         event_nouns=e.get("event_nouns", {}),
         visit_words=tuple(e.get("visit_words", [])),
         meeting_words=tuple(e.get("meeting_words", [])),
+        meeting_cues=tuple(e.get("meeting_cues", [])),
+        future_cues=tuple(e.get("future_cues", [])),
         ordinals={str(k).lower(): int(v) for k, v in e.get("ordinals", {}).items()},
         subject_countries=tuple(e.get("subject_countries", [])),
         roles=roles,

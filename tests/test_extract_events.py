@@ -122,10 +122,10 @@ def test_similar_sets_equals_comparing_every_pair(pair_block, monkeypatch):
     (all at once, several per block, one per block)."""
     import random
 
-    from flows import events
-    from flows.events import iter_similar_sets
+    from flows import editions
+    from flows.editions import iter_similar_sets
 
-    monkeypatch.setattr(events, "PAIR_BLOCK", pair_block)
+    monkeypatch.setattr(editions, "PAIR_BLOCK", pair_block)
 
     def jaccard(a, b):
         return len(a & b) / len(a | b) if a and b else 0.0
@@ -146,7 +146,7 @@ def test_a_date_line_among_the_first_paragraphs_gives_the_publication_date():
     first such line wins); a date inside a longer paragraph, or further down, is not."""
     import datetime as dt
 
-    from flows.events import published_in_text
+    from flows.editions import published_in_text
 
     rows = [("a", 0, "A headline"), ("a", 1, "July 24, 2024"), ("a", 2, "Friday, January 4, 2019"),
             ("b", 0, "July 24, 2024 10:03 and the two delegations met in Washington for more talks"),
