@@ -373,6 +373,12 @@ def _transcript_speaker(doc, text: str, lex: Lexicons) -> list[Person]:
     while office < len(words) and _title_word(words[office][1], lex):
         office += 1
     name = words[office:]
+    if len(name) == 1 and office and name[0][1].rstrip(".").title() not in lex.not_name_words:
+        # "SECRETARY AUSTIN:": a surname after an office, like "Secretary Austin" in prose
+        start = name[0][0]
+        end = start + len(name[0][1].rstrip("."))
+        return [Person(start, end, text[start:end], title=_title_of_words(" ".join(w for _, w in words[:office]), lex),
+                       cue="title_surname")]
     if len(name) < 2 or not (office or lex.is_given_name(name[0][1])) \
             or any(w.rstrip(".").title() in lex.not_name_words for _, w in name):
         return []
@@ -569,7 +575,8 @@ def _name_parts(name: str) -> tuple:
     particles = set(lex.particles)
     honorifics = {_fold(h).rstrip(".") for h in lex.honorifics}
     suffixes = {_fold(s).rstrip(".") for s in lex.suffixes}
-    raw = re.split(r"[\s\u00a0]+", _fold(name).replace("-", " - "))
+    # a nickname in quotes is not one of the names ('John "Jack" Doe')
+    raw = re.split(r"[\s\u00a0]+", re.sub(r"[\"\u201c\u201d\u2018]\w+[\"\u201c\u201d\u2019']", " ", _fold(name)).replace("-", " - "))
     tokens = []
     i = 0
     while i < len(raw):
@@ -830,7 +837,7 @@ def resolve(paras: list[Para]) -> Resolution:
             orphan_short[surname_key(parts["last"])].append((para, p))
     for sk, items in orphan_short.items():  # only a surname is ever written: one entity per surname
         form = Counter(re.sub(r"\s+", " ", p.text) for _, p in items).most_common(1)[0][0]
-        key = ("person", form, f"surname:{sk}")
+        key = ("person", form.title() if form.isupper() else form, f"surname:{sk}")
         for para, p in items:
             people.append((para, p, key))
     # surnames written alone later in a document ("Austin met with ...")

@@ -220,6 +220,8 @@ NAME_TOKEN = {"SHAPE": {"IN": NAME_SHAPES}, "IS_ALPHA": True, "ENT_TYPE": ""}
 MIDDLE_TOKEN = {"IS_TITLE": True, "IS_PUNCT": False, "ENT_TYPE": "", "OP": "?"}  # a middle name or initial
 APOSTROPHE = {"ORTH": {"IN": ["\u2019", "'"]}, "OP": "?"}
 HYPHEN = {"ORTH": "-"}
+OPEN_QUOTE = {"ORTH": {"IN": ['"', "\u201c", "'", "\u2018"]}}   # a nickname in quotes
+CLOSE_QUOTE = {"ORTH": {"IN": ['"', "\u201d", "'", "\u2019"]}}
 
 
 def name_patterns(lex: Lexicons) -> list[list[dict]]:
@@ -229,7 +231,8 @@ def name_patterns(lex: Lexicons) -> list[list[dict]]:
     # at most two middle tokens, written out as optional tokens (much faster in the Matcher than "*")
     return [
         [NAME_TOKEN, MIDDLE_TOKEN, MIDDLE_TOKEN, NAME_TOKEN, suffix],        # Lloyd J. Austin III
-        [NAME_TOKEN, MIDDLE_TOKEN, APOSTROPHE, particle, HYPHEN, NAME_TOKEN],  # Mohammed Shia' al-Sudani
+        [NAME_TOKEN, MIDDLE_TOKEN, MIDDLE_TOKEN, APOSTROPHE, particle, HYPHEN, NAME_TOKEN],  # Mohammed Shia' al-Sudani
+        [NAME_TOKEN, OPEN_QUOTE, NAME_TOKEN, CLOSE_QUOTE, NAME_TOKEN],       # John "Jack" Doe
         [particle, HYPHEN, NAME_TOKEN],                                      # al-Abbasi
         [NAME_TOKEN, particle, NAME_TOKEN],                                  # Hamza bin Laden
         [NAME_TOKEN, MIDDLE_TOKEN, NAME_TOKEN, HYPHEN, NAME_TOKEN],          # Hayan Abdul-Ghani

@@ -36,6 +36,9 @@ def _people(*texts: str) -> dict[str, str | None]:
     ("Hikma Jabbouri found the body the next day.", "Hikma Jabbouri"),
     ("Farmers say Abbas Kazemi lost everything to the drought.", "Abbas Kazemi"),
     ("Officials praised Qaboos bin Tarek for the talks.", "Qaboos bin Tarek"),
+    ('General John "Jack" Doehring said the forces were ready.', 'John "Jack" Doehring'),
+    ("Brig Gen Yahya Rasoulov, the spokesman, said so.", "Yahya Rasoulov"),
+    ("Officials met Qassim Muhammad Jalal al-Arajiyy on Monday.", "Qassim Muhammad Jalal al-Arajiyy"),
 ])
 def test_a_name_is_a_person_by_its_context(text, name):
     assert name in _people(text)
@@ -44,8 +47,9 @@ def test_a_name_is_a_person_by_its_context(text, name):
 def test_a_transcript_label_names_its_speaker_without_the_office():
     people = _people("SECRETARY OF DEFENSE JOHN Q. DOEMAN: Good afternoon, everyone.",
                      "MAJ. GEN. JANE ROEWICZ: Thank you, sir.",
-                     "SENIOR ADMINISTRATION OFFICIAL: Hi, everybody.", "MODERATOR: Next question.")
-    assert people == {"John Q. Doeman": "Secretary of Defense", "Jane Roewicz": "General"}
+                     "SENIOR ADMINISTRATION OFFICIAL: Hi, everybody.", "MODERATOR: Next question.",
+                     "AMBASSADOR KOVALENKO: We agree.")
+    assert people == {"John Q. Doeman": "Secretary of Defense", "Jane Roewicz": "General", "Kovalenko": "Ambassador"}
 
 
 @pytest.mark.parametrize("text", [
@@ -78,6 +82,7 @@ def test_a_bare_surname_is_kept_only_when_it_resolves_to_someone_named_in_full()
     ("Abdulwahab Al-Saadi", "Abdul-Wahhab Al-Saadi", True),      # one compound given name
     ("Abdul Amir Yarallah", "Abdul-Amir Yarallah", True),
     ("Pat Ryder", "Patrick Ryder", True),                      # a short form of the given name
+    ('John "Jack" Doehring', "John Doehring", True),           # a nickname in quotes
     ("Mohammed al-Hakim", "Muhammad al-Hakim", True),
     ("Ali al-Hakim", "Ali al-Hakimi", True),                   # a lost final -i
     ("Ali al-Hakim", "Ali al-Hashimi", False),                 # two surnames
