@@ -15,8 +15,10 @@ Rules (data in ``lexicons/speech.yaml``):
 - speaker, after the closing mark: ``,” said X``, ``,” X said``, ``,” read a joint statement``, with a
   description before the name (``,” security expert Jane Roe told``, ``,” Doe’s brother Ali``) and an
   apposition after it (``, a member of the delegation, told``); ``,” a statement quoted X as saying``;
+  ``,” according to X``;
 - else before the opening mark in the same sentence: ``X told ... that “``, ``X, spokesperson for
-  ..., stated that “``, ``According to X, ... “``, ``X thanked them, saying “``;
+  ..., stated that “``, ``According to X, ... “``, ``X thanked them, saying “``, ``X received them
+  and stressed that “``;
 - a document with an author is the author's speech (``read a statement from President X``, ``said a
   readout from the Press Secretary X``), and so is a later "the statement" in the same document;
 - a pronoun (``it added``, ``As he noted``) carries the previous speaker of the same document; "he"
@@ -65,11 +67,13 @@ _TURN = re.compile("\\s*(?P<label>[A-Z][A-Z .,'\u2019\\-]{0,60}?)\\s*:[\\s\u00a0
 class _Rules:
     after_verb_first: re.Pattern
     after_subject_first: re.Pattern
+    after_source: re.Pattern
     before_subject_verb: re.Pattern
     appositive_name: re.Pattern
     according_to: re.Pattern
     quoted_as: re.Pattern
     participle_lead: re.Pattern
+    coordinated_verb: re.Pattern
     sentence_subject: re.Pattern
     naming_lead: re.Pattern
     any_verb: re.Pattern  # a speech verb anywhere: before_subject_verb cannot match without one
@@ -124,6 +128,8 @@ def _rules() -> _Rules:
         after_verb_first=re.compile(rf"^[\s,.!?;:—–-]*(?:{adverbs}\s+)?(?P<verb>{verbs})\s+(?:{described})"),
         # ,” the joint statement read / ,” it added / ,” security expert Jane Roe, 56, told
         after_subject_first=re.compile(rf"^[\s,.!?;:—–-]*(?:{described})(?:{appos})?{verb_tail}"),
+        # ,” according to X / ,” according to a statement from X (in the quote's sentence: lower case)
+        after_source=re.compile(rf"^[\s,—–-]*{alternation(lex['source_prepositions'])}\s+(?:{speaker})"),
         # X told ... that “ / X, spokesperson for ..., stated that “ / The joint statement added that ... “
         before_subject_verb=re.compile(rf"(?:{speaker})(?:{appos})?{verb_tail}"),
         # a name in apposition, closed by a comma: "Doe's mother, Jane Roe, said", "one of the
@@ -135,8 +141,11 @@ def _rules() -> _Rules:
         # ..., saying “ / ... and adding that “
         participle_lead=re.compile(
             rf"(?:,|\band)\s+(?:{adverbs}\s+)?(?i:{alternation(lex['speech_participles'])})(?:\s+that)?[\s:,]*$"),
-        # the sentence's subject: "Al-Sudani thanked ..." (after an opening phrase: "On Monday, ...")
-        sentence_subject=re.compile(rf"(?:[^,“”\"]{{1,40}},\s+)?(?:{speaker})(?:{appos})?\s+[a-z]"),
+        # X received the delegation and stressed that “: the verb's subject is the sentence's
+        coordinated_verb=re.compile(rf"\band\s+(?:{adverbs}\s+)?{verbs}"),
+        # the sentence's subject: "Al-Sudani thanked ..." (after an opening phrase: "On Monday, ..."),
+        # a name without "The" ("The German government announced ..." names no one)
+        sentence_subject=re.compile(rf"(?:[^,“”\"]{{1,40}},\s+)?(?!(?:The|A|An)\s)(?:{speaker})(?:{appos})?\s+[a-z]"),
         naming_lead=re.compile(rf"(?i:{alternation(lex['naming_words'])})(?:\s+(?:an?|the))?\s*$"),
         any_verb=re.compile(verbs),
         any_source_preposition=re.compile(sources),
@@ -203,7 +212,7 @@ class Attribution(NamedTuple):
     ``kind``: name (a person or body), doc (a speaking document), the_doc (a document named with
     "the": it may be one whose author the document gave before), pron (a pronoun, settled against the
     previous quotes), turn / turn_weak / turn_anon (a transcript label: with a title, without one,
-    anonymous); ``where``: after or before the quote, or turn; ``doc``: for a named author, the
+    anonymous); ``where``: after or before the quote, source (``,” according to X``), or turn; ``doc``: for a named author, the
     document it spoke through (``a statement from X`` -> "statement"); ``at``: where the speaker
     phrase stands in the paragraph."""
 
@@ -260,10 +269,10 @@ def name_label(phrase: str) -> str | None:
         if len(left) >= 2 and not any(t.isupper() and len(t) > 1 for t in left):
             return " ".join(left)
     name = _person_tail(tokens)
-    if not name:
-        return " ".join(tokens)
-    if len(name) == 1 and len(tokens) > 1 and name[0].rstrip(".").lower() in r.suffixes:
-        return " ".join(tokens)
+    if not name:  # titles only: a body ("State Department"), but a lone title is no one ("the President")
+        return " ".join(tokens) if len(tokens) > 1 else None
+    if len(name) == 1 and name[0].rstrip(".").lower() in r.suffixes:  # "Smith Jr." / a lone "MP"
+        return " ".join(tokens) if len(tokens) > 1 else None
     return " ".join(name)
 
 
@@ -313,8 +322,12 @@ def _attribute(text: str, sent_start: int, mark_start: int, mark_end: int) -> At
             m2 = _last(r.appositive_name, before)
             if m2 is not None and (m is None or m2.end() > m.end()):
                 return _named(m2.group("name"), "before", sent_start + m2.start("name"))
-        return _speaker_from(m, "before", sent_start)
-    return None
+        if m is None and r.coordinated_verb.search(before):  # X received them and stressed that “
+            m = r.sentence_subject.match(before)
+        if m is not None:
+            return _speaker_from(m, "before", sent_start)
+    # the source after the quote, last: "X said it marked “…,” according to a readout" is X's
+    return _speaker_from(r.after_source.match(after), "source", mark_end)
 
 
 def _next_sentence(text: str, mark_end: int, after: str, m: re.Match) -> bool:
@@ -639,7 +652,11 @@ def _continued(doc: _Reading, q: Found, texts, text: str) -> tuple[str | None, s
 
 
 def _said(doc: _Reading, label: str, kind: str, where: str, text: str, here: int, q: Found) -> None:
-    """Record a quote's speaker as the one later pronouns and continued quotes refer to."""
+    """Record a quote's speaker as the one later pronouns and continued quotes refer to (not a
+    source named after the quote: "…,” according to NBC. “…,” she said" is not NBC's)."""
+    if where == "source":
+        doc.last = None
+        return
     doc.previous, doc.previous_kind = label, kind
     # an attribution after the quote is one sentence that the next quote of the same speaker follows
     doc.last = (label, kind, 1 if where == "after" else 0)

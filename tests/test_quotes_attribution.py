@@ -69,6 +69,11 @@ def _persons(*names):
      "Haddad"),
     ("While Baghdad maintained that the commission would end the mission, Washington described the step as a "
      "\u201ctransition\u201d in its role.", "transition", "Washington"),
+    # "according to" after the quote; a verb coordinated with the sentence's first one
+    ("\u201cThe timetable is not final yet,\u201d according to Jane Roe, the ministry's spokeswoman.",
+     "The timetable is not final", "Jane Roe"),
+    ("Haddad received the delegation in Baghdad and stressed that \u201cthe partnership must go on.\u201d",
+     "the partnership must go on", "Haddad"),
     # a participle after the sentence's subject
     ("Haddad thanked the delegation, saying \u201cwe will keep working together on this.\u201d",
      "we will keep working", "Haddad"),
@@ -83,6 +88,9 @@ def test_speaker_forms(text, fragment, speaker):
     ("\u201cThe deal will hold for a long time,\u201d sources close to Haddad said.", "The deal will hold"),
     ("\u201cWe can confirm an attack on the base today,\u201d a Pentagon spokesperson told reporters.",
      "We can confirm"),
+    # the capitalised word in "The German government ... and said" is no speaker
+    ("The German government published the findings and said there was \u201cclear proof of the poisoning.\u201d",
+     "clear proof"),
 ])
 def test_unnamed_speakers_stay_unnamed(text, fragment):
     assert _speaker(_quotes(text), fragment) is None
@@ -204,3 +212,21 @@ def test_the_batches_scans_give_the_same_speakers():
     pd.testing.assert_frame_equal(from_scans, extract_quotes(paras, docs))
     assert from_scans["speaker_label"].tolist().count("Jane Roe") == 2
     assert from_scans["speaker_label"].tolist().count("John Doe") == 3
+
+
+def test_a_source_after_the_quote_is_its_speaker_only_when_the_sentence_names_none():
+    q = _quotes("Roe said the strike marked \u201ca dangerous escalation in the region,\u201d according to a readout.",
+                "Officials agreed to \u201cdeepen their cooperation,\u201d according to a readout from the Foreign Ministry.")
+    assert _speaker(q, "a dangerous escalation") == "Roe"
+    assert _speaker(q, "deepen their cooperation") == "Foreign Ministry"
+    q = _quotes("\u201cThe talks will resume next month,\u201d according to Radio Tigris. "
+                "\u201cWe are moving forward with the inquiry,\u201d she announced.")
+    assert _speaker(q, "The talks will resume") == "Radio Tigris"
+    assert _speaker(q, "We are moving forward") is None  # a source is no antecedent of "she"
+
+
+def test_a_lone_title_is_no_speaker():
+    q = _quotes("\u201cWe know the vote was close,\u201d the President said.",
+                "One MP told the broadcaster, \u201cWe know that many people wanted to stay.\u201d")
+    assert _speaker(q, "We know the vote") is None
+    assert _speaker(q, "We know that many") is None
