@@ -9,7 +9,8 @@ Iraq", qualifier "approximate". The rules and word lists are data (``lexicons/qu
   magnitude, qualifier "vague");
 - not facts: years (four digits, no separator), dates (a month name next to the number), clock times
   and durations (a time unit after the number), ordinals ("10th", "second"), identifiers ("Article 5",
-  "F-16", "@user1", "Camp 5", "al-Jada 5": a word with a capital right before), page counters
+  "F-16", "@user1", "Camp 5", "al-Jada 5": a word with a capital right before, but a possessive
+  ("Iraq's 5 million barrels")), page counters
   ("Number of readings: 192"), hyphenated compounds ("two-day") but those that count (below), a
   small spelled number after a definite determiner ("the two sides"), and numbers with no counted
   noun after them;
@@ -425,7 +426,8 @@ def _facts_in(text: str) -> list[dict]:
         lead_from = max(0, start - 30)
         qual = r.qualifier.search(text, lead_from, start)
         if any(c.isupper() for c in prev) and prev.lower() not in r.stops | _ARTICLES and not qual \
-                and _sentence_start(text, start, sentences) != start and not cur:
+                and not prev.endswith(("'s", "\u2019s")) and _sentence_start(text, start, sentences) != start \
+                and not cur:
             continue  # "Resolution 2379", "Camp 5", "al-Jada 5": a name right before = an identifier
         after = _next_words(text, end, 1)
         nxt = after[0].group().strip(_EDGE_PUNCT + ".,;:") if after else ""

@@ -88,6 +88,9 @@ def test_offsets_and_provenance(seed_tables, seed_facts):
      "rocket or drone attacks", "approximate"),
     # a count ends at its last plural noun ("dead" is no counted noun)
     ("The blast left at least 12 people dead.", 12, "people", "people", "at_least"),
+    # a possessive name before the number owns the count, it is no identifier
+    ("The region\u2019s exports reached the Kurdistan Region\u2019s 400,000 barrels.", 400_000, "barrels",
+     "barrels", "exact"),
     # irregular plurals
     ("Two gunmen opened fire.", 2, "gunmen", "gunmen", "exact"),
 ])
