@@ -15,7 +15,7 @@ Rules (data in ``lexicons/speech.yaml``):
 - speaker, after the closing mark: ``,” said X``, ``,” X said``, ``,” read a joint statement``, with a
   description before the name (``,” security expert Jane Roe told``, ``,” Doe’s brother Ali``) and an
   apposition after it (``, a member of the delegation, told``); ``,” a statement quoted X as saying``;
-  ``,” according to X``;
+  ``,” according to X``; ``X was quoted as saying``;
 - else before the opening mark in the same sentence: ``X told ... that “``, ``X, spokesperson for
   ..., stated that “``, ``According to X, ... “``, ``X thanked them, saying “``, ``X received them
   and stressed that “``;
@@ -56,11 +56,15 @@ _MARKS = re.compile('[\u201c\u201d"]')
 _WORDS = re.compile(r"\w+", re.UNICODE)
 _LEAD_VERB = re.compile(r"\b(?:that|said|says|told|added|stated|wrote)$")
 _ENDS_SENTENCE = re.compile(r"[.!?\u2026][\])]*$")  # the quoted text ends a sentence ("... Gaza." / "...[.]")
+_OPENING = re.compile(r"[\s,]*(\S)")
 _SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s|$)")
 _CAPITALISED = re.compile(r"(?<![\w'\u2019\-])[A-Z][\w'\u2019\-]+")
 # An ALL-CAPS label and a colon at the start of a paragraph, then mojibake ("Â") or no-break spaces
 # that a mis-decoded page left after the colon.
 _TURN = re.compile("\\s*(?P<label>[A-Z][A-Z .,'\u2019\\-]{0,60}?)\\s*:[\\s\u00a0\u00c2\ufeff\u200b]*(?=\\S)")
+
+
+ATTRIBUTION_WORDS = 12  # a sentence after a finished quote that is longer says more than who spoke
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class _Rules:
     appositive_name: re.Pattern
     according_to: re.Pattern
     quoted_as: re.Pattern
+    quoted_passive: re.Pattern
     participle_lead: re.Pattern
     coordinated_verb: re.Pattern
     sentence_subject: re.Pattern
@@ -123,6 +128,7 @@ def _rules() -> _Rules:
     verb_tail = rf"\s+(?:(?:has|had|have)\s+)?(?:{adverbs}\s+)?(?P<verb>{verbs})"
     sources = f"(?i:{alternation(lex['source_prepositions'])})"
     quoting = f"(?i:{alternation(lex['quoting_verbs'])})"
+    quoting_as = f"(?i:{alternation(lex['quoting_as'])})"
     return _Rules(
         # ,” read a joint statement / ,” said US Defense Secretary Lloyd Austin on Tuesday
         after_verb_first=re.compile(rf"^[\s,.!?;:—–-]*(?:{adverbs}\s+)?(?P<verb>{verbs})\s+(?:{described})"),
@@ -137,7 +143,10 @@ def _rules() -> _Rules:
         appositive_name=re.compile(rf",\s+(?:{desc_word}\s+){{0,4}}(?P<name>{name}),{verb_tail}"),
         according_to=re.compile(rf"{sources}\s+(?:{speaker})"),
         # a statement quoted X as saying
-        quoted_as=re.compile(rf"{quoting}\s+(?P<name>{name})\s+(?i:{alternation(lex['quoting_as'])})"),
+        quoted_as=re.compile(rf"{quoting}\s+(?P<name>{name})\s+{quoting_as}"),
+        # X was quoted (by the agency) as saying
+        quoted_passive=re.compile(
+            rf"(?P<name>{name})\s+(?:was|were|is|has\s+been)\s+{quoting}\s+(?:by\s+[^“”\".]{{1,60}}?\s+)?{quoting_as}"),
         # ..., saying “ / ... and adding that “
         participle_lead=re.compile(
             rf"(?:,|\band)\s+(?:{adverbs}\s+)?(?i:{alternation(lex['speech_participles'])})(?:\s+that)?[\s:,]*$"),
@@ -288,8 +297,22 @@ def _person_tail(tokens: list[str]) -> list[str]:
 
 
 def _attribute(text: str, sent_start: int, mark_start: int, mark_end: int) -> Attribution | None:
+    """The speaker named around a quote: after it first, before it in its sentence next, a source
+    after it last. A quote that ended its sentence, followed by a capitalised word, is its own
+    sentence's first: what follows opens a new sentence ("“… Gaza.” Al-Sudani highlighted ...")."""
     r = _rules()
     after = text[mark_end:mark_end + 200]
+    if _finished(text, mark_end) and _opening(after).isupper():
+        found = _before(text, sent_start, mark_start) or _after(text, mark_end, after)
+    else:
+        found = _after(text, mark_end, after) or _before(text, sent_start, mark_start)
+    # the source after the quote, last: "X said it marked “…,” according to a readout" is X's
+    return found or _speaker_from(r.after_source.match(after), "source", mark_end)
+
+
+def _after(text: str, mark_end: int, after: str) -> Attribution | None:
+    """,” said X / ,” X, a member of ..., told / ,” a statement quoted X as saying."""
+    r = _rules()
     for pat in (r.after_verb_first, r.after_subject_first):
         m = pat.match(after)
         if m and not _next_sentence(text, mark_end, after, m):
@@ -300,12 +323,21 @@ def _attribute(text: str, sent_start: int, mark_start: int, mark_end: int) -> At
     # position of a long sentence was most of the quotes' time)
     if r.any_quoting.search(after):
         end = _SENTENCE_END.search(after)
-        m = r.quoted_as.search(after, 0, end.end() if end else len(after))
-        if m:  # ,” a Department of Defense statement quoted X as saying
+        end = end.end() if end else len(after)
+        m = r.quoted_as.search(after, 0, end) or r.quoted_passive.search(after, 0, end)
+        if m:  # ,” a Department of Defense statement quoted X as saying / ,” X was quoted as saying
             return _named(m.group("name"), "after", mark_end + m.start("name"))
+    return None
+
+
+def _before(text: str, sent_start: int, mark_start: int) -> Attribution | None:
+    """X told ... that “ / According to X, “ / X thanked them, saying “ / X, spokesperson for ...,
+    stated that “ / X received them and stressed that “ (the last in the sentence before the quote)."""
+    r = _rules()
     before = text[sent_start:mark_start]
     if r.any_quoting.search(before):
-        m = _last(r.quoted_as, before)
+        m = max((m for m in (_last(r.quoted_as, before), _last(r.quoted_passive, before)) if m),
+                key=lambda m: m.end(), default=None)
         if m:
             return _named(m.group("name"), "before", sent_start + m.start("name"))
     if r.any_source_preposition.search(before):
@@ -324,19 +356,31 @@ def _attribute(text: str, sent_start: int, mark_start: int, mark_end: int) -> At
                 return _named(m2.group("name"), "before", sent_start + m2.start("name"))
         if m is None and r.coordinated_verb.search(before):  # X received them and stressed that “
             m = r.sentence_subject.match(before)
-        if m is not None:
-            return _speaker_from(m, "before", sent_start)
-    # the source after the quote, last: "X said it marked “…,” according to a readout" is X's
-    return _speaker_from(r.after_source.match(after), "source", mark_end)
+        return _speaker_from(m, "before", sent_start)
+    return None
+
+
+def _opening(after: str) -> str:
+    """The first letter after a quote's closing mark (past spaces and commas), or ""."""
+    m = _OPENING.match(after)
+    return m.group(1) if m else ""
+
+
+def _finished(text: str, mark_end: int) -> bool:
+    """The quoted text ends a sentence ("... Gaza." / "...[.]")."""
+    return bool(_ENDS_SENTENCE.search(text, max(0, mark_end - 6), mark_end - 1))
 
 
 def _next_sentence(text: str, mark_end: int, after: str, m: re.Match) -> bool:
-    """True when the words after a quote that ended its sentence (“… Gaza.” X highlighted “…”) open a
-    sentence of their own that introduces another quote: no attribution of this one."""
-    if not _ENDS_SENTENCE.search(text, max(0, mark_end - 6), mark_end - 1):
+    """True when the words after a quote that ended its sentence open a sentence of their own: one
+    that introduces another quote (“… Gaza.” X highlighted “…”) or goes on past a short attribution
+    (“… done.” Critics expressed their anger at the delay on Monday in a long statement ...): no
+    attribution of this one. “… done.” Roe said. still is one, and so is “Why?” asked Roe."""
+    if not _finished(text, mark_end) or _opening(after).islower():
         return False
     end = _SENTENCE_END.search(after, m.end())
-    return bool(_MARKS.search(after, m.end(), end.start() if end else len(after)))
+    end = end.start() if end else len(after)
+    return bool(_MARKS.search(after, m.end(), end)) or len(_WORDS.findall(after, 0, end)) > ATTRIBUTION_WORDS
 
 
 def _last(pattern: re.Pattern, text: str) -> re.Match | None:

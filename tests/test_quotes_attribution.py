@@ -57,6 +57,10 @@ def _persons(*names):
      "Secretary Jane Roe.", "The Secretary thanked", "Jane Roe"),
     ("\u201cOur bond is especially strong this year,\u201d a Department of Defense statement quoted Doe as saying.",
      "Our bond is especially strong", "Doe"),
+    ("Haddad was quoted by the state news agency as saying that \u201cthe forces will stay for now.\u201d",
+     "the forces will stay", "Haddad"),
+    ("\u201cThe forces will leave by next year,\u201d Jane Roe was quoted as saying.", "The forces will leave",
+     "Jane Roe"),
     # speech verbs beyond "said"
     ("Al-Hadi highlighted \u201cthe need for more training and better equipment.\u201d", "the need for more",
      "Al-Hadi"),
@@ -74,6 +78,8 @@ def _persons(*names):
      "The timetable is not final", "Jane Roe"),
     ("Haddad received the delegation in Baghdad and stressed that \u201cthe partnership must go on.\u201d",
      "the partnership must go on", "Haddad"),
+    ("The minister met the envoy on Sunday, indicating that \u201cthe talks will go on.\u201d",
+     "the talks will go on", None),  # "The minister" names no one
     # a participle after the sentence's subject
     ("Haddad thanked the delegation, saying \u201cwe will keep working together on this.\u201d",
      "we will keep working", "Haddad"),
@@ -101,6 +107,16 @@ def test_a_quote_ending_its_sentence_is_not_attributed_by_the_next_sentence():
                 "\u201cthe suffering of civilians in the area.\u201d")
     assert _speaker(q, "regional situation") is None
     assert _speaker(q, "the suffering of civilians") == "Haddad"
+
+
+def test_a_long_sentence_after_a_finished_quote_is_no_attribution():
+    q = _quotes("Roe said the envoy \u201cbroke the rules and misled everyone.\u201d Democrats expressed their "
+                "anger at the envoy over his refusal to testify before the committee in the spring.",
+                "\u201cWe are done with this.\u201d Haddad said on Monday.",
+                "Haddad claimed the country is a \u201cfailed state.\u201d\u00a0 Critics urged voters to stay home.")
+    assert _speaker(q, "broke the rules") == "Roe"
+    assert _speaker(q, "We are done") == "Haddad"
+    assert _speaker(q, "failed state") == "Haddad"  # the new sentence's "Critics urged" is no attribution
 
 
 def test_the_statement_later_is_the_authors_too():
