@@ -17,8 +17,8 @@ Rules (data in ``lexicons/speech.yaml``):
   apposition after it (``, a member of the delegation, told``); ``,” a statement quoted X as saying``;
   ``,” according to X``; ``X was quoted as saying``;
 - else before the opening mark in the same sentence: ``X told ... that “``, ``X, spokesperson for
-  ..., stated that “``, ``According to X, ... “``, ``X thanked them, saying “``, ``X received them
-  and stressed that “``;
+  ..., stated that “``, ``X, a marine ecologist, who said “``, ``X of <body> said “``, ``According to
+  X, ... “``, ``X thanked them, saying “``, ``X received them and stressed that “``;
 - a document with an author is the author's speech (``read a statement from President X``, ``said a
   readout from the Press Secretary X``), and so is a later "the statement" in the same document;
 - a pronoun (``it added``, ``As he noted``) carries the previous speaker of the same document; "he"
@@ -56,7 +56,8 @@ _MARKS = re.compile('[\u201c\u201d"]')
 _WORDS = re.compile(r"\w+", re.UNICODE)
 _LEAD_VERB = re.compile(r"\b(?:that|said|says|told|added|stated|wrote)$")
 _ENDS_SENTENCE = re.compile(r"[.!?\u2026][\])]*$")  # the quoted text ends a sentence ("... Gaza." / "...[.]")
-_OPENING = re.compile(r"[\s,]*(\S)")
+_STOP_AFTER = re.compile(r"\s*[.!?\u2026]+(?:\s|$)")  # a full stop right after a closing mark
+_OPENING = re.compile(r"[\s,.!?\u2026]*(\S)")
 _SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s|$)")
 _CAPITALISED = re.compile(r"(?<![\w'\u2019\-])[A-Z][\w'\u2019\-]+")
 # An ALL-CAPS label and a colon at the start of a paragraph, then mojibake ("Â") or no-break spaces
@@ -70,6 +71,7 @@ ATTRIBUTION_WORDS = 12  # a sentence after a finished quote that is longer says 
 @dataclass(frozen=True)
 class _Rules:
     after_verb_first: re.Pattern
+    unnamed_after: re.Pattern  # a speech verb right after the quote, its speaker unnamed
     after_subject_first: re.Pattern
     after_source: re.Pattern
     before_subject_verb: re.Pattern
@@ -121,23 +123,33 @@ def _rules() -> _Rules:
     # "Doe’s brother", "the"), never a preposition or a verb ("officials in Baghdad said")
     not_desc = alternation(lex["not_descriptive"])
     desc_word = rf"(?:(?!{not_desc})[a-z][\w\-]*|[A-Z][\w\-]*['’]s)"
-    described = rf"{doc}|(?P<pron>{pronouns})|(?:{desc_word}\s+){{0,4}}(?P<name>{name})"
+    # ... and a body with a title before the person ("UCL astronomer", "Pentagon press secretary")
+    described = (rf"{doc}|(?P<pron>{pronouns})"
+                 rf"|(?:{name}\s+(?:{desc_word}\s+){{1,4}}|(?:{desc_word}\s+){{1,4}})?(?P<name>{name})")
     # ", a member of the Iraqi delegation," / ", 56," / ", who heads the talks,": it holds a lower-case
     # word or a number, and no quote mark
     appos = r",\s+(?!(?:and|or|but)\b)(?=[^,“”\"\n;]{0,120}?(?<![\w\-])[a-z0-9])[^,“”\"\n;]{1,120}?,"
     verb_tail = rf"\s+(?:(?:has|had|have)\s+)?(?:{adverbs}\s+)?(?P<verb>{verbs})"
+    # before the quote the verb may be a relative clause's ("X, a marine ecologist, who said “",
+    # "a statement which read “"), and the person may be "of" a body ("Jane Roe of victims' group
+    # Justice Now said")
+    relative_tail = rf"\s+(?:(?:who|which|that)\s+)?(?:(?:has|had|have)\s+)?(?:{adverbs}\s+)?(?P<verb>{verbs})"
+    of_body = r"(?:\s+of\s+(?:the\s+)?(?:[a-z][\w\-']*\s+){0,3}%s(?:\s+%s)*)?" % (cap, cap)
+    speaker_of = rf"{doc}|(?P<pron>{pronouns})|(?P<name>{name}{of_body})"
     sources = f"(?i:{alternation(lex['source_prepositions'])})"
     quoting = f"(?i:{alternation(lex['quoting_verbs'])})"
     quoting_as = f"(?i:{alternation(lex['quoting_as'])})"
     return _Rules(
         # ,” read a joint statement / ,” said US Defense Secretary Lloyd Austin on Tuesday
         after_verb_first=re.compile(rf"^[\s,.!?;:—–-]*(?:{adverbs}\s+)?(?P<verb>{verbs})\s+(?:{described})"),
+        # ,” said a protester / ,” one official told reporters: attributed, to no one named
+        unnamed_after=re.compile(rf"^[\s,—–-]*(?:(?:{adverbs}\s+)?{verbs}\b|(?:[\w’'\-]+\s+){{1,6}}?{verbs}\b)"),
         # ,” the joint statement read / ,” it added / ,” security expert Jane Roe, 56, told
         after_subject_first=re.compile(rf"^[\s,.!?;:—–-]*(?:{described})(?:{appos})?{verb_tail}"),
         # ,” according to X / ,” according to a statement from X (in the quote's sentence: lower case)
         after_source=re.compile(rf"^[\s,—–-]*{alternation(lex['source_prepositions'])}\s+(?:{speaker})"),
         # X told ... that “ / X, spokesperson for ..., stated that “ / The joint statement added that ... “
-        before_subject_verb=re.compile(rf"(?:{speaker})(?:{appos})?{verb_tail}"),
+        before_subject_verb=re.compile(rf"(?:{speaker_of})(?:{appos})?{relative_tail}"),
         # a name in apposition, closed by a comma: "Doe's mother, Jane Roe, said", "one of the
         # authors, biologist Jane Roe, told" (not "..., which includes the Quds Force, declared")
         appositive_name=re.compile(rf",\s+(?:{desc_word}\s+){{0,4}}(?P<name>{name}),{verb_tail}"),
@@ -220,8 +232,8 @@ class Attribution(NamedTuple):
 
     ``kind``: name (a person or body), doc (a speaking document), the_doc (a document named with
     "the": it may be one whose author the document gave before), pron (a pronoun, settled against the
-    previous quotes), turn / turn_weak / turn_anon (a transcript label: with a title, without one,
-    anonymous); ``where``: after or before the quote, source (``,” according to X``), or turn; ``doc``: for a named author, the
+    previous quotes), unnamed (",” said a protester": attributed, to no one named), turn /
+    turn_weak / turn_anon (a transcript label: with a title, without one, anonymous); ``where``: after or before the quote, source (``,” according to X``), or turn; ``doc``: for a named author, the
     document it spoke through (``a statement from X`` -> "statement"); ``at``: where the speaker
     phrase stands in the paragraph."""
 
@@ -282,6 +294,8 @@ def name_label(phrase: str) -> str | None:
         return " ".join(tokens) if len(tokens) > 1 else None
     if len(name) == 1 and name[0].rstrip(".").lower() in r.suffixes:  # "Smith Jr." / a lone "MP"
         return " ".join(tokens) if len(tokens) > 1 else None
+    if len(name) >= 3 and len(tokens) > len(name) and tokens[-len(name) - 1].lower() in ("of", "for"):
+        name = name[1:]  # "Mayor of London Sadiq Khan", "Representative for Iran Brian Hook": the office's place
     return " ".join(name)
 
 
@@ -307,7 +321,10 @@ def _attribute(text: str, sent_start: int, mark_start: int, mark_end: int) -> At
     else:
         found = _after(text, mark_end, after) or _before(text, sent_start, mark_start)
     # the source after the quote, last: "X said it marked “…,” according to a readout" is X's
-    return found or _speaker_from(r.after_source.match(after), "source", mark_end)
+    found = found or _speaker_from(r.after_source.match(after), "source", mark_end)
+    if found is None and not _finished(text, mark_end) and r.unnamed_after.match(after):
+        return Attribution("unnamed", "", "after", None, mark_end)  # ,” said a protester: no one named
+    return found
 
 
 def _after(text: str, mark_end: int, after: str) -> Attribution | None:
@@ -361,14 +378,16 @@ def _before(text: str, sent_start: int, mark_start: int) -> Attribution | None:
 
 
 def _opening(after: str) -> str:
-    """The first letter after a quote's closing mark (past spaces and commas), or ""."""
+    """The first letter after a quote's closing mark (past spaces, commas and a full stop), or ""."""
     m = _OPENING.match(after)
     return m.group(1) if m else ""
 
 
 def _finished(text: str, mark_end: int) -> bool:
-    """The quoted text ends a sentence ("... Gaza." / "...[.]")."""
-    return bool(_ENDS_SENTENCE.search(text, max(0, mark_end - 6), mark_end - 1))
+    """The quote ends a sentence: its text does ("... Gaza.”", "...[.]”") or a full stop follows the
+    closing mark ("... Gaza”.")."""
+    return bool(_ENDS_SENTENCE.search(text, max(0, mark_end - 6), mark_end - 1)
+                or _STOP_AFTER.match(text, mark_end))
 
 
 def _next_sentence(text: str, mark_end: int, after: str, m: re.Match) -> bool:
@@ -666,6 +685,8 @@ def _speaker(doc: _Reading, q: Found, index: EntityIndex, texts, text: str) -> t
     a = q.attribution
     if a is None:
         return _continued(doc, q, texts, text)
+    if a.kind == "unnamed":
+        return None, None
     if a.kind == "pron":  # "he"/"she" carry a named person, "it"/"they" a document or an organization
         if a.label in ("it", "they"):
             if doc.previous_kind == "doc" or index.is_organization(doc.previous):

@@ -40,6 +40,11 @@ def _persons(*names):
      "We remain committed", "Jane Roe"),
     ("\u201cThis visit matters a great deal right now,\u201d security analyst Karim Haddad told the paper.",
      "This visit matters", "Karim Haddad"),
+    # a body and a title before the name
+    ("\u201cThe drawdown is on schedule,\u201d said Pentagon press secretary Pat Doe.", "The drawdown is on schedule",
+     "Pat Doe"),
+    ("\u201cThe shelves are empty every morning,\u201d said Jane Roe per City Radio.", "The shelves are empty",
+     "Jane Roe"),
     # an apposition between the name and the verb, before and after the quote
     ("Brig. Gen. John Doe, spokesperson for the Joint Operations Command, stated in a press release that "
      "\u201cthe talks will cover training and equipment.\u201d", "the talks will cover", "John Doe"),
@@ -47,6 +52,12 @@ def _persons(*names):
      "newspaper.", "The two sides are close", "Karim al-Hadi"),
     ("The victim\u2019s mother, Mary Stone, said on television, \u201cShe never meant to hurt anyone at all.\u201d",
      "She never meant", "Mary Stone"),
+    ("The study was led by Jane Roe, a marine ecologist at the institute, who said \u201cthe reefs can recover.\u201d",
+     "the reefs can recover", "Jane Roe"),
+    ("Karim Haddad of victims' group Justice Now said \u201cthe church must report every case.\u201d",
+     "the church must report", "Karim Haddad"),
+    ("US Special Representative for Iraq Jane Roe said \u201cthis has nothing to do with security.\u201d",
+     "this has nothing to do", "Jane Roe"),
     # a relative and an age before the verb: the speaker is the relative, not the one named first
     ("\u201cThat was his last hope, and the well was dry,\u201d Omar\u2019s brother Ali, 56, told Reuters.",
      "That was his last hope", "Ali"),
@@ -113,10 +124,13 @@ def test_a_long_sentence_after_a_finished_quote_is_no_attribution():
     q = _quotes("Roe said the envoy \u201cbroke the rules and misled everyone.\u201d Democrats expressed their "
                 "anger at the envoy over his refusal to testify before the committee in the spring.",
                 "\u201cWe are done with this.\u201d Haddad said on Monday.",
-                "Haddad claimed the country is a \u201cfailed state.\u201d\u00a0 Critics urged voters to stay home.")
+                "Haddad claimed the country is a \u201cfailed state.\u201d\u00a0 Critics urged voters to stay home.",
+                "Roe, a fire service spokesman, said the man suffered \u201csevere burns\u201d. Police press officer "
+                "Jane Doe stated he was 25.")
     assert _speaker(q, "broke the rules") == "Roe"
     assert _speaker(q, "We are done") == "Haddad"
     assert _speaker(q, "failed state") == "Haddad"  # the new sentence's "Critics urged" is no attribution
+    assert _speaker(q, "severe burns") == "Roe"  # a full stop after the closing mark ends the sentence too
 
 
 def test_the_statement_later_is_the_authors_too():
