@@ -260,3 +260,12 @@ def test_a_lone_title_is_no_speaker():
                 "One MP told the broadcaster, \u201cWe know that many people wanted to stay.\u201d")
     assert _speaker(q, "We know the vote") is None
     assert _speaker(q, "We know that many") is None
+
+
+def test_a_quote_by_someone_unnamed_ends_the_turn():
+    q = _quotes("\u201cWe will march again tomorrow,\u201d said student leader Jane Roe.",
+                "\u201cShe is only trying to split the movement,\u201d said a protester who gave no name. "
+                "\u201cThe situation has gone too far now.\u201d")
+    assert _speaker(q, "We will march") == "Jane Roe"
+    assert _speaker(q, "She is only trying") is None
+    assert _speaker(q, "The situation has gone") is None
