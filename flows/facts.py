@@ -10,7 +10,7 @@ Iraq", qualifier "approximate". The rules and word lists are data (``lexicons/qu
 - not facts: years (four digits, no separator), dates (a month name next to the number), clock times
   and durations (a time unit after the number), ordinals ("10th", "second"), identifiers ("Article 5",
   "F-16", "@user1", "Camp 5", "al-Jada 5": a word with a capital right before, but a possessive
-  ("Iraq's 5 million barrels")), page counters
+  ("Iraq's 5 million barrels") or a word and a comma ("in Iraq, 900 in Syria")), page counters
   ("Number of readings: 192"), hyphenated compounds ("two-day") but those that count (below), a
   small spelled number after a definite determiner ("the two sides"), and numbers with no counted
   noun after them;
@@ -21,6 +21,9 @@ Iraq", qualifier "approximate". The rules and word lists are data (``lexicons/qu
   day", "a day" -> "per day"); "percent"; a currency code; for a number-hyphen compound of a listed
   noun, that noun in the plural ("an 80-member coalition" -> 80 "members", subject "members of the
   coalition"; "a 5,000-strong force" -> 5000 "force");
+- elided counts: a number right after a figure of the same sentence, with only a place after it,
+  counts the same thing ("2,500 troops in Iraq and 900 in Syria" -> 900 troops, subject "troops in
+  Syria");
 - subject: the noun phrase (modifiers, head, "of ..." and "in/from <Place>" continuations, modifiers
   joined by "or"/"and" before one plural head: "rocket or drone attacks"); when
   the sentence says where they are housed ("<camp> ... houses 50,000 people") or what they are members
@@ -426,7 +429,7 @@ def _facts_in(text: str) -> list[dict]:
         lead_from = max(0, start - 30)
         qual = r.qualifier.search(text, lead_from, start)
         if any(c.isupper() for c in prev) and prev.lower() not in r.stops | _ARTICLES and not qual \
-                and not prev.endswith(("'s", "\u2019s")) and _sentence_start(text, start, sentences) != start \
+                and not prev.endswith(("'s", "\u2019s", ",", ";")) and _sentence_start(text, start, sentences) != start \
                 and not cur:
             continue  # "Resolution 2379", "Camp 5", "al-Jada 5": a name right before = an identifier
         after = _next_words(text, end, 1)
@@ -450,6 +453,9 @@ def _facts_in(text: str) -> list[dict]:
         if unit is None:
             phrase = _subject(text, end, sent[1], plural=value != 1 and not compound)
             head = phrase.head
+            if phrase.subject is None and not compound:
+                phrase = _elided(text, (qual.start() if qual else start), end, sent, rows)
+                head = phrase.head
             if phrase.subject is None or head is None or head in r.time_units or head.rstrip(".") in r.time_units:
                 continue
             span_end = phrase.end
@@ -466,6 +472,24 @@ def _facts_in(text: str) -> list[dict]:
         rows.append({"value": value, "unit": unit, "subject": subject, "qualifier": qualifier,
                      "char_start": start, "char_end": span_end})
     return rows
+
+
+_ELISION_GAP = re.compile(r"[\s,;]*(?:and|while|but|with|compared\s+with)?\s*")
+_ELIDED_PLACE = re.compile(r"\s+(?P<place>(?:in|at|inside|across)\s+(?:(?:the|neighbouring|neighboring)\s+)?"
+                           r"[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*){0,3})")
+
+
+def _elided(text: str, start: int, end: int, sent: tuple[int, int], rows: list[dict]) -> _Phrase:
+    """The counted noun a coordinated count leaves out: "2,500 troops in Iraq and 900 in Syria" -> 900
+    troops in Syria (the previous figure of the sentence, right before it, and a place after it)."""
+    last = rows[-1] if rows else None
+    if last is None or last["char_end"] < sent[0] or last["subject"] is None \
+            or not _ELISION_GAP.fullmatch(text, last["char_end"], start):
+        return _Phrase(None, end, None, None)
+    place = _ELIDED_PLACE.match(text, end, sent[1])
+    if place is None:
+        return _Phrase(None, end, None, None)
+    return _Phrase(f"{last['unit']} {place.group('place')}", place.end(), last["unit"], None)
 
 
 def _compound_count(noun: str, phrase: _Phrase) -> tuple[str, str]:

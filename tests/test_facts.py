@@ -124,6 +124,17 @@ def test_not_facts(text):
     assert f.empty, f[["text", "value", "unit"]]
 
 
+def test_a_count_that_leaves_out_its_noun_counts_the_figure_before_it():
+    f = _facts("The US keeps about 2,500 troops in Iraq and roughly 900 in neighbouring Syria.",
+               "It has 300 advisers in Baghdad, 40 in Erbil and 12 at the border.",
+               "Some 2,500 troops stayed. In 2019 about 900 in Syria left.")
+    got = [(r.value, r.unit, r.subject, r.qualifier) for r in f.itertuples()]
+    assert (900, "troops", "troops in neighbouring Syria", "approximate") in got
+    assert (40, "advisers", "advisers in Erbil", "exact") in got and (12, "advisers", "advisers at the border",
+                                                                        "exact") not in got  # "the border": no place name
+    assert len([g for g in got if g[0] == 900]) == 1  # another sentence's figure is not reused
+
+
 def test_number_words():
     assert words_value("twenty-five") == 25
     assert words_value("two hundred thousand") == 200_000
