@@ -62,7 +62,7 @@ _SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s|$)")
 _CAPITALISED = re.compile(r"(?<![\w'\u2019\-])[A-Z][\w'\u2019\-]+")
 # An ALL-CAPS label and a colon at the start of a paragraph, then mojibake ("Â") or no-break spaces
 # that a mis-decoded page left after the colon.
-_TURN = re.compile("\\s*(?P<label>[A-Z][A-Z .,'\u2019\\-]{0,60}?)\\s*:[\\s\u00a0\u00c2\ufeff\u200b]*(?=\\S)")
+_TURN = re.compile("\\s*(?P<label>[A-Z][A-Z .,'\u2019\\-]{0,60}?)\\s*:[\\s\u00a0\u00c2\ufeff\u200b]*(?=\\S|$)")
 
 
 ATTRIBUTION_WORDS = 12  # a sentence after a finished quote that is longer says more than who spoke
@@ -468,9 +468,9 @@ def quotes_in(text: str) -> tuple:
     unlabelled paragraphs, a social post's author, the speaker's entity)."""
     found = []
     turn = turn_of(text) if ":" in text[:80] else None
-    if turn:
+    if turn:  # (a label alone on its line gives an empty turn: the speech is in the next paragraphs)
         attribution, start = turn
-        end = len(text.rstrip())
+        end = max(start, len(text.rstrip()))
         found.append(Found(start, end, True, attribution, "direct", start, end, True))
     if OPEN not in text and STRAIGHT not in text:
         return tuple(found)
@@ -666,7 +666,8 @@ def extract_quotes(paragraphs: pd.DataFrame, documents: pd.DataFrame,
             a = q.attribution
             if a is not None and a.where == "turn":
                 doc.turn = a
-                rows.append(_turn_row(doc_id, para_id, text, q.start, q.end, a, index))
+                if q.end > q.start:
+                    rows.append(_turn_row(doc_id, para_id, text, q.start, q.end, a, index))
                 continue
             label, kind = _speaker(doc, q, index, texts, text)
             if label:

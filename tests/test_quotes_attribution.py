@@ -210,6 +210,14 @@ def test_transcript_turns_are_their_speakers_direct_quotes():
     assert rows.loc["Thank you all for coming.", "speaker_label"] == "John Q. Doe"
 
 
+def test_a_label_alone_on_its_line_opens_the_turn_of_the_next_paragraphs():
+    q = _quotes("MS. JANE ROE:", "Good afternoon, everyone.", "We have two announcements today.", "Q:",
+                "What about the timeline?")
+    assert q.set_index("text")["speaker_label"].to_dict() == {
+        "Good afternoon, everyone.": "Jane Roe", "We have two announcements today.": "Jane Roe",
+        "What about the timeline?": "Q"}
+
+
 def test_labels_without_a_title_count_only_beside_another_label():
     dateline = _quotes("BAGHDAD: The ministry said on Monday that the talks would resume.",
                        "Officials gave no date for the next round.")
