@@ -16,7 +16,7 @@ Iraq", qualifier "approximate". The rules and word lists are data (``lexicons/qu
   noun after them;
 - counted noun: a count above one needs a plural head ("troops", "people", "km"); the phrase ends
   at its last plural noun ("42 people dead" -> "people"), and a number before a singular noun names
-  or modifies it ("5 camp", "two phase plan"): no fact;
+  or modifies it ("5 camp", "a two lane road"): no fact;
 - unit: the counted noun (head of the noun phrase after the number), with its rate ("barrels per
   day", "a day" -> "per day"); "percent"; a currency code; for a number-hyphen compound of a listed
   noun, that noun in the plural ("an 80-member coalition" -> 80 "members", subject "members of the

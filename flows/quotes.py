@@ -6,8 +6,8 @@ Rules (data in ``lexicons/speech.yaml``):
   the paragraph (``closed`` false); a new opening mark while one is open ends the open quote there;
 - embedded social-media posts: a paragraph followed by an attribution line ("— Name (@handle) date")
   is a post by Name (``is_social_post``);
-- transcripts: a paragraph that opens with an ALL-CAPS label and a colon ("MAJ GEN PAT RYDER: All
-  right, ...") is a direct quote by the label without its titles ("Pat Ryder"); an anonymous label
+- transcripts: a paragraph that opens with an ALL-CAPS label and a colon ("MAJ GEN PAT DOE: All
+  right, ...") is a direct quote by the label without its titles ("Pat Doe"); an anonymous label
   ("SENIOR ADMINISTRATION OFFICIAL", "MODERATOR", "Q") stays the label, never a person. A label
   without a title ("JOHN DOE:") counts only in a document with another label (a dateline "BAGHDAD:"
   is no speaker). In a transcript (it opens with a turn, or has two), a paragraph without a label
@@ -55,7 +55,7 @@ OPEN, STRAIGHT = "\u201c", '"'
 _MARKS = re.compile('[\u201c\u201d"]')
 _WORDS = re.compile(r"\w+", re.UNICODE)
 _LEAD_VERB = re.compile(r"\b(?:that|said|says|told|added|stated|wrote)$")
-_ENDS_SENTENCE = re.compile(r"[.!?\u2026][\])]*$")  # the quoted text ends a sentence ("... Gaza." / "...[.]")
+_ENDS_SENTENCE = re.compile(r"[.!?\u2026][\])]*$")  # the quoted text ends a sentence ("... the region." / "...[.]")
 _STOP_AFTER = re.compile(r"\s*[.!?\u2026]+(?:\s|$)")  # a full stop right after a closing mark
 _OPENING = re.compile(r"[\s,.!?\u2026]*(\S)")
 _SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s|$)")
@@ -164,7 +164,7 @@ def _rules() -> _Rules:
             rf"(?:,|\band)\s+(?:{adverbs}\s+)?(?i:{alternation(lex['speech_participles'])})(?:\s+that)?[\s:,]*$"),
         # X received the delegation and stressed that “: the verb's subject is the sentence's
         coordinated_verb=re.compile(rf"\band\s+(?:{adverbs}\s+)?{verbs}"),
-        # the sentence's subject: "Al-Sudani thanked ..." (after an opening phrase: "On Monday, ..."),
+        # the sentence's subject: "Al-Hadi thanked ..." (after an opening phrase: "On Monday, ..."),
         # a name without "The" ("The German government announced ..." names no one)
         sentence_subject=re.compile(rf"(?:[^,“”\"]{{1,40}},\s+)?(?!(?:The|A|An)\s)(?:{speaker})(?:{appos})?\s+[a-z]"),
         naming_lead=re.compile(rf"(?i:{alternation(lex['naming_words'])})(?:\s+(?:an?|the))?\s*$"),
@@ -313,7 +313,7 @@ def _person_tail(tokens: list[str]) -> list[str]:
 def _attribute(text: str, sent_start: int, mark_start: int, mark_end: int) -> Attribution | None:
     """The speaker named around a quote: after it first, before it in its sentence next, a source
     after it last. A quote that ended its sentence, followed by a capitalised word, is its own
-    sentence's first: what follows opens a new sentence ("“… Gaza.” Al-Sudani highlighted ...")."""
+    sentence's first: what follows opens a new sentence ("“… the region.” Al-Hadi highlighted ...")."""
     r = _rules()
     after = text[mark_end:mark_end + 200]
     if _finished(text, mark_end) and _opening(after).isupper():
@@ -384,15 +384,15 @@ def _opening(after: str) -> str:
 
 
 def _finished(text: str, mark_end: int) -> bool:
-    """The quote ends a sentence: its text does ("... Gaza.”", "...[.]”") or a full stop follows the
-    closing mark ("... Gaza”.")."""
+    """The quote ends a sentence: its text does ("... the region.”", "...[.]”") or a full stop follows the
+    closing mark ("... the region”.")."""
     return bool(_ENDS_SENTENCE.search(text, max(0, mark_end - 6), mark_end - 1)
                 or _STOP_AFTER.match(text, mark_end))
 
 
 def _next_sentence(text: str, mark_end: int, after: str, m: re.Match) -> bool:
     """True when the words after a quote that ended its sentence open a sentence of their own: one
-    that introduces another quote (“… Gaza.” X highlighted “…”) or goes on past a short attribution
+    that introduces another quote (“… the region.” X highlighted “…”) or goes on past a short attribution
     (“… done.” Critics expressed their anger at the delay on Monday in a long statement ...): no
     attribution of this one. “… done.” Roe said. still is one, and so is “Why?” asked Roe."""
     if not _finished(text, mark_end) or _opening(after).islower():
@@ -417,8 +417,8 @@ def _named(phrase: str, where: str, at: int) -> Attribution | None:
 # --- transcripts ----------------------------------------------------------------------------------
 
 def turn_of(text: str) -> tuple[Attribution, int] | None:
-    """(speaker, offset where the speech starts) of a transcript turn ("MAJ GEN PAT RYDER: All
-    right" -> Pat Ryder); None when the paragraph opens with no speaker's label."""
+    """(speaker, offset where the speech starts) of a transcript turn ("MAJ GEN PAT DOE: All
+    right" -> Pat Doe); None when the paragraph opens with no speaker's label."""
     m = _TURN.match(text)
     if m is None:
         return None
@@ -441,7 +441,7 @@ def turn_of(text: str) -> tuple[Attribution, int] | None:
 
 
 def _title_case(label: str) -> str:
-    """"PAT RYDER" -> "Pat Ryder", "AL-SUDANI" -> "Al-Sudani"."""
+    """"PAT DOE" -> "Pat Doe", "AL-HADI" -> "Al-Hadi"."""
     return re.sub(r"[A-Za-z]+", lambda w: w.group().capitalize(), label)
 
 
@@ -488,7 +488,7 @@ def quotes_in(text: str) -> tuple:
 
 def _is_name_or_label(text: str, lead: str, start: int, end: int, mark_end: int, closed: bool) -> bool:
     """A scare quote: one to three words, not a spoken sentence of their own (“No,” / “Never!”), that
-    are capitalised throughout (the “Fertile Crescent”) or follow a naming word (the so-called “…”)."""
+    are capitalised throughout (the “Golden Triangle”) or follow a naming word (the so-called “…”)."""
     r = _rules()
     words = _WORDS.findall(text[start:end])
     if len(words) > r.scare_max_words:

@@ -113,9 +113,9 @@ def test_figures(text, value, unit, subject, qualifier):
     "Detainees were moved to Camp 5 last year.",
     "Families were moved to al-Nour 3 camp in the north.",
     "Inspectors toured the al-Nour 4 facilities.",
-    "Monday 3 June | Politics Number of readings: 214  Baghdad / Agency / The ministers met.",
+    "Monday 3 June | Politics Number of readings: 214  Basra / Agency / The ministers met.",
     "Number of readings: 214 Comments: 3",
-    "They agreed on a two phase transition plan.",
+    "They drove home on a two lane road.",
     "The 10-year-old boy and a two-thirds majority.",
     "It is the 17 U.S. Code section.",
 ])

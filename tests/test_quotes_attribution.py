@@ -180,11 +180,11 @@ def test_it_and_they_carry_documents_and_organizations_not_persons():
 
 
 def test_scare_quotes_are_partial_and_unattributed_short_speech_keeps_its_speaker():
-    q = _quotes("Haddad said the region, once the \u201cFertile Crescent\u201d, is drying up fast.",
+    q = _quotes("Haddad said the region, once the \u201cGolden Triangle\u201d, is drying up fast.",
                 "Roe told reporters the group, known as \u201cthe resistance\u201d, had claimed the attack.",
                 "\u201cNo,\u201d Roe said.",
                 "Haddad said the plan was \u201csuccessful\u201d on Monday.")
-    for fragment in ("Fertile Crescent", "the resistance"):
+    for fragment in ("Golden Triangle", "the resistance"):
         row = q[q["text"] == fragment].iloc[0]
         assert row["quote_type"] == "partial" and pd.isna(row["speaker_label"])
     assert _speaker(q, "No") == "Roe"
