@@ -11,25 +11,30 @@ Rules (data in ``lexicons/speech.yaml``):
   ("SENIOR ADMINISTRATION OFFICIAL", "MODERATOR", "Q") stays the label, never a person. A label
   without a title ("JOHN DOE:") counts only in a document with another label (a dateline "BAGHDAD:"
   is no speaker). In a transcript (it opens with a turn, or has two), a paragraph without a label
-  continues the turn before it;
+  continues the turn before it (a label alone on its line opens the turn of the next paragraphs);
 - speaker, after the closing mark: ``,” said X``, ``,” X said``, ``,” read a joint statement``, with a
   description before the name (``,” security expert Jane Roe told``, ``,” Doe’s brother Ali``) and an
   apposition after it (``, a member of the delegation, told``); ``,” a statement quoted X as saying``;
-  ``,” according to X``; ``X was quoted as saying``;
+  ``,” according to X`` (last, and no antecedent of a later pronoun); ``X was quoted as saying``; a
+  quote that ends its sentence (a full stop inside or right after the closing mark) followed by a
+  capitalised word looks before itself first, and a long next sentence, or one that introduces
+  another quote, is no attribution (“… done.” Roe said. is one);
 - else before the opening mark in the same sentence: ``X told ... that “``, ``X, spokesperson for
   ..., stated that “``, ``X, a marine ecologist, who said “``, ``X of <body> said “``, ``According to
   X, ... “``, ``X thanked them, saying “``, ``X received them and stressed that “``;
 - a document with an author is the author's speech (``read a statement from President X``, ``said a
   readout from the Press Secretary X``), and so is a later "the statement" in the same document;
-- a pronoun (``it added``, ``As he noted``) carries the previous speaker of the same document; "he"
-  and "she" only a named speaker, and only when no other known person is named in between;
+- a pronoun (``it added``, ``As he noted``) carries the previous speaker of the same document: "he"
+  and "she" a named speaker that is no known organization, and only when no other known person is
+  named in between; "it" and "they" a document or a known organization;
 - an unattributed direct quote that opens its sentence continues the previous quote's speaker when
   nothing but that quote's attribution stands between them (``“…,” Doe said. “Our cooperation …”``),
-  in the same paragraph or at the start of the next;
+  in the same paragraph or at the start of the next; a quote attributed to someone unnamed (``,”
+  said a protester``) is no one's and ends the turn;
 - a quote of one to three words that is a name or a label (capitalised throughout, or after
   "so-called", "dubbed", ...) is a partial quote without a speaker;
-- ``speaker_label`` is the name without its title ("Mathew Miller") or the speaking document
-  ("joint statement"); ``speaker_entity_id`` resolves the label against ``entities`` (persons and
+- ``speaker_label`` is the name without its title ("Mathew Miller"; "Mayor of London X" -> X; a lone
+  title is no name) or the speaking document ("joint statement"); ``speaker_entity_id`` resolves the label against ``entities`` (persons and
   organizations; normalised exact match, then a conservative rapidfuzz match), else null.
 
 Plain regular expressions do the work: quote marks and attribution frames are character patterns, a
