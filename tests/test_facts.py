@@ -71,6 +71,28 @@ def test_offsets_and_provenance(seed_tables, seed_facts):
     ("Turnout was 45 percent of voters.", 45, "percent", None, "exact"),
     ("Hundreds of thousands of refugees crossed.", 100_000, "refugees", "refugees", "vague"),
     ("The council has 15 members of parliament.", 15, "members", "members of parliament", "exact"),
+    # number-hyphen compounds that count: the compound's noun is the unit
+    ("Washington leads a more than 60-member coalition against the group.", 60, "members",
+     "members of the coalition", "at_least"),
+    ("The panel released a 120-page report on Monday.", 120, "pages", "pages of the report", "exact"),
+    ("A 3,000-strong force crossed the border.", 3000, "force", "force", "exact"),
+    # rates keep their denominator in the unit
+    ("The field pumps 450,000 barrels per day.", 450_000, "barrels per day", "barrels", "exact"),
+    ("Exports fell to about 90,000 barrels of crude a day.", 90_000, "barrels per day", "barrels of crude",
+     "approximate"),
+    # "dozen" multiplies the number before it
+    ("Police questioned more than two dozen witnesses.", 24, "witnesses", "witnesses", "at_least"),
+    ("He hired a dozen guards.", 12, "guards", "guards", "exact"),
+    # modifiers joined by a conjunction share one counted head
+    ("The base was hit by about 40 rocket or drone attacks this year.", 40, "attacks",
+     "rocket or drone attacks", "approximate"),
+    # a count ends at its last plural noun ("dead" is no counted noun)
+    ("The blast left at least 12 people dead.", 12, "people", "people", "at_least"),
+    # a possessive name before the number owns the count, it is no identifier
+    ("The region\u2019s exports reached the Kurdistan Region\u2019s 400,000 barrels.", 400_000, "barrels",
+     "barrels", "exact"),
+    # irregular plurals
+    ("Two gunmen opened fire.", 2, "gunmen", "gunmen", "exact"),
 ])
 def test_figures(text, value, unit, subject, qualifier):
     f = _facts(text)
@@ -87,10 +109,30 @@ def test_figures(text, value, unit, subject, qualifier):
     "It was the 10th meeting in 2019, the second this year.",
     "The two sides met again after three weeks.",
     "One of the officials arrived; 39 are confirmed dead.",
+    # names that hold a number, page counters, numbers that modify a singular noun
+    "Detainees were moved to Camp 5 last year.",
+    "Families were moved to al-Nour 3 camp in the north.",
+    "Inspectors toured the al-Nour 4 facilities.",
+    "Monday 3 June | Politics Number of readings: 214  Basra / Agency / The ministers met.",
+    "Number of readings: 214 Comments: 3",
+    "They drove home on a two lane road.",
+    "The 10-year-old boy and a two-thirds majority.",
+    "It is the 17 U.S. Code section.",
 ])
 def test_not_facts(text):
     f = _facts(text)
     assert f.empty, f[["text", "value", "unit"]]
+
+
+def test_a_count_that_leaves_out_its_noun_counts_the_figure_before_it():
+    f = _facts("The US keeps about 2,500 troops in Iraq and roughly 900 in neighbouring Syria.",
+               "It has 300 advisers in Baghdad, 40 in Erbil and 12 at the border.",
+               "Some 2,500 troops stayed. In 2019 about 900 in Syria left.")
+    got = [(r.value, r.unit, r.subject, r.qualifier) for r in f.itertuples()]
+    assert (900, "troops", "troops in neighbouring Syria", "approximate") in got
+    assert (40, "advisers", "advisers in Erbil", "exact") in got and (12, "advisers", "advisers at the border",
+                                                                        "exact") not in got  # "the border": no place name
+    assert len([g for g in got if g[0] == 900]) == 1  # another sentence's figure is not reused
 
 
 def test_number_words():
