@@ -38,8 +38,9 @@ from typing import NamedTuple
 
 import pandas as pd
 from rapidfuzz import fuzz
+from spacy.attrs import LOWER
 
-from flows.nlp import NAME_SHAPES, Lexicons, get_nlp, load_lexicons
+from flows.nlp import Lexicons, get_nlp, is_name_word, load_lexicons
 from flows.text import stable_id
 
 GIVEN_NAME_MIN_RATIO = 80
@@ -47,6 +48,7 @@ SPEECH_VERBS = {"said", "says", "told", "tells", "added", "stated", "wrote", "an
                 "stressed", "confirmed", "emphasized", "emphasised", "warned", "insisted", "pointed", "highlighted",
                 "remarked", "recalled", "declared", "argued", "replied"}
 LISTENER_VERBS = {"told", "tells"}  # "told X": X is who was told
+_SPEECH_VERB = re.compile(r"\b(?:" + "|".join(sorted(SPEECH_VERBS)) + r")\b", re.IGNORECASE)
 # capitalised words that open sentences and are never a part of a person's name
 NOT_NAME = {
     "The", "In", "On", "At", "During", "After", "Before", "While", "But", "And", "A", "An", "As", "For",
@@ -403,15 +405,29 @@ def _title_of_words(words: str, lex: Lexicons) -> str | None:
     return best[1] if best else None
 
 
-def _surnames_speaking(doc, persons: list[Person], lex: Lexicons) -> list[Person]:
+_SPEECH_VERB_IDS: dict = {}
+
+
+def _speech_verb_ids(vocab) -> frozenset:
+    if id(vocab) not in _SPEECH_VERB_IDS:
+        _SPEECH_VERB_IDS[id(vocab)] = frozenset(vocab.strings.add(v) for v in SPEECH_VERBS)
+    return _SPEECH_VERB_IDS[id(vocab)]
+
+
+def _surnames_speaking(doc, text: str, persons: list[Person], lex: Lexicons) -> list[Person]:
     """A single capitalised word right before a speech verb ("...,” Austin said"): a surname, kept only
     if it resolves to a person named in full (see :func:`resolve`)."""
     out = []
-    for tok in doc:
-        if tok.lower_ not in SPEECH_VERBS or tok.i == 0:
+    if not _SPEECH_VERB.search(text):
+        return out
+    verbs = _speech_verb_ids(doc.vocab)
+    for i, lower in enumerate(doc.to_array(LOWER).tolist()):
+        if lower not in verbs:
             continue
-        prev = doc[tok.i - 1]
-        if prev.shape_ not in NAME_SHAPES or prev.ent_type_ or prev.text in NOT_NAME \
+        if i == 0:
+            continue
+        prev = doc[i - 1]
+        if not is_name_word(prev.text) or prev.ent_type_ or prev.text in NOT_NAME \
                 or prev.text in lex.not_name_words or _title_word(prev.text, lex):
             continue
         if prev.i and doc[prev.i - 1].is_title and not doc[prev.i - 1].is_sent_start:
@@ -479,7 +495,7 @@ def _scan_doc(doc, lex: Lexicons, doc_id: str, para_id: str, text: str | None = 
         p = _person_context(doc, span, lex)
         if p is not None:
             persons.append(p)
-    persons += _surnames_speaking(doc, persons, lex)
+    persons += _surnames_speaking(doc, text, persons, lex)
     covered = [(p.start, p.end) for p in persons]
     # a single capitalised word right after a title: "Secretary Austin", "Minister Fuad"
     descriptions = []
@@ -853,19 +869,21 @@ def resolve(paras: list[Para]) -> Resolution:
         last_word = re.split(r"\s+", p.text.strip())[-1]
         if parts["first"] and last_word[:1].isupper() and len(last_word) > 2 and last_word not in lex.suffixes:
             surname_forms[para.doc_id].setdefault(last_word, set()).add(key)
+    surname_rx = {}  # doc -> one pattern of its surnames that name one person each
+    for doc_id, by_form in surname_forms.items():
+        forms = sorted((f for f, keys in by_form.items() if len(keys) == 1), key=len, reverse=True)
+        if forms:
+            surname_rx[doc_id] = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, forms)) + r")(?![\w-])")
     for para in paras:
-        forms = {f: keys for f, keys in surname_forms.get(para.doc_id, {}).items() if len(keys) == 1}
-        text = para.text if forms else ""  # (read once: it may be decoded on each read, see Para.text)
-        for form, keys in forms.items():
-            for m in re.finditer(r"(?<![\w-])" + re.escape(form) + r"(?![\w-])", text):
-                s, e = m.span()
-                if any(a < e and s < b for a, b in spans_by_para[para.para_id]):
-                    continue
-                nxt = text[e:e + 2]
-                if re.match(r"\s[A-Z]", nxt):
-                    continue
-                people.append((para, Person(s, e, form, cue="surname_in_document"), next(iter(keys))))
-                spans_by_para[para.para_id].append((s, e))
+        rx = surname_rx.get(para.doc_id)
+        text = para.text if rx else ""  # (read once: it may be decoded on each read, see Para.text)
+        for m in rx.finditer(text) if rx else ():
+            s, e = m.span()
+            if any(a < e and s < b for a, b in spans_by_para[para.para_id]) or re.match(r"\s[A-Z]", text[e:e + 2]):
+                continue
+            form = m.group()
+            people.append((para, Person(s, e, form, cue="surname_in_document"), next(iter(surname_forms[para.doc_id][form]))))
+            spans_by_para[para.para_id].append((s, e))
     # titles and countries per person ----------------------------------------------------------
     titles = defaultdict(Counter)
     ranks = defaultdict(Counter)

@@ -21,6 +21,7 @@ is a country and "us" is not, "General" is a rank and "general" is not).
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -213,10 +214,14 @@ def ruler_patterns(lex: Lexicons, tokenizer) -> tuple[list[dict], list[dict]]:
     return folded, exact
 
 
-# a capitalised word, with an inner capital as in "McGurk", "MacDonald", "DeSantis" (token shapes:
-# spaCy writes a run of more than four letters of one case as four)
-NAME_SHAPES = ["Xx", "Xxx", "Xxxx", "Xxxxx", *(f"X{a}X{b}" for a in ("x", "xx", "xxx") for b in ("x", "xx", "xxx", "xxxx"))]
-NAME_TOKEN = {"SHAPE": {"IN": NAME_SHAPES}, "IS_ALPHA": True, "ENT_TYPE": ""}
+# a capitalised word, with an inner capital as in "McGurk", "MacDonald", "DeSantis"
+NAME_WORD = re.compile(r"^[A-Z][a-z]*(?:[A-Z][a-z]+)?$")
+
+
+def is_name_word(text: str) -> bool:
+    return len(text) > 1 and NAME_WORD.match(text) is not None
+
+
 MIDDLE_TOKEN = {"IS_TITLE": True, "IS_PUNCT": False, "ENT_TYPE": "", "OP": "?"}  # a middle name or initial
 APOSTROPHE = {"ORTH": {"IN": ["\u2019", "'"]}, "OP": "?"}
 HYPHEN = {"ORTH": "-"}
@@ -224,8 +229,11 @@ OPEN_QUOTE = {"ORTH": {"IN": ['"', "\u201c", "'", "\u2018"]}}   # a nickname in 
 CLOSE_QUOTE = {"ORTH": {"IN": ['"', "\u201d", "'", "\u2019"]}}
 
 
-def name_patterns(lex: Lexicons) -> list[list[dict]]:
-    """Token patterns of capitalised person-name sequences (candidates, not yet people)."""
+def name_patterns(lex: Lexicons, name_flag: int) -> list[list[dict]]:
+    """Token patterns of capitalised person-name sequences (candidates, not yet people).
+    ``name_flag``: the vocabulary's lexeme flag of :func:`is_name_word` (a flag test costs the Matcher
+    much less than a set of shapes)."""
+    NAME_TOKEN = {name_flag: True, "ENT_TYPE": ""}  # noqa: N806 (a token pattern, like the ones above)
     particle = {"LOWER": {"IN": list(lex.particles)}, "ENT_TYPE": ""}
     suffix = {"ORTH": {"IN": list(lex.suffixes)}, "OP": "?"}
     # at most two middle tokens, written out as optional tokens (much faster in the Matcher than "*")
@@ -292,8 +300,8 @@ def _lexicon_entities(nlp: Language, name: str, lexicons_dir: str):
 @Language.factory("person_candidates", default_config={"lexicons_dir": str(LEXICONS_DIR)})
 def _person_candidates(nlp: Language, name: str, lexicons_dir: str):
     lex = load_lexicons(Path(lexicons_dir))
-    matcher = Matcher(nlp.vocab)
-    matcher.add("NAME", name_patterns(lex), greedy="LONGEST")
+    matcher = Matcher(nlp.vocab, validate=False)  # (validation knows no lexeme flags)
+    matcher.add("NAME", name_patterns(lex, nlp.vocab.add_flag(is_name_word)), greedy="LONGEST")
 
     def component(doc):
         spans = [Span(doc, s, e, label="NAME") for _, s, e in matcher(doc)]
