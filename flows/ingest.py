@@ -7,7 +7,17 @@ to ``rejections``. ``check_accounting`` proves that every input ended up in exac
 
     raw files + manifest rows without a file  ==  documents.source_files + rejections.file
 
-Checks, in order, each with its reason code (``rejections.reason``):
+Every entry of the raw folder but the manifest is an input (``scan_raw``); nothing outside the raw
+folder is ever opened. Entries that are not read, each with its reason code (``rejections.reason``):
+
+- ``hidden``         the name starts with "." (``.DS_Store``, ``.git``): never looked into
+- ``in_subfolder``   a folder (or a link to one): articles must be files directly in the raw folder
+- ``broken_link``    a symbolic link to nothing (or a loop of links)
+- ``outside_raw``    a symbolic link to something outside the raw folder: never opened (a link to a
+                     file inside the raw folder is read as that file)
+- ``not_a_file``     a FIFO, socket or device
+
+Checks on the files, in order:
 
 - ``missing_file``   a row of ``sources.csv`` names a file that is not in the raw folder
 - ``unreadable``     the file cannot be read (permissions, I/O error)
@@ -34,10 +44,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import functools
 import hashlib
 import os
 import re
+import stat
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -151,30 +163,124 @@ def read_manifest(raw_dir: Path) -> pd.DataFrame:
     return df.drop_duplicates("file", keep="first").reset_index(drop=True)
 
 
-def list_raw_files(raw_dir: Path) -> list[Path]:
-    """Article files of the raw folder: every regular file but the manifest and dotfiles."""
+def _manifest_frame(manifest) -> pd.DataFrame:
+    """Manifest rows given as a frame or as a list of dicts (a batch's rows), as ``read_manifest``
+    returns them."""
+    if isinstance(manifest, pd.DataFrame):
+        return manifest
+    df = pd.DataFrame([{k: r.get(k) for k in MANIFEST_COLUMNS} for r in manifest], columns=MANIFEST_COLUMNS)
+    df = df.astype(object).where(df.notna(), None)
+    return df.map(lambda v: None if v == "" else v).drop_duplicates("file", keep="first").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An entry of the raw folder: its name on disk (``os.fsdecode``: bytes that are not UTF-8 as
+    surrogates), its recorded name (:func:`file_name`) and the path to read it from, always inside
+    the raw folder; or, for an entry that is not read, the reason and detail of its rejection."""
+
+    disk_name: str
+    name: str
+    path: Path | None
+    reason: str | None = None
+    detail: str | None = None
+
+
+def _inside(root: str, real: str) -> bool:
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _kind(mode: int) -> str:
+    return ("FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else
+            "character device" if stat.S_ISCHR(mode) else "block device" if stat.S_ISBLK(mode) else "special file")
+
+
+def _entry(raw_dir: Path, root: str, disk_name: str) -> Entry:
+    """What the raw folder's entry ``disk_name`` is, and where to read it (see :func:`scan_raw`)."""
+    name = file_name(disk_name)
+    if disk_name.startswith("."):
+        return Entry(disk_name, name, None, "hidden", "hidden entry (its name starts with '.'): not read")
+    path = raw_dir / disk_name
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        return Entry(disk_name, name, None, "unreadable", f"{type(exc).__name__}: {exc.strerror or exc}")
+    link = stat.S_ISLNK(st.st_mode)
+    if link:
+        try:
+            st = os.stat(path)  # where it points (metadata only: nothing outside is opened)
+        except OSError as exc:
+            what = "a loop of symbolic links" if exc.errno == errno.ELOOP else "a symbolic link to nothing"
+            return Entry(disk_name, name, None, "broken_link", f"{what}: not read")
+        real = os.path.realpath(path)
+        if not _inside(root, real):
+            return Entry(disk_name, name, None, "outside_raw",
+                         "a symbolic link to something outside the raw folder: not read")
+        path = Path(real)
+    if stat.S_ISDIR(st.st_mode):
+        n = sum(len(files) for _, _, files in os.walk(path))  # (links to folders are not followed)
+        what = "a symbolic link to a folder" if link else "a folder"
+        return Entry(disk_name, name, None, "in_subfolder",
+                     f"{what} ({n} files in it): not read; put article files directly in the raw folder")
+    if not stat.S_ISREG(st.st_mode):
+        return Entry(disk_name, name, None, "not_a_file", f"a {_kind(st.st_mode)}, not a regular file: not read")
+    return Entry(disk_name, name, path)
+
+
+def scan_raw(raw_dir: Path, names: list[str] | None = None) -> list[Entry]:
+    """Every entry of the raw folder but the manifest (or only ``names``, names on disk), by recorded
+    name. A regular file is read; a symbolic link to a regular file inside the raw folder is read as
+    that file; anything else is not read and gets its rejection reason: ``hidden``, ``in_subfolder``,
+    ``broken_link``, ``outside_raw``, ``not_a_file`` (``unreadable`` when it cannot even be looked at)."""
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"raw folder {raw_dir} does not exist")
-    return sorted(
-        (p for p in raw_dir.iterdir()
-         if p.is_file() and p.name != MANIFEST_NAME and not p.name.startswith(".")),
-        key=lambda p: file_name(p),
-    )
+    root = os.path.realpath(raw_dir)
+    if names is None:
+        with os.scandir(raw_dir) as it:
+            names = [e.name for e in it if e.name != MANIFEST_NAME]
+    return sorted((_entry(raw_dir, root, n) for n in names), key=lambda e: e.name)
 
 
-def manifest_only(raw_dir: Path, files: list[Path] | None = None) -> pd.DataFrame:
-    """Rows of the manifest whose file is not in the raw folder."""
-    files = list_raw_files(raw_dir) if files is None else files
-    present = {_key(file_name(p)) for p in files}
-    manifest = read_manifest(raw_dir)
-    return manifest[~manifest["file"].map(_key).isin(present)].reset_index(drop=True)
+def read_entry(entry: Entry, max_bytes: int | None = None) -> tuple[int, str, bytes | None]:
+    """``(n_bytes, sha256, data)`` of a readable entry; ``data`` is None when the file is larger than
+    ``max_bytes`` (then hashed a chunk at a time, not read into memory). Opened without following a
+    link (a file swapped for a link since the scan fails to open) and without waiting (a FIFO)."""
+    fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, f"no longer a regular file ({_kind(st.st_mode)})")
+        if max_bytes is not None and st.st_size > max_bytes:
+            return st.st_size, hashlib.file_digest(fh, "sha256").hexdigest(), None
+        data = fh.read()
+    return len(data), sha256_bytes(data), data
 
 
-def expected_inputs(raw_dir: Path) -> list[str]:
-    """Every input the run must account for: raw file names plus manifest rows without a file."""
-    files = list_raw_files(raw_dir)
-    return [file_name(p) for p in files] + list(manifest_only(raw_dir, files)["file"])
+def entry_digest(entry: Entry) -> str:
+    """The content key of an entry: the sha256 of a readable file's bytes; for an entry that is not
+    read (or cannot be), the hash of its reason and detail (all that its rejection row depends on)."""
+    if entry.path is not None:
+        try:
+            return read_entry(entry, 0)[1]
+        except OSError as exc:
+            entry = Entry(entry.disk_name, entry.name, None, "unreadable", f"{type(exc).__name__}: {exc}")
+    return sha256_bytes(f"not read\0{entry.reason}\0{entry.detail}".encode())
+
+
+def list_raw_files(raw_dir: Path) -> list[Path]:
+    """The raw folder's entries that are read as articles (regular files, and links to regular files
+    inside the raw folder), as paths in the raw folder."""
+    return [Path(raw_dir) / e.disk_name for e in scan_raw(raw_dir) if e.path is not None]
+
+
+def expected_inputs(raw_dir: Path, names: list[str] | None = None, manifest=None) -> list[str]:
+    """Every input the run must account for: the raw folder's entries (or only ``names``) plus the
+    manifest's rows (or only ``manifest``'s) that name no such entry."""
+    entries = scan_raw(raw_dir, names)
+    manifest = read_manifest(raw_dir) if manifest is None else _manifest_frame(manifest)
+    present = {_key(e.name) for e in entries}
+    return [e.name for e in entries] + [f for f in manifest["file"] if _key(f) not in present]
 
 
 # --- checks on bytes and on text --------------------------------------------------------------------
@@ -345,38 +451,41 @@ def _rejection(name: str, sha256: str | None, n_bytes: int | None, reason: str, 
     return {"file": name, "sha256": sha256, "n_bytes": n_bytes, "reason": reason, "detail": detail}
 
 
-def ingest(raw_dir: Path, max_bytes: int | None = None,
-           config: Config | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Check and decode every raw file; return (sources, rejections)."""
+def ingest(raw_dir: Path, max_bytes: int | None = None, config: Config | None = None, *,
+           names: list[str] | None = None, manifest=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check and decode every entry of the raw folder; return (sources, rejections).
+
+    ``names`` (names on disk) and ``manifest`` (rows, as a frame or a list of dicts): a batch's
+    entries and manifest rows only (default: every entry, and ``sources.csv``); rows that name none
+    of the entries are rejected as ``missing_file``.
+    """
     config = config or load_config()
     max_bytes = config.max_bytes if max_bytes is None else max_bytes
-    files = list_raw_files(raw_dir)
-    manifest = read_manifest(raw_dir)
+    manifest = read_manifest(raw_dir) if manifest is None else _manifest_frame(manifest)
+    entries = scan_raw(raw_dir, names)
     meta_by_key = {_key(r["file"]): {k: None if pd.isna(v) else v for k, v in r.items()}
                    for r in manifest.to_dict("records")}
+    present = {_key(e.name) for e in entries}
     by_hash: dict[str, dict] = {}
     rejections = [
         _rejection(r["file"], None, None, "missing_file",
                    f"listed in {MANIFEST_NAME} but not in the raw folder"
                    + (f" (declared sha256 {r['sha256']})" if r.get("sha256") else ""))
-        for r in manifest_only(raw_dir, files).to_dict("records")
+        for r in manifest.to_dict("records") if _key(r["file"]) not in present
     ]
-    for path in files:
-        name = file_name(path)
+    for entry in entries:
+        name = entry.name
+        if entry.path is None:  # not read: hidden, a folder, a link out of the raw folder or to nothing, ...
+            rejections.append(_rejection(name, None, None, entry.reason, entry.detail))
+            continue
         meta = meta_by_key.get(_key(name), {})
         try:
-            n_bytes = path.stat().st_size
-            if n_bytes > max_bytes:
-                rejections.append(_rejection(name, sha256_path(path), n_bytes, "too_large",
-                                             f"{n_bytes} bytes > limit {max_bytes}"))
-                continue
-            data = path.read_bytes()
+            n_bytes, digest, data = read_entry(entry, max_bytes)
         except OSError as exc:
             rejections.append(_rejection(name, None, None, "unreadable", f"{type(exc).__name__}: {exc.strerror or exc}"))
             continue
-        digest = sha256_bytes(data)
-        if len(data) > max_bytes:  # grew since stat
-            rejections.append(_rejection(name, digest, len(data), "too_large", f"{len(data)} bytes > limit {max_bytes}"))
+        if data is None or n_bytes > max_bytes:  # (read whole: it grew since it was looked at)
+            rejections.append(_rejection(name, digest, n_bytes, "too_large", f"{n_bytes} bytes > limit {max_bytes}"))
             continue
         if digest in by_hash:
             by_hash[digest]["source_files"].append(name)
@@ -391,14 +500,14 @@ def ingest(raw_dir: Path, max_bytes: int | None = None,
         if problem is None:
             problem = check_text(text, config)
         if problem is not None:
-            rejections.append(_rejection(name, digest, len(data), *problem))
+            rejections.append(_rejection(name, digest, n_bytes, *problem))
             continue
         by_hash[digest] = {
             "doc_id": doc_id_for(digest),
             "source_file": name,
             "source_files": [name],
             "sha256": digest,
-            "n_bytes": len(data),
+            "n_bytes": n_bytes,
             "encoding": encoding,
             "text": text,
             "n_chars": len(text),
@@ -441,13 +550,14 @@ def reject_all_boilerplate(sources: pd.DataFrame, paragraphs: pd.DataFrame, info
 
 # --- accounting ---------------------------------------------------------------------------------------
 
-def accounting(raw_dir: Path, sources: pd.DataFrame, rejections: pd.DataFrame) -> dict:
-    """Compare the inputs of the raw folder with where they ended up.
+def accounting(raw_dir: Path, sources: pd.DataFrame, rejections: pd.DataFrame,
+               expected: list[str] | None = None) -> dict:
+    """Compare the inputs of the raw folder (or ``expected``: a batch's) with where they ended up.
 
     Returns counts and the names that are unaccounted for (``missing``), accounted for more than once
     (``twice``) or unknown (``unexpected``); ``ok`` is True when all three are empty.
     """
-    expected = Counter(expected_inputs(raw_dir))
+    expected = Counter(expected_inputs(raw_dir) if expected is None else expected)
     placed = Counter(n for names in sources["source_files"] for n in names) + Counter(rejections["file"])
     missing = sorted((expected - placed).elements())
     unexpected = sorted((placed - expected).elements())
@@ -458,9 +568,10 @@ def accounting(raw_dir: Path, sources: pd.DataFrame, rejections: pd.DataFrame) -
             "missing": missing, "unexpected": unexpected, "twice": twice}
 
 
-def check_accounting(raw_dir: Path, sources: pd.DataFrame, rejections: pd.DataFrame) -> dict:
+def check_accounting(raw_dir: Path, sources: pd.DataFrame, rejections: pd.DataFrame,
+                     expected: list[str] | None = None) -> dict:
     """``accounting`` that raises AccountingError unless every input is in exactly one place."""
-    a = accounting(raw_dir, sources, rejections)
+    a = accounting(raw_dir, sources, rejections, expected)
     if not a["ok"]:
         raise AccountingError(
             f"accounting does not hold: {a['inputs']} raw inputs != {a['document_files']} document source "
