@@ -42,7 +42,8 @@ MAX_BATCH_FACTOR = 4  # a run of files without a boundary is cut after this many
 def fingerprint(raw_dir: Path) -> tuple[list[tuple[str, str]], dict[str, dict]]:
     """(name on disk, content key) of every entry of the raw folder, and the manifest rows by name on
     disk. The content key is a file's sha256 (``ingest.entry_digest``; for an entry that is not read,
-    such as a link out of the raw folder, the hash of its rejection).
+    such as a link out of the raw folder, the hash of its rejection). The manifest is read first: a
+    malformed one (``ingest.ManifestError``) stops the build before any file is read.
 
     Manifest rows are matched to files as ``ingest`` matches them (NFC-normalised recorded names).
     Rows that name no file are kept under the key ``MISSING`` (a list): they go with the first batch,

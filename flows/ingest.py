@@ -22,6 +22,7 @@ Checks on the files, in order:
 - ``missing_file``   a row of ``sources.csv`` names a file that is not in the raw folder
 - ``unreadable``     the file cannot be read (permissions, I/O error)
 - ``too_large``      over ``max_bytes`` (``lexicons/ingest.yaml``); not read into memory
+- ``sha256_mismatch`` ``sources.csv`` declares a sha256 that is not the file's
 - ``empty``          no bytes, or only whitespace (also after decoding: no-break spaces, BOM only)
 - ``binary``         an image or other binary format (magic number, ``filetype``), NUL bytes, or
                      too many control characters after decoding
@@ -38,12 +39,19 @@ Checks on the files, in order:
 A file that is not listed in ``sources.csv`` is processed like any other; ``raw_inventory`` flags it
 (``in_manifest`` false). The same bytes under several names make one document whose
 ``source_files`` lists every name.
+
+The manifest is read strictly (``read_manifest``): a malformed one (an unclosed quote, a row with
+more fields than the header, a field spanning lines, no ``file`` column, not UTF-8) raises
+:class:`ManifestError` naming the line, before any file is read. Values that cannot be used are
+refused, not published, and the document says so in ``warnings``: a ``url`` other than http(s), a
+date that is not ISO 8601 (``YYYY-MM-DD``).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import errno
 import functools
 import hashlib
@@ -62,14 +70,18 @@ from flows import frames
 from flows.paths import LEXICONS_DIR, MANIFEST_NAME
 
 MANIFEST_COLUMNS = ["file", "sha256", "outlet", "url", "retrieved_date", "published_date", "license", "encoding"]
-SOURCE_COLUMNS = ["doc_id", "source_file", "source_files", "sha256", "n_bytes", "encoding", "text", "n_chars",
-                  "outlet", "url", "retrieved_date", "published_date", "license"]
+SOURCE_COLUMNS = ["doc_id", "source_file", "source_files", "sha256", "n_bytes", "encoding", "warnings", "text",
+                  "n_chars", "outlet", "url", "retrieved_date", "published_date", "license"]
 REJECTION_COLUMNS = ["file", "sha256", "n_bytes", "reason", "detail"]
 _CHUNK = 1 << 20
 
 
 class AccountingError(RuntimeError):
     """Some raw input is neither in documents.source_files nor in rejections (or is in both)."""
+
+
+class ManifestError(ValueError):
+    """``sources.csv`` is malformed (the message names the line): nothing is built from it."""
 
 
 # --- configuration (lexicons/ingest.yaml) -----------------------------------------------------------
@@ -147,20 +159,74 @@ def _key(name: str) -> str:
 
 # --- the raw folder and its manifest ---------------------------------------------------------------
 
+def _empty_manifest() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype="str") for c in MANIFEST_COLUMNS})
+
+
+def _manifest_bytes(raw_dir: Path) -> bytes | None:
+    """The bytes of ``sources.csv`` (None when there is none). Like an article, it is read only from
+    inside the raw folder: a link to elsewhere, a folder or a FIFO by that name is a ManifestError."""
+    raw_dir = Path(raw_dir)
+    path = raw_dir / MANIFEST_NAME
+    if not os.path.lexists(path):
+        return None
+    entry = _entry(raw_dir, os.path.realpath(raw_dir), MANIFEST_NAME)
+    if entry.path is None:
+        raise ManifestError(f"{MANIFEST_NAME} cannot be read as the manifest: {entry.detail} ({entry.reason})")
+    return read_entry(entry)[2]
+
+
 def read_manifest(raw_dir: Path) -> pd.DataFrame:
     """The raw manifest (``sources.csv``): one row per file with what is known about it.
 
-    Optional columns may be absent; rows without a file name are ignored; a file listed twice keeps
-    its first row.
+    Optional columns may be absent (a row may also stop before the last columns); rows without a
+    file name are ignored; a file listed twice keeps its first row. A malformed manifest raises
+    :class:`ManifestError` naming the line: not UTF-8, no ``file`` column, an unclosed quote (the CSV
+    reader runs to the end of the file, or the field swallows the next rows: so no field may span
+    lines, and a file whose name holds a line break cannot be listed: it is processed unlisted), a
+    row with more fields than the header.
     """
-    path = Path(raw_dir) / MANIFEST_NAME
-    if not path.exists():
-        return pd.DataFrame({c: pd.Series([], dtype="str") for c in MANIFEST_COLUMNS})
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        rows = [r for r in csv.DictReader(fh) if (r.get("file") or "").strip()]
-    df = pd.DataFrame(rows, columns=MANIFEST_COLUMNS).astype("str")
-    df = df.replace({"": None, "nan": None})
-    return df.drop_duplicates("file", keep="first").reset_index(drop=True)
+    import io
+
+    data = _manifest_bytes(raw_dir)
+    if data is None:
+        return _empty_manifest()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ManifestError(f"{MANIFEST_NAME} line {line}: not UTF-8 (byte 0x{data[exc.start]:02x} at offset "
+                            f"{exc.start}); save the manifest as UTF-8") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows, start = [], 1
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        if not header:
+            return _empty_manifest()
+        if "file" not in header:
+            raise ManifestError(f"{MANIFEST_NAME} line 1: no 'file' column in the header {header}")
+        start = reader.line_num + 1
+        for record in reader:
+            end = reader.line_num
+            if len(record) > len(header):
+                raise ManifestError(f"{MANIFEST_NAME} line {start}: {len(record)} fields, the header has "
+                                    f"{len(header)} (a comma in an unquoted value?)")
+            for column, value in zip(header, record):
+                if "\n" in value or "\r" in value:
+                    raise ManifestError(f"{MANIFEST_NAME} line {start}: the {column!r} field runs on to line "
+                                        f"{end} (an unclosed quote?); no field may span lines")
+            row = dict(zip(header, record))
+            if (row.get("file") or "").strip():
+                rows.append({c: row.get(c) or None for c in MANIFEST_COLUMNS})
+            start = end + 1
+    except csv.Error as exc:
+        raise ManifestError(f"{MANIFEST_NAME} line {start}: malformed CSV ({exc}; an unclosed quote?)") from None
+    return _first_row_per_file(pd.DataFrame(rows, columns=MANIFEST_COLUMNS, dtype=object))
+
+
+def _first_row_per_file(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per file, the first (names compared as they are matched: NFC-normalised)."""
+    return df[~df["file"].map(_key).duplicated(keep="first")].reset_index(drop=True)
 
 
 def _manifest_frame(manifest) -> pd.DataFrame:
@@ -170,7 +236,52 @@ def _manifest_frame(manifest) -> pd.DataFrame:
         return manifest
     df = pd.DataFrame([{k: r.get(k) for k in MANIFEST_COLUMNS} for r in manifest], columns=MANIFEST_COLUMNS)
     df = df.astype(object).where(df.notna(), None)
-    return df.map(lambda v: None if v == "" else v).drop_duplicates("file", keep="first").reset_index(drop=True)
+    return _first_row_per_file(df.map(lambda v: None if v == "" else v))
+
+
+def _http_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    if any(c.isspace() or unicodedata.category(c) == "Cc" for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def iso_date(value: str) -> str | None:
+    """``value`` as an ISO date ``YYYY-MM-DD`` (an ISO 8601 date or date-time), else None."""
+    value = str(value).strip()
+    for parse in (dt.date.fromisoformat, lambda v: dt.datetime.fromisoformat(v).date()):
+        try:
+            return parse(value).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def check_manifest_row(row: dict) -> tuple[dict, list[str]]:
+    """A manifest row's values as they may be published, and a warning for each value refused: a
+    ``url`` other than http(s) and a date that is not ISO 8601 are dropped (null), not guessed."""
+    meta = {k: None if v is None or (not isinstance(v, str) and pd.isna(v)) else v for k, v in row.items()}
+    warnings = []
+    url = meta.get("url")
+    if url is not None:
+        if _http_url(url.strip()):
+            meta["url"] = url.strip()
+        else:
+            warnings.append(f"url {url!r} of {MANIFEST_NAME} refused (only http and https URLs are published)")
+            meta["url"] = None
+    for column in ("retrieved_date", "published_date"):
+        value = meta.get(column)
+        if value is None:
+            continue
+        meta[column] = iso_date(value)
+        if meta[column] is None:
+            warnings.append(f"{column} {value!r} of {MANIFEST_NAME} is not an ISO date (YYYY-MM-DD): ignored")
+    return meta, warnings
 
 
 @dataclass(frozen=True)
@@ -463,8 +574,7 @@ def ingest(raw_dir: Path, max_bytes: int | None = None, config: Config | None = 
     max_bytes = config.max_bytes if max_bytes is None else max_bytes
     manifest = read_manifest(raw_dir) if manifest is None else _manifest_frame(manifest)
     entries = scan_raw(raw_dir, names)
-    meta_by_key = {_key(r["file"]): {k: None if pd.isna(v) else v for k, v in r.items()}
-                   for r in manifest.to_dict("records")}
+    checked = {_key(r["file"]): check_manifest_row(r) for r in manifest.to_dict("records")}
     present = {_key(e.name) for e in entries}
     by_hash: dict[str, dict] = {}
     rejections = [
@@ -478,7 +588,7 @@ def ingest(raw_dir: Path, max_bytes: int | None = None, config: Config | None = 
         if entry.path is None:  # not read: hidden, a folder, a link out of the raw folder or to nothing, ...
             rejections.append(_rejection(name, None, None, entry.reason, entry.detail))
             continue
-        meta = meta_by_key.get(_key(name), {})
+        meta, warnings = checked.get(_key(name), ({}, []))
         try:
             n_bytes, digest, data = read_entry(entry, max_bytes)
         except OSError as exc:
@@ -486,6 +596,11 @@ def ingest(raw_dir: Path, max_bytes: int | None = None, config: Config | None = 
             continue
         if data is None or n_bytes > max_bytes:  # (read whole: it grew since it was looked at)
             rejections.append(_rejection(name, digest, n_bytes, "too_large", f"{n_bytes} bytes > limit {max_bytes}"))
+            continue
+        declared = (meta.get("sha256") or "").strip()
+        if declared and declared.lower() != digest:
+            rejections.append(_rejection(name, digest, n_bytes, "sha256_mismatch",
+                                         f"{MANIFEST_NAME} declares sha256 {declared!r}; the file's is {digest}"))
             continue
         if digest in by_hash:
             by_hash[digest]["source_files"].append(name)
@@ -509,6 +624,7 @@ def ingest(raw_dir: Path, max_bytes: int | None = None, config: Config | None = 
             "sha256": digest,
             "n_bytes": n_bytes,
             "encoding": encoding,
+            "warnings": "; ".join(warnings) or None,
             "text": text,
             "n_chars": len(text),
             **{k: meta.get(k) for k in ("outlet", "url", "retrieved_date", "published_date", "license")},
@@ -585,6 +701,9 @@ def raw_inventory(sources: pd.DataFrame, rejections: pd.DataFrame, raw_dir: Path
     """Every raw input with its sha256, what became of it (a document, or a rejection) and whether the
     manifest lists it (``in_manifest``; a file missing from the manifest is processed all the same)."""
     manifest = read_manifest(raw_dir)
+    checked = [check_manifest_row(r) for r in manifest.to_dict("records")]
+    manifest = pd.DataFrame([meta for meta, _ in checked], columns=MANIFEST_COLUMNS)  # values refused: None
+    manifest["warnings"] = ["; ".join(w) or None for _, w in checked]
     manifest.index = manifest["file"].map(_key)
     rows = []
     for names, sha256, n_bytes, doc_id in frames.iter_rows(*(sources[c] for c in ("source_files", "sha256",
@@ -598,9 +717,9 @@ def raw_inventory(sources: pd.DataFrame, rejections: pd.DataFrame, raw_dir: Path
     df["n_bytes"] = df["n_bytes"].astype("Int64")
     keys = df["file"].map(_key)
     df["in_manifest"] = keys.isin(manifest.index)
-    for col in ("outlet", "url", "retrieved_date", "published_date", "license"):
+    for col in ("outlet", "url", "retrieved_date", "published_date", "license", "warnings"):
         df[col] = keys.map(manifest[col]) if len(manifest) else None
-    for col in ("sha256", "doc_id", "outlet", "url", "retrieved_date", "published_date", "license"):
+    for col in ("sha256", "doc_id", "outlet", "url", "retrieved_date", "published_date", "license", "warnings"):
         df[col] = df[col].astype(object).where(df[col].notna(), None)  # None, not NaN, for unknowns
     return df.sort_values("file").reset_index(drop=True)
 
@@ -611,12 +730,17 @@ def summary_markdown(rejections: pd.DataFrame, inventory: pd.DataFrame) -> str:
     not_listed = inventory.loc[~inventory["in_manifest"].astype(bool), "file"].tolist()
     lines = [f"## Ingest: {len(inventory)} inputs, {docs['doc_id'].nunique()} documents "
              f"(from {len(docs)} files), {len(rejections)} rejected", ""]
+    esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
     if len(rejections):
         counts = rejections["reason"].value_counts()
         lines += ["Rejected by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), "",
                   "| file | reason | detail |", "|---|---|---|"]
-        esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
         lines += [f"| {esc(r['file'])} | {r['reason']} | {esc(r['detail'])} |" for r in rejections.to_dict("records")]
+    warned = inventory[inventory["warnings"].notna()] if "warnings" in inventory else inventory.iloc[0:0]
+    if len(warned):
+        lines += ["", f"Warnings ({len(warned)} inputs; also in raw_manifest.csv and documents.warnings):", "",
+                  "| file | warnings |", "|---|---|"]
+        lines += [f"| {esc(r['file'])} | {esc(r['warnings'])} |" for r in warned.to_dict("records")]
     if not_listed:
         lines += ["", f"Not in {MANIFEST_NAME} (processed, flagged in raw_manifest.csv): " + ", ".join(not_listed)]
     return "\n".join(lines) + "\n"

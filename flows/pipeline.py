@@ -70,9 +70,13 @@ def post_clean_task(raw_dir: str, frames: Handover):
     inventory = ingest.raw_inventory(sources, rejections, Path(raw_dir))
     for r in rejections.to_dict("records"):
         get_run_logger().warning("rejected %s: %s (%s)", r["file"], r["reason"], r["detail"])
+    warned = inventory[inventory["warnings"].notna()]
+    for name, warnings in zip(warned["file"], warned["warnings"]):  # kept, with what was refused or replaced
+        get_run_logger().warning("warning %s: %s", name, warnings)
     reasons = rejections["reason"].value_counts().to_dict()
     _log("accounting", t0, inputs=len(inventory), documents=len(sources), rejected=len(rejections),
-         not_in_manifest=int((~inventory["in_manifest"]).sum()), **{str(k): int(v) for k, v in reasons.items()})
+         not_in_manifest=int((~inventory["in_manifest"]).sum()), with_warnings=len(warned),
+         **{str(k): int(v) for k, v in reasons.items()})
     create_markdown_artifact(key="ingest-summary", markdown=ingest.summary_markdown(rejections, inventory),
                              description="Raw inputs: documents, rejections with reasons, files not in the manifest")
     counts = {"documents": len(sources), "quarantined": len(rejections)}

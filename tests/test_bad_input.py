@@ -372,8 +372,8 @@ def test_every_configured_encoding_is_allowed_by_the_documents_schema():
     assert set(ingest.load_config().legacy_encodings) | {"utf-8", "utf-8-sig", "utf-16"} <= enum
     reasons = set(schemas.table("rejections").field("reason").enum)
     assert {"empty", "binary", "undecodable", "html", "too_large", "non_english", "all_boilerplate",
-            "missing_file", "unreadable", "hidden", "in_subfolder", "broken_link", "outside_raw",
-            "not_a_file"} == reasons
+            "missing_file", "unreadable", "sha256_mismatch", "hidden", "in_subfolder", "broken_link",
+            "outside_raw", "not_a_file"} == reasons
 
 
 def test_seeds_saved_in_a_legacy_encoding_decode_back_exactly():

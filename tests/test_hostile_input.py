@@ -75,6 +75,25 @@ def test_a_file_name_that_is_not_utf8_is_recorded_escaped_through_the_batches(ra
     os.rename(os.fsencode(raw_copy) + b"/caf\xe9.txt", raw_copy / "cafe.txt")
     assert batch_run(raw_copy)["key"] != t["key"]
 
+def test_manifest_dates_that_are_not_iso_are_refused_not_fatal(raw_copy):
+    from flows.build import build
+
+    (raw_copy / "dated.txt").write_text("Dated story\n\n" + ENGLISH, encoding="utf-8")
+    (raw_copy / "timed.txt").write_text("Timed story\n\n" + ENGLISH + "Another sentence.\n", encoding="utf-8")
+    with (raw_copy / "sources.csv").open("a", encoding="utf-8") as fh:
+        fh.write('dated.txt,,,,2024-07-30,"July 24, 2024",\r\n')
+        fh.write("timed.txt,,,,2024-07-25T10:30:00+00:00,20240724,\r\n")
+    sources, tables, inventory = build(raw_copy)
+    docs = tables["documents"].set_index("source_file")
+    assert pd.isna(docs.loc["dated.txt", "published_date"])
+    assert docs.loc["dated.txt", "retrieved_date"] == "2024-07-30"
+    assert "published_date 'July 24, 2024'" in docs.loc["dated.txt", "warnings"]
+    # ISO 8601 dates and date-times are taken as dates
+    assert (docs.loc["timed.txt", "published_date"], docs.loc["timed.txt", "retrieved_date"]) == ("2024-07-24", "2024-07-25")
+    assert pd.isna(docs.loc["timed.txt", "warnings"])
+    inv = inventory.set_index("file")
+    assert inv.loc["dated.txt", "published_date"] is None and "not an ISO date" in inv.loc["dated.txt", "warnings"]
+
 
 # --- 2. and 5. links, hidden files, folders: nothing outside raw/ is read, nothing is skipped silently ---
 
@@ -138,3 +157,82 @@ def test_every_entry_that_is_not_an_article_file_is_a_rejection_with_its_reason(
     summary = ingest.summary_markdown(t["rejections"], t["inventory"])
     assert "hidden 3" in summary and "in_subfolder 3" in summary and "not_a_file 2" in summary
     assert_seeds_processed(t)
+
+def test_a_manifest_that_links_out_of_the_raw_folder_is_an_error(raw_copy, outside):
+    (outside / "sources.csv").write_text("file,outlet\nx.txt,Elsewhere\n", encoding="utf-8")
+    (raw_copy / "sources.csv").unlink()
+    os.symlink(outside / "sources.csv", raw_copy / "sources.csv")
+    with opened() as paths, pytest.raises(ingest.ManifestError, match="outside the raw folder"):
+        batches.fingerprint(raw_copy)
+    assert not reaching(paths, outside)
+
+
+# --- 6. the manifest ------------------------------------------------------------------------------
+
+def test_a_sha256_that_differs_from_the_manifest_is_a_rejection(raw_copy):
+    from conftest import SEED_001, SEED_002
+
+    lines = (raw_copy / "sources.csv").read_text(encoding="utf-8").splitlines()
+    fixed = []
+    for line in lines:
+        name, sha, rest = line.split(",", 2) if line.count(",") >= 2 else (line, "", "")
+        if name == SEED_001:
+            sha = "0" * 64  # another file's hash
+        elif name == SEED_002:
+            sha = sha.upper()  # the same hash in capitals
+        fixed.append(",".join([name, sha, rest]))
+    (raw_copy / "sources.csv").write_text("\n".join(fixed) + "\n", encoding="utf-8")
+    t = run(raw_copy)
+    row = row_of(t, SEED_001)
+    assert row["reason"] == "sha256_mismatch"
+    assert row["sha256"] == hashlib.sha256((raw_copy / SEED_001).read_bytes()).hexdigest()
+    assert "0" * 64 in row["detail"] and row["sha256"] in row["detail"]
+    assert SEED_002 in set(t["sources"]["source_file"])
+    assert t["accounting"]["ok"]
+
+@pytest.mark.parametrize("manifest, line", [
+    ('file,outlet\na.txt,"Outlet\nb.txt,Other\nc.txt,Third\n', 2),  # unclosed: runs to the end of the file
+    ('file,outlet\na.txt,Fine\nb.txt,"Outlet\nc.txt,Third"\nd.txt,Fourth\n', 3),  # closed a line later
+    ('file,outlet\na.txt,Fine\nb.txt,"Outlet"x\n', 3),  # text after the closing quote
+    ('file,outlet\na.txt,Fine,extra,fields\n', 2),  # more fields than the header
+    ("outlet,url\nOutlet,http://example.org\n", 1),  # no file column
+    (b"file,outlet\na.txt,Caf\xe9\n", 2),  # not UTF-8
+])
+def test_a_malformed_manifest_is_an_error_naming_the_line(raw_copy, manifest, line):
+    path = raw_copy / "sources.csv"
+    path.write_bytes(manifest if isinstance(manifest, bytes) else manifest.encode("utf-8"))
+    with pytest.raises(ingest.ManifestError, match=f"sources.csv line {line}\\b"):
+        ingest.read_manifest(raw_copy)
+    with opened() as paths, pytest.raises(ingest.ManifestError):  # the flow's first step: before any file is read
+        batches.fingerprint(raw_copy)
+    assert not [p for p in paths if p.endswith(".txt")]
+
+def test_the_build_command_reports_a_malformed_manifest(raw_copy, tmp_path, monkeypatch, request):
+    from flows import cli, pipeline
+
+    # (capsys only now: importing Prefect sets up its log handler on the sys.stderr of the moment, and
+    # capsys's stream is closed after this test)
+    capsys = request.getfixturevalue("capsys")
+    (raw_copy / "sources.csv").write_text('file,outlet\na.txt,"Outlet\nb.txt,Other\n', encoding="utf-8")
+    monkeypatch.setattr(pipeline, "build_dataset", lambda raw_dir, **kw: batches.fingerprint(Path(raw_dir)))
+    assert cli.main(["build", "--raw", str(raw_copy), "--output", str(tmp_path / "out")]) == 2
+    assert "BUILD FAILED: sources.csv line 2" in capsys.readouterr().err
+
+def test_urls_other_than_http_are_refused(raw_copy):
+    names = {"js.txt": "javascript:alert(1)", "file.txt": "file:///etc/passwd", "ftp.txt": "ftp://example.org/a",
+             "relative.txt": "/news/a.html", "spaced.txt": "http://exa mple.org/", "web.txt": "https://example.org/a?b=1"}
+    with (raw_copy / "sources.csv").open("a", encoding="utf-8") as fh:
+        for i, (name, url) in enumerate(names.items()):
+            (raw_copy / name).write_text(f"Story {i}\n\n{ENGLISH}", encoding="utf-8")
+            fh.write(f"{name},,Outlet,{url},,,\r\n")
+    t = run(raw_copy)
+    docs = t["sources"].set_index("source_file")
+    inv = t["inventory"].set_index("file")
+    for name, url in names.items():
+        if name == "web.txt":
+            assert docs.loc[name, "url"] == url and pd.isna(docs.loc[name, "warnings"])
+        else:
+            assert pd.isna(docs.loc[name, "url"]) and inv.loc[name, "url"] is None, name
+            assert f"url {url!r}" in docs.loc[name, "warnings"] and "refused" in inv.loc[name, "warnings"]
+    # raw_manifest.csv and the data package's sources (made from the inventory) list only the web URL
+    assert inv["url"].dropna().tolist() == ["https://example.org/a?b=1"]

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -80,6 +81,11 @@ def test_random_files_are_all_accounted_for(files, manifest_extra):
                 w.writerow(["file", "sha256"])
                 for name in manifest_extra:
                     w.writerow([name, ""])
+        spanning = [i for i, n in enumerate(manifest_extra) if "\n" in n or "\r" in n]
+        if spanning:  # a field spanning lines: refused, naming the line of its row
+            with pytest.raises(ingest.ManifestError, match=f"line {2 + spanning[0]}:"):
+                ingest.ingest(raw)
+            return
         sources, rejections = ingest.ingest(raw)
         ingest.check_accounting(raw, sources, rejections)
         paragraphs, info = clean.clean(sources)
