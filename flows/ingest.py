@@ -26,9 +26,11 @@ Checks on the files, in order:
 - ``empty``          no bytes, or only whitespace (also after decoding: no-break spaces, BOM only)
 - ``binary``         an image or other binary format (magic number, ``filetype``), NUL bytes, or
                      too many control characters after decoding
-- ``undecodable``    not UTF-8 (with or without BOM), not UTF-16 with BOM, and neither the encoding
-                     declared in ``sources.csv`` nor a detected legacy encoding (charset-normalizer,
-                     among ``legacy_encodings``) decodes it
+- ``undecodable``    not UTF-8 (with or without BOM; a text that is UTF-8 but for a few invalid bytes
+                     is UTF-8, those bytes replaced by U+FFFD and counted), not UTF-16 (with BOM, or
+                     recognised by its NUL bytes without one), and neither the encoding declared in
+                     ``sources.csv`` nor a detected legacy encoding (charset-normalizer, among
+                     ``legacy_encodings``) decodes it
 - ``html``           an HTML page instead of plain text (rejected, not converted: every record's
                      character offsets point into the raw text, which an HTML-to-text conversion
                      would not preserve)
@@ -70,8 +72,8 @@ from flows import frames
 from flows.paths import LEXICONS_DIR, MANIFEST_NAME
 
 MANIFEST_COLUMNS = ["file", "sha256", "outlet", "url", "retrieved_date", "published_date", "license", "encoding"]
-SOURCE_COLUMNS = ["doc_id", "source_file", "source_files", "sha256", "n_bytes", "encoding", "warnings", "text",
-                  "n_chars", "outlet", "url", "retrieved_date", "published_date", "license"]
+SOURCE_COLUMNS = ["doc_id", "source_file", "source_files", "sha256", "n_bytes", "encoding", "n_invalid_bytes",
+                  "warnings", "text", "n_chars", "outlet", "url", "retrieved_date", "published_date", "license"]
 REJECTION_COLUMNS = ["file", "sha256", "n_bytes", "reason", "detail"]
 _CHUNK = 1 << 20
 
@@ -91,6 +93,7 @@ class Config:
     max_bytes: int
     legacy_encodings: tuple[str, ...]
     detect_margin: float
+    utf8_max_invalid_share: float
     max_control_share: float
     textual_formats: frozenset[str]
     html_min_tags: int
@@ -112,6 +115,7 @@ def load_config(lexicons_dir: Path = LEXICONS_DIR) -> Config:
         max_bytes=int(spec["max_bytes"]),
         legacy_encodings=encodings,
         detect_margin=float(spec.get("detect_margin", 0.02)),
+        utf8_max_invalid_share=float(spec.get("utf8_max_invalid_share", 0.5)),
         max_control_share=float(spec["binary"]["max_control_share"]),
         textual_formats=frozenset(spec["binary"].get("textual_formats", ())),
         html_min_tags=int(spec["html"]["min_tags"]),
@@ -412,8 +416,34 @@ _LANGUAGE_SAMPLE = 200_000
 _C0_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
 
 
+def _utf16_layout(data: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" when ``data`` is laid out like UTF-16 text without a byte-order mark:
+    most of its characters have a NUL high byte (Latin text), at one parity of position only."""
+    n = len(data) // 2
+    if n < 2 or len(data) % 2:
+        return None
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    if odd >= n / 2 and even <= n / 20:
+        return "utf-16-le"
+    if even >= n / 2 and odd <= n / 20:
+        return "utf-16-be"
+    return None
+
+
+def utf16_without_bom(data: bytes) -> str | None:
+    """The UTF-16 codec of a text without byte-order mark (see :func:`_utf16_layout`) that decodes it."""
+    codec = _utf16_layout(data)
+    if codec is None:
+        return None
+    try:
+        data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    return codec
+
+
 def _text_like(head: bytes, config: Config) -> bool:
-    if head.startswith(_UTF16_BOMS):
+    if head.startswith(_UTF16_BOMS) or _utf16_layout(head[:len(head) // 2 * 2]):
         return True
     return len(_C0_BYTES.findall(head)) <= config.max_control_share * len(head) and NUL not in head
 
@@ -432,8 +462,10 @@ def check_bytes(data: bytes, config: Config | None = None) -> tuple[str, str] | 
     # text-like (NUL or control bytes), or for formats that are text-like themselves (RTF, PostScript).
     if kind is not None and (kind.extension in config.textual_formats or not _text_like(head, config)):
         return "binary", f"{kind.mime} file (detected by magic number, .{kind.extension})"
-    if NUL in data and not data.startswith(_UTF16_BOMS):
-        return "binary", f"contains {data.count(NUL)} NUL bytes"
+    if NUL in data and not data.startswith(_UTF16_BOMS) and not utf16_without_bom(data):
+        hint = (" (laid out like UTF-16 without a byte-order mark, but it does not decode as UTF-16)"
+                if _utf16_layout(data) else "")
+        return "binary", f"contains {data.count(NUL)} NUL bytes{hint}"
     return None
 
 
@@ -441,38 +473,88 @@ def _same_codec(a: str, b: str) -> bool:
     return codecs.lookup(a).name == codecs.lookup(b).name
 
 
-def decode(data: bytes, declared: str | None = None, config: Config | None = None) -> tuple[str, str]:
-    """Decode raw bytes; return (text, encoding).
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # an invalid byte, as "surrogateescape" decodes it
+_REPLACEMENT = "\ufffd"
 
-    Tried in order: UTF-8 with BOM, UTF-16 with BOM, UTF-8, the encoding declared for the file (it
-    must be one of the configured legacy encodings), then a legacy encoding detected by
-    charset-normalizer among the configured ones. When several configured encodings give the very
-    same text, the first one in the configured order is recorded (cp1252 rather than cp1250 for
-    plain English; see ``detect_margin``). Raises UnicodeDecodeError when nothing fits.
+
+def _utf8_but_a_few_bytes(data: bytes, config: Config, marked: bool) -> tuple[str, int] | None:
+    """``(text, n_invalid_bytes)``: ``data`` decoded as UTF-8, each invalid sequence replaced by
+    U+FFFD (as Python's "replace" does), when it is UTF-8 but for a few bytes; else None.
+
+    "A few": its invalid sequences are at most ``utf8_max_invalid_share`` of its non-ASCII sequences
+    (valid multi-byte sequences, which a legacy encoding would turn into mojibake, outnumber them);
+    for a text marked as UTF-8 (a BOM, or declared in the manifest), its invalid bytes are at most
+    that share of its bytes."""
+    escaped = data.decode("utf-8", "surrogateescape")
+    n_bad = len(_ESCAPED_BYTE.findall(escaped))  # one escape per invalid byte
+    if not n_bad:
+        return escaped, 0
+    text = data.decode("utf-8", "replace")
+    invalid = text.count(_REPLACEMENT) - data.count(_REPLACEMENT.encode())  # invalid sequences
+    valid = len(escaped) - len(escaped.encode("ascii", "ignore")) - n_bad  # valid multi-byte sequences
+    share = config.utf8_max_invalid_share
+    if marked:
+        return (text, n_bad) if n_bad <= share * len(data) else None
+    return (text, n_bad) if valid and invalid <= share * (valid + invalid) else None
+
+
+def decode(data: bytes, declared: str | None = None, config: Config | None = None) -> tuple[str, str]:
+    """Decode raw bytes; return (text, encoding). See :func:`decode_counted`."""
+    text, encoding, _ = decode_counted(data, declared, config)
+    return text, encoding
+
+
+def decode_counted(data: bytes, declared: str | None = None, config: Config | None = None) -> tuple[str, str, int]:
+    """Decode raw bytes; return (text, encoding, number of invalid bytes replaced by U+FFFD).
+
+    Tried in order: UTF-8 with BOM, UTF-16 with BOM, UTF-16 without BOM (recognised by its NUL
+    bytes), UTF-8, the encoding declared for the file (it must be one of the configured legacy encodings,
+    or UTF-8), UTF-8 with a few invalid bytes replaced (see :func:`_utf8_but_a_few_bytes`: a text
+    that is UTF-8 but for a few bytes is never read in a legacy encoding, which would garble every
+    valid multi-byte sequence), then a legacy encoding detected by charset-normalizer among the
+    configured ones. When several configured encodings give the very same text, the first one in the
+    configured order is recorded (cp1252 rather than cp1250 for plain English; see
+    ``detect_margin``). Raises UnicodeDecodeError when nothing fits.
     """
     config = config or load_config()
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+        body = data[len(codecs.BOM_UTF8):]
+        try:
+            return body.decode("utf-8"), "utf-8-sig", 0
+        except UnicodeDecodeError:
+            fixed = _utf8_but_a_few_bytes(body, config, marked=True)
+            if fixed is None:
+                raise
+            return fixed[0], "utf-8-sig", fixed[1]
     if data.startswith(_UTF16_BOMS):
-        return data.decode("utf-16"), "utf-16"
+        return data.decode("utf-16"), "utf-16", 0
+    bomless = utf16_without_bom(data) if NUL in data else None  # (ASCII in UTF-16 is valid UTF-8 too)
+    if bomless:
+        return data.decode(bomless), bomless, 0
     try:
-        return data.decode("utf-8"), "utf-8"
+        return data.decode("utf-8"), "utf-8", 0
     except UnicodeDecodeError as exc:
         utf8_error = exc
     if declared:
         known = _known_codec(declared)
         if known and _same_codec(declared, "utf-8"):
-            raise utf8_error
+            fixed = _utf8_but_a_few_bytes(data, config, marked=True)
+            if fixed is None:
+                raise utf8_error
+            return fixed[0], "utf-8", fixed[1]
         name = next((e for e in config.legacy_encodings if known and _same_codec(e, declared)), None)
         if name is None:
             raise UnicodeDecodeError("utf-8", data, utf8_error.start, utf8_error.end,
                                      f"not UTF-8, and the declared encoding {declared!r} is not one of "
                                      f"{list(config.legacy_encodings)}")
         try:
-            return data.decode(name), name
+            return data.decode(name), name, 0
         except UnicodeDecodeError as exc:
             raise UnicodeDecodeError(name, data, exc.start, exc.end,
                                      f"not UTF-8, and not {name} as declared ({exc.reason})") from None
+    fixed = _utf8_but_a_few_bytes(data, config, marked=False)
+    if fixed is not None:
+        return fixed[0], "utf-8", fixed[1]
     from charset_normalizer import from_bytes
 
     matches = list(from_bytes(data, cp_isolation=[codecs.lookup(e).name for e in config.legacy_encodings]))
@@ -488,7 +570,7 @@ def decode(data: bytes, declared: str | None = None, config: Config | None = Non
         for m in close:
             if any(_same_codec(name, e) for e in [m.encoding, *m.could_be_from_charset]):
                 try:
-                    return data.decode(name), name
+                    return data.decode(name), name, 0
                 except UnicodeDecodeError:
                     continue
     raise UnicodeDecodeError("utf-8", data, utf8_error.start, utf8_error.end,  # pragma: no cover
@@ -562,6 +644,11 @@ def _rejection(name: str, sha256: str | None, n_bytes: int | None, reason: str, 
     return {"file": name, "sha256": sha256, "n_bytes": n_bytes, "reason": reason, "detail": detail}
 
 
+def decode_warning(n_invalid_bytes: int, encoding: str) -> str:
+    return (f"{n_invalid_bytes} invalid byte(s) of an otherwise {encoding.upper().removesuffix('-SIG')} text "
+            "replaced by U+FFFD")
+
+
 def ingest(raw_dir: Path, max_bytes: int | None = None, config: Config | None = None, *,
            names: list[str] | None = None, manifest=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Check and decode every entry of the raw folder; return (sources, rejections).
@@ -607,9 +694,10 @@ def ingest(raw_dir: Path, max_bytes: int | None = None, config: Config | None = 
             continue
         problem = check_bytes(data, config)
         text = encoding = None
+        n_invalid = 0
         if problem is None:
             try:
-                text, encoding = decode(data, meta.get("encoding"), config)
+                text, encoding, n_invalid = decode_counted(data, meta.get("encoding"), config)
             except UnicodeDecodeError as exc:
                 problem = ("undecodable", str(exc))
         if problem is None:
@@ -617,6 +705,8 @@ def ingest(raw_dir: Path, max_bytes: int | None = None, config: Config | None = 
         if problem is not None:
             rejections.append(_rejection(name, digest, n_bytes, *problem))
             continue
+        if n_invalid:
+            warnings = [decode_warning(n_invalid, encoding), *warnings]
         by_hash[digest] = {
             "doc_id": doc_id_for(digest),
             "source_file": name,
@@ -624,12 +714,14 @@ def ingest(raw_dir: Path, max_bytes: int | None = None, config: Config | None = 
             "sha256": digest,
             "n_bytes": n_bytes,
             "encoding": encoding,
+            "n_invalid_bytes": n_invalid,
             "warnings": "; ".join(warnings) or None,
             "text": text,
             "n_chars": len(text),
             **{k: meta.get(k) for k in ("outlet", "url", "retrieved_date", "published_date", "license")},
         }
     sources = pd.DataFrame(list(by_hash.values()), columns=SOURCE_COLUMNS)
+    sources["n_invalid_bytes"] = sources["n_invalid_bytes"].astype("int64")
     return sources, _rejections_frame(rejections)
 
 
@@ -705,6 +797,11 @@ def raw_inventory(sources: pd.DataFrame, rejections: pd.DataFrame, raw_dir: Path
     manifest = pd.DataFrame([meta for meta, _ in checked], columns=MANIFEST_COLUMNS)  # values refused: None
     manifest["warnings"] = ["; ".join(w) or None for _, w in checked]
     manifest.index = manifest["file"].map(_key)
+    decoded = {}  # a document's decoding warning, for each of its files
+    for names, n_invalid, encoding in frames.iter_rows(*(sources[c] for c in ("source_files", "n_invalid_bytes",
+                                                                              "encoding"))):
+        for name in names if n_invalid else ():
+            decoded[name] = decode_warning(n_invalid, encoding)
     rows = []
     for names, sha256, n_bytes, doc_id in frames.iter_rows(*(sources[c] for c in ("source_files", "sha256",
                                                                                  "n_bytes", "doc_id"))):
@@ -719,6 +816,8 @@ def raw_inventory(sources: pd.DataFrame, rejections: pd.DataFrame, raw_dir: Path
     df["in_manifest"] = keys.isin(manifest.index)
     for col in ("outlet", "url", "retrieved_date", "published_date", "license", "warnings"):
         df[col] = keys.map(manifest[col]) if len(manifest) else None
+    df["warnings"] = [("; ".join(w for w in (decoded.get(name), listed) if isinstance(w, str)) or None)
+                      for name, listed in zip(df["file"], df["warnings"])]
     for col in ("sha256", "doc_id", "outlet", "url", "retrieved_date", "published_date", "license", "warnings"):
         df[col] = df[col].astype(object).where(df[col].notna(), None)  # None, not NaN, for unknowns
     return df.sort_values("file").reset_index(drop=True)

@@ -369,7 +369,8 @@ def test_every_configured_encoding_is_allowed_by_the_documents_schema():
     import schemas
 
     enum = set(schemas.table("documents").field("encoding").enum)
-    assert set(ingest.load_config().legacy_encodings) | {"utf-8", "utf-8-sig", "utf-16"} <= enum
+    assert set(ingest.load_config().legacy_encodings) | {"utf-8", "utf-8-sig", "utf-16", "utf-16-le",
+                                                         "utf-16-be"} <= enum
     reasons = set(schemas.table("rejections").field("reason").enum)
     assert {"empty", "binary", "undecodable", "html", "too_large", "non_english", "all_boilerplate",
             "missing_file", "unreadable", "sha256_mismatch", "hidden", "in_subfolder", "broken_link",

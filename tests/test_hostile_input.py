@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from read_audit import opened, reaching
-from test_bad_input import ENGLISH, assert_seeds_processed, reason_of, run
+from test_bad_input import ENGLISH, ENGLISH_1252, assert_seeds_processed, reason_of, run
 
 from flows import batches, ingest
 
@@ -236,3 +236,63 @@ def test_urls_other_than_http_are_refused(raw_copy):
             assert f"url {url!r}" in docs.loc[name, "warnings"] and "refused" in inv.loc[name, "warnings"]
     # raw_manifest.csv and the data package's sources (made from the inventory) list only the web URL
     assert inv["url"].dropna().tolist() == ["https://example.org/a?b=1"]
+
+
+# --- 4. and 7. decoding: UTF-8 with a few invalid bytes, UTF-16 without BOM -----------------------
+
+def mojibake_free(text: str) -> bool:
+    return not any(m in text for m in ("\u201a\u00c4\u00fa", "\u00e2\u20ac", "\u00c3"))
+
+def test_utf8_with_a_few_invalid_bytes_is_utf8_with_them_replaced_and_counted(raw_copy):
+    text = "Quotes\n\n" + ENGLISH_1252 * 3
+    data = text.encode("utf-8")
+    middle = len(data) // 2
+    middle = data.index(b" ", middle)  # between two words, not inside a character
+    bad = data[:middle] + b"\x81\xfe\xff\xc0" + data[middle:]  # four bytes that are never valid UTF-8
+    (raw_copy / "four bad bytes.txt").write_bytes(bad)
+    (raw_copy / "bom and a bad byte.txt").write_bytes(b"\xef\xbb\xbf" + ENGLISH.encode() + b"\xff" + b"more.\n")
+    t = run(raw_copy)
+    doc = t["sources"].set_index("source_file").loc["four bad bytes.txt"]
+    assert doc["encoding"] == "utf-8" and doc["n_invalid_bytes"] == 4
+    assert doc["text"] == bad.decode("utf-8", "replace")
+    assert "\u201cnew plan\u201d" in doc["text"] and mojibake_free(doc["text"])
+    assert doc["text"].count("\ufffd") == 4
+    assert "4 invalid byte(s)" in doc["warnings"]
+    bom = t["sources"].set_index("source_file").loc["bom and a bad byte.txt"]
+    assert (bom["encoding"], bom["n_invalid_bytes"]) == ("utf-8-sig", 1)
+    inv = t["inventory"].set_index("file")
+    assert "4 invalid byte(s)" in inv.loc["four bad bytes.txt", "warnings"]
+    assert "four bad bytes.txt" in ingest.summary_markdown(t["rejections"], t["inventory"])
+    # the seeds have no warnings
+    assert t["sources"].set_index("source_file").drop(index=["four bad bytes.txt", "bom and a bad byte.txt"])[
+        "warnings"].isna().all()
+
+@pytest.mark.parametrize("encoding", ["cp1252", "mac-roman", "latin-1"])
+def test_a_legacy_text_is_still_read_in_its_encoding(encoding):
+    """The rule keeps single-byte texts (every non-ASCII byte invalid in UTF-8) for the legacy
+    encodings; only a text with more valid multi-byte sequences than invalid ones is UTF-8."""
+    text = "Le caf\u00e9 cr\u00e8me, the na\u00efve r\u00e9sum\u00e9 " + ENGLISH
+    data = text.encode(encoding)
+    decoded, found, n_invalid = ingest.decode_counted(data, encoding if encoding != "cp1252" else None)
+    assert decoded == text and n_invalid == 0
+
+def test_mostly_invalid_utf8_is_not_read_as_utf8():
+    data = ("A caf\u00e9 ".encode() + b"\xe9\xe8\xe0 " * 5) + ENGLISH.encode()
+    text, encoding, n_invalid = ingest.decode_counted(data)
+    assert encoding != "utf-8" and n_invalid == 0
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("article", [ENGLISH_1252, ENGLISH])  # (ASCII only: valid UTF-8 too, with NULs)
+def test_utf16_without_a_byte_order_mark_is_read_as_utf16(raw_copy, codec, article):
+    text = "Without a BOM\n\n" + article * 10
+    (raw_copy / "no-bom.txt").write_bytes(text.encode(codec))
+    t = run(raw_copy)
+    doc = t["sources"].set_index("source_file").loc["no-bom.txt"]
+    assert (doc["encoding"], doc["text"], doc["n_invalid_bytes"]) == (codec, text, 0)
+
+def test_nul_bytes_laid_out_like_utf16_that_do_not_decode_say_so(raw_copy):
+    data = ("Broken\n\n" + ENGLISH).encode("utf-16-le") + b"\x00\xdc" + "tail".encode("utf-16-le")  # a lone surrogate
+    (raw_copy / "broken16.txt").write_bytes(data)
+    t = run(raw_copy)
+    assert reason_of(t, "broken16.txt") == "binary"
+    assert "UTF-16 without a byte-order mark" in row_of(t, "broken16.txt")["detail"]
