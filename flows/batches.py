@@ -114,7 +114,7 @@ def _hash_files(paths: list[Path], base: Path) -> str:
 # The task bodies themselves are covered by TASK_SOURCE.
 NOT_PER_DOCUMENT = {"__main__.py", "cli.py", "buildopts.py", "deploy.py", "progress.py", "pipeline.py",
                     "validate.py", "validate_process.py", "parquet_tables.py", "publish.py", "gx_suites.py",
-                    "gx_runtime.py", "settings.py"}
+                    "gx_runtime.py", "settings.py", "workdirs.py"}
 
 
 def _code_files(exclude: set[str] = frozenset()) -> list[Path]:
