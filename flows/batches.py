@@ -7,7 +7,8 @@ per-paragraph scan (``flows.extract.scan_paragraphs``) and the MinHash band keys
 (``flows.dedup.paragraph_band_keys``) on one batch and returns a :class:`BatchResult` (without the
 raw text, which nothing after cleaning reads).
 
-- ``fingerprint(raw_dir)``: every raw file with its sha256 (the content key), plus its manifest row.
+- ``fingerprint(raw_dir)``: every entry of the raw folder with its content key (a file's sha256),
+  plus its manifest row.
 - ``plan(files, target)``: content-defined batches. Files are ordered by sha256 and a batch ends
   after a file whose hash tail is 0 modulo ``target`` (so batches hold ``target`` files on average).
   Adding, removing or changing one file therefore changes only the batch it falls into; every other
@@ -15,19 +16,16 @@ raw text, which nothing after cleaning reads).
   a batch, so ``ingest`` still folds them into one document.
 - ``code_version()`` / ``lexicon_version()``: hashes of the pipeline code and of the rule files; they
   are task inputs, so a change to either re-runs the per-document stages.
-- ``staged(raw_dir, files, manifest)``: a folder holding just the batch's files (symlinks) and their
-  manifest rows, so that the stage function ``ingest.ingest(folder)`` runs unchanged on a batch.
+- ``process`` runs ``ingest.ingest`` on the raw folder itself, restricted to the batch's entries and
+  manifest rows (``batch_rows``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import os
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,28 +33,32 @@ import numpy as np
 import pandas as pd
 
 from flows import ingest
-from flows.paths import LEXICONS_DIR, MANIFEST_NAME, ROOT
+from flows.paths import LEXICONS_DIR, ROOT
 
 DEFAULT_BATCH_SIZE = 500
 MAX_BATCH_FACTOR = 4  # a run of files without a boundary is cut after this many times the target
 
 
 def fingerprint(raw_dir: Path) -> tuple[list[tuple[str, str]], dict[str, dict]]:
-    """(file name on disk, sha256) of every raw file, and the manifest rows by file name on disk.
+    """(name on disk, content key) of every entry of the raw folder, and the manifest rows by name on
+    disk. The content key is a file's sha256 (``ingest.entry_digest``; for an entry that is not read,
+    such as a link out of the raw folder, the hash of its rejection). The manifest is read first: a
+    malformed one (``ingest.ManifestError``) stops the build before any file is read.
 
     Manifest rows are matched to files as ``ingest`` matches them (NFC-normalised recorded names).
     Rows that name no file are kept under the key ``MISSING`` (a list): they go with the first batch,
     whose ``ingest`` reports them as missing files.
     """
+    raw_dir = Path(raw_dir)
+    manifest = ingest.read_manifest(raw_dir)
     files = []
     by_key = {}
-    for path in ingest.list_raw_files(Path(raw_dir)):
-        with open(path, "rb") as fh:
-            files.append((path.name, hashlib.file_digest(fh, "sha256").hexdigest()))
-        by_key[ingest._key(ingest.file_name(path))] = path.name
+    for entry in ingest.scan_raw(raw_dir):
+        files.append((entry.disk_name, ingest.entry_digest(entry)))
+        by_key[ingest._key(entry.name)] = entry.disk_name
     rows: dict = {}
     missing = []
-    for rec in ingest.read_manifest(Path(raw_dir)).to_dict("records"):
+    for rec in manifest.to_dict("records"):
         rec = {k: (None if v is None or pd.isna(v) else str(v)) for k, v in rec.items()}
         name = by_key.get(ingest._key(rec["file"]))
         if name is None:
@@ -112,7 +114,7 @@ def _hash_files(paths: list[Path], base: Path) -> str:
 # The task bodies themselves are covered by TASK_SOURCE.
 NOT_PER_DOCUMENT = {"__main__.py", "cli.py", "buildopts.py", "deploy.py", "progress.py", "pipeline.py",
                     "validate.py", "validate_process.py", "parquet_tables.py", "publish.py", "gx_suites.py",
-                    "gx_runtime.py", "settings.py"}
+                    "gx_runtime.py", "settings.py", "workdirs.py"}
 
 
 def _code_files(exclude: set[str] = frozenset()) -> list[Path]:
@@ -134,8 +136,8 @@ def build_key(files: list[tuple[str, str]], manifest: dict) -> str:
     import json
 
     h = hashlib.sha256()
-    for name, digest in sorted(files):
-        h.update(f"{name}\t{digest}\n".encode())
+    for name, digest in sorted(files):  # (names on disk: bytes that are not UTF-8 as surrogates)
+        h.update(os.fsencode(name) + f"\t{digest}\n".encode())
     h.update(json.dumps(manifest, sort_keys=True, default=str).encode())
     code = [*_code_files(),
             *(p for p in ROOT.joinpath("expectations").rglob("*") if p.is_file() and "uncommitted" not in p.parts),
@@ -151,22 +153,10 @@ def lexicon_version(lexicons_dir: Path | None = None) -> str:
     return _hash_files([p for p in base.rglob("*") if p.is_file()], base)
 
 
-@contextlib.contextmanager
-def staged(raw_dir: Path, files: list[tuple[str, str]], manifest: dict[str, dict]) -> Iterator[Path]:
-    """A temporary raw folder holding only ``files`` (as symlinks) and their manifest rows."""
-    raw_dir = Path(raw_dir).resolve()
-    with tempfile.TemporaryDirectory(prefix="batch-") as tmp:
-        folder = Path(tmp)
-        for name, _ in files:
-            os.symlink(raw_dir / name, folder / name)
-        rows = [manifest[name] for name, _ in files if name in manifest] + list(manifest.get(MISSING, []))
-        if rows:
-            with (folder / MANIFEST_NAME).open("w", newline="", encoding="utf-8") as fh:
-                writer = csv.DictWriter(fh, fieldnames=ingest.MANIFEST_COLUMNS)
-                writer.writeheader()
-                for row in rows:
-                    writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in ingest.MANIFEST_COLUMNS})
-        yield folder
+def batch_rows(files: list[tuple[str, str]], manifest: dict[str, dict]) -> list[dict]:
+    """The manifest rows of a batch: its files' rows, and the rows without a file (``MISSING``) that
+    :func:`batch_manifest` gave it."""
+    return [manifest[name] for name, _ in files if name in manifest] + list(manifest.get(MISSING, []))
 
 
 @dataclass
@@ -187,9 +177,10 @@ def process(raw_dir: Path, files: list[tuple[str, str]], manifest: dict) -> Batc
     from flows import clean, dedup, extract
 
     t0 = time.perf_counter()
-    with staged(Path(raw_dir), files, manifest) as folder:
-        sources, rejections = ingest.ingest(folder)
-        ingest.check_accounting(folder, sources, rejections)
+    names, rows = [name for name, _ in files], batch_rows(files, manifest)
+    sources, rejections = ingest.ingest(Path(raw_dir), names=names, manifest=rows)
+    ingest.check_accounting(Path(raw_dir), sources, rejections,
+                            expected=ingest.expected_inputs(Path(raw_dir), names, rows))
     t1 = time.perf_counter()
     paragraphs, info = clean.clean(sources)
     t2 = time.perf_counter()

@@ -45,6 +45,7 @@ def _build(args) -> int:
     from flows import settings
 
     settings.configure()
+    from flows.ingest import ManifestError
     from flows.pipeline import ValidationFailed, build_dataset
     from flows.publish import PublishLocked
 
@@ -60,7 +61,7 @@ def _build(args) -> int:
     except ValidationFailed as exc:
         print(f"\nBUILD FAILED: {exc}", file=sys.stderr)
         return 1
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ManifestError) as exc:  # no raw folder; a malformed raw/sources.csv
         print(f"\nBUILD FAILED: {exc}", file=sys.stderr)
         return 2
     except PublishLocked as exc:

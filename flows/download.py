@@ -2,9 +2,10 @@
 
 The source is a server (``--from http://127.0.0.1:8000``, e.g. ``python -m flows serve``) or an output
 folder on disk (``--output DIR``, default ``output/``). The release's ``datapackage.json`` says which
-files make the chosen format and their size and sha256; each file is streamed into a temporary file in
-DEST, checked, and only then renamed to its name. A file whose size or sha256 differs is deleted and
-the download fails (exit code 1): DEST never holds an unverified file under a data file's name.
+files make the chosen format and their size and sha256; each file is streamed into a staging folder,
+checked, and only when every file is verified do they move into DEST (all or nothing). A file whose
+size or sha256 differs fails the download (exit code 1) and leaves DEST as it was: DEST never holds an
+unverified file under a data file's name, nor some of a release's files without the others.
 """
 
 from __future__ import annotations
@@ -127,8 +128,18 @@ def _fetch_verified(src: _Source, rel: str, dest: Path, expected_bytes: int | No
     return dest
 
 
+STAGING_PREFIX = ".download-"
+
+
 def download(dest: Path, version: str = "latest", fmt: str = "csv", source: str | Path | None = None) -> Downloaded:
-    """Download release ``version`` (``latest`` or X.Y.Z) in format ``fmt`` into ``dest``, verified."""
+    """Download release ``version`` (``latest`` or X.Y.Z) in format ``fmt`` into ``dest``, verified.
+
+    All or nothing: every file is fetched and verified in a staging folder first; only then do the
+    files move into ``dest`` (a new ``dest`` is the staging folder renamed whole; into an existing one
+    the data files move first, ``datapackage.json`` last). A download that fails leaves ``dest`` as
+    it was (a ``dest`` it would have made is not made); a killed one leaves a staging folder that the
+    next download into the same place removes (``flows.workdirs``)."""
+    from flows import workdirs
     from flows.paths import OUTPUT_DIR
 
     if version != "latest":
@@ -137,23 +148,34 @@ def download(dest: Path, version: str = "latest", fmt: str = "csv", source: str 
         parse_version(version)
     source = source if source is not None else OUTPUT_DIR
     dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
-    src = _Source(source)
-    try:
-        raw = src.read(f"{version}/datapackage.json")
-        package = json.loads(raw)
-        resolved = str(package["version"])
-        if version != "latest" and resolved != version:
-            raise VerificationError(f"asked for release {version}, the datapackage says {resolved}")
-        files = []
-        for res in resources_for(package, fmt):
-            name = _safe_name(res["path"])
-            # fetch by the resolved version: a `latest` moving during the download cannot mix releases
-            files.append(_fetch_verified(src, f"{resolved}/{name}", dest / name, res.get("bytes"), res.get("hash")))
-    finally:
-        src.close()
-    pkg_path = dest / "datapackage.json"
-    tmp = dest / f".datapackage.json.{uuid.uuid4().hex[:8]}.part"
-    tmp.write_bytes(raw)
-    os.replace(tmp, pkg_path)
-    return Downloaded(resolved, files, pkg_path)
+    fresh = not dest.exists()
+    if fresh:  # staged beside it, then renamed into place in one step
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        staging = workdirs.WorkDir(f".{dest.name}{STAGING_PREFIX}", dir=dest.parent)
+    else:
+        staging = workdirs.WorkDir(STAGING_PREFIX, dir=dest)
+    with staging:
+        folder = Path(staging.name)
+        src = _Source(source)
+        try:
+            raw = src.read(f"{version}/datapackage.json")
+            package = json.loads(raw)
+            resolved = str(package["version"])
+            if version != "latest" and resolved != version:
+                raise VerificationError(f"asked for release {version}, the datapackage says {resolved}")
+            names = []
+            for res in resources_for(package, fmt):
+                name = _safe_name(res["path"])
+                # fetch by the resolved version: a `latest` moving during the download cannot mix releases
+                _fetch_verified(src, f"{resolved}/{name}", folder / name, res.get("bytes"), res.get("hash"))
+                names.append(name)
+        finally:
+            src.close()
+        (folder / "datapackage.json").write_bytes(raw)
+        if fresh:
+            os.remove(folder / workdirs.LOCK)  # (still locked: the descriptor stays open until cleanup)
+            os.rename(folder, dest)
+        else:
+            for name in [*names, "datapackage.json"]:  # the descriptor last: it names the files
+                os.replace(folder / name, dest / name)
+    return Downloaded(resolved, [dest / name for name in names], dest / "datapackage.json")

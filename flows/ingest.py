@@ -7,17 +7,30 @@ to ``rejections``. ``check_accounting`` proves that every input ended up in exac
 
     raw files + manifest rows without a file  ==  documents.source_files + rejections.file
 
-Checks, in order, each with its reason code (``rejections.reason``):
+Every entry of the raw folder but the manifest is an input (``scan_raw``); nothing outside the raw
+folder is ever opened. Entries that are not read, each with its reason code (``rejections.reason``):
+
+- ``hidden``         the name starts with "." (``.DS_Store``, ``.git``): never looked into
+- ``in_subfolder``   a folder (or a link to one): articles must be files directly in the raw folder
+- ``broken_link``    a symbolic link to nothing (or a loop of links)
+- ``outside_raw``    a symbolic link to something outside the raw folder: never opened (a link to a
+                     file inside the raw folder is read as that file)
+- ``not_a_file``     a FIFO, socket or device
+
+Checks on the files, in order:
 
 - ``missing_file``   a row of ``sources.csv`` names a file that is not in the raw folder
 - ``unreadable``     the file cannot be read (permissions, I/O error)
 - ``too_large``      over ``max_bytes`` (``lexicons/ingest.yaml``); not read into memory
+- ``sha256_mismatch`` ``sources.csv`` declares a sha256 that is not the file's
 - ``empty``          no bytes, or only whitespace (also after decoding: no-break spaces, BOM only)
 - ``binary``         an image or other binary format (magic number, ``filetype``), NUL bytes, or
                      too many control characters after decoding
-- ``undecodable``    not UTF-8 (with or without BOM), not UTF-16 with BOM, and neither the encoding
-                     declared in ``sources.csv`` nor a detected legacy encoding (charset-normalizer,
-                     among ``legacy_encodings``) decodes it
+- ``undecodable``    not UTF-8 (with or without BOM; a text that is UTF-8 but for a few invalid bytes
+                     is UTF-8, those bytes replaced by U+FFFD and counted), not UTF-16 (with BOM, or
+                     recognised by its NUL bytes without one), and neither the encoding declared in
+                     ``sources.csv`` nor a detected legacy encoding (charset-normalizer, among
+                     ``legacy_encodings``) decodes it
 - ``html``           an HTML page instead of plain text (rejected, not converted: every record's
                      character offsets point into the raw text, which an HTML-to-text conversion
                      would not preserve)
@@ -28,16 +41,25 @@ Checks, in order, each with its reason code (``rejections.reason``):
 A file that is not listed in ``sources.csv`` is processed like any other; ``raw_inventory`` flags it
 (``in_manifest`` false). The same bytes under several names make one document whose
 ``source_files`` lists every name.
+
+The manifest is read strictly (``read_manifest``): a malformed one (an unclosed quote, a row with
+more fields than the header, a field spanning lines, no ``file`` column, not UTF-8) raises
+:class:`ManifestError` naming the line, before any file is read. Values that cannot be used are
+refused, not published, and the document says so in ``warnings``: a ``url`` other than http(s), a
+date that is not ISO 8601 (``YYYY-MM-DD``).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
+import errno
 import functools
 import hashlib
 import os
 import re
+import stat
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -50,14 +72,18 @@ from flows import frames
 from flows.paths import LEXICONS_DIR, MANIFEST_NAME
 
 MANIFEST_COLUMNS = ["file", "sha256", "outlet", "url", "retrieved_date", "published_date", "license", "encoding"]
-SOURCE_COLUMNS = ["doc_id", "source_file", "source_files", "sha256", "n_bytes", "encoding", "text", "n_chars",
-                  "outlet", "url", "retrieved_date", "published_date", "license"]
+SOURCE_COLUMNS = ["doc_id", "source_file", "source_files", "sha256", "n_bytes", "encoding", "n_invalid_bytes",
+                  "warnings", "text", "n_chars", "outlet", "url", "retrieved_date", "published_date", "license"]
 REJECTION_COLUMNS = ["file", "sha256", "n_bytes", "reason", "detail"]
 _CHUNK = 1 << 20
 
 
 class AccountingError(RuntimeError):
     """Some raw input is neither in documents.source_files nor in rejections (or is in both)."""
+
+
+class ManifestError(ValueError):
+    """``sources.csv`` is malformed (the message names the line): nothing is built from it."""
 
 
 # --- configuration (lexicons/ingest.yaml) -----------------------------------------------------------
@@ -67,6 +93,7 @@ class Config:
     max_bytes: int
     legacy_encodings: tuple[str, ...]
     detect_margin: float
+    utf8_max_invalid_share: float
     max_control_share: float
     textual_formats: frozenset[str]
     html_min_tags: int
@@ -88,6 +115,7 @@ def load_config(lexicons_dir: Path = LEXICONS_DIR) -> Config:
         max_bytes=int(spec["max_bytes"]),
         legacy_encodings=encodings,
         detect_margin=float(spec.get("detect_margin", 0.02)),
+        utf8_max_invalid_share=float(spec.get("utf8_max_invalid_share", 0.5)),
         max_control_share=float(spec["binary"]["max_control_share"]),
         textual_formats=frozenset(spec["binary"].get("textual_formats", ())),
         html_min_tags=int(spec["html"]["min_tags"]),
@@ -135,46 +163,239 @@ def _key(name: str) -> str:
 
 # --- the raw folder and its manifest ---------------------------------------------------------------
 
+def _empty_manifest() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype="str") for c in MANIFEST_COLUMNS})
+
+
+def _manifest_bytes(raw_dir: Path) -> bytes | None:
+    """The bytes of ``sources.csv`` (None when there is none). Like an article, it is read only from
+    inside the raw folder: a link to elsewhere, a folder or a FIFO by that name is a ManifestError."""
+    raw_dir = Path(raw_dir)
+    path = raw_dir / MANIFEST_NAME
+    if not os.path.lexists(path):
+        return None
+    entry = _entry(raw_dir, os.path.realpath(raw_dir), MANIFEST_NAME)
+    if entry.path is None:
+        raise ManifestError(f"{MANIFEST_NAME} cannot be read as the manifest: {entry.detail} ({entry.reason})")
+    return read_entry(entry)[2]
+
+
 def read_manifest(raw_dir: Path) -> pd.DataFrame:
     """The raw manifest (``sources.csv``): one row per file with what is known about it.
 
-    Optional columns may be absent; rows without a file name are ignored; a file listed twice keeps
-    its first row.
+    Optional columns may be absent (a row may also stop before the last columns); rows without a
+    file name are ignored; a file listed twice keeps its first row. A malformed manifest raises
+    :class:`ManifestError` naming the line: not UTF-8, no ``file`` column, an unclosed quote (the CSV
+    reader runs to the end of the file, or the field swallows the next rows: so no field may span
+    lines, and a file whose name holds a line break cannot be listed: it is processed unlisted), a
+    row with more fields than the header.
     """
-    path = Path(raw_dir) / MANIFEST_NAME
-    if not path.exists():
-        return pd.DataFrame({c: pd.Series([], dtype="str") for c in MANIFEST_COLUMNS})
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        rows = [r for r in csv.DictReader(fh) if (r.get("file") or "").strip()]
-    df = pd.DataFrame(rows, columns=MANIFEST_COLUMNS).astype("str")
-    df = df.replace({"": None, "nan": None})
-    return df.drop_duplicates("file", keep="first").reset_index(drop=True)
+    import io
+
+    data = _manifest_bytes(raw_dir)
+    if data is None:
+        return _empty_manifest()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ManifestError(f"{MANIFEST_NAME} line {line}: not UTF-8 (byte 0x{data[exc.start]:02x} at offset "
+                            f"{exc.start}); save the manifest as UTF-8") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows, start = [], 1
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        if not header:
+            return _empty_manifest()
+        if "file" not in header:
+            raise ManifestError(f"{MANIFEST_NAME} line 1: no 'file' column in the header {header}")
+        start = reader.line_num + 1
+        for record in reader:
+            end = reader.line_num
+            if len(record) > len(header):
+                raise ManifestError(f"{MANIFEST_NAME} line {start}: {len(record)} fields, the header has "
+                                    f"{len(header)} (a comma in an unquoted value?)")
+            for column, value in zip(header, record):
+                if "\n" in value or "\r" in value:
+                    raise ManifestError(f"{MANIFEST_NAME} line {start}: the {column!r} field runs on to line "
+                                        f"{end} (an unclosed quote?); no field may span lines")
+            row = dict(zip(header, record))
+            if (row.get("file") or "").strip():
+                rows.append({c: row.get(c) or None for c in MANIFEST_COLUMNS})
+            start = end + 1
+    except csv.Error as exc:
+        raise ManifestError(f"{MANIFEST_NAME} line {start}: malformed CSV ({exc}; an unclosed quote?)") from None
+    return _first_row_per_file(pd.DataFrame(rows, columns=MANIFEST_COLUMNS, dtype=object))
 
 
-def list_raw_files(raw_dir: Path) -> list[Path]:
-    """Article files of the raw folder: every regular file but the manifest and dotfiles."""
+def _first_row_per_file(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per file, the first (names compared as they are matched: NFC-normalised)."""
+    return df[~df["file"].map(_key).duplicated(keep="first")].reset_index(drop=True)
+
+
+def _manifest_frame(manifest) -> pd.DataFrame:
+    """Manifest rows given as a frame or as a list of dicts (a batch's rows), as ``read_manifest``
+    returns them."""
+    if isinstance(manifest, pd.DataFrame):
+        return manifest
+    df = pd.DataFrame([{k: r.get(k) for k in MANIFEST_COLUMNS} for r in manifest], columns=MANIFEST_COLUMNS)
+    df = df.astype(object).where(df.notna(), None)
+    return _first_row_per_file(df.map(lambda v: None if v == "" else v))
+
+
+def _http_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    if any(c.isspace() or unicodedata.category(c) == "Cc" for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def iso_date(value: str) -> str | None:
+    """``value`` as an ISO date ``YYYY-MM-DD`` (an ISO 8601 date or date-time), else None."""
+    value = str(value).strip()
+    for parse in (dt.date.fromisoformat, lambda v: dt.datetime.fromisoformat(v).date()):
+        try:
+            return parse(value).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def check_manifest_row(row: dict) -> tuple[dict, list[str]]:
+    """A manifest row's values as they may be published, and a warning for each value refused: a
+    ``url`` other than http(s) and a date that is not ISO 8601 are dropped (null), not guessed."""
+    meta = {k: None if v is None or (not isinstance(v, str) and pd.isna(v)) else v for k, v in row.items()}
+    warnings = []
+    url = meta.get("url")
+    if url is not None:
+        if _http_url(url.strip()):
+            meta["url"] = url.strip()
+        else:
+            warnings.append(f"url {url!r} of {MANIFEST_NAME} refused (only http and https URLs are published)")
+            meta["url"] = None
+    for column in ("retrieved_date", "published_date"):
+        value = meta.get(column)
+        if value is None:
+            continue
+        meta[column] = iso_date(value)
+        if meta[column] is None:
+            warnings.append(f"{column} {value!r} of {MANIFEST_NAME} is not an ISO date (YYYY-MM-DD): ignored")
+    return meta, warnings
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An entry of the raw folder: its name on disk (``os.fsdecode``: bytes that are not UTF-8 as
+    surrogates), its recorded name (:func:`file_name`) and the path to read it from, always inside
+    the raw folder; or, for an entry that is not read, the reason and detail of its rejection."""
+
+    disk_name: str
+    name: str
+    path: Path | None
+    reason: str | None = None
+    detail: str | None = None
+
+
+def _inside(root: str, real: str) -> bool:
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _kind(mode: int) -> str:
+    return ("FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else
+            "character device" if stat.S_ISCHR(mode) else "block device" if stat.S_ISBLK(mode) else "special file")
+
+
+def _entry(raw_dir: Path, root: str, disk_name: str) -> Entry:
+    """What the raw folder's entry ``disk_name`` is, and where to read it (see :func:`scan_raw`)."""
+    name = file_name(disk_name)
+    if disk_name.startswith("."):
+        return Entry(disk_name, name, None, "hidden", "hidden entry (its name starts with '.'): not read")
+    path = raw_dir / disk_name
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        return Entry(disk_name, name, None, "unreadable", f"{type(exc).__name__}: {exc.strerror or exc}")
+    link = stat.S_ISLNK(st.st_mode)
+    if link:
+        try:
+            st = os.stat(path)  # where it points (metadata only: nothing outside is opened)
+        except OSError as exc:
+            what = "a loop of symbolic links" if exc.errno == errno.ELOOP else "a symbolic link to nothing"
+            return Entry(disk_name, name, None, "broken_link", f"{what}: not read")
+        real = os.path.realpath(path)
+        if not _inside(root, real):
+            return Entry(disk_name, name, None, "outside_raw",
+                         "a symbolic link to something outside the raw folder: not read")
+        path = Path(real)
+    if stat.S_ISDIR(st.st_mode):
+        n = sum(len(files) for _, _, files in os.walk(path))  # (links to folders are not followed)
+        what = "a symbolic link to a folder" if link else "a folder"
+        return Entry(disk_name, name, None, "in_subfolder",
+                     f"{what} ({n} files in it): not read; put article files directly in the raw folder")
+    if not stat.S_ISREG(st.st_mode):
+        return Entry(disk_name, name, None, "not_a_file", f"a {_kind(st.st_mode)}, not a regular file: not read")
+    return Entry(disk_name, name, path)
+
+
+def scan_raw(raw_dir: Path, names: list[str] | None = None) -> list[Entry]:
+    """Every entry of the raw folder but the manifest (or only ``names``, names on disk), by recorded
+    name. A regular file is read; a symbolic link to a regular file inside the raw folder is read as
+    that file; anything else is not read and gets its rejection reason: ``hidden``, ``in_subfolder``,
+    ``broken_link``, ``outside_raw``, ``not_a_file`` (``unreadable`` when it cannot even be looked at)."""
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"raw folder {raw_dir} does not exist")
-    return sorted(
-        (p for p in raw_dir.iterdir()
-         if p.is_file() and p.name != MANIFEST_NAME and not p.name.startswith(".")),
-        key=lambda p: file_name(p),
-    )
+    root = os.path.realpath(raw_dir)
+    if names is None:
+        with os.scandir(raw_dir) as it:
+            names = [e.name for e in it if e.name != MANIFEST_NAME]
+    return sorted((_entry(raw_dir, root, n) for n in names), key=lambda e: e.name)
 
 
-def manifest_only(raw_dir: Path, files: list[Path] | None = None) -> pd.DataFrame:
-    """Rows of the manifest whose file is not in the raw folder."""
-    files = list_raw_files(raw_dir) if files is None else files
-    present = {_key(file_name(p)) for p in files}
-    manifest = read_manifest(raw_dir)
-    return manifest[~manifest["file"].map(_key).isin(present)].reset_index(drop=True)
+def read_entry(entry: Entry, max_bytes: int | None = None) -> tuple[int, str, bytes | None]:
+    """``(n_bytes, sha256, data)`` of a readable entry; ``data`` is None when the file is larger than
+    ``max_bytes`` (then hashed a chunk at a time, not read into memory). Opened without following a
+    link (a file swapped for a link since the scan fails to open) and without waiting (a FIFO)."""
+    fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, f"no longer a regular file ({_kind(st.st_mode)})")
+        if max_bytes is not None and st.st_size > max_bytes:
+            return st.st_size, hashlib.file_digest(fh, "sha256").hexdigest(), None
+        data = fh.read()
+    return len(data), sha256_bytes(data), data
 
 
-def expected_inputs(raw_dir: Path) -> list[str]:
-    """Every input the run must account for: raw file names plus manifest rows without a file."""
-    files = list_raw_files(raw_dir)
-    return [file_name(p) for p in files] + list(manifest_only(raw_dir, files)["file"])
+def entry_digest(entry: Entry) -> str:
+    """The content key of an entry: the sha256 of a readable file's bytes; for an entry that is not
+    read (or cannot be), the hash of its reason and detail (all that its rejection row depends on)."""
+    if entry.path is not None:
+        try:
+            return read_entry(entry, 0)[1]
+        except OSError as exc:
+            entry = Entry(entry.disk_name, entry.name, None, "unreadable", f"{type(exc).__name__}: {exc}")
+    return sha256_bytes(f"not read\0{entry.reason}\0{entry.detail}".encode())
+
+
+def list_raw_files(raw_dir: Path) -> list[Path]:
+    """The raw folder's entries that are read as articles (regular files, and links to regular files
+    inside the raw folder), as paths in the raw folder."""
+    return [Path(raw_dir) / e.disk_name for e in scan_raw(raw_dir) if e.path is not None]
+
+
+def expected_inputs(raw_dir: Path, names: list[str] | None = None, manifest=None) -> list[str]:
+    """Every input the run must account for: the raw folder's entries (or only ``names``) plus the
+    manifest's rows (or only ``manifest``'s) that name no such entry."""
+    entries = scan_raw(raw_dir, names)
+    manifest = read_manifest(raw_dir) if manifest is None else _manifest_frame(manifest)
+    present = {_key(e.name) for e in entries}
+    return [e.name for e in entries] + [f for f in manifest["file"] if _key(f) not in present]
 
 
 # --- checks on bytes and on text --------------------------------------------------------------------
@@ -195,8 +416,34 @@ _LANGUAGE_SAMPLE = 200_000
 _C0_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
 
 
+def _utf16_layout(data: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" when ``data`` is laid out like UTF-16 text without a byte-order mark:
+    most of its characters have a NUL high byte (Latin text), at one parity of position only."""
+    n = len(data) // 2
+    if n < 2 or len(data) % 2:
+        return None
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    if odd >= n / 2 and even <= n / 20:
+        return "utf-16-le"
+    if even >= n / 2 and odd <= n / 20:
+        return "utf-16-be"
+    return None
+
+
+def utf16_without_bom(data: bytes) -> str | None:
+    """The UTF-16 codec of a text without byte-order mark (see :func:`_utf16_layout`) that decodes it."""
+    codec = _utf16_layout(data)
+    if codec is None:
+        return None
+    try:
+        data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    return codec
+
+
 def _text_like(head: bytes, config: Config) -> bool:
-    if head.startswith(_UTF16_BOMS):
+    if head.startswith(_UTF16_BOMS) or _utf16_layout(head[:len(head) // 2 * 2]):
         return True
     return len(_C0_BYTES.findall(head)) <= config.max_control_share * len(head) and NUL not in head
 
@@ -215,8 +462,10 @@ def check_bytes(data: bytes, config: Config | None = None) -> tuple[str, str] | 
     # text-like (NUL or control bytes), or for formats that are text-like themselves (RTF, PostScript).
     if kind is not None and (kind.extension in config.textual_formats or not _text_like(head, config)):
         return "binary", f"{kind.mime} file (detected by magic number, .{kind.extension})"
-    if NUL in data and not data.startswith(_UTF16_BOMS):
-        return "binary", f"contains {data.count(NUL)} NUL bytes"
+    if NUL in data and not data.startswith(_UTF16_BOMS) and not utf16_without_bom(data):
+        hint = (" (laid out like UTF-16 without a byte-order mark, but it does not decode as UTF-16)"
+                if _utf16_layout(data) else "")
+        return "binary", f"contains {data.count(NUL)} NUL bytes{hint}"
     return None
 
 
@@ -224,38 +473,88 @@ def _same_codec(a: str, b: str) -> bool:
     return codecs.lookup(a).name == codecs.lookup(b).name
 
 
-def decode(data: bytes, declared: str | None = None, config: Config | None = None) -> tuple[str, str]:
-    """Decode raw bytes; return (text, encoding).
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # an invalid byte, as "surrogateescape" decodes it
+_REPLACEMENT = "\ufffd"
 
-    Tried in order: UTF-8 with BOM, UTF-16 with BOM, UTF-8, the encoding declared for the file (it
-    must be one of the configured legacy encodings), then a legacy encoding detected by
-    charset-normalizer among the configured ones. When several configured encodings give the very
-    same text, the first one in the configured order is recorded (cp1252 rather than cp1250 for
-    plain English; see ``detect_margin``). Raises UnicodeDecodeError when nothing fits.
+
+def _utf8_but_a_few_bytes(data: bytes, config: Config, marked: bool) -> tuple[str, int] | None:
+    """``(text, n_invalid_bytes)``: ``data`` decoded as UTF-8, each invalid sequence replaced by
+    U+FFFD (as Python's "replace" does), when it is UTF-8 but for a few bytes; else None.
+
+    "A few": its invalid sequences are at most ``utf8_max_invalid_share`` of its non-ASCII sequences
+    (valid multi-byte sequences, which a legacy encoding would turn into mojibake, outnumber them);
+    for a text marked as UTF-8 (a BOM, or declared in the manifest), its invalid bytes are at most
+    that share of its bytes."""
+    escaped = data.decode("utf-8", "surrogateescape")
+    n_bad = len(_ESCAPED_BYTE.findall(escaped))  # one escape per invalid byte
+    if not n_bad:
+        return escaped, 0
+    text = data.decode("utf-8", "replace")
+    invalid = text.count(_REPLACEMENT) - data.count(_REPLACEMENT.encode())  # invalid sequences
+    valid = len(escaped) - len(escaped.encode("ascii", "ignore")) - n_bad  # valid multi-byte sequences
+    share = config.utf8_max_invalid_share
+    if marked:
+        return (text, n_bad) if n_bad <= share * len(data) else None
+    return (text, n_bad) if valid and invalid <= share * (valid + invalid) else None
+
+
+def decode(data: bytes, declared: str | None = None, config: Config | None = None) -> tuple[str, str]:
+    """Decode raw bytes; return (text, encoding). See :func:`decode_counted`."""
+    text, encoding, _ = decode_counted(data, declared, config)
+    return text, encoding
+
+
+def decode_counted(data: bytes, declared: str | None = None, config: Config | None = None) -> tuple[str, str, int]:
+    """Decode raw bytes; return (text, encoding, number of invalid bytes replaced by U+FFFD).
+
+    Tried in order: UTF-8 with BOM, UTF-16 with BOM, UTF-16 without BOM (recognised by its NUL
+    bytes), UTF-8, the encoding declared for the file (it must be one of the configured legacy encodings,
+    or UTF-8), UTF-8 with a few invalid bytes replaced (see :func:`_utf8_but_a_few_bytes`: a text
+    that is UTF-8 but for a few bytes is never read in a legacy encoding, which would garble every
+    valid multi-byte sequence), then a legacy encoding detected by charset-normalizer among the
+    configured ones. When several configured encodings give the very same text, the first one in the
+    configured order is recorded (cp1252 rather than cp1250 for plain English; see
+    ``detect_margin``). Raises UnicodeDecodeError when nothing fits.
     """
     config = config or load_config()
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+        body = data[len(codecs.BOM_UTF8):]
+        try:
+            return body.decode("utf-8"), "utf-8-sig", 0
+        except UnicodeDecodeError:
+            fixed = _utf8_but_a_few_bytes(body, config, marked=True)
+            if fixed is None:
+                raise
+            return fixed[0], "utf-8-sig", fixed[1]
     if data.startswith(_UTF16_BOMS):
-        return data.decode("utf-16"), "utf-16"
+        return data.decode("utf-16"), "utf-16", 0
+    bomless = utf16_without_bom(data) if NUL in data else None  # (ASCII in UTF-16 is valid UTF-8 too)
+    if bomless:
+        return data.decode(bomless), bomless, 0
     try:
-        return data.decode("utf-8"), "utf-8"
+        return data.decode("utf-8"), "utf-8", 0
     except UnicodeDecodeError as exc:
         utf8_error = exc
     if declared:
         known = _known_codec(declared)
         if known and _same_codec(declared, "utf-8"):
-            raise utf8_error
+            fixed = _utf8_but_a_few_bytes(data, config, marked=True)
+            if fixed is None:
+                raise utf8_error
+            return fixed[0], "utf-8", fixed[1]
         name = next((e for e in config.legacy_encodings if known and _same_codec(e, declared)), None)
         if name is None:
             raise UnicodeDecodeError("utf-8", data, utf8_error.start, utf8_error.end,
                                      f"not UTF-8, and the declared encoding {declared!r} is not one of "
                                      f"{list(config.legacy_encodings)}")
         try:
-            return data.decode(name), name
+            return data.decode(name), name, 0
         except UnicodeDecodeError as exc:
             raise UnicodeDecodeError(name, data, exc.start, exc.end,
                                      f"not UTF-8, and not {name} as declared ({exc.reason})") from None
+    fixed = _utf8_but_a_few_bytes(data, config, marked=False)
+    if fixed is not None:
+        return fixed[0], "utf-8", fixed[1]
     from charset_normalizer import from_bytes
 
     matches = list(from_bytes(data, cp_isolation=[codecs.lookup(e).name for e in config.legacy_encodings]))
@@ -271,7 +570,7 @@ def decode(data: bytes, declared: str | None = None, config: Config | None = Non
         for m in close:
             if any(_same_codec(name, e) for e in [m.encoding, *m.could_be_from_charset]):
                 try:
-                    return data.decode(name), name
+                    return data.decode(name), name, 0
                 except UnicodeDecodeError:
                     continue
     raise UnicodeDecodeError("utf-8", data, utf8_error.start, utf8_error.end,  # pragma: no cover
@@ -345,66 +644,84 @@ def _rejection(name: str, sha256: str | None, n_bytes: int | None, reason: str, 
     return {"file": name, "sha256": sha256, "n_bytes": n_bytes, "reason": reason, "detail": detail}
 
 
-def ingest(raw_dir: Path, max_bytes: int | None = None,
-           config: Config | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Check and decode every raw file; return (sources, rejections)."""
+def decode_warning(n_invalid_bytes: int, encoding: str) -> str:
+    return (f"{n_invalid_bytes} invalid byte(s) of an otherwise {encoding.upper().removesuffix('-SIG')} text "
+            "replaced by U+FFFD")
+
+
+def ingest(raw_dir: Path, max_bytes: int | None = None, config: Config | None = None, *,
+           names: list[str] | None = None, manifest=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check and decode every entry of the raw folder; return (sources, rejections).
+
+    ``names`` (names on disk) and ``manifest`` (rows, as a frame or a list of dicts): a batch's
+    entries and manifest rows only (default: every entry, and ``sources.csv``); rows that name none
+    of the entries are rejected as ``missing_file``.
+    """
     config = config or load_config()
     max_bytes = config.max_bytes if max_bytes is None else max_bytes
-    files = list_raw_files(raw_dir)
-    manifest = read_manifest(raw_dir)
-    meta_by_key = {_key(r["file"]): {k: None if pd.isna(v) else v for k, v in r.items()}
-                   for r in manifest.to_dict("records")}
+    manifest = read_manifest(raw_dir) if manifest is None else _manifest_frame(manifest)
+    entries = scan_raw(raw_dir, names)
+    checked = {_key(r["file"]): check_manifest_row(r) for r in manifest.to_dict("records")}
+    present = {_key(e.name) for e in entries}
     by_hash: dict[str, dict] = {}
     rejections = [
         _rejection(r["file"], None, None, "missing_file",
                    f"listed in {MANIFEST_NAME} but not in the raw folder"
                    + (f" (declared sha256 {r['sha256']})" if r.get("sha256") else ""))
-        for r in manifest_only(raw_dir, files).to_dict("records")
+        for r in manifest.to_dict("records") if _key(r["file"]) not in present
     ]
-    for path in files:
-        name = file_name(path)
-        meta = meta_by_key.get(_key(name), {})
+    for entry in entries:
+        name = entry.name
+        if entry.path is None:  # not read: hidden, a folder, a link out of the raw folder or to nothing, ...
+            rejections.append(_rejection(name, None, None, entry.reason, entry.detail))
+            continue
+        meta, warnings = checked.get(_key(name), ({}, []))
         try:
-            n_bytes = path.stat().st_size
-            if n_bytes > max_bytes:
-                rejections.append(_rejection(name, sha256_path(path), n_bytes, "too_large",
-                                             f"{n_bytes} bytes > limit {max_bytes}"))
-                continue
-            data = path.read_bytes()
+            n_bytes, digest, data = read_entry(entry, max_bytes)
         except OSError as exc:
             rejections.append(_rejection(name, None, None, "unreadable", f"{type(exc).__name__}: {exc.strerror or exc}"))
             continue
-        digest = sha256_bytes(data)
-        if len(data) > max_bytes:  # grew since stat
-            rejections.append(_rejection(name, digest, len(data), "too_large", f"{len(data)} bytes > limit {max_bytes}"))
+        if data is None or n_bytes > max_bytes:  # (read whole: it grew since it was looked at)
+            rejections.append(_rejection(name, digest, n_bytes, "too_large", f"{n_bytes} bytes > limit {max_bytes}"))
+            continue
+        declared = (meta.get("sha256") or "").strip()
+        if declared and declared.lower() != digest:
+            rejections.append(_rejection(name, digest, n_bytes, "sha256_mismatch",
+                                         f"{MANIFEST_NAME} declares sha256 {declared!r}; the file's is {digest}"))
             continue
         if digest in by_hash:
             by_hash[digest]["source_files"].append(name)
             continue
         problem = check_bytes(data, config)
         text = encoding = None
+        n_invalid = 0
         if problem is None:
             try:
-                text, encoding = decode(data, meta.get("encoding"), config)
+                text, encoding, n_invalid = decode_counted(data, meta.get("encoding"), config)
             except UnicodeDecodeError as exc:
                 problem = ("undecodable", str(exc))
         if problem is None:
             problem = check_text(text, config)
         if problem is not None:
-            rejections.append(_rejection(name, digest, len(data), *problem))
+            rejections.append(_rejection(name, digest, n_bytes, *problem))
             continue
+        if n_invalid:
+            warnings = [decode_warning(n_invalid, encoding), *warnings]
         by_hash[digest] = {
             "doc_id": doc_id_for(digest),
             "source_file": name,
             "source_files": [name],
             "sha256": digest,
-            "n_bytes": len(data),
+            "n_bytes": n_bytes,
             "encoding": encoding,
+            "n_invalid_bytes": n_invalid,
+            "warnings": "; ".join(warnings) or None,
             "text": text,
             "n_chars": len(text),
             **{k: meta.get(k) for k in ("outlet", "url", "retrieved_date", "published_date", "license")},
         }
     sources = pd.DataFrame(list(by_hash.values()), columns=SOURCE_COLUMNS)
+    sources["n_invalid_bytes"] = sources["n_invalid_bytes"].astype("int64")
     return sources, _rejections_frame(rejections)
 
 
@@ -441,13 +758,14 @@ def reject_all_boilerplate(sources: pd.DataFrame, paragraphs: pd.DataFrame, info
 
 # --- accounting ---------------------------------------------------------------------------------------
 
-def accounting(raw_dir: Path, sources: pd.DataFrame, rejections: pd.DataFrame) -> dict:
-    """Compare the inputs of the raw folder with where they ended up.
+def accounting(raw_dir: Path, sources: pd.DataFrame, rejections: pd.DataFrame,
+               expected: list[str] | None = None) -> dict:
+    """Compare the inputs of the raw folder (or ``expected``: a batch's) with where they ended up.
 
     Returns counts and the names that are unaccounted for (``missing``), accounted for more than once
     (``twice``) or unknown (``unexpected``); ``ok`` is True when all three are empty.
     """
-    expected = Counter(expected_inputs(raw_dir))
+    expected = Counter(expected_inputs(raw_dir) if expected is None else expected)
     placed = Counter(n for names in sources["source_files"] for n in names) + Counter(rejections["file"])
     missing = sorted((expected - placed).elements())
     unexpected = sorted((placed - expected).elements())
@@ -458,9 +776,10 @@ def accounting(raw_dir: Path, sources: pd.DataFrame, rejections: pd.DataFrame) -
             "missing": missing, "unexpected": unexpected, "twice": twice}
 
 
-def check_accounting(raw_dir: Path, sources: pd.DataFrame, rejections: pd.DataFrame) -> dict:
+def check_accounting(raw_dir: Path, sources: pd.DataFrame, rejections: pd.DataFrame,
+                     expected: list[str] | None = None) -> dict:
     """``accounting`` that raises AccountingError unless every input is in exactly one place."""
-    a = accounting(raw_dir, sources, rejections)
+    a = accounting(raw_dir, sources, rejections, expected)
     if not a["ok"]:
         raise AccountingError(
             f"accounting does not hold: {a['inputs']} raw inputs != {a['document_files']} document source "
@@ -474,7 +793,15 @@ def raw_inventory(sources: pd.DataFrame, rejections: pd.DataFrame, raw_dir: Path
     """Every raw input with its sha256, what became of it (a document, or a rejection) and whether the
     manifest lists it (``in_manifest``; a file missing from the manifest is processed all the same)."""
     manifest = read_manifest(raw_dir)
+    checked = [check_manifest_row(r) for r in manifest.to_dict("records")]
+    manifest = pd.DataFrame([meta for meta, _ in checked], columns=MANIFEST_COLUMNS)  # values refused: None
+    manifest["warnings"] = ["; ".join(w) or None for _, w in checked]
     manifest.index = manifest["file"].map(_key)
+    decoded = {}  # a document's decoding warning, for each of its files
+    for names, n_invalid, encoding in frames.iter_rows(*(sources[c] for c in ("source_files", "n_invalid_bytes",
+                                                                              "encoding"))):
+        for name in names if n_invalid else ():
+            decoded[name] = decode_warning(n_invalid, encoding)
     rows = []
     for names, sha256, n_bytes, doc_id in frames.iter_rows(*(sources[c] for c in ("source_files", "sha256",
                                                                                  "n_bytes", "doc_id"))):
@@ -487,9 +814,11 @@ def raw_inventory(sources: pd.DataFrame, rejections: pd.DataFrame, raw_dir: Path
     df["n_bytes"] = df["n_bytes"].astype("Int64")
     keys = df["file"].map(_key)
     df["in_manifest"] = keys.isin(manifest.index)
-    for col in ("outlet", "url", "retrieved_date", "published_date", "license"):
+    for col in ("outlet", "url", "retrieved_date", "published_date", "license", "warnings"):
         df[col] = keys.map(manifest[col]) if len(manifest) else None
-    for col in ("sha256", "doc_id", "outlet", "url", "retrieved_date", "published_date", "license"):
+    df["warnings"] = [("; ".join(w for w in (decoded.get(name), listed) if isinstance(w, str)) or None)
+                      for name, listed in zip(df["file"], df["warnings"])]
+    for col in ("sha256", "doc_id", "outlet", "url", "retrieved_date", "published_date", "license", "warnings"):
         df[col] = df[col].astype(object).where(df[col].notna(), None)  # None, not NaN, for unknowns
     return df.sort_values("file").reset_index(drop=True)
 
@@ -500,12 +829,17 @@ def summary_markdown(rejections: pd.DataFrame, inventory: pd.DataFrame) -> str:
     not_listed = inventory.loc[~inventory["in_manifest"].astype(bool), "file"].tolist()
     lines = [f"## Ingest: {len(inventory)} inputs, {docs['doc_id'].nunique()} documents "
              f"(from {len(docs)} files), {len(rejections)} rejected", ""]
+    esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
     if len(rejections):
         counts = rejections["reason"].value_counts()
         lines += ["Rejected by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), "",
                   "| file | reason | detail |", "|---|---|---|"]
-        esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
         lines += [f"| {esc(r['file'])} | {r['reason']} | {esc(r['detail'])} |" for r in rejections.to_dict("records")]
+    warned = inventory[inventory["warnings"].notna()] if "warnings" in inventory else inventory.iloc[0:0]
+    if len(warned):
+        lines += ["", f"Warnings ({len(warned)} inputs; also in raw_manifest.csv and documents.warnings):", "",
+                  "| file | warnings |", "|---|---|"]
+        lines += [f"| {esc(r['file'])} | {esc(r['warnings'])} |" for r in warned.to_dict("records")]
     if not_listed:
         lines += ["", f"Not in {MANIFEST_NAME} (processed, flagged in raw_manifest.csv): " + ", ".join(not_listed)]
     return "\n".join(lines) + "\n"

@@ -332,6 +332,7 @@ def _series_matcher(nlp: Language, name: str, lexicons_dir: str):
 def build_nlp(lexicons_dir: Path = LEXICONS_DIR) -> Language:
     lex = load_lexicons(lexicons_dir)
     nlp = spacy.blank("en")
+    nlp.max_length = 10**8  # E088's 1M limit is for parser/NER memory; rules only here, and a paragraph may be a 5 MB file
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("lexicon_entities", config={"lexicons_dir": str(lexicons_dir)})
     nlp.add_pipe("person_candidates", config={"lexicons_dir": str(lexicons_dir)})

@@ -8,7 +8,6 @@ report under ``output/_failed/<run>/``.
 from __future__ import annotations
 
 import contextlib
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE  # noqa: E402
 
-from flows import batches, clean, dedup, extract, extract_process, ingest, parquet_tables, progress, publish, validate_process  # noqa: E402
+from flows import batches, clean, dedup, extract, extract_process, ingest, parquet_tables, progress, publish, validate_process, workdirs  # noqa: E402
 from flows.extract_process import BuiltTables  # noqa: E402
 from flows.handover import Handover  # noqa: E402
 from flows.paths import OUTPUT_DIR, RAW_DIR  # noqa: E402
@@ -70,9 +69,13 @@ def post_clean_task(raw_dir: str, frames: Handover):
     inventory = ingest.raw_inventory(sources, rejections, Path(raw_dir))
     for r in rejections.to_dict("records"):
         get_run_logger().warning("rejected %s: %s (%s)", r["file"], r["reason"], r["detail"])
+    warned = inventory[inventory["warnings"].notna()]
+    for name, warnings in zip(warned["file"], warned["warnings"]):  # kept, with what was refused or replaced
+        get_run_logger().warning("warning %s: %s", name, warnings)
     reasons = rejections["reason"].value_counts().to_dict()
     _log("accounting", t0, inputs=len(inventory), documents=len(sources), rejected=len(rejections),
-         not_in_manifest=int((~inventory["in_manifest"]).sum()), **{str(k): int(v) for k, v in reasons.items()})
+         not_in_manifest=int((~inventory["in_manifest"]).sum()), with_warnings=len(warned),
+         **{str(k): int(v) for k, v in reasons.items()})
     create_markdown_artifact(key="ingest-summary", markdown=ingest.summary_markdown(rejections, inventory),
                              description="Raw inputs: documents, rejections with reasons, files not in the manifest")
     counts = {"documents": len(sources), "quarantined": len(rejections)}
@@ -347,7 +350,8 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         return unchanged
     # the folder of validation's results and Data Docs; the validation process starts now, so that
     # its imports (GX) overlap the build, and waits for the Parquet files of publish
-    with tempfile.TemporaryDirectory(prefix="build-dataset-") as workdir, \
+    # (folders of builds killed before they could remove them are removed first: flows/workdirs.py)
+    with workdirs.WorkDir("build-dataset-") as workdir, \
             validate_process.Validation(Path(workdir)) as validation:
         t0 = time.perf_counter()
         workers = workers or default_workers()
@@ -361,9 +365,9 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         # the scans wait on disk, appended batch by batch, until the extract stage reads them (dedup does
         # not); the extract task gets the file's path (passing the objects, Prefect would walk one per
         # content paragraph looking for futures: 146 s of a 100k-article build). The folder goes after
-        # extract, or when the flow ends otherwise (TemporaryDirectory's finaliser). The batches'
+        # extract, or when the flow ends otherwise (WorkDir's finaliser). The batches'
         # paragraphs wait there too, until gather reads them back in document order
-        spill_dir = tempfile.TemporaryDirectory(prefix="build-dataset-spill-")
+        spill_dir = workdirs.WorkDir("build-dataset-spill-")
         with _workers_report_here(runner), task_runner(runner, dask_address, workers, todo) as tr:
             if runner == "dask":  # start the workers and import the pipeline there: orchestration startup
                 tr.client.wait_for_workers(1)

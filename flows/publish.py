@@ -26,7 +26,10 @@ publishes nothing.
 Atomicity: everything is written into a hidden staging folder, made read-only, fsynced and renamed
 into place in one ``rename``; ``latest`` is a fresh symlink renamed over the old one. A process killed
 at any moment leaves either no new release or a complete one, and ``latest`` on a complete release.
-The next run removes stale staging folders (it holds the lock, so no other build is writing them).
+The next run removes stale staging folders (it holds the lock, so no other build is writing them);
+a next run that has nothing to rebuild (:func:`unchanged_build`) still does that, points ``latest`` at
+the newest release and rewrites a stale catalog (:func:`repair`), so a build killed between renaming
+its release into place and moving ``latest`` leaves nothing stale behind for long.
 """
 
 from __future__ import annotations
@@ -667,16 +670,51 @@ def _publish_locked(output_dir: Path, tables: dict, fp: str, csv_files: dict, do
                    changes=changes_mod.summary(diff))
 
 
+def repair(output_dir: Path, lock_timeout: float | None = 0) -> list[str] | None:
+    """Finish what a build killed between the steps of publishing left undone: remove stale staging
+    folders and temporary files, point ``latest`` at the newest release (every release folder is
+    complete: it was renamed into place whole) and rewrite the catalog if it is stale. Returns what
+    was done, or None when another build holds the lock (it leaves all of this right itself)."""
+    from flows import catalog
+
+    output_dir = Path(output_dir)
+    try:
+        with publish_lock(output_dir, lock_timeout):
+            done = [f"removed {name}" for name in remove_stale(output_dir)]
+            versions = releases(output_dir)
+            link = output_dir / LATEST
+            if versions and (not link.is_symlink() or os.readlink(link) != versions[-1]):
+                point_latest(output_dir, versions[-1])
+                done.append(f"latest -> {versions[-1]}")
+            before = _read_or_none(output_dir / catalog.CATALOG_JSON)
+            catalog.write(output_dir)
+            if _read_or_none(output_dir / catalog.CATALOG_JSON) != before:
+                done.append("catalog rewritten")
+            return done
+    except PublishLocked:
+        return None
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
 def unchanged_build(output_dir: Path, build_key: str) -> Release | None:
     """The latest release, as a :class:`Release` that publishes nothing, when it was built from exactly
-    ``build_key`` (same raw files, code and rules: a new build would make the same tables); else None."""
+    ``build_key`` (same raw files, code and rules: a new build would make the same tables); else None.
+    Before saying so it repairs the output folder (:func:`repair`: a build killed after renaming its
+    release into place and before moving ``latest`` or writing the catalog left them stale)."""
     previous = latest_release(Path(output_dir))
     if previous is None or previous.get("build_key") != build_key:
         return None
+    done = repair(Path(output_dir))
     folder = Path(output_dir) / previous["version"]
     return Release(previous["version"], folder, folder / "validation" / "index.html", False,
                    f"unchanged: raw files, code and rules identical to those of release {previous['version']}; "
-                   f"nothing rebuilt, nothing published")
+                   f"nothing rebuilt, nothing published" + (f" (repaired: {', '.join(done)})" if done else ""))
 
 
 def keep_failed_report(output_dir: Path, run_name: str, docs_dir: Path | None, validation_json: Path | None) -> Path:

@@ -23,10 +23,18 @@ def build_tables(raw_dir: Path):
 
 
 def publish_raw(raw_dir: Path, out: Path, version: str | None = None, lock_timeout: float | None = None):
-    from flows import publish
+    """As the flow does: nothing is rebuilt when the latest release was built from the same inputs
+    (its build key), else the tables are built and published."""
+    from flows import batches, publish
 
+    files, manifest = batches.fingerprint(Path(raw_dir))
+    key = batches.build_key(files, manifest)
+    unchanged = None if version else publish.unchanged_build(Path(out), key)
+    if unchanged is not None:
+        return unchanged
     tables, inventory = build_tables(raw_dir)
-    return publish.publish(tables, Path(out), None, None, inventory, version=version, lock_timeout=lock_timeout)
+    return publish.publish(tables, Path(out), None, None, inventory, version=version, lock_timeout=lock_timeout,
+                           build_key=key)
 
 
 def verify_release(release_dir: Path) -> None:

@@ -85,10 +85,16 @@ def test_sigkill_during_publish_keeps_latest_and_the_rerun_publishes(base, tmp_p
         assert latest in ("1.0.0", "1.1.0")
         verify_release(out / "1.1.0")
     verify_release(out / "latest")
+    leftovers = [p.name for p in out.iterdir() if p.name.startswith(publish.STAGING_PREFIX)]
+    if point != "locked":  # the CSV files' staging folder (and before the rename, the release's)
+        assert any(n.startswith(f"{publish.STAGING_PREFIX}csv-") for n in leftovers), leftovers
 
-    # the next run completes: one new release, latest on it, no leftovers, catalog lists both
+    # the next run completes: one new release, latest on it, no leftovers, catalog lists both. After
+    # the rename the release was built from the same inputs: the next build rebuilds nothing and
+    # publishes nothing, but still moves latest, writes the catalog and removes the leftovers
     rerun = publish_raw(raw, out)
     assert rerun.version == "1.1.0"
+    assert rerun.published is (point in POINTS_BEFORE_RENAME)
     assert os.readlink(out / "latest") == "1.1.0"
     assert publish.releases(out) == ["1.0.0", "1.1.0"]
     verify_release(out / "1.1.0")
@@ -96,6 +102,34 @@ def test_sigkill_during_publish_keeps_latest_and_the_rerun_publishes(base, tmp_p
     assert not [p.name for p in out.iterdir() if p.name.startswith((publish.STAGING_PREFIX, publish.TMP_PREFIX))]
     catalog = json.loads((out / "catalog.json").read_text())
     assert [r["version"] for r in catalog["releases"]] == ["1.1.0", "1.0.0"] and catalog["latest"] == "1.1.0"
+    assert 'data-version="1.1.0" data-latest="true"' in (out / "index.html").read_text()
+    # and a run after that has nothing left to repair
+    assert publish.repair(out) == []
+
+
+@pytest.mark.parametrize("damage", ["latest removed", "latest on the older release", "catalog removed",
+                                    "catalog of the older release only"])
+def test_an_unchanged_build_repairs_latest_and_the_catalog(base, tmp_path, damage):
+    """Whatever state a crash left ``latest`` and the catalog in, the next build (unchanged input:
+    nothing rebuilt) points latest at the newest release and lists every release."""
+    base_out, raw = base
+    out = tmp_path / "out"
+    shutil.copytree(base_out, out, symlinks=True)
+    old_catalog = (out / "catalog.json").read_bytes()
+    assert publish_raw(raw, out).published  # 1.1.0
+    if damage == "latest removed":
+        (out / "latest").unlink()
+    elif damage == "latest on the older release":
+        publish.point_latest(out, "1.0.0")
+    elif damage == "catalog removed":
+        (out / "catalog.json").unlink()
+    else:
+        (out / "catalog.json").write_bytes(old_catalog)
+    again = publish_raw(raw, out)
+    assert not again.published and again.version == "1.1.0" and "repaired" in again.message
+    assert os.readlink(out / "latest") == "1.1.0"
+    catalog = json.loads((out / "catalog.json").read_text())
+    assert catalog["latest"] == "1.1.0" and [r["version"] for r in catalog["releases"]] == ["1.1.0", "1.0.0"]
 
 
 def test_two_builds_at_once_exactly_one_publishes_and_the_other_reports_the_lock(base, tmp_path):

@@ -338,14 +338,14 @@ def test_manifest_names_match_unicode_normalisation(raw_copy):
 
 def test_unreadable_file(raw_copy, monkeypatch):
     (raw_copy / "locked.txt").write_text("Locked\n\n" + ENGLISH)
-    real = Path.read_bytes
+    real = ingest.read_entry
 
-    def read_bytes(self):
-        if self.name == "locked.txt":
+    def read_entry(entry, *args):  # (chmod 000 does not stop root)
+        if entry.name == "locked.txt":
             raise PermissionError(13, "Permission denied")
-        return real(self)
+        return real(entry, *args)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(ingest, "read_entry", read_entry)
     t = run(raw_copy)
     assert reason_of(t, "locked.txt") == "unreadable"
     assert_seeds_processed(t)
@@ -369,10 +369,12 @@ def test_every_configured_encoding_is_allowed_by_the_documents_schema():
     import schemas
 
     enum = set(schemas.table("documents").field("encoding").enum)
-    assert set(ingest.load_config().legacy_encodings) | {"utf-8", "utf-8-sig", "utf-16"} <= enum
+    assert set(ingest.load_config().legacy_encodings) | {"utf-8", "utf-8-sig", "utf-16", "utf-16-le",
+                                                         "utf-16-be"} <= enum
     reasons = set(schemas.table("rejections").field("reason").enum)
     assert {"empty", "binary", "undecodable", "html", "too_large", "non_english", "all_boilerplate",
-            "missing_file", "unreadable"} == reasons
+            "missing_file", "unreadable", "sha256_mismatch", "hidden", "in_subfolder", "broken_link",
+            "outside_raw", "not_a_file"} == reasons
 
 
 def test_seeds_saved_in_a_legacy_encoding_decode_back_exactly():

@@ -63,16 +63,24 @@ def test_lexicon_version_follows_the_rule_files(tmp_path):
     assert batches.code_version() == batches.code_version()
 
 
-def test_staged_batch_holds_only_its_files_and_their_manifest_rows(raw_copy):
+def test_a_batch_reads_only_its_files_and_their_manifest_rows(raw_copy):
+    from flows import ingest
+
+    with (raw_copy / "sources.csv").open("a", encoding="utf-8") as fh:
+        fh.write("gone.txt,,,,,,\r\n")
     files, manifest = batches.fingerprint(raw_copy)
     some = files[:2]
-    with batches.staged(raw_copy, some, manifest) as folder:
-        from flows import ingest
-
-        sources, rejections = ingest.ingest(folder)
-        assert sorted(sources["source_file"]) == sorted(n for n, _ in some)
-        assert list(sources["sha256"]) == [dict(some)[n] for n in sources["source_file"]]
-        assert rejections.empty
+    rows = batches.batch_rows(some, batches.batch_manifest(some, manifest, first=False))
+    assert [r["file"] for r in rows] == [n for n, _ in some]
+    sources, rejections = ingest.ingest(raw_copy, names=[n for n, _ in some], manifest=rows)
+    assert sorted(sources["source_file"]) == sorted(n for n, _ in some)
+    assert list(sources["sha256"]) == [dict(some)[n] for n in sources["source_file"]]
+    assert rejections.empty
+    # the first batch also reports the manifest's rows without a file
+    first = batches.batch_rows(some, batches.batch_manifest(some, manifest, first=True))
+    result = batches.process(raw_copy, some, batches.batch_manifest(some, manifest, first=True))
+    assert [r["file"] for r in first][-1] == "gone.txt"
+    assert list(result.rejections["file"]) == ["gone.txt"] and len(result.sources) == 2
 
 
 class Capture(progress.Reporter):

@@ -7,13 +7,16 @@ import http.client
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 from urllib.parse import urlsplit
 
 import pandas as pd
 import pytest
 
 import schemas
-from publish_helpers import publish_raw
+from publish_helpers import ROOT, publish_raw, subprocess_env
 from serve_helpers import running_server
 
 SECRET = "top secret outside the output folder"
@@ -192,10 +195,44 @@ def test_download_refuses_a_file_that_does_not_match(tmp_path, capsys):
     dest = tmp_path / "dl"
     assert main(["download", "--output", str(bad), "--format", "csv", str(dest)]) == 1
     assert "sha256" in capsys.readouterr().err
-    assert not (dest / "paragraphs.csv").exists()
-    assert not [p for p in dest.iterdir() if p.name.endswith(".part")]
+    # all or nothing: not even the files verified before the bad one (documents.csv comes first)
+    assert not dest.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["bad", "out"]
     assert main(["download", "--output", str(out), "--format", "csv", str(dest)]) == 0
     assert (dest / "paragraphs.csv").read_bytes() == (out / "1.0.0" / "paragraphs.csv").read_bytes()
+    # into a folder holding a download already: a failed download leaves it as it was
+    before = {p.name: p.read_bytes() for p in dest.iterdir()}
+    assert main(["download", "--output", str(bad), "--format", "parquet", str(dest)]) == 0  # (intact)
+    with_parquet = {p.name: p.read_bytes() for p in dest.iterdir()}
+    assert set(with_parquet) - set(before) == {f"{name}.parquet" for name in schemas.tables()}
+    assert main(["download", "--output", str(bad), "--format", "csv", str(dest)]) == 1
+    assert {p.name: p.read_bytes() for p in dest.iterdir()} == with_parquet
+
+
+def test_a_killed_download_leaves_nothing_for_the_next_one(tmp_path):
+    """A download killed while fetching leaves its staging folder (and no file of the release in
+    DEST); the next download into the same place removes it."""
+    from conftest import RAW
+
+    from flows import workdirs
+    from flows.cli import main
+
+    out = tmp_path / "out"
+    publish_raw(RAW, out)
+    dest = tmp_path / "dl"
+    dest.mkdir()
+    (dest / "mine.txt").write_text("kept")
+    killed = subprocess.Popen(  # a download stopped for good while fetching (SIGKILL)
+        [sys.executable, "-c", "import sys, os, signal; import flows.download as d; "
+         "d._fetch_verified = lambda *a: os.kill(os.getpid(), signal.SIGKILL); "
+         "d.download(sys.argv[1], source=sys.argv[2])", str(dest), str(out)],
+        cwd=ROOT, env=subprocess_env())
+    assert killed.wait(timeout=120) == -signal.SIGKILL
+    stale = [p.name for p in dest.iterdir() if p.name.startswith(".download-")]
+    assert len(stale) == 1 and sorted(p.name for p in dest.iterdir()) == sorted(["mine.txt", *stale])
+    assert main(["download", "--output", str(out), "--format", "csv", str(dest)]) == 0
+    assert not [p for p in dest.iterdir() if p.name.startswith(".download-")]
+    assert (dest / "mine.txt").read_text() == "kept" and (dest / "datapackage.json").exists()
+    assert not workdirs.sweep(".download-", dest)
 
 
 def test_download_refuses_resource_paths_outside_the_release():
