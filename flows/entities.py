@@ -38,7 +38,6 @@ from typing import NamedTuple
 
 import pandas as pd
 from rapidfuzz import fuzz
-from spacy.attrs import LOWER
 
 from flows.nlp import Lexicons, get_nlp, is_name_word, load_lexicons
 from flows.text import stable_id
@@ -48,7 +47,7 @@ SPEECH_VERBS = {"said", "says", "told", "tells", "added", "stated", "wrote", "an
                 "stressed", "confirmed", "emphasized", "emphasised", "warned", "insisted", "pointed", "highlighted",
                 "remarked", "recalled", "declared", "argued", "replied"}
 LISTENER_VERBS = {"told", "tells"}  # "told X": X is who was told
-_SPEECH_VERB = re.compile(r"\b(?:" + "|".join(sorted(SPEECH_VERBS)) + r")\b", re.IGNORECASE)
+_NAME_THEN_SPEECH_VERB = re.compile(r"\b([A-Z][a-z]*(?:[A-Z][a-z]+)?)\s+(?:" + "|".join(sorted(SPEECH_VERBS)) + r")\b")
 # capitalised words that open sentences and are never a part of a person's name
 NOT_NAME = {
     "The", "In", "On", "At", "During", "After", "Before", "While", "But", "And", "A", "An", "As", "For",
@@ -177,7 +176,6 @@ def _person_context(doc, span, lex: Lexicons) -> Person | None:
     # not "El Paso", "Al Jazeera"
     has_particle = any(t.lower_ in lex.particles and (t.is_lower or (t.i + 1 < len(doc) and doc[t.i + 1].text == "-"))
                        for t in span)
-    given = lex.is_given_name(span[0].text) and span[0].lower_ not in lex.particles
     # left: honorifics/ranks, then a title (or an apposition ending in one), then a country
     i = span.start - 1
     rank = None
@@ -230,6 +228,7 @@ def _person_context(doc, span, lex: Lexicons) -> Person | None:
             p.title = lex.outlet_person_title
         p.cue = "possessive"
         return p
+    given = lex.is_given_name(span[0].text) and span[0].lower_ not in lex.particles
     if given and 2 <= len(span) <= 4:
         p.cue = "given_name"
         return p
@@ -405,36 +404,23 @@ def _title_of_words(words: str, lex: Lexicons) -> str | None:
     return best[1] if best else None
 
 
-_SPEECH_VERB_IDS: dict = {}
-
-
-def _speech_verb_ids(vocab) -> frozenset:
-    if id(vocab) not in _SPEECH_VERB_IDS:
-        _SPEECH_VERB_IDS[id(vocab)] = frozenset(vocab.strings.add(v) for v in SPEECH_VERBS)
-    return _SPEECH_VERB_IDS[id(vocab)]
-
-
 def _surnames_speaking(doc, text: str, persons: list[Person], lex: Lexicons) -> list[Person]:
     """A single capitalised word right before a speech verb ("...,” Austin said"): a surname, kept only
     if it resolves to a person named in full (see :func:`resolve`)."""
     out = []
-    if not _SPEECH_VERB.search(text):
-        return out
-    verbs = _speech_verb_ids(doc.vocab)
-    for i, lower in enumerate(doc.to_array(LOWER).tolist()):
-        if lower not in verbs:
+    for m in _NAME_THEN_SPEECH_VERB.finditer(text):
+        word = m.group(1)
+        s = m.start(1)
+        if word in NOT_NAME or word in lex.not_name_words or _title_word(word, lex) \
+                or any(p.start <= s < p.end for p in persons):
             continue
-        if i == 0:
+        span = doc.char_span(s, s + len(word))
+        if span is None or len(span) != 1 or span[0].ent_type_:
             continue
-        prev = doc[i - 1]
-        if not is_name_word(prev.text) or prev.ent_type_ or prev.text in NOT_NAME \
-                or prev.text in lex.not_name_words or _title_word(prev.text, lex):
-            continue
-        if prev.i and doc[prev.i - 1].is_title and not doc[prev.i - 1].is_sent_start:
+        tok = span[0]
+        if tok.i and doc[tok.i - 1].is_title and not doc[tok.i - 1].is_sent_start:
             continue  # part of a longer capitalised sequence
-        if any(p.start <= prev.idx < p.end for p in persons):
-            continue
-        out.append(Person(prev.idx, prev.idx + len(prev), prev.text, cue="surname_speech"))
+        out.append(Person(s, s + len(word), word, cue="surname_speech"))
     return out
 
 

@@ -84,6 +84,7 @@ def _yaml(path: Path):
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+@functools.lru_cache(maxsize=65536)
 def given_name_key(word: str) -> str:
     """How given names are compared: lower case, doubled letters collapsed ("Abdulwahhab" ~ "Abdulwahab")."""
     import re
