@@ -491,6 +491,13 @@ def decide_stated(mentions: list[SeriesMention], editions: dict, found_rounds: l
                 f"; dates {_quoted(sm.dates[0].text)}" if sm.dates else "")
         if sm.location:
             ed.locations[sm.location] += 1
+    series_of_doc = {}
+    for sm in mentions:
+        series_of_doc.setdefault(sm.doc_id, sm.series)
+    for r in found_rounds:  # "the first round was held in ...": the article names that edition too
+        ed = editions.get((series_of_doc.get(r.doc_id), r.edition))
+        if ed is not None:
+            ed.referring.add(r.doc_id)
     for ed in editions.values():
         ed.referring -= ed.reporting
     return out

@@ -149,3 +149,13 @@ def test_a_page_shown_before_an_edition_began_cannot_report_it():
     assert ed.allows(dt.date(2032, 2, 17) + dt.timedelta(days=WINDOW_AFTER), None)
     assert not ed.allows(dt.date(2032, 2, 17) + dt.timedelta(days=WINDOW_AFTER + 1), None)
     assert not ed.allows(dt.date(2032, 2, 16) - dt.timedelta(days=WINDOW_BEFORE + 1), None)
+
+
+def test_every_edition_is_reported_or_referred_to_by_an_article(tmp_path):
+    """An edition known only from "the first round" of an article naming the series still counts that
+    article among those referring to it (events.n_referring is at least 1)."""
+    t = build(tmp_path, SECOND, ("rounds.txt", "The Joint Security Cooperation Dialogue builds on the first round "
+              "of talks. Officials said the second round went well.\n"))
+    ev = t["events"][t["events"]["series"] == SERIES].set_index("edition")
+    assert set(ev.index) == {1, 2}
+    assert (ev["n_referring"] >= 1).all()
