@@ -25,7 +25,7 @@ import pandas as pd  # noqa: E402
 
 
 def find_corpus() -> Path:
-    from flows.paths import shared_corpus
+    from flows.common.paths import shared_corpus
 
     found = shared_corpus("wikinews")
     if found is None:
@@ -57,11 +57,14 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=None)
     ap.add_argument("--sizes", default="1,4", help="comma-separated numbers of copies of the corpus")
     args = ap.parse_args()
-    from flows import clean, dedup, extract, ingest
-    from flows.facts import extract_facts
-    from flows.quotes import extract_quotes
-    from flows.statements import _rules as statement_rules
-    from flows.statements import extract_statements
+    from flows.clean import clean
+    from flows.dedup import dedup
+    from flows.extract import extract
+    from flows.extract.facts import extract_facts
+    from flows.extract.quotes import extract_quotes
+    from flows.extract.statements import _rules as statement_rules
+    from flows.extract.statements import extract_statements
+    from flows.ingest import ingest
 
     corpus = args.corpus or find_corpus()
     sources, _ = ingest.ingest(corpus)

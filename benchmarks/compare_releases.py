@@ -44,7 +44,7 @@ def compare_table(con, a: Path, b: Path, name: str, show: int) -> list[str]:
         out.append(f"{name}: {n_a} rows in A, {n_b} in B")
     key = _primary_key(name) or [cols_a[0][0]]
     for label, x, y in (("only in A", a, b), ("only in B", b, a)):
-        rows = con.execute(f"SELECT * FROM (SELECT * FROM read_parquet(?) EXCEPT ALL SELECT * FROM read_parquet(?))",
+        rows = con.execute("SELECT * FROM (SELECT * FROM read_parquet(?) EXCEPT ALL SELECT * FROM read_parquet(?))",
                            [str(x), str(y)]).fetch_df()
         if len(rows):
             keys = rows[key].astype(str).agg("|".join, axis=1).tolist()

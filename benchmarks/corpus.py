@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def find_wikinews() -> Path:
-    """The Wikinews corpus (see ``flows.paths.shared_corpus``), or where it would be expected."""
-    from flows.paths import shared_corpus
+    """The Wikinews corpus (see ``flows.common.paths.shared_corpus``), or where it would be expected."""
+    from flows.common.paths import shared_corpus
 
     return shared_corpus("wikinews") or ROOT.parent / "shared" / "corpus" / "wikinews"
 
@@ -226,7 +226,7 @@ def generate(n_articles: int, seed: int, out_dir: Path, wikinews: Path = DEFAULT
             written.append((start, para, origin))
         if f["near_repeat"] and written:
             for start, para, origin in rng.sample(written, min(len(written), rng.randint(1, 2))):
-                if len(para.split()) >= 25:  # shorter near-identical paragraphs are kept (see flows/dedup.py)
+                if len(para.split()) >= 25:  # shorter near-identical paragraphs are kept (see flows/dedup/dedup.py)
                     doc.add(edit_words(para, rng.uniform(0.05, 0.2), rng, vocab), "near_repeat", origin=origin,
                             first_start=start)
         if f["body_twice"]:

@@ -4,7 +4,7 @@ For each size: generate a corpus with labelled faults (``benchmarks/corpus.py``,
 its memory does not count), then in a fresh child process per method run ingest -> clean -> dedup
 (plain stage functions) and score the output against the labels. Methods:
 
-- ``ours``: the pipeline's settings (``flows.dedup.DedupParams()``).
+- ``ours``: the pipeline's settings (``flows.dedup.dedup.DedupParams()``).
 - ``baseline``: the same pipeline with the near-duplicate step replaced by datasketch MinHashLSH with
   common settings (128 permutations, 5-word shingles, threshold 0.8; every LSH candidate pair counts
   as a duplicate, no confirmation).
@@ -30,7 +30,7 @@ import pandas as pd
 def baseline_pairs(keys: list[str], params) -> np.ndarray:
     from datasketch import MinHash, MinHashLSH
 
-    from flows.dedup import shingles
+    from flows.dedup.dedup import shingles
 
     lsh = MinHashLSH(threshold=0.8, num_perm=128)
     hashes = []
@@ -44,7 +44,9 @@ def baseline_pairs(keys: list[str], params) -> np.ndarray:
 
 
 def _run(method: str, corpus: str, queue) -> None:
-    from flows import clean, dedup, ingest
+    from flows.clean import clean
+    from flows.dedup import dedup
+    from flows.ingest import ingest
 
     t0 = time.perf_counter()
     sources, _ = ingest.ingest(Path(corpus))

@@ -1,11 +1,11 @@
-"""Where the dedup stage's memory goes (issue 7): resident memory by step of ``flows.dedup.dedup``.
+"""Where the dedup stage's memory goes (issue 7): resident memory by step of ``flows.dedup.dedup.dedup``.
 
     python -m benchmarks.dedup_memory --corpus DIR [--corpus DIR2 ...]
 
 ``DIR`` is a raw folder (e.g. one written by ``python -m benchmarks.corpus``). A child process runs
 ingest -> clean once and caches the paragraphs table in ``DIR/.paragraphs.parquet``; a fresh child
 process then reads that table and runs ``dedup`` alone while a thread samples its resident memory
-(psutil, every 5 ms). The functions of ``flows.dedup`` in ``STEPS`` (those it has) are wrapped to label
+(psutil, every 5 ms). The functions of ``flows.dedup.dedup`` in ``STEPS`` (those it has) are wrapped to label
 the samples; the code between them is labelled "after <previous step>" (a step called many times, such
 as ``confirm`` on each block of candidate pairs, is summed). Printed per step: seconds, peak resident MB
 during the step and resident MB at its last end, both also relative to the resident memory before
@@ -26,7 +26,8 @@ STEPS = ("_content", "_exact_repeats", "_mark", "mark_exact_repeats", "near_pair
 
 
 def _prepare(corpus: str) -> None:
-    from flows import clean, ingest
+    from flows.clean import clean
+    from flows.ingest import ingest
 
     sources, _ = ingest.ingest(Path(corpus))
     paragraphs, _ = clean.clean(sources)
@@ -37,7 +38,7 @@ def _measure(corpus: str, queue) -> None:
     import pandas as pd
     import psutil
 
-    from flows import dedup as mod
+    from flows.dedup import dedup as mod
 
     proc = psutil.Process()
     paragraphs = pd.read_parquet(Path(corpus) / ".paragraphs.parquet")

@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT))
 # --- corpus ---------------------------------------------------------------------------------------
 
 def find_wikinews() -> Path:
-    """The Wikinews corpus (see ``flows.paths.shared_corpus``), or where it would be expected."""
-    from flows.paths import shared_corpus
+    """The Wikinews corpus (see ``flows.common.paths.shared_corpus``), or where it would be expected."""
+    from flows.common.paths import shared_corpus
 
     return shared_corpus("wikinews") or ROOT.parent / "shared" / "corpus" / "wikinews"
 
@@ -138,7 +138,7 @@ class RssSampler(threading.Thread):
             return "other"
         if "uvicorn" in cmd or "prefect" in cmd and "server" in cmd:
             return "API server"
-        if "flows.validate_process" in cmd:
+        if "flows.validate.validate_process" in cmd:
             return "validation process"
         return "workers and other children"
 

@@ -6,7 +6,7 @@ between copies but the text). For each size it measures, in the same process and
 
 - the baseline: ``spacy.blank("en")`` tokenizer alone over the same content paragraphs (no
   statistical spaCy model can be installed here, so the blank tokenizer is the reference);
-- the extract stage: :func:`flows.extract.build_records` (spaCy rule pipeline, entities, alias
+- the extract stage: :func:`flows.extract.extract.build_records` (spaCy rule pipeline, entities, alias
   resolution, dates, events, participants, the tables);
 
 and prints words/s of both, their ratio, and the process's peak resident memory after the size.
@@ -39,7 +39,10 @@ def _corpus_default() -> Path | None:
 
 
 def load(corpus: Path):
-    from flows import clean, dedup, extract, ingest
+    from flows.clean import clean
+    from flows.dedup import dedup
+    from flows.extract import extract
+    from flows.ingest import ingest
 
     sources, _ = ingest.ingest(corpus)
     paragraphs, info = clean.clean(sources)
@@ -80,8 +83,8 @@ def main(argv=None) -> int:
         return 2
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
-    from flows import extract
-    from flows.nlp import get_nlp
+    from flows.extract import extract
+    from flows.extract.nlp import get_nlp
 
     t0 = time.perf_counter()
     nlp = get_nlp()

@@ -18,8 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flows import clean, ingest  # noqa: E402
-from flows.paths import RAW_DIR  # noqa: E402
+from flows.clean import clean
+from flows.common.paths import RAW_DIR  # noqa: E402
+from flows.ingest import ingest  # noqa: E402
 
 
 def build_raw(dest: Path, corpus: list[Path], n: int) -> None:

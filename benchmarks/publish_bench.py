@@ -24,7 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 def replicate(tables: dict, n: int) -> dict:
     import pandas as pd
 
-    from flows.text import stable_id
+    from flows.common.text import stable_id
 
     docs, paras = [], []
     for i in range(n):
@@ -51,7 +51,7 @@ def main() -> None:
     args = ap.parse_args()
     from publish_helpers import build_tables
 
-    from flows import changes, publish
+    from flows.publish import changes, publish
 
     seed, inventory = build_tables(ROOT / "raw")
     print(f"{'copies':>6} {'paragraphs':>10} {'publish_s':>9} {'diff_s':>7} {'republish_s':>11} "

@@ -74,7 +74,10 @@ def text_files_only(folder: Path, into: Path) -> Path:
 
 def build(raw: Path) -> dict:
     """Every table of a release, built in this process by the flow's stage functions."""
-    from flows import clean, dedup, extract, ingest
+    from flows.clean import clean
+    from flows.dedup import dedup
+    from flows.extract import extract
+    from flows.ingest import ingest
 
     sources, rejections = ingest.ingest(raw)
     paragraphs, info = clean.clean(sources)

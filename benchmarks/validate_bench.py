@@ -19,13 +19,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flows import settings  # noqa: E402
+from flows.orchestrate import settings  # noqa: E402
 
 settings.configure()
 
 
 def seed_tables():
-    from flows import clean, dedup, extract, ingest
+    from flows.clean import clean
+    from flows.dedup import dedup
+    from flows.extract import extract
+    from flows.ingest import ingest
 
     sources, rejections = ingest.ingest(ROOT / "raw")
     paragraphs, info = clean.clean(sources)
@@ -38,7 +41,7 @@ def replicate(tables, n: int):
     import pandas as pd
 
     import schemas
-    from flows.text import stable_id
+    from flows.common.text import stable_id
 
     docs, paras = [], []
     for r in range(n):
@@ -63,7 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1,10,100", help="replica counts, comma-separated")
     args = parser.parse_args()
-    from flows import gx_runtime, validate
+    from flows.validate import gx_runtime, validate
 
     t0 = time.perf_counter()
     gx_runtime.load_gx()

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from flows.paths import OUTPUT_DIR, RAW_DIR
+from flows.common.paths import OUTPUT_DIR, RAW_DIR
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--raw", type=Path, default=RAW_DIR, help="folder of raw article files (default: raw/)")
     b.add_argument("--output", type=Path, default=OUTPUT_DIR, help="output folder (default: output/)")
     b.add_argument("--version", default=None, help="override the automatic SemVer version")
-    from flows.buildopts import add_build_options
+    from flows.orchestrate.buildopts import add_build_options
 
     add_build_options(b)
     sub.add_parser("gx-init", help="regenerate the Great Expectations project in expectations/ from schemas/")
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
 
     if args.command == "gx-init":
-        from flows.gx_suites import init_project
+        from flows.validate.gx_suites import init_project
 
         print(f"wrote {init_project()}")
         return 0
@@ -42,15 +42,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build(args) -> int:
-    from flows import settings
+    from flows.orchestrate import settings
 
     settings.configure()
-    from flows.ingest import ManifestError
+    from flows.ingest.ingest import ManifestError
+    from flows.orchestrate.buildopts import flow_options, progress_display
+    from flows.orchestrate.memory import freeze_imports
     from flows.pipeline import ValidationFailed, build_dataset
-    from flows.publish import PublishLocked
-
-    from flows.buildopts import flow_options, progress_display
-    from flows.progress import freeze_imports
+    from flows.publish.releases import PublishLocked
 
     freeze_imports()  # Prefect's and pandas' objects: the stages' garbage collections skip them
 
@@ -67,7 +66,7 @@ def _build(args) -> int:
     except PublishLocked as exc:
         print(f"\nBUILD NOT PUBLISHED: {exc}", file=sys.stderr)
         return 3
-    from flows.validate import summary_text_from_file
+    from flows.validate.validate import summary_text_from_file
 
     if release.report_path:
         summary = summary_text_from_file(Path(release.report_path).parent / "validation.json")
@@ -100,7 +99,7 @@ def _add_serve_download(sub) -> None:
 
 
 def _serve(args) -> int:
-    from flows.serve import serve
+    from flows.publish.serve import serve
 
     try:
         serve(args.output, host=args.host, port=args.port)
@@ -111,7 +110,7 @@ def _serve(args) -> int:
 
 
 def _download(args) -> int:
-    from flows.download import VerificationError, download
+    from flows.publish.download import VerificationError, download
 
     try:
         got = download(args.dest, version=args.version, fmt=args.format, source=args.url or args.output)

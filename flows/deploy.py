@@ -25,7 +25,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from flows import settings
+from flows.orchestrate import settings
 
 DEFAULT_NAME = "daily"
 DEFAULT_CRON = "0 3 * * *"  # every day at 03:00

@@ -11,7 +11,7 @@ import contextlib
 import time
 from pathlib import Path
 
-from flows import settings
+from flows.orchestrate import settings
 
 settings.configure()
 
@@ -20,10 +20,16 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE  # noqa: E402
 
-from flows import batches, clean, dedup, extract, extract_process, ingest, parquet_tables, progress, publish, validate_process, workdirs  # noqa: E402
-from flows.extract_process import BuiltTables  # noqa: E402
-from flows.handover import Handover  # noqa: E402
-from flows.paths import OUTPUT_DIR, RAW_DIR  # noqa: E402
+from flows.common import parquet_tables, workdirs
+from flows.common.paths import OUTPUT_DIR, RAW_DIR  # noqa: E402
+from flows.dedup import dedup
+from flows.extract import extract
+from flows.ingest import ingest
+from flows.orchestrate import batches, extract_process, memory, progress
+from flows.orchestrate.extract_process import BuiltTables  # noqa: E402
+from flows.orchestrate.handover import Handover  # noqa: E402
+from flows.publish import publish
+from flows.validate import validate_process  # noqa: E402
 
 
 class ValidationFailed(RuntimeError):
@@ -44,18 +50,18 @@ def fingerprint_task(raw_dir: str, batch_size: int):
     return files, manifest, plan
 
 
-# Per-document stages: one task run per batch of files, cached by content (see flows/batches.py):
+# Per-document stages: one task run per batch of files, cached by content (see flows/orchestrate/batches.py):
 # the key is the batch's (file, sha256) list + code version + lexicon version + the task's source.
 @task(name="documents", cache_policy=(INPUTS - "raw_dir") + TASK_SOURCE, persist_result=True)
 def documents_task(raw_dir: str, files: list, manifest: dict, code_version: str, lexicon_version: str):
-    """Ingest, clean and scan one batch of raw files: a ``flows.batches.BatchResult`` in a Handover
+    """Ingest, clean and scan one batch of raw files: a ``flows.orchestrate.batches.BatchResult`` in a Handover
     (the state of every task run keeps its result, read from the cache or sent back by a worker, to
     the end of the flow: every batch's frames next to their combined copy, ~0.6 GB at 100k
     articles)."""
     return Handover(batch=batches.process(Path(raw_dir), files, manifest))
 
 
-# The cross-document stages hand their frames on in a Handover (flows/handover.py): Prefect keeps a
+# The cross-document stages hand their frames on in a Handover (flows/orchestrate/handover.py): Prefect keeps a
 # task's arguments and result until the flow ends, and would hold every stage's frames at once.
 @task(name="reject-all-boilerplate", cache_policy=NO_CACHE)
 def post_clean_task(raw_dir: str, frames: Handover):
@@ -99,7 +105,7 @@ def extract_task(frames: Handover, scans: extract.Scans | str | None, folder: st
     ``extract.spill_scans`` appended them to. Builds every table and writes it to
     ``folder/<table>.parquet`` (the release's files, in row order: from here on the tables are read
     from their files, one at a time: validation, CSV, diff, dictionary); for a large corpus in a
-    process of its own (:mod:`flows.extract_process`)."""
+    process of its own (:mod:`flows.orchestrate.extract_process`)."""
     t0 = time.perf_counter()
     f = frames.take()
     apart = extract_process.in_own_process(len(f["paragraphs"]))
@@ -112,7 +118,7 @@ def extract_task(frames: Handover, scans: extract.Scans | str | None, folder: st
 def publish_task(built: BuiltTables, output_dir: str, validation, inventory: pd.DataFrame,
                  version: str | None, build_key: str | None = None):
     """Validate and publish at once: the tables' Parquet files (written by ``write_tables_task``) are
-    validated by ``validation`` (a started ``flows.validate_process.Validation``: a process of its
+    validated by ``validation`` (a started ``flows.validate.validate_process.Validation``: a process of its
     own) while the rest of the release is written from them; the release is committed only if no
     blocking expectation failed (else ``ValidationFailed``, with the report). Returns the release;
     ``validation`` holds the report, and validation's own seconds and peak RSS (MB)."""
@@ -171,7 +177,7 @@ def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_
                         scans_file: str | None = None, paragraphs_file: str | None = None):
     """Per-document stages (ingest, clean, scan, sketch) over batches on ``runner`` (an entered task runner).
 
-    Called from the flow body; returns the batches' results filed in a :class:`flows.batches.Collector`
+    Called from the flow body; returns the batches' results filed in a :class:`flows.orchestrate.batches.Collector`
     (:func:`gather` combines them, once the runner's workers are gone), the seconds of each stage
     summed over the batches computed in this run (not those reused from the cache), and the batches
     reused.
@@ -210,13 +216,13 @@ def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_
 def gather(collected: batches.Collector):
     """``(sources, rejections, paragraphs, info, scans, band_keys)`` of every batch filed: the
     combined tables, the scans (given a spill file, its path), and the paragraphs' band keys for
-    dedup (``flows.dedup.ParagraphKeys``, or None). The collector is emptied. The band keys are
+    dedup (``flows.dedup.dedup.ParagraphKeys``, or None). The collector is emptied. The band keys are
     joined first, while the paragraphs are still in their spill file (joining copies them: ~0.2 GB
     at 100k articles). Memory freed is handed back to the system first (the batches' results as the
     flow received them: ~0.4 GB at 100k articles), and again once the band keys are joined."""
-    progress.release_memory()
+    memory.release_memory()
     band_keys = collected.band_keys()
-    progress.release_memory()
+    memory.release_memory()
     sources, rejections, paragraphs, info = collected.tables()
     return sources, rejections, paragraphs, info, collected.scans(), band_keys
 
@@ -330,9 +336,9 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         rep.stage_start(name)
         out = fn(*args)
         summary.seconds[name] = time.perf_counter() - t0
-        summary.peak_rss_mb[name] = round(progress.peak_rss_mb())
-        progress.release_memory()
-        summary.rss_mb[name] = round(progress.rss_mb())
+        summary.peak_rss_mb[name] = round(memory.peak_rss_mb())
+        memory.release_memory()
+        summary.rss_mb[name] = round(memory.rss_mb())
         rep.stage_end(name, summary.seconds[name], counts(out) if counts else {})
         return out
 
@@ -350,7 +356,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         return unchanged
     # the folder of validation's results and Data Docs; the validation process starts now, so that
     # its imports (GX) overlap the build, and waits for the Parquet files of publish
-    # (folders of builds killed before they could remove them are removed first: flows/workdirs.py)
+    # (folders of builds killed before they could remove them are removed first: flows/common/workdirs.py)
     with workdirs.WorkDir("build-dataset-") as workdir, \
             validate_process.Validation(Path(workdir)) as validation:
         t0 = time.perf_counter()
@@ -371,7 +377,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         with _workers_report_here(runner), task_runner(runner, dask_address, workers, todo) as tr:
             if runner == "dask":  # start the workers and import the pipeline there: orchestration startup
                 tr.client.wait_for_workers(1)
-                tr.client.run(batches.warm_up)
+                tr.client.run(warm_up)
             startup = time.perf_counter() - t0
             collected, seconds, cached = per_document_stages(
                 tr, raw_dir, plan, manifest, cache_dir, refresh_cache, inputs,
@@ -387,9 +393,9 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         summary.seconds["runner startup"] = startup
         summary.seconds.update(seconds)
         summary.seconds["documents (total)"] = time.perf_counter() - t0 - startup
-        summary.peak_rss_mb["documents"] = round(progress.peak_rss_mb())
-        progress.release_memory()
-        summary.rss_mb["documents"] = round(progress.rss_mb())
+        summary.peak_rss_mb["documents"] = round(memory.peak_rss_mb())
+        memory.release_memory()
+        summary.rss_mb["documents"] = round(memory.rss_mb())
         summary.batches, summary.batches_cached = len(plan), cached
         _log("documents", t0, files=len(files), batches=len(plan), **found,
              **{f"cached_{k}": v for k, v in cached.items()})
@@ -433,6 +439,12 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         rep.summary(summary)
         logger.info("%s: %s (report: %s)", release.message, release.path, release.report_path)
         return release
+
+
+def warm_up() -> bool:
+    """Run once on each Dask worker before the batches: importing this module there imports the
+    pipeline (counted as startup, not as the first batch's time)."""
+    return True
 
 
 def _artifact(report, link: Path | None, headline: str) -> None:

@@ -7,8 +7,8 @@ example), primary key, foreign keys and hand-written checks. Everything else is 
 - :func:`csv_header`        -> the CSV header
 - :func:`table_schema`      -> the Frictionless Table Schema in ``datapackage.json``
 - :func:`conform`           -> pandas dtypes and column order of a table before it is written
-- ``flows/gx_suites.py``    -> the Great Expectations suites committed in ``expectations/``
-- ``flows/dictionary.py``   -> the data dictionary shipped with each release
+- ``flows/validate/gx_suites.py``    -> the Great Expectations suites committed in ``expectations/``
+- ``flows/publish/dictionary.py``   -> the data dictionary shipped with each release
 
 Column types: string, integer, number, boolean, date (ISO ``YYYY-MM-DD``), list (list of strings,
 "|"-joined in CSV).
@@ -17,7 +17,7 @@ Validation is declared here too (details and examples in ``schemas/README.md``):
 
 - per column: ``required``, ``unique``, ``enum``, ``minimum``/``maximum``, ``pattern``; per table:
   ``primary_key`` and ``foreign_keys`` (checked across tables);
-- ``checks:`` in a table's YAML: any GX expectation (built-in or from ``flows/gx_expectations.py``)
+- ``checks:`` in a table's YAML: any GX expectation (built-in or from ``flows/validate/gx_expectations.py``)
   with its ``kwargs``, a ``reason`` and ``blocking: false`` for a warning;
 - ``schemas/views/<view>.yaml``: a *view*, i.e. a table joined with columns of other tables (a
   mention with the text of its paragraph), validated by its own suite in the same run and report,
@@ -54,6 +54,7 @@ class Field:
     maximum: float | None = None
     pattern: str | None = None
     example: Any = None
+    produced_by: str | None = None  # the function that fills this column, when not the table's
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Table:
     checks: tuple[dict, ...] = ()
     order: int = 100
     sort_by: tuple[str, ...] = ()
+    produced_by: str = ""  # the function that makes the table ("module.function")
 
     @property
     def row_order(self) -> list[str]:
@@ -103,6 +105,7 @@ def _load(path: Path) -> Table:
                 maximum=spec.get("maximum"),
                 pattern=spec.get("pattern"),
                 example=spec.get("example"),
+                produced_by=spec.get("produced_by"),
             )
         )
     table = Table(
@@ -115,6 +118,7 @@ def _load(path: Path) -> Table:
         checks=tuple(raw.get("checks", ())),
         order=int(raw.get("order", 100)),
         sort_by=tuple(raw.get("sort_by", ())),
+        produced_by=str(raw.get("produced_by") or ""),
     )
     if path.stem != table.name:
         raise ValueError(f"{path.name} defines table {table.name!r}; the file must be named after it")

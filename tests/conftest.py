@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from flows import settings
+from flows.orchestrate import settings
 
 settings.configure()
 
@@ -27,9 +27,9 @@ def prefect_harness():
 
 @pytest.fixture(scope="session")
 def seed_tables():
-    """The seeds through every stage but validation (``flows.build``: plain functions, no Prefect):
+    """The seeds through every stage but validation (``flows.orchestrate.build``: plain functions, no Prefect):
     every table of schemas/, plus ``sources`` (the decoded documents with their raw text)."""
-    from flows.build import build
+    from flows.orchestrate.build import build
 
     sources, tables, _ = build(RAW)
     return {"sources": sources, **tables}

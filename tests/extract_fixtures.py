@@ -10,7 +10,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @functools.cache
 def seed_records() -> dict:
-    from flows import clean, dedup, extract, ingest
+    from flows.clean import clean
+    from flows.dedup import dedup
+    from flows.extract import extract
+    from flows.ingest import ingest
 
     sources, _ = ingest.ingest(ROOT / "raw")
     paragraphs, info = clean.clean(sources)
@@ -22,7 +25,7 @@ def seed_records() -> dict:
 
 
 def corpus_dir(name: str = "wikinews") -> Path | None:
-    from flows.paths import shared_corpus
+    from flows.common.paths import shared_corpus
 
     return shared_corpus(name)
 

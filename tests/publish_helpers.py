@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def build_tables(raw_dir: Path):
-    from flows.build import build_tables as build
+    from flows.orchestrate.build import build_tables as build
 
     return build(Path(raw_dir))
 
@@ -25,7 +25,8 @@ def build_tables(raw_dir: Path):
 def publish_raw(raw_dir: Path, out: Path, version: str | None = None, lock_timeout: float | None = None):
     """As the flow does: nothing is rebuilt when the latest release was built from the same inputs
     (its build key), else the tables are built and published."""
-    from flows import batches, publish
+    from flows.orchestrate import batches
+    from flows.publish import publish
 
     files, manifest = batches.fingerprint(Path(raw_dir))
     key = batches.build_key(files, manifest)
@@ -62,7 +63,7 @@ def subprocess_env(**extra) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    from flows.publish import PublishLocked
+    from flows.publish.releases import PublishLocked
 
     raw, out = Path(argv[0]), Path(argv[1])
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from flows.text import stable_id
+from flows.common.text import stable_id
 
 
 def paragraphs_frame(rows: list[tuple[str, str]], cluster_ids: list[str] | None = None) -> pd.DataFrame:
@@ -31,6 +31,6 @@ def documents_frame(doc_ids, event_ids=None) -> pd.DataFrame:
 
 
 def wikinews_dir() -> Path | None:
-    from flows.paths import shared_corpus
+    from flows.common.paths import shared_corpus
 
     return shared_corpus("wikinews")

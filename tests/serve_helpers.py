@@ -1,4 +1,4 @@
-"""Run ``flows.serve``'s app with uvicorn on a free loopback port in a background thread."""
+"""Run ``flows.publish.serve``'s app with uvicorn on a free loopback port in a background thread."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def running_server(output_dir: Path, recorder: list | None = None):
     the :class:`Recorder` wrapping the app is appended to it."""
     import uvicorn
 
-    from flows.serve import create_app
+    from flows.publish.serve import create_app
 
     port = free_port()
     app = Recorder(create_app(output_dir))

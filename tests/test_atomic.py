@@ -2,7 +2,7 @@
 ``latest`` intact, and the next run completes; two builds at once: exactly one publishes.
 
 The builds run in subprocesses (``tests/publish_helpers.py``: the plain stage functions + publish) that
-stop at a named point inside publish (``flows.publish.checkpoint``) until the test kills or releases them.
+stop at a named point inside publish (``flows.publish.releases.checkpoint``) until the test kills or releases them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from publish_helpers import ROOT, publish_raw, subprocess_env, tree_digest, verify_release
 
-from flows import publish
+from flows.publish import publish, releases
 
 NEW_ARTICLE = ("Rail operator adds night trains\n\n"
                "The rail operator said on Friday it will add two night trains between the cities.\n")
@@ -30,7 +30,7 @@ POINTS_AFTER_RENAME = ["renamed", "latest_moved", "wrote_catalog_json", "wrote_i
 
 
 def _start(raw: Path, out: Path, pause_at: str | None, marker: Path, **env) -> subprocess.Popen:
-    extra = {publish.PAUSE_AT_ENV: pause_at, publish.PAUSE_FILE_ENV: marker} if pause_at else {}
+    extra = {releases.PAUSE_AT_ENV: pause_at, releases.PAUSE_FILE_ENV: marker} if pause_at else {}
     return subprocess.Popen([sys.executable, str(ROOT / "tests" / "publish_helpers.py"), str(raw), str(out)],
                             env=subprocess_env(**extra, **env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -80,14 +80,14 @@ def test_sigkill_during_publish_keeps_latest_and_the_rerun_publishes(base, tmp_p
     latest = os.readlink(out / "latest")
     if point in POINTS_BEFORE_RENAME:
         assert latest == "1.0.0"
-        assert publish.releases(out) == ["1.0.0"]
+        assert releases.releases(out) == ["1.0.0"]
     else:  # killed after the rename: the new release is complete (latest may or may not have moved)
         assert latest in ("1.0.0", "1.1.0")
         verify_release(out / "1.1.0")
     verify_release(out / "latest")
-    leftovers = [p.name for p in out.iterdir() if p.name.startswith(publish.STAGING_PREFIX)]
+    leftovers = [p.name for p in out.iterdir() if p.name.startswith(releases.STAGING_PREFIX)]
     if point != "locked":  # the CSV files' staging folder (and before the rename, the release's)
-        assert any(n.startswith(f"{publish.STAGING_PREFIX}csv-") for n in leftovers), leftovers
+        assert any(n.startswith(f"{releases.STAGING_PREFIX}csv-") for n in leftovers), leftovers
 
     # the next run completes: one new release, latest on it, no leftovers, catalog lists both. After
     # the rename the release was built from the same inputs: the next build rebuilds nothing and
@@ -96,10 +96,10 @@ def test_sigkill_during_publish_keeps_latest_and_the_rerun_publishes(base, tmp_p
     assert rerun.version == "1.1.0"
     assert rerun.published is (point in POINTS_BEFORE_RENAME)
     assert os.readlink(out / "latest") == "1.1.0"
-    assert publish.releases(out) == ["1.0.0", "1.1.0"]
+    assert releases.releases(out) == ["1.0.0", "1.1.0"]
     verify_release(out / "1.1.0")
     assert tree_digest(out / "1.0.0") == before
-    assert not [p.name for p in out.iterdir() if p.name.startswith((publish.STAGING_PREFIX, publish.TMP_PREFIX))]
+    assert not [p.name for p in out.iterdir() if p.name.startswith((releases.STAGING_PREFIX, releases.TMP_PREFIX))]
     catalog = json.loads((out / "catalog.json").read_text())
     assert [r["version"] for r in catalog["releases"]] == ["1.1.0", "1.0.0"] and catalog["latest"] == "1.1.0"
     assert 'data-version="1.1.0" data-latest="true"' in (out / "index.html").read_text()
@@ -120,7 +120,7 @@ def test_an_unchanged_build_repairs_latest_and_the_catalog(base, tmp_path, damag
     if damage == "latest removed":
         (out / "latest").unlink()
     elif damage == "latest on the older release":
-        publish.point_latest(out, "1.0.0")
+        releases.point_latest(out, "1.0.0")
     elif damage == "catalog removed":
         (out / "catalog.json").unlink()
     else:
@@ -154,7 +154,7 @@ def test_two_builds_at_once_exactly_one_publishes_and_the_other_reports_the_lock
     assert first.returncode == 0, err1
     assert json.loads(got.strip().splitlines()[-1]) == {"version": "1.1.0", "published": True,
                                                         "message": "published release 1.1.0"}
-    assert publish.releases(out) == ["1.0.0", "1.1.0"]
+    assert releases.releases(out) == ["1.0.0", "1.1.0"]
     assert os.readlink(out / "latest") == "1.1.0"
     verify_release(out / "1.1.0")
 
@@ -169,7 +169,7 @@ def test_a_waiting_build_publishes_nothing_twice(base, tmp_path):
     second = None
     try:
         _wait_for(marker, first)
-        second = _start(raw, out, None, tmp_path / "unused", **{publish.LOCK_TIMEOUT_ENV: 120})
+        second = _start(raw, out, None, tmp_path / "unused", **{releases.LOCK_TIMEOUT_ENV: 120})
         time.sleep(1.0)
         assert second.poll() is None, "the second build waits for the lock"
         marker.unlink()
@@ -182,32 +182,32 @@ def test_a_waiting_build_publishes_nothing_twice(base, tmp_path):
     assert json.loads(out1.strip().splitlines()[-1])["published"] is True
     assert second.returncode == 0, err2
     assert json.loads(out2.strip().splitlines()[-1])["published"] is False
-    assert publish.releases(out) == ["1.0.0", "1.1.0"]
+    assert releases.releases(out) == ["1.0.0", "1.1.0"]
 
 
 def test_lock_reports_its_holder_in_process(tmp_path):
-    with publish.publish_lock(tmp_path, timeout=0):
-        with pytest.raises(publish.PublishLocked, match=f"pid {os.getpid()}"):
+    with releases.publish_lock(tmp_path, timeout=0):
+        with pytest.raises(releases.PublishLocked, match=f"pid {os.getpid()}"):
             # a second descriptor on the same file conflicts like another process would
-            with publish.publish_lock(tmp_path, timeout=0.3):
+            with releases.publish_lock(tmp_path, timeout=0.3):
                 pass
-    with publish.publish_lock(tmp_path, timeout=0):  # released on exit
+    with releases.publish_lock(tmp_path, timeout=0):  # released on exit
         pass
-    assert (tmp_path / publish.LOCK_NAME).read_text() == ""
+    assert (tmp_path / releases.LOCK_NAME).read_text() == ""
 
 
 def test_stale_staging_folders_are_removed_by_the_next_run(base, tmp_path):
     base_out, raw = base
     out = tmp_path / "out"
     shutil.copytree(base_out, out, symlinks=True)
-    stale = out / f"{publish.STAGING_PREFIX}1.1.0-deadbeef"
+    stale = out / f"{releases.STAGING_PREFIX}1.1.0-deadbeef"
     (stale / "validation").mkdir(parents=True)
     (stale / "documents.csv").write_text("half a file")
-    publish.make_read_only(stale)
-    os.symlink("1.0.0", out / f"{publish.TMP_PREFIX}latest-deadbeef")
+    releases.make_read_only(stale)
+    os.symlink("1.0.0", out / f"{releases.TMP_PREFIX}latest-deadbeef")
     release = publish_raw(raw, out)
     assert release.version == "1.1.0"
-    assert not stale.exists() and not (out / f"{publish.TMP_PREFIX}latest-deadbeef").is_symlink()
+    assert not stale.exists() and not (out / f"{releases.TMP_PREFIX}latest-deadbeef").is_symlink()
 
 
 @pytest.mark.slow
@@ -226,11 +226,11 @@ def test_the_build_command_reports_the_lock_and_exits_non_zero(base, tmp_path):
                              capture_output=True, text=True, timeout=600)
         assert cli.returncode == 3, cli.stderr[-3000:]
         assert "BUILD NOT PUBLISHED: another build is publishing" in cli.stderr
-        assert publish.releases(out) == ["1.0.0"] and os.readlink(out / "latest") == "1.0.0"
+        assert releases.releases(out) == ["1.0.0"] and os.readlink(out / "latest") == "1.0.0"
         marker.unlink()
         holder.communicate(timeout=180)
     finally:
         if holder.poll() is None:
             holder.kill()
     assert holder.returncode == 0
-    assert publish.releases(out) == ["1.0.0", "1.1.0"]
+    assert releases.releases(out) == ["1.0.0", "1.1.0"]

@@ -15,7 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from flows import clean, ingest
+from flows.clean import clean
+from flows.common import parquet_tables
+from flows.ingest import ingest
+from flows.publish import csv_files
 
 DATA = Path(__file__).parent / "data" / "bad_input"
 
@@ -187,7 +190,7 @@ def test_size_over_the_limit(raw_copy):
 
 
 def test_size_limit_comes_from_the_config_file(tmp_path):
-    from flows.paths import LEXICONS_DIR
+    from flows.common.paths import LEXICONS_DIR
 
     lex = tmp_path / "lexicons"
     shutil.copytree(LEXICONS_DIR, lex)
@@ -265,16 +268,16 @@ def test_odd_file_names(raw_copy):
 
     import pyarrow.parquet as pq
 
-    from flows import extract, publish
+    from flows.extract import extract
 
     docs = extract.build_documents(t["sources"], t["paragraphs"], t["info"])
     buf = io.BytesIO()
-    pq.write_table(publish.to_arrow("documents", docs), buf)
+    pq.write_table(parquet_tables.to_arrow("documents", docs), buf)
     assert set(pq.read_table(io.BytesIO(buf.getvalue())).column("source_file").to_pylist()) == got
-    csv = pd.read_csv(io.BytesIO(publish.csv_bytes("documents", docs)), keep_default_na=False)
+    csv = pd.read_csv(io.BytesIO(csv_files.csv_bytes("documents", docs)), keep_default_na=False)
     # CSV neutralises formula-like cells with a leading apostrophe ("=SUM(A1).txt" -> "'=SUM(A1).txt");
     # every other name is unchanged
-    assert set(csv["source_file"]) == {publish.neutralise(n) for n in got}
+    assert set(csv["source_file"]) == {csv_files.neutralise(n) for n in got}
     assert {"'=SUM(A1).txt", "'--help.txt"} <= set(csv["source_file"])
 
 

@@ -10,7 +10,7 @@ import pytest
 from publish_helpers import publish_raw
 from serve_helpers import running_server
 
-from flows import catalog
+from flows.publish import catalog
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +47,9 @@ def test_catalog_json_lists_every_release(two_releases):
 
 def test_catalog_records_validation_status(tmp_path):
     from conftest import RAW
-
     from publish_helpers import build_tables
 
-    from flows import publish
+    from flows.publish import publish
 
     tables, inventory = build_tables(RAW)
     report = tmp_path / "validation.json"

@@ -6,7 +6,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows import clean, dedup
+from flows.clean import clean
+from flows.dedup import dedup
 
 SENTENCES = [
     "The ministers met in the capital on Monday to discuss the security agreement and its future.",

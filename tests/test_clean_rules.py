@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from flows import clean
+from flows.clean import clean
 
 BODY = "The minister said on Tuesday that the talks had gone well and would continue next month."
 BODY2 = "Officials from both countries met in the capital to discuss training and equipment programmes."

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from conftest import SEED_001, SEED_002, SEED_004, doc_paragraphs
 
-from flows import clean
-from flows.text import normalize
+from flows.clean import clean
+from flows.common.text import normalize
 
 
 def test_every_paragraph_of_001_repeated_body_points_at_its_first_occurrence(seed_tables):
@@ -81,8 +81,9 @@ def test_no_content_line_of_a_seed_is_lost(seed_tables):
 
 
 def test_ids_are_deterministic():
-    from flows import ingest
     from conftest import RAW
+
+    from flows.ingest import ingest
 
     a, _ = ingest.ingest(RAW)
     b, _ = ingest.ingest(RAW)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import schemas
-from flows import validate
+from flows.validate import validate
 
 
 def test_content_without_cluster_and_body_before_start_fail_validation(seed_tables, tmp_path):

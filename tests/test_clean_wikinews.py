@@ -8,14 +8,15 @@ import pandas as pd
 import pytest
 from rapidfuzz import fuzz
 
-from flows import clean, dedup
-from flows.text import normalize
+from flows.clean import clean
+from flows.common.text import normalize
+from flows.dedup import dedup
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _wikinews() -> Path | None:
-    from flows.paths import shared_corpus
+    from flows.common.paths import shared_corpus
 
     return shared_corpus("wikinews")
 

@@ -1,5 +1,5 @@
-"""The per-document stage's results are filed batch by batch (``flows.batches.Collector``) and
-spilled where the flow does not need them (``flows.extract.spill_scans``): the tables must be
+"""The per-document stage's results are filed batch by batch (``flows.orchestrate.batches.Collector``) and
+spilled where the flow does not need them (``flows.extract.extract.spill_scans``): the tables must be
 the ones a single pass over the corpus gives, whatever order the batches finish in."""
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ import weakref
 
 import pandas as pd
 import pytest
-
 from conftest import RAW
-from flows import batches, extract
+
+from flows.extract import extract
+from flows.orchestrate import batches
 
 
 @pytest.fixture(scope="module")
@@ -149,8 +150,9 @@ def test_spilled_scans_read_back_equal_to_the_scans_kept(seed_batches, tmp_path)
 
 
 def test_extract_from_spilled_scans_gives_the_tables_of_a_plain_build(seed_tables, seed_batches, tmp_path):
-    """The records made from the spilled scans equal those of the plain stage chain (flows.build)."""
-    from flows import dedup, ingest
+    """The records made from the spilled scans equal those of the plain stage chain (flows.orchestrate.build)."""
+    from flows.dedup import dedup
+    from flows.ingest import ingest
 
     _, results = seed_batches
     c = batches.Collector(len(results), spill=str(tmp_path / "s.pickle"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from flows import buildopts, progress
+from flows.orchestrate import buildopts, progress
 
 pytestmark = pytest.mark.slow
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
-
 from conftest import doc_paragraphs
-from flows import clean, dedup
+
+from flows.clean import clean
+from flows.dedup import dedup
 
 LONG = ("The delegations reached an understanding on the concept for a new phase of the bilateral security "
         "relationship, which includes cooperation through liaison officers, training and traditional security "
@@ -135,10 +136,11 @@ def test_a_body_of_short_paragraphs_printed_twice_is_caught_but_a_repeated_credi
 
 
 def test_band_keys_sketched_in_the_batches_give_the_same_result_and_are_not_sketched_again(monkeypatch):
-    """The per-document batches sketch their paragraphs (flows.batches.process); dedup looks the keys up
+    """The per-document batches sketch their paragraphs (flows.orchestrate.batches.process); dedup looks the keys up
     and sketches only the paragraphs the batches did not (the same tables either way)."""
     from conftest import RAW
-    from flows import ingest
+
+    from flows.ingest import ingest
 
     sources, _ = ingest.ingest(RAW)
     extra = pd.DataFrame({"doc_id": ["dextra0000000001", "dextra0000000002"],

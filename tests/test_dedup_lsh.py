@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from flows import dedup
+from flows.dedup import dedup
 
 
 def brute_force(keys: np.ndarray) -> set[tuple[int, int]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from flows.editions import date_in_file_name
+from flows.extract.editions import date_in_file_name
 
 SERIES = "U.S.-Iraq Joint Security Cooperation Dialogue"
 
@@ -27,7 +27,10 @@ SECOND = ("second_2032-02-17_statement.txt",
 
 
 def build(tmp_path: Path, *files: tuple[str, str]) -> dict:
-    from flows import clean, dedup, extract, ingest
+    from flows.clean import clean
+    from flows.dedup import dedup
+    from flows.extract import extract
+    from flows.ingest import ingest
 
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -140,7 +143,7 @@ def test_file_names_give_a_date_only_when_they_hold_exactly_one():
 
 
 def test_a_page_shown_before_an_edition_began_cannot_report_it():
-    from flows.editions import WINDOW_AFTER, WINDOW_BEFORE, Edition
+    from flows.extract.editions import WINDOW_AFTER, WINDOW_BEFORE, Edition
 
     ed = Edition(SERIES, 2, (SERIES, 2))
     ed.dates[(dt.date(2032, 2, 16), dt.date(2032, 2, 17))] = 1

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from flows.dates import dates_in
+from flows.extract.dates import dates_in
 
 D = dt.date
 

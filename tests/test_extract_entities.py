@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from flows.entities import build_entities, name_parts, same_person
+from flows.extract.entities import build_entities, name_parts, same_person
 from tests.extract_fixtures import doc_of, seed_records
 
 
@@ -131,7 +131,7 @@ def test_the_minister_is_resolved_only_when_unambiguous():
 
 
 def test_entity_for_name_finds_the_one_entity_a_label_means(tables):
-    from flows.entities import entity_for_name
+    from flows.extract.entities import entity_for_name
 
     ents = tables["entities"]
     by_name = ents.set_index("canonical_name")["entity_id"]
@@ -146,7 +146,7 @@ def test_entity_for_name_finds_the_one_entity_a_label_means(tables):
 def test_people_kept_apart_get_distinct_ids_even_with_the_same_first_name_and_surname():
     """An entity id rests on first name + surname; two people that resolution keeps apart (other middle
     names) but that share both must still get two ids (a 100k-article build found such pairs)."""
-    from flows.entities import Para, Person, resolve
+    from flows.extract.entities import Para, Person, resolve
 
     texts = ["Officials said John Adam Smith arrived on Monday.", "Reporters said John Brian Smith left on Friday."]
     paras = []
@@ -163,8 +163,8 @@ def test_people_kept_apart_get_distinct_ids_even_with_the_same_first_name_and_su
 
 
 def test_a_repeated_paragraph_is_scanned_once_and_keeps_its_own_ids(monkeypatch):
-    from flows import entities
-    from flows.entities import scan
+    from flows.extract import entities
+    from flows.extract.entities import scan
 
     said = "Defense Secretary Lloyd Austin met Iraqi Prime Minister Mohammed Shia al-Sudani in Washington."
     other = "The Pentagon said the talks with Baghdad would continue in September."

@@ -101,7 +101,10 @@ def test_wikinews_is_not_relevant_and_creates_no_events(tmp_path):
     corpus = corpus_dir("wikinews")
     if corpus is None:
         pytest.skip("the wikinews corpus (shared/corpus/wikinews or $CORPUS_DIR/wikinews) is not on this machine")
-    from flows import clean, dedup, extract, ingest
+    from flows.clean import clean
+    from flows.dedup import dedup
+    from flows.extract import extract
+    from flows.ingest import ingest
 
     sources, _ = ingest.ingest(corpus)
     paragraphs, info = clean.clean(sources)
@@ -122,8 +125,8 @@ def test_similar_sets_equals_comparing_every_pair(pair_block, monkeypatch):
     (all at once, several per block, one per block)."""
     import random
 
-    from flows import editions
-    from flows.editions import iter_similar_sets
+    from flows.extract import editions
+    from flows.extract.editions import iter_similar_sets
 
     monkeypatch.setattr(editions, "PAIR_BLOCK", pair_block)
 
@@ -146,7 +149,7 @@ def test_a_date_line_among_the_first_paragraphs_gives_the_publication_date():
     first such line wins); a date inside a longer paragraph, or further down, is not."""
     import datetime as dt
 
-    from flows.editions import published_in_text
+    from flows.extract.editions import published_in_text
 
     rows = [("a", 0, "A headline"), ("a", 1, "July 24, 2024"), ("a", 2, "Friday, January 4, 2019"),
             ("b", 0, "July 24, 2024 10:03 and the two delegations met in Washington for more talks"),

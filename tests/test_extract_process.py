@@ -1,4 +1,4 @@
-"""The extract stage in a process of its own (flows/extract_process.py): the same files as in the
+"""The extract stage in a process of its own (flows/orchestrate/extract_process.py): the same files as in the
 calling process, the frames handed over and let go, the child's numbers reported."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import schemas
-from flows import extract_process
+from flows.orchestrate import extract_process
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +14,10 @@ def stage_inputs():
     """The seeds' cleaned, deduplicated frames and their scans: the extract stage's inputs."""
     from conftest import RAW
 
-    from flows import clean, dedup, extract, ingest
+    from flows.clean import clean
+    from flows.dedup import dedup
+    from flows.extract import extract
+    from flows.ingest import ingest
 
     sources, rejections = ingest.ingest(RAW)
     paragraphs, info = clean.clean(sources)
@@ -25,7 +28,7 @@ def stage_inputs():
 
 
 def _run(stage_inputs, tmp_path, own_process):
-    from flows import extract
+    from flows.extract import extract
 
     frames, packed = stage_inputs
     given = dict(frames)

@@ -23,7 +23,10 @@ Iraqi Oil Minister Hayan Abdul-Ghani said the agreement would support the market
 
 @pytest.fixture(scope="module")
 def unseen(tmp_path_factory):
-    from flows import clean, dedup, extract, ingest
+    from flows.clean import clean
+    from flows.dedup import dedup
+    from flows.extract import extract
+    from flows.ingest import ingest
 
     raw = tmp_path_factory.mktemp("raw")
     (raw / "third.txt").write_text(THIRD, encoding="utf-8")

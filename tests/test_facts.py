@@ -6,7 +6,7 @@ import pytest
 from conftest import SEED_001, SEED_002
 from records_fixtures import documents_frame, paragraphs_frame
 
-from flows.facts import extract_facts, words_value
+from flows.extract.facts import extract_facts, words_value
 
 
 @pytest.fixture(scope="module")

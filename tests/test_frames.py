@@ -1,4 +1,4 @@
-"""flows.frames: isin answers as pandas' isin does (it is only faster on large key sets); contains
+"""flows.common.frames: isin answers as pandas' isin does (it is only faster on large key sets); contains
 finds a substring as ``in`` does; iter_rows gives the rows zip gives; TextColumn reads a row of a
 text column where Arrow holds it; exact_strings and take_sorted_strings give what pa.array and take
 give, in buffers of the result's size."""
@@ -11,7 +11,7 @@ import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flows import frames
+from flows.common import frames
 
 words = st.lists(st.one_of(st.none(), st.text(max_size=4)), max_size=30)
 
@@ -47,7 +47,7 @@ def test_contains_reads_a_column_held_in_several_chunks():
 def test_iter_rows_gives_the_rows_zip_gives_a_block_at_a_time():
     import numpy as np
 
-    from flows import frames
+    from flows.common import frames
 
     df = pd.DataFrame({"text": pd.array(["a", None, "c\u2019", "d", "e"], dtype="str"),
                        "n": pd.array([1, None, 3, 4, 5], dtype="Int64"), "x": np.arange(5) * 1.5})
@@ -76,7 +76,7 @@ def test_text_column_reads_each_row_as_the_frame_holds_it(values, parts):
 
 
 def test_para_text_is_read_from_its_column_or_its_own():
-    from flows.entities import Para
+    from flows.extract.entities import Para
 
     column = frames.TextColumn(pd.Series(["first paragraph", "second \u201cparagraph\u201d"], dtype="str"))
     lazy = Para("d", "p", None, None, (), (), (), (), None, column, 1)

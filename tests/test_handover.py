@@ -1,5 +1,5 @@
 """Frames handed from task to task in a Handover are freed once a stage is done with them, though
-Prefect keeps every task's arguments and result until the flow ends (flows/handover.py)."""
+Prefect keeps every task's arguments and result until the flow ends (flows/orchestrate/handover.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import weakref
 import pandas as pd
 import pytest
 
-from flows.handover import Handover
+from flows.orchestrate.handover import Handover
 
 
 def test_a_handover_is_taken_once():

@@ -1,6 +1,6 @@
 """Hostile and odd raw folders (issue 31): no crash, nothing read outside the raw folder, every entry
 accounted for with a reason, nothing silent. Plain stage functions (ingest, the batches of the flow,
-``flows.build``); the flow itself runs on the same inputs in ``test_ingest_flow.py``."""
+``flows.orchestrate.build``); the flow itself runs on the same inputs in ``test_ingest_flow.py``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import pytest
 from read_audit import opened, reaching
 from test_bad_input import ENGLISH, ENGLISH_1252, assert_seeds_processed, reason_of, run
 
-from flows import batches, ingest
+from flows.ingest import ingest
+from flows.orchestrate import batches
 
 SECRET = ("Secret memo kept outside the raw folder\n\nThe minister said that the zyxwvut-sentinel plan "
           "would not be announced, and that the talks of the two delegations had been postponed.\n")
@@ -50,7 +51,7 @@ def batch_run(raw: Path, target: int = 2) -> dict:
 
 def test_a_line_of_a_million_characters_is_a_document(raw_copy):
     """spaCy refuses texts over nlp.max_length (1,000,000 characters: E088) unless told otherwise."""
-    from flows.build import build
+    from flows.orchestrate.build import build
 
     line = (ENGLISH.strip() + " ") * (1_000_001 // len(ENGLISH) + 1)
     (raw_copy / "one line.txt").write_text("A long line\n\n" + line[:1_000_001] + "\n", encoding="utf-8")
@@ -76,7 +77,7 @@ def test_a_file_name_that_is_not_utf8_is_recorded_escaped_through_the_batches(ra
     assert batch_run(raw_copy)["key"] != t["key"]
 
 def test_manifest_dates_that_are_not_iso_are_refused_not_fatal(raw_copy):
-    from flows.build import build
+    from flows.orchestrate.build import build
 
     (raw_copy / "dated.txt").write_text("Dated story\n\n" + ENGLISH, encoding="utf-8")
     (raw_copy / "timed.txt").write_text("Timed story\n\n" + ENGLISH + "Another sentence.\n", encoding="utf-8")

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import schemas
-from flows import batches, progress, publish
+from flows.orchestrate import batches, progress
+from flows.publish import publish
 
 
 def _files(n, salt=""):
@@ -51,7 +52,7 @@ def test_identical_files_share_a_batch():
 
 
 def test_lexicon_version_follows_the_rule_files(tmp_path):
-    from flows.paths import LEXICONS_DIR
+    from flows.common.paths import LEXICONS_DIR
 
     lex = tmp_path / "lexicons"
     shutil.copytree(LEXICONS_DIR, lex)
@@ -64,7 +65,7 @@ def test_lexicon_version_follows_the_rule_files(tmp_path):
 
 
 def test_a_batch_reads_only_its_files_and_their_manifest_rows(raw_copy):
-    from flows import ingest
+    from flows.ingest import ingest
 
     with (raw_copy / "sources.csv").open("a", encoding="utf-8") as fh:
         fh.write("gone.txt,,,,,,\r\n")
@@ -154,7 +155,7 @@ def test_adding_an_article_reprocesses_only_its_batch(prefect_harness, raw_copy,
 
 @pytest.mark.slow
 def test_changing_a_lexicon_file_reprocesses_every_batch(prefect_harness, raw_copy, tmp_path, monkeypatch):
-    from flows.paths import LEXICONS_DIR
+    from flows.common.paths import LEXICONS_DIR
 
     lex = tmp_path / "lexicons"
     shutil.copytree(LEXICONS_DIR, lex)
@@ -169,7 +170,7 @@ def test_changing_a_lexicon_file_reprocesses_every_batch(prefect_harness, raw_co
 
 
 def test_build_key_changes_with_any_input_code_or_rule(raw_copy, tmp_path, monkeypatch):
-    from flows.paths import LEXICONS_DIR
+    from flows.common.paths import LEXICONS_DIR
 
     def key():
         files, manifest = batches.fingerprint(raw_copy)

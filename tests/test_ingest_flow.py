@@ -93,7 +93,7 @@ def make_raw(raw: Path) -> None:
 def release(prefect_harness, tmp_path_factory):
     from conftest import RAW
 
-    from flows import workdirs
+    from flows.common import workdirs
     from flows.pipeline import build_dataset
 
     raw = tmp_path_factory.mktemp("bad") / "raw"
@@ -140,7 +140,7 @@ def test_the_other_files_are_documents_and_the_accounting_holds(release):
 
 
 def ingest_file_name(path):
-    from flows.ingest import file_name
+    from flows.ingest.ingest import file_name
 
     return file_name(path)
 
@@ -194,7 +194,8 @@ def test_raw_manifest_flags_files_missing_from_the_manifest(release):
 
 
 def test_a_broken_accounting_fails_the_run_loudly(release, monkeypatch, tmp_path):
-    from flows import ingest, pipeline
+    from flows import pipeline
+    from flows.ingest import ingest
 
     raw, _, _, _ = release
     real = ingest.reject_all_boilerplate
@@ -222,7 +223,7 @@ def test_the_release_with_rejections_is_a_valid_data_package(release):
 def test_a_malformed_manifest_fails_the_build_before_any_work(prefect_harness, tmp_path):
     from conftest import RAW
 
-    from flows import ingest
+    from flows.ingest import ingest
     from flows.pipeline import build_dataset
 
     raw = tmp_path / "raw"

@@ -1,4 +1,4 @@
-"""Validation reads a release's Parquet files a few columns at a time (flows.parquet_tables): the
+"""Validation reads a release's Parquet files a few columns at a time (flows.common.parquet_tables): the
 report is the one the frames in memory give, also for broken tables, and the files may be moved or
 removed once they are open."""
 
@@ -10,8 +10,10 @@ import pandas as pd
 import pytest
 
 import schemas
-from flows import publish, validate
-from flows.parquet_tables import ParquetTables, suite_columns
+from flows.common import parquet_tables
+from flows.common.parquet_tables import ParquetTables, suite_columns
+from flows.publish import csv_files, publish
+from flows.validate import validate
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +21,7 @@ pytestmark = pytest.mark.slow
 def _write(tables: dict, folder):
     folder.mkdir()
     for name, df in tables.items():
-        publish.write_parquet(name, df, folder / f"{name}.parquet")
+        parquet_tables.write_parquet(name, df, folder / f"{name}.parquet")
     return folder
 
 
@@ -121,37 +123,37 @@ def test_no_suite_frame_outlives_its_suite(seed_tables, tmp_path, monkeypatch):
 def test_a_table_read_in_row_groups_is_the_table_and_its_csv_the_same(seed_tables, tmp_path):
     folder = _write({k: seed_tables[k] for k in schemas.tables()}, tmp_path / "files")
     mentions = schemas.conform("mentions", seed_tables["mentions"])
-    publish.write_parquet("mentions", mentions, folder / "mentions.parquet", rows=7)  # several row groups
+    parquet_tables.write_parquet("mentions", mentions, folder / "mentions.parquet", rows=7)  # several row groups
     store = ParquetTables(folder)
     parts = list(store.parts("mentions"))
     assert len(parts) == -(-len(mentions) // 7) > 1
     pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), mentions)
     assert [list(p.columns) for p in store.parts("mentions", ["text"])][:1] == [["text"]]
-    publish.write_csv("mentions", mentions, tmp_path / "whole.csv", part_rows=5)
-    publish.write_csv("mentions", store.parts("mentions"), tmp_path / "parts.csv", part_rows=5)
+    csv_files.write_csv("mentions", mentions, tmp_path / "whole.csv", part_rows=5)
+    csv_files.write_csv("mentions", store.parts("mentions"), tmp_path / "parts.csv", part_rows=5)
     assert (tmp_path / "whole.csv").read_bytes() == (tmp_path / "parts.csv").read_bytes()
     empty = schemas.empty_frame("events")
-    publish.write_parquet("events", empty, folder / "events.parquet")
+    parquet_tables.write_parquet("events", empty, folder / "events.parquet")
     assert list(ParquetTables(folder).parts("events")) == []
-    publish.write_csv("events", ParquetTables(folder).parts("events"), tmp_path / "empty.csv")
-    assert (tmp_path / "empty.csv").read_bytes() == publish.csv_bytes("events", empty)
+    csv_files.write_csv("events", ParquetTables(folder).parts("events"), tmp_path / "empty.csv")
+    assert (tmp_path / "empty.csv").read_bytes() == csv_files.csv_bytes("events", empty)
 
 
 def test_tables_are_written_in_their_row_order_a_row_group_at_a_time(seed_tables, tmp_path, monkeypatch):
     """``write_tables`` takes a shuffled table's rows in published order a row group at a time (no
     sorted copy): the file is the sorted table, and the same bytes as writing the sorted copy."""
-    from flows import parquet_tables
+    from flows.common import parquet_tables
 
-    monkeypatch.setattr(publish, "PARQUET_ROW_GROUP", 7)
+    monkeypatch.setattr(parquet_tables, "PARQUET_ROW_GROUP", 7)
     tables = {k: schemas.conform(k, seed_tables[k]) for k in schemas.tables()}
     shuffled = {k: v.sample(frac=1, random_state=3) for k, v in tables.items()}
-    assert publish.row_order("mentions", shuffled["mentions"]) is not None
-    assert publish.row_order("mentions", publish.sort_table("mentions", tables["mentions"])) is None
+    assert parquet_tables.row_order("mentions", shuffled["mentions"]) is not None
+    assert parquet_tables.row_order("mentions", parquet_tables.sort_table("mentions", tables["mentions"])) is None
     folder = parquet_tables.write_tables(shuffled, tmp_path / "shuffled")
     store = ParquetTables(folder)
     for name in schemas.tables():
-        expected = publish.sort_table(name, shuffled[name])
+        expected = parquet_tables.sort_table(name, shuffled[name])
         pd.testing.assert_frame_equal(store[name].reset_index(drop=True), expected, check_dtype=False)
-        publish.write_parquet(name, expected, tmp_path / f"{name}.sorted.parquet")
+        parquet_tables.write_parquet(name, expected, tmp_path / f"{name}.sorted.parquet")
         assert (folder / f"{name}.parquet").read_bytes() == (tmp_path / f"{name}.sorted.parquet").read_bytes()
     assert len(list(store.parts("mentions"))) > 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from flows.entities import build_entities, given_name_dropped, name_parts, same_person
+from flows.extract.entities import build_entities, given_name_dropped, name_parts, same_person
 
 
 def _frame(*texts: str, doc_id: str = "dx") -> pd.DataFrame:

@@ -49,7 +49,7 @@ def test_parquet_and_csv_hold_the_same_rows(built):
     pq = pd.read_parquet(out / "latest" / "paragraphs.parquet")
     csv = pd.read_csv(out / "latest" / "paragraphs.csv", keep_default_na=False, na_values=[""])
     assert len(pq) == len(csv) == 109
-    from flows.publish import FORMULA_PREFIXES
+    from flows.publish.csv_files import FORMULA_PREFIXES
 
     for col in pq.columns:
         a = pq[col].astype(object).where(pq[col].notna(), None).tolist()
@@ -115,7 +115,8 @@ def test_a_new_article_publishes_a_minor_release(prefect_harness, raw_copy, tmp_
 def test_failed_validation_publishes_nothing_and_leaves_latest_unchanged(prefect_harness, built, monkeypatch):
     from conftest import RAW
 
-    from flows import extract, pipeline
+    from flows import pipeline
+    from flows.extract import extract
 
     out, _ = built
     before = _tree_digest(out / "latest")
@@ -145,7 +146,7 @@ def test_extract_in_a_process_of_its_own_publishes_the_same_release(prefect_harn
     release must be the one the flow's own process makes."""
     from conftest import RAW
 
-    from flows import extract_process
+    from flows.orchestrate import extract_process
     from flows.pipeline import build_dataset
 
     monkeypatch.setattr(extract_process, "OWN_PROCESS_MIN_PARAGRAPHS", 1)

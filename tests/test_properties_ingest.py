@@ -20,7 +20,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from flows import clean, dedup, ingest
+from flows.clean import clean
+from flows.dedup import dedup
+from flows.ingest import ingest
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -318,7 +320,7 @@ def _write_manifest(raw: Path, manifest, entries: dict, order: list) -> dict:
 def test_generated_raw_folders_never_crash_read_nothing_outside_and_account_for_every_entry(entries, manifest):
     from read_audit import opened, reaching
 
-    from flows import batches
+    from flows.orchestrate import batches
 
     with tempfile.TemporaryDirectory() as tmp:
         raw, outside = Path(tmp) / "raw", Path(tmp) / "outside"
@@ -351,7 +353,7 @@ def test_generated_raw_folders_never_crash_read_nothing_outside_and_account_for_
             sources, paragraphs, info, rejections = ingest.reject_all_boilerplate(sources, paragraphs, info, rejections)
             ingest.check_accounting(raw, sources, rejections)
             inventory = ingest.raw_inventory(sources, rejections, raw)
-            # the plain functions' way (flows.build): the same outcome
+            # the plain functions' way (flows.orchestrate.build): the same outcome
             direct, direct_rejections = ingest.ingest(raw)
         # nothing outside the raw folder was opened, nor published
         assert not reaching(paths, outside)

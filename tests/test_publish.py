@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from publish_helpers import build_tables, publish_raw, tree_digest, verify_release
 
-from flows import changes, dictionary, publish
+from flows.common import parquet_tables
+from flows.publish import changes, csv_files, dictionary, publish, releases
 
 NEW_ARTICLE = ("Harbour authority opens a new ferry terminal\n\n"
                "The harbour authority opened a ferry terminal on Monday, officials said.\n\n"
@@ -101,8 +102,8 @@ def test_republishing_an_existing_or_older_version_is_refused(first, tmp_path):
         publish_raw(extra, out, version="1.0.0")
     with pytest.raises(ValueError, match="not newer"):
         publish_raw(extra, out, version="0.9.0")
-    assert publish.releases(out) == ["1.0.0"]
-    assert not [p for p in out.iterdir() if p.name.startswith(publish.STAGING_PREFIX)]
+    assert releases.releases(out) == ["1.0.0"]
+    assert not [p for p in out.iterdir() if p.name.startswith(releases.STAGING_PREFIX)]
 
 
 def test_a_new_article_changes_list_exactly_its_rows(first, tmp_path):
@@ -142,7 +143,7 @@ def test_a_new_article_changes_list_exactly_its_rows(first, tmp_path):
 def test_diff_finds_each_kind_of_edit_from_frames_and_from_files(first, tmp_path, monkeypatch):
     """The diff compares a column at a time, a part of the rows at a time: every kind of edit is
     found, in key order, the same from the frames as from the tables' files."""
-    from flows import parquet_tables
+    from flows.common import parquet_tables
 
     raw, out, _ = first
     tables, _ = build_tables(raw)
@@ -165,7 +166,7 @@ def test_diff_finds_each_kind_of_edit_from_frames_and_from_files(first, tmp_path
     monkeypatch.setattr(changes, "DIFF_PART_ROWS", 3)
     from_frames = changes.diff(prev, edited)
     files = parquet_tables.write_tables(
-        {k: publish.sort_table(k, v.reset_index(drop=True)) for k, v in edited.items()}, tmp_path / "files")
+        {k: parquet_tables.sort_table(k, v.reset_index(drop=True)) for k, v in edited.items()}, tmp_path / "files")
     from_files = changes.diff(prev, parquet_tables.ParquetTables(files))
     assert from_frames == from_files
     t = from_frames["tables"]["paragraphs"]
@@ -201,7 +202,7 @@ def test_semver_from_the_diff(first, monkeypatch):
             return data["schema"], data["primary_keys"]
         monkeypatch.setattr(changes, "_previous_schema", fake)
 
-    sig = publish.schema_signature()
+    sig = releases.schema_signature()
     # the previous release had a column this build lacks: breaking
     patched_release({**sig, "documents": {**sig["documents"], "gone": "string"}})
     d = changes.diff(prev, tables)
@@ -249,7 +250,7 @@ def test_csv_is_rfc4180():
                        "n_bytes": [1, 2], "reason": ["empty", "binary"], "detail": ["=1+1", None]})
     import schemas
 
-    data = publish.csv_bytes("rejections", schemas.conform("rejections", df))
+    data = csv_files.csv_bytes("rejections", schemas.conform("rejections", df))
     assert data.endswith(b"\r\n")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
     assert rows[0] == schemas.csv_header("rejections")
@@ -269,19 +270,19 @@ def test_dictionary_covers_every_column_with_examples_from_the_data(first):
         for f in t.fields:
             assert f"| {dictionary.md_escape(f.name)} | {f.type} |" in md
             assert f"<code>{f.name}</code>" in page
-    first_doc = publish.sort_table("documents", tables["documents"]).iloc[0]
+    first_doc = parquet_tables.sort_table("documents", tables["documents"]).iloc[0]
     assert dictionary.md_escape(first_doc["sha256"]) in md  # an example value taken from the data
     entry = next(e for e in dictionary.entries(tables) if e["name"] == "paragraphs")
     para = next(c for c in entry["columns"] if c["name"] == "text")
     assert para["example"] and para["example"][:30] in " ".join(
-        publish.sort_table("paragraphs", tables["paragraphs"]).iloc[0]["text"].split())
+        parquet_tables.sort_table("paragraphs", tables["paragraphs"]).iloc[0]["text"].split())
 
 
 def test_dictionary_escapes_markup_in_the_data(seed_tables):
     tables = {k: seed_tables[k].copy() for k in ("documents", "paragraphs", "rejections")}
-    p = publish.sort_table("paragraphs", tables["paragraphs"])
+    p = parquet_tables.sort_table("paragraphs", tables["paragraphs"])
     p.loc[0, "text"] = "<script>alert('x')</script> [click](javascript:alert(1)) | *bold*"
-    d = publish.sort_table("documents", tables["documents"])
+    d = parquet_tables.sort_table("documents", tables["documents"])
     d.loc[0, "title"] = "<img src=x onerror=alert(1)>"
     tables.update(paragraphs=p, documents=d)
     page = dictionary.html(tables, "9.9.9", "now")
@@ -300,19 +301,19 @@ def test_csv_written_in_parts_is_the_csv_of_the_whole_table(tmp_path):
     from conftest import RAW
 
     tables, _ = build_tables(RAW)
-    df = publish.sort_table("paragraphs", tables["paragraphs"])
+    df = parquet_tables.sort_table("paragraphs", tables["paragraphs"])
     assert len(df) > 20
-    whole = publish.csv_bytes("paragraphs", df)
+    whole = csv_files.csv_bytes("paragraphs", df)
     digest = hashlib.sha256()
-    publish.write_csv("paragraphs", df, tmp_path / "p.csv", digest, part_rows=7)
+    csv_files.write_csv("paragraphs", df, tmp_path / "p.csv", digest, part_rows=7)
     assert (tmp_path / "p.csv").read_bytes() == whole
     assert digest.hexdigest() == hashlib.sha256(whole).hexdigest()
-    publish.write_csv("paragraphs", df.iloc[0:0], tmp_path / "empty.csv", part_rows=7)
-    assert (tmp_path / "empty.csv").read_bytes() == publish.csv_bytes("paragraphs", df.iloc[0:0])
+    csv_files.write_csv("paragraphs", df.iloc[0:0], tmp_path / "empty.csv", part_rows=7)
+    assert (tmp_path / "empty.csv").read_bytes() == csv_files.csv_bytes("paragraphs", df.iloc[0:0])
     # a table already in its row order is published as it is, not copied; another order is sorted
-    assert publish.sort_table("paragraphs", df) is df
+    assert parquet_tables.sort_table("paragraphs", df) is df
     shuffled = df.sample(frac=1, random_state=1)
-    pd.testing.assert_frame_equal(publish.sort_table("paragraphs", shuffled), df)
+    pd.testing.assert_frame_equal(parquet_tables.sort_table("paragraphs", shuffled), df)
 
 
 def test_the_diff_normalises_a_column_as_cell_by_cell():
@@ -344,10 +345,10 @@ def test_the_diff_normalises_a_column_as_cell_by_cell():
 
 
 def test_publishing_from_the_parquet_files_gives_the_release_of_the_frames(first, tmp_path):
-    """The flow writes the tables' Parquet files once (flows.parquet_tables.write_tables) and
+    """The flow writes the tables' Parquet files once (flows.common.parquet_tables.write_tables) and
     publishes from them, one table at a time: the release is the one the frames in memory give,
     its diff included, and the files are moved in, not written again."""
-    from flows.parquet_tables import ParquetTables, write_tables
+    from flows.common.parquet_tables import ParquetTables, write_tables
 
     raw0, out0, _ = first
     raw = tmp_path / "raw"

@@ -49,7 +49,7 @@ def test_dev_set_has_few_false_persons(dev_figures):
 def test_real_coverage_passes_every_blocking_expectation(corpus, dev_tables, tmp_path):
     """What real coverage gives is valid: no blocking expectation fails on the dev set or on the
     unrelated wikinews articles (a new kind of record value must be declared in schemas/ first)."""
-    from flows import validate
+    from flows.validate import validate
 
     if corpus == "dev":
         tables = dev_tables[0]

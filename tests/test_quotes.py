@@ -7,7 +7,7 @@ import pytest
 from conftest import SEED_001, SEED_002, doc_paragraphs
 from records_fixtures import documents_frame, paragraphs_frame
 
-from flows.quotes import extract_quotes, name_label, quote_spans
+from flows.extract.quotes import extract_quotes, name_label, quote_spans
 
 SEED_000 = "000_ca143bf73221bda8.txt"
 
@@ -208,7 +208,7 @@ def test_sentence_spans_read_only_the_end_of_a_sentence_for_abbreviations():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from flows import spans
+    from flows.extract import spans
 
     def by_whole_head(text):
         out, start = [], 0
@@ -237,9 +237,9 @@ def test_sentence_spans_read_only_the_end_of_a_sentence_for_abbreviations():
 
 
 def test_quotes_the_batches_found_give_the_same_table(seed_tables, monkeypatch):
-    """The per-document batches find each paragraph's quotes (flows.extract.scan_paragraphs); the
+    """The per-document batches find each paragraph's quotes (flows.extract.extract.scan_paragraphs); the
     quotes table built from them is the one read here from the paragraphs."""
-    from flows import extract, quotes
+    from flows.extract import extract, quotes
 
     paragraphs, documents, entities = seed_tables["paragraphs"], seed_tables["documents"], seed_tables["entities"]
     expected = extract_quotes(paragraphs, documents, entities)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from records_fixtures import documents_frame, paragraphs_frame
 
-from flows.quotes import extract_quotes, turn_of
+from flows.extract.quotes import extract_quotes, turn_of
 
 
 def _quotes(*texts, entities=None):
@@ -235,9 +235,9 @@ def test_turn_labels():
 
 
 def test_the_batches_scans_give_the_same_speakers():
-    """The flow finds each paragraph's quotes per batch (flows.extract.scan_paragraphs); continued
+    """The flow finds each paragraph's quotes per batch (flows.extract.extract.scan_paragraphs); continued
     turns, pronouns and transcripts settle the same way from them."""
-    from flows import extract
+    from flows.extract import extract
 
     paras = paragraphs_frame([
         ("d1", "MAJ GEN JANE ROE: All right, good morning."), ("d1", "We have a few things today."),

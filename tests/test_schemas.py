@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import schemas
-from flows import gx_suites
-from flows.paths import GX_DIR
+from flows.common.paths import GX_DIR
+from flows.validate import gx_suites
 
 
 def test_every_column_is_described_and_typed():
@@ -18,6 +18,19 @@ def test_every_column_is_described_and_typed():
         for f in t.fields:
             assert f.description, f"{t.name}.{f.name}"
             assert f.type in schemas.TYPES
+
+
+def test_every_table_and_overriding_column_names_the_function_that_produces_it():
+    """``produced_by`` (shown in the data dictionary) names a function that exists, so a reader finds
+    the code behind a column from its definition."""
+    import importlib
+
+    for name, t in schemas.tables().items():
+        for where, dotted in [(name, t.produced_by), *((f"{name}.{f.name}", f.produced_by) for f in t.fields
+                                                      if f.produced_by)]:
+            assert dotted, f"{where}: no produced_by"
+            module, _, function = dotted.rpartition(".")
+            assert callable(getattr(importlib.import_module(module), function, None)), f"{where}: {dotted}"
 
 
 def test_arrow_schema_and_csv_header_follow_the_definition():
@@ -55,7 +68,7 @@ def test_a_view_looked_up_by_key_is_the_view_a_merge_gives(seed_tables, monkeypa
     """Every declared view, built by looking each key up (``first_rows``), is the frame the left
     merge gives: rows in order, unmatched and null keys null, the first of repeated keys, dtypes
     kept (with text held as Arrow or as Python strings)."""
-    from flows import frames as fr
+    from flows.common import frames as fr
 
     tables = {k: schemas.conform(k, v) for k, v in seed_tables.items() if k in schemas.tables()}
     if python_text:

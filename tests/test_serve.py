@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 import pytest
-
-import schemas
 from publish_helpers import ROOT, publish_raw, subprocess_env
 from serve_helpers import running_server
+
+import schemas
 
 SECRET = "top secret outside the output folder"
 
@@ -213,8 +213,8 @@ def test_a_killed_download_leaves_nothing_for_the_next_one(tmp_path):
     DEST); the next download into the same place removes it."""
     from conftest import RAW
 
-    from flows import workdirs
     from flows.cli import main
+    from flows.common import workdirs
 
     out = tmp_path / "out"
     publish_raw(RAW, out)
@@ -222,7 +222,7 @@ def test_a_killed_download_leaves_nothing_for_the_next_one(tmp_path):
     dest.mkdir()
     (dest / "mine.txt").write_text("kept")
     killed = subprocess.Popen(  # a download stopped for good while fetching (SIGKILL)
-        [sys.executable, "-c", "import sys, os, signal; import flows.download as d; "
+        [sys.executable, "-c", "import sys, os, signal; import flows.publish.download as d; "
          "d._fetch_verified = lambda *a: os.kill(os.getpid(), signal.SIGKILL); "
          "d.download(sys.argv[1], source=sys.argv[2])", str(dest), str(out)],
         cwd=ROOT, env=subprocess_env())
@@ -236,7 +236,7 @@ def test_a_killed_download_leaves_nothing_for_the_next_one(tmp_path):
 
 
 def test_download_refuses_resource_paths_outside_the_release():
-    from flows.download import VerificationError, _safe_name
+    from flows.publish.download import VerificationError, _safe_name
 
     assert _safe_name("documents.csv") == "documents.csv"
     for bad in ("../secret.txt", "/etc/passwd", "a/b.csv", ".hidden", "..", "a\\b"):

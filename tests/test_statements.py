@@ -8,8 +8,8 @@ from conftest import SEED_001, SEED_002, SEED_004
 from records_fixtures import documents_frame, paragraphs_frame, wikinews_dir
 
 import schemas
-from flows import extract
-from flows.statements import extract_statements, topic_ids
+from flows.extract import extract
+from flows.extract.statements import extract_statements, topic_ids
 
 SEED_000 = "000_ca143bf73221bda8.txt"
 SEED_003 = "003_089ddac6a1f07b1a.txt"
@@ -92,7 +92,9 @@ def test_unrelated_news_gives_no_statements():
     corpus = wikinews_dir()
     if corpus is None:
         pytest.skip("the wikinews corpus (shared/corpus/wikinews) is not available; set WIKINEWS_DIR")
-    from flows import clean, dedup, ingest
+    from flows.clean import clean
+    from flows.dedup import dedup
+    from flows.ingest import ingest
 
     sources, _ = ingest.ingest(corpus)
     paragraphs, info = clean.clean(sources)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import schemas
-from flows import validate
+from flows.validate import validate
 
 
 def _tables(seed_tables):
@@ -121,7 +121,7 @@ def test_a_short_repeated_content_paragraph_is_a_published_warning(seed_tables, 
 
 
 def test_the_blocking_uniqueness_threshold_is_the_dedup_threshold():
-    from flows.dedup import DedupParams
+    from flows.dedup.dedup import DedupParams
 
     (check,) = [c for c in schemas.table("paragraphs").checks
                 if c["type"] == "expect_compound_columns_to_be_unique" and c.get("blocking", True)]
@@ -176,7 +176,7 @@ def test_a_suite_that_lost_expectations_is_refused(seed_tables, tmp_path):
     import json
     import shutil
 
-    from flows.paths import GX_DIR
+    from flows.common.paths import GX_DIR
 
     shutil.copytree(GX_DIR / "gx", tmp_path / "project" / "gx")
     path = tmp_path / "project" / "gx" / "expectations" / "documents.json"
@@ -190,20 +190,20 @@ def test_a_suite_that_lost_expectations_is_refused(seed_tables, tmp_path):
 def test_custom_expectations_are_registered_by_the_runtime():
     from great_expectations.expectations.registry import get_expectation_impl
 
-    from flows import gx_runtime
+    from flows.validate import gx_runtime
 
     gx_runtime.load_gx()
     for name in ("expect_column_values_to_be_iso_dates_between", "expect_span_to_be_inside_text",
                  "expect_text_at_span_to_equal", "expect_span_length_to_equal_text_length"):
-        assert get_expectation_impl(name).__module__ == "flows.gx_expectations"
+        assert get_expectation_impl(name).__module__ == "flows.validate.gx_expectations"
 
 
 def test_committed_view_suites_match_what_schemas_generate():
     import json
 
     import schemas
-    from flows import gx_suites
-    from flows.paths import GX_DIR
+    from flows.common.paths import GX_DIR
+    from flows.validate import gx_suites
 
     for name in schemas.views():
         committed = json.loads((GX_DIR / "gx" / "expectations" / f"{name}.json").read_text())
@@ -261,7 +261,7 @@ def test_span_checks_by_column_equal_the_row_by_row_checks():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from flows import gx_expectations as gxe
+    from flows.validate import gx_expectations as gxe
 
     offsets = st.one_of(st.none(), st.integers(-3, 12))
     texts = st.one_of(st.none(), st.text(alphabet=st.sampled_from("ab \u00e9\u2019\U0001F600"), max_size=10))

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 import schemas
-from flows import gx_suites, validate
-from flows.text import stable_id
+from flows.common.text import stable_id
+from flows.validate import gx_suites, validate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "schemas"
 REAL = Path(schemas.__file__).parent

@@ -1,4 +1,4 @@
-"""Validation beside publishing (flows.validate_process): the release's own Parquet files are what is
+"""Validation beside publishing (flows.validate.validate_process): the release's own Parquet files are what is
 validated, and nothing is committed unless that validation passed — also when it fails to run, and
 also when the tables equal the latest release's."""
 
@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from publish_helpers import tree_digest
 
 import schemas
-from flows import gx_suites, paths, publish, validate_process
-from publish_helpers import tree_digest
+from flows.common import paths
+from flows.publish import publish, releases
+from flows.validate import gx_suites, validate_process
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +26,8 @@ REAL = Path(schemas.__file__).parent
 @pytest.fixture(scope="module")
 def tables_and_inventory(seed_tables):
     from conftest import RAW
-    from flows.build import build_tables
+
+    from flows.orchestrate.build import build_tables
 
     return build_tables(RAW)
 
@@ -47,7 +50,7 @@ def test_the_published_parquet_files_are_validated_and_the_report_is_in_the_rele
     assert json.loads((release.path / "release.json").read_text())["validation"]["passed"] is True
     # the Parquet files it read are the release's own (moved in, not written again)
     assert sorted(p.name for p in release.path.glob("*.parquet")) == sorted(f"{n}.parquet" for n in tables)
-    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(publish.STAGING_PREFIX)]
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(releases.STAGING_PREFIX)]
 
 
 def test_a_validation_process_that_dies_publishes_nothing(tables_and_inventory, tmp_path):
@@ -61,9 +64,9 @@ def test_a_validation_process_that_dies_publishes_nothing(tables_and_inventory, 
         validation.proc.kill()
         with pytest.raises(RuntimeError, match="validation process ended without a report"):
             publish.publish(edited, out, None, None, inventory, validation=validation)
-    assert publish.releases(out) == [first.version] and os.readlink(out / "latest") == link
+    assert releases.releases(out) == [first.version] and os.readlink(out / "latest") == link
     assert tree_digest(out / "latest") == before
-    assert not [p for p in out.iterdir() if p.name.startswith(publish.STAGING_PREFIX)]
+    assert not [p for p in out.iterdir() if p.name.startswith(releases.STAGING_PREFIX)]
 
 
 @pytest.fixture
@@ -100,6 +103,6 @@ def test_a_failed_validation_commits_nothing_even_for_unchanged_tables(tables_an
             _publish(candidate, inventory, out, work)
         (failure,) = failed.value.report.blocking
         assert failure.table == "documents" and failure.unexpected_count == 4
-        assert publish.releases(out) == [first.version] and os.readlink(out / "latest") == link
+        assert releases.releases(out) == [first.version] and os.readlink(out / "latest") == link
         assert tree_digest(out / "latest") == before
         assert (work / "validation.json").is_file(), "the report stays for the caller to keep"

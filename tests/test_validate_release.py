@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 import schemas
-from flows import gx_suites, paths
+from flows.common import paths
+from flows.validate import gx_suites
 
 pytestmark = pytest.mark.slow
 
@@ -127,7 +128,7 @@ def test_the_release_data_docs_open_in_chromium_with_every_suite_and_the_keys(wa
 def test_a_blocking_failure_exits_non_zero_keeps_its_report_and_leaves_latest_alone(warning_release, monkeypatch):
     from conftest import RAW
 
-    from flows import dedup
+    from flows.dedup import dedup
 
     out = warning_release["out"]
     before, link = _tree_digest(out / "latest"), os.readlink(out / "latest")

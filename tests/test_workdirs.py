@@ -1,4 +1,4 @@
-"""Working folders (``flows.workdirs``): a build killed with SIGKILL cannot remove its temporary
+"""Working folders (``flows.common.workdirs``): a build killed with SIGKILL cannot remove its temporary
 folders; the next one does, and never one that a running process still uses."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 
 from publish_helpers import ROOT, subprocess_env
 
-from flows import workdirs
+from flows.common import workdirs
 
-HOLD = ("import sys, time; from flows import workdirs; w = workdirs.WorkDir(sys.argv[1], dir=sys.argv[2]); "
+HOLD = ("import sys, time; from flows.common import workdirs; w = workdirs.WorkDir(sys.argv[1], dir=sys.argv[2]); "
         "open(w.name + '/data', 'w').write('x'); print(w.name, flush=True); time.sleep(600)")
 
 

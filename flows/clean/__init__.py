@@ -1,0 +1,1 @@
+"""Clean: paragraphs, titles and page debris."""

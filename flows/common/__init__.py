@@ -1,0 +1,1 @@
+"""Helpers every stage shares: where things live, ids, Arrow/pandas column helpers, the Parquet tables of a build, temporary folders."""

@@ -1,0 +1,238 @@
+"""The release's tables read back from their Parquet files a few columns at a time, as validation's
+suites need them (:func:`flows.validate.validate.validate` on a :class:`ParquetTables`).
+
+Reading every table whole before the first suite held the corpus' text (the paragraphs) next to
+every other table through all the suites, and GX copies the frame it checks on top of that. Here a
+suite's columns are read just before it runs, and a column is let go once no later suite reads it:
+a table's own suite reads all its columns, a view (``schemas/views/``) only its base table's
+columns it carries and the joined table's keys and joined columns.
+
+The files are opened when the object is made: they may be moved (renamed into the release folder)
+or removed afterwards and still be read, through the open handles. The flow's extract stage writes
+them (:func:`write_tables`), and publishing reads them back one table at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pandas as pd
+
+import schemas
+
+
+def suite_columns(name: str, views: dict) -> dict[str, set[str]]:
+    """``{table: columns}`` that the suite ``name`` reads (a table's suite: all of its columns)."""
+    if name not in views:
+        return {name: set(schemas.table(name).columns)}
+    view = views[name]
+    needs = {view.base: set(view.base_columns)}
+    for join in view.joins:
+        needs[view.base].update(left for left, _ in join.on)
+        needs.setdefault(join.table, set()).update([right for _, right in join.on] + [c for c, _ in join.columns])
+    return needs
+
+
+class LoadedTables:
+    """Tables already in memory, behind the interface of :class:`ParquetTables` (nothing to read
+    or let go)."""
+
+    def __init__(self, frames: dict):
+        self.frames = frames
+
+    @classmethod
+    def of(cls, tables) -> "LoadedTables":
+        """``tables`` behind this interface: itself if it has it, else the frames it holds."""
+        return tables if isinstance(tables, LoadedTables) else cls(dict(tables))  # the caller's dict stays as it is
+
+    def names(self) -> set[str]:
+        return set(self.frames)
+
+    def column(self, name: str, column: str):
+        return self.frames[name][column]
+
+    def load(self, needs: dict[str, set[str]]) -> None:
+        pass
+
+    def keep(self, needs: dict[str, set[str]]) -> None:
+        pass
+
+
+class ParquetTables(LoadedTables, Mapping):
+    """The ``<table>.parquet`` files of ``tables_dir`` (every table of ``schemas/``), read on demand.
+
+    As a mapping, ``tables[name]`` reads the whole table (each time: nothing is kept), with the
+    schema's dtypes (:func:`schemas.conform`): how publishing writes the CSV files and the diff one
+    table at a time. For validation, :meth:`load` reads the columns a suite needs that are not in
+    memory yet and :meth:`keep` drops those no later suite needs; ``frames`` holds what is in
+    memory, a part of each table."""
+
+    def __init__(self, tables_dir: Path):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        super().__init__({})
+        self.folder = Path(tables_dir)
+        self._files = {}
+        missing = [n for n in schemas.tables() if not self.path(n).is_file()]
+        if missing:
+            raise FileNotFoundError(f"no Parquet file for tables {missing} in {tables_dir}")
+        for name in schemas.tables():
+            self._files[name] = pq.ParquetFile(pa.OSFile(str(self.path(name))))
+
+    def path(self, name: str) -> Path:
+        """Where the table's file was when this object was made."""
+        return self.folder / f"{name}.parquet"
+
+    def names(self) -> set[str]:
+        return set(self._files)
+
+    def __getitem__(self, name: str):
+        if name not in self._files:
+            raise KeyError(name)
+        return self.read(name, schemas.in_table_order(name))
+
+    def __iter__(self):
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def rows(self, name: str) -> int:
+        """The table's row count (from the file's metadata)."""
+        return self._files[name].metadata.num_rows
+
+    def parts(self, name: str, columns: Iterable[str] | None = None):
+        """The table (or these of its columns) one row group at a time (the release's files hold
+        100,000 rows a group: ``PARQUET_ROW_GROUP``), each part with the schema's
+        dtypes; nothing if the table is empty."""
+        columns = schemas.in_table_order(name, columns)
+        file = self._files[name]
+        for group in range(file.num_row_groups):
+            part = file.read_row_group(group, columns=columns)
+            if part.num_rows:
+                yield schemas.conform(name, part.to_pandas(), columns=columns)
+
+    def read(self, name: str, columns: Iterable[str]):
+        """Columns of table ``name`` from its file, with the schema's dtypes, in the table's order."""
+        columns = schemas.in_table_order(name, columns)
+        df = self._files[name].read(columns=columns).to_pandas()
+        return schemas.conform(name, df, columns=columns)
+
+    def column(self, name: str, column: str):
+        frame = self.frames.get(name)
+        if frame is not None and column in frame.columns:
+            return frame[column]
+        return self.read(name, [column])[column]
+
+    def load(self, needs: dict[str, set[str]]) -> None:
+        for name, columns in needs.items():
+            frame = self.frames.get(name)
+            todo = [c for c in columns if frame is None or c not in frame.columns]
+            if not todo:
+                continue
+            new = self.read(name, todo)
+            if frame is not None:
+                for c in new.columns:
+                    frame[c] = new[c].array
+                new = frame[schemas.in_table_order(name, frame.columns)]
+            self.frames[name] = new
+
+    def keep(self, needs: dict[str, set[str]]) -> None:
+        for name in list(self.frames):
+            wanted = needs.get(name, set())
+            if not wanted:
+                del self.frames[name]
+            elif set(self.frames[name].columns) - wanted:
+                self.frames[name] = self.frames[name][[c for c in self.frames[name].columns if c in wanted]]
+
+    def close(self) -> None:
+        self.frames.clear()
+        self._files.clear()  # the handles close with their readers
+
+
+def read_columns(tables, name: str, columns: list[str]):
+    """These columns of table ``name``: read from its file when ``tables`` is a :class:`ParquetTables`,
+    else taken from its frame."""
+    return tables.read(name, columns) if isinstance(tables, ParquetTables) else tables[name][columns]
+
+
+def row_count(tables, name: str) -> int:
+    """Rows of table ``name``: from its file's metadata when ``tables`` is a :class:`ParquetTables`."""
+    return tables.rows(name) if isinstance(tables, ParquetTables) else len(tables[name])
+
+
+def write_tables(tables: dict, folder: Path) -> Path:
+    """Write every table of ``schemas/`` to ``folder/<table>.parquet`` in its published row order
+    (the release's own files: :func:`write_parquet`)."""
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in schemas.tables():
+        df = tables[name]  # rows taken in order a row group at a time: no sorted copy of the table
+        write_parquet(name, df, folder / f"{name}.parquet", order=row_order(name, df))
+    return folder
+
+
+# --- writing: every table's Parquet file, typed by schemas/ -----------------------------------
+
+def to_arrow(name: str, df: pd.DataFrame):
+    import pyarrow as pa
+
+    schema = schemas.arrow_schema(name)
+    t = schemas.table(name)
+    columns = {}
+    for f in t.fields:
+        col = df[f.name]
+        if f.type == "date":
+            values = [None if v is None or pd.isna(v) else dt.date.fromisoformat(v) for v in col]
+        elif f.type == "list":
+            values = [list(v) for v in col]
+        else:
+            try:  # pandas extension arrays (str, Int64, Float64, boolean) convert in one call
+                columns[f.name] = pa.array(col, type=schema.field(f.name).type, from_pandas=True)
+                continue
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+                values = [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in col]
+        columns[f.name] = pa.array(values, type=schema.field(f.name).type)
+    return pa.Table.from_pydict(columns, schema=schema)
+
+
+PARQUET_ROW_GROUP = 100_000  # rows converted to Arrow and written at a time: one row group each
+
+
+def write_parquet(name: str, df: pd.DataFrame, path: Path, rows: int | None = None, order=None) -> None:
+    """Write the table as Parquet (zstd, the schema of :func:`schemas.arrow_schema` with its column
+    descriptions), ``rows`` rows at a time (default :data:`PARQUET_ROW_GROUP`), one row group each:
+    the table is never held twice (at 1.4 M paragraphs a whole-table Arrow copy was ~0.5 GB).
+    ``order``: the rows' positions in the order to write them (:func:`row_order`), taken a row group
+    at a time instead of a sorted copy of the whole table; None: as they are."""
+    import pyarrow.parquet as pq
+
+    rows = rows or PARQUET_ROW_GROUP
+    with pq.ParquetWriter(path, schemas.arrow_schema(name), compression="zstd") as writer:
+        for start in range(0, max(len(df), 1), rows):
+            part = df.iloc[start:start + rows] if order is None else df.iloc[order[start:start + rows]]
+            writer.write_table(to_arrow(name, part))
+
+
+def row_order(name: str, df: pd.DataFrame):
+    """The positions of the table's rows in its published row order (``schemas/``' ``row_order``), or
+    None when the rows are already in it."""
+    import numpy as np
+
+    keys = schemas.table(name).row_order
+    if not len(df):
+        return None
+    order = df[keys].reset_index(drop=True).sort_values(keys, kind="stable").index.to_numpy()
+    return None if (order == np.arange(len(df))).all() else order
+
+
+def sort_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The table in its published row order (the table itself, not a copy, when already in it)."""
+    order = row_order(name, df)
+    if order is None and isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1:
+        return df
+    return df.reset_index(drop=True) if order is None else df.iloc[order].reset_index(drop=True)

@@ -1,0 +1,1 @@
+"""Extract: the record tables (entities, mentions, events, participants, quotes, facts, statements) from the content paragraphs."""

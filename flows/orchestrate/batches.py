@@ -1,0 +1,398 @@
+"""Batches of documents for the per-document stages, and what their results are cached by.
+
+The per-document work runs on batches of raw files, one Prefect task per batch, so that it can be
+spread over Dask workers and cached from one build to the next: ``process(raw_dir, files, manifest)``
+runs ingest (check + decode), clean (paragraphs, titles, boilerplate), the extract stage's
+per-paragraph scan (``flows.extract.extract.scan_paragraphs``) and the MinHash band keys of the dedup stage
+(``flows.dedup.dedup.paragraph_band_keys``) on one batch and returns a :class:`BatchResult` (without the
+raw text, which nothing after cleaning reads).
+
+- ``fingerprint(raw_dir)``: every entry of the raw folder with its content key (a file's sha256),
+  plus its manifest row.
+- ``plan(files, target)``: content-defined batches. Files are ordered by sha256 and a batch ends
+  after a file whose hash tail is 0 modulo ``target`` (so batches hold ``target`` files on average).
+  Adding, removing or changing one file therefore changes only the batch it falls into; every other
+  batch keeps exactly the same members and hits the cache. Identical files (same sha256) always share
+  a batch, so ``ingest`` still folds them into one document.
+- ``code_version()`` / ``lexicon_version()``: hashes of the pipeline code and of the rule files; they
+  are task inputs, so a change to either re-runs the per-document stages.
+- ``process`` runs ``ingest.ingest`` on the raw folder itself, restricted to the batch's entries and
+  manifest rows (``batch_rows``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from flows.common.paths import LEXICONS_DIR, ROOT
+from flows.ingest import ingest
+
+DEFAULT_BATCH_SIZE = 500
+MAX_BATCH_FACTOR = 4  # a run of files without a boundary is cut after this many times the target
+
+
+def fingerprint(raw_dir: Path) -> tuple[list[tuple[str, str]], dict[str, dict]]:
+    """(name on disk, content key) of every entry of the raw folder, and the manifest rows by name on
+    disk. The content key is a file's sha256 (``ingest.entry_digest``; for an entry that is not read,
+    such as a link out of the raw folder, the hash of its rejection). The manifest is read first: a
+    malformed one (``ingest.ManifestError``) stops the build before any file is read.
+
+    Manifest rows are matched to files as ``ingest`` matches them (NFC-normalised recorded names).
+    Rows that name no file are kept under the key ``MISSING`` (a list): they go with the first batch,
+    whose ``ingest`` reports them as missing files.
+    """
+    raw_dir = Path(raw_dir)
+    manifest = ingest.read_manifest(raw_dir)
+    files = []
+    by_key = {}
+    for entry in ingest.scan_raw(raw_dir):
+        files.append((entry.disk_name, ingest.entry_digest(entry)))
+        by_key[ingest._key(entry.name)] = entry.disk_name
+    rows: dict = {}
+    missing = []
+    for rec in manifest.to_dict("records"):
+        rec = {k: (None if v is None or pd.isna(v) else str(v)) for k, v in rec.items()}
+        name = by_key.get(ingest._key(rec["file"]))
+        if name is None:
+            missing.append(rec)
+        else:
+            rows.setdefault(name, rec)
+    if missing:
+        rows[MISSING] = missing
+    return files, rows
+
+
+MISSING = "\x00missing"  # key of the manifest rows without a file (cannot be a file name)
+
+
+def batch_manifest(batch: list[tuple[str, str]], manifest: dict, first: bool) -> dict:
+    """The manifest rows of a batch's files (plus, for the first batch, the rows without a file)."""
+    out = {name: manifest[name] for name, _ in batch if name in manifest}
+    if first and MISSING in manifest:
+        out[MISSING] = manifest[MISSING]
+    return out
+
+
+def plan(files: list[tuple[str, str]], target: int = DEFAULT_BATCH_SIZE) -> list[list[tuple[str, str]]]:
+    """Content-defined batches of (file, sha256); see the module docstring."""
+    target = max(1, int(target))
+    ordered = sorted(files, key=lambda f: (f[1], f[0]))
+    batches: list[list[tuple[str, str]]] = []
+    current: list[tuple[str, str]] = []
+    for i, (name, digest) in enumerate(ordered):
+        current.append((name, digest))
+        nxt = ordered[i + 1][1] if i + 1 < len(ordered) else None
+        if nxt == digest:
+            continue  # never split identical content
+        if int(digest[-8:], 16) % target == 0 or len(current) >= target * MAX_BATCH_FACTOR:
+            batches.append(current)
+            current = []
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _hash_files(paths: list[Path], base: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(str(p.relative_to(base)).encode())
+        h.update(b"\0")
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+# The packages of the per-document stages (what a batch's result depends on, besides the task's
+# own source, covered by TASK_SOURCE): a new module in one of them is covered.
+PER_DOCUMENT_PACKAGES = ("common", "ingest", "clean", "dedup", "extract")
+
+
+def _code_files(packages: tuple[str, ...] | None = None) -> list[Path]:
+    """The pipeline's code and table definitions: ``flows/**.py`` (only ``packages`` of it, if given)
+    and ``schemas/``."""
+    flows_dir = ROOT.joinpath("flows")
+    if packages is None:
+        paths = list(flows_dir.rglob("*.py"))
+    else:
+        paths = [p for pkg in packages for p in flows_dir.joinpath(pkg).rglob("*.py")]
+    return paths + [*ROOT.joinpath("schemas").rglob("*.py"), *ROOT.joinpath("schemas").rglob("*.yaml")]
+
+
+def code_version() -> str:
+    """Hash of the code and table definitions the per-document stages depend on."""
+    return _hash_files(_code_files(PER_DOCUMENT_PACKAGES), ROOT)
+
+
+def build_key(files: list[tuple[str, str]], manifest: dict) -> str:
+    """What a whole build depends on: every raw file (name, sha256) and manifest row, the code of every
+    stage (``flows/``, ``schemas/``, the committed GX suites of ``expectations/``), the pinned
+    dependencies (``requirements.lock``) and the rule files. A release records it (``release.json``):
+    a build whose key equals the latest release's has nothing new to make and stops after fingerprinting."""
+    import json
+
+    h = hashlib.sha256()
+    for name, digest in sorted(files):  # (names on disk: bytes that are not UTF-8 as surrogates)
+        h.update(os.fsencode(name) + f"\t{digest}\n".encode())
+    h.update(json.dumps(manifest, sort_keys=True, default=str).encode())
+    code = [*_code_files(),
+            *(p for p in ROOT.joinpath("expectations").rglob("*") if p.is_file() and "uncommitted" not in p.parts),
+            *([ROOT / "requirements.lock"] if (ROOT / "requirements.lock").exists() else [])]
+    h.update(_hash_files(code, ROOT).encode())
+    h.update(lexicon_version().encode())
+    return h.hexdigest()[:32]
+
+
+def lexicon_version(lexicons_dir: Path | None = None) -> str:
+    """Hash of every rule/word-list file in ``lexicons/``."""
+    base = Path(lexicons_dir or LEXICONS_DIR)
+    return _hash_files([p for p in base.rglob("*") if p.is_file()], base)
+
+
+def batch_rows(files: list[tuple[str, str]], manifest: dict[str, dict]) -> list[dict]:
+    """The manifest rows of a batch: its files' rows, and the rows without a file (``MISSING``) that
+    :func:`batch_manifest` gave it."""
+    return [manifest[name] for name, _ in files if name in manifest] + list(manifest.get(MISSING, []))
+
+
+@dataclass
+class BatchResult:
+    """What the per-document stages make of one batch; ``seconds``: time of each stage in it."""
+
+    sources: pd.DataFrame
+    rejections: pd.DataFrame
+    paragraphs: pd.DataFrame
+    info: pd.DataFrame
+    scans: object  # flows.extract.extract.Scans, or its flows.extract.extract.pack_scans bytes (as batches return them)
+    seconds: dict = field(default_factory=dict)
+    band_keys: object = None  # flows.dedup.dedup.ParagraphKeys of the batch's paragraphs (None: dedup sketches them)
+
+
+def process(raw_dir: Path, files: list[tuple[str, str]], manifest: dict) -> BatchResult:
+    """Ingest, clean and scan one batch of raw files (see the module docstring)."""
+    from flows.clean import clean
+    from flows.dedup import dedup
+    from flows.extract import extract
+    from flows.orchestrate import memory
+
+    t0 = time.perf_counter()
+    names, rows = [name for name, _ in files], batch_rows(files, manifest)
+    sources, rejections = ingest.ingest(Path(raw_dir), names=names, manifest=rows)
+    ingest.check_accounting(Path(raw_dir), sources, rejections,
+                            expected=ingest.expected_inputs(Path(raw_dir), names, rows))
+    t1 = time.perf_counter()
+    paragraphs, info = clean.clean(sources)
+    t2 = time.perf_counter()
+    with memory.gc_paused():
+        scans = extract.pack_scans(extract.scan_paragraphs(paragraphs))
+    t3 = time.perf_counter()
+    band_keys = dedup.paragraph_band_keys(paragraphs)
+    t4 = time.perf_counter()
+    seconds = {"ingest": t1 - t0, "clean": t2 - t1, "scan": t3 - t2, "sketch": t4 - t3}
+    return BatchResult(sources.drop(columns=["text"]), rejections, paragraphs, info, scans, seconds, band_keys)
+
+
+def combine(frames: list[pd.DataFrame], order_by: list[str] | None = None) -> pd.DataFrame:
+    """Concatenate per-batch frames back into one table, in a stable order independent of batching."""
+    frames = [f for f in frames if f is not None]
+    if not frames:
+        return pd.DataFrame()
+    non_empty = [f for f in frames if len(f)]
+    out = pd.concat(non_empty, ignore_index=True) if non_empty else frames[0].iloc[0:0].copy()
+    if order_by and len(out):
+        out = out.sort_values(order_by, kind="stable").reset_index(drop=True)
+    return out
+
+
+class Collector:
+    """Gathers the batches' results as they complete, so that no batch's result is held longer than
+    it takes to file it: the small tables are kept as they are (combined with :func:`combine`), the
+    paragraphs (most of the corpus: the text of every paragraph) as Arrow tables, which hold them in
+    one compact buffer each, or, given ``paragraphs_spill`` (a file path), appended to that Arrow IPC
+    file batch by batch; the scans either kept or, given ``spill`` (a file path), appended to that
+    file batch by batch (``flows.extract.extract.load_scans`` reads them back): the flow keeps both out of
+    memory until a later stage needs them.
+
+    ``add(i, result)`` files the result of batch ``i``; ``tables()`` returns ``(sources, rejections,
+    paragraphs, info)`` in the order the batching cannot change (sources by file name; paragraphs and
+    info in document order, then position): batches of consecutive files kept in memory are in that
+    order already and their Arrow buffers become the table as they are; otherwise the table is built
+    a group of rows at a time (:data:`GROUP_BYTES`; the rows of each group taken from every batch,
+    then put in order), so that besides the table being built only one group's rows are ever copied;
+    ``scans()`` the scans of every batch (or the spill file's path)."""
+
+    GROUP_BYTES = 64 * 2**20  # the paragraphs are put in order about this many bytes at a time
+
+    def __init__(self, n_batches: int, spill: str | None = None, paragraphs_spill: str | None = None):
+        self.sources: list = [None] * n_batches
+        self.rejections: list = [None] * n_batches
+        self.info: list = [None] * n_batches
+        self._scans: list = [None] * n_batches
+        self.spill = spill
+        self.paragraphs_spill = paragraphs_spill
+        self.seconds: list[dict] = [{} for _ in range(n_batches)]
+        # batch i's paragraphs: an Arrow table, or the numbers of its record batches in the spill file
+        self._paragraphs: list = [None] * n_batches
+        self._band_keys: list = [None] * n_batches
+        self._template: pd.DataFrame | None = None  # zero rows, the paragraphs' columns and dtypes
+        self._schema = None
+        self._writer = None  # the spill file's writer, once a batch has paragraphs
+        self._nbytes = 0
+
+    def add(self, i: int, result: BatchResult) -> None:
+        import pyarrow as pa
+
+        self.sources[i], self.rejections[i], self.info[i] = result.sources, result.rejections, result.info
+        self.seconds[i] = result.seconds
+        self._band_keys[i] = result.band_keys
+        if self.spill is None:
+            self._scans[i] = result.scans
+        elif result.scans is not None:
+            from flows.extract import extract
+
+            extract.spill_scans(result.scans, self.spill)
+        p = result.paragraphs
+        if p is None:
+            return
+        if self._template is None or (not len(self._template.columns) and len(p.columns)):
+            self._template = p.iloc[0:0].copy()
+        if not len(p):
+            return
+        if self._schema is None:
+            self._schema = pa.Schema.from_pandas(p, preserve_index=False)
+        table = pa.Table.from_pandas(p, schema=self._schema, preserve_index=False)
+        self._nbytes += table.nbytes
+        if self.paragraphs_spill is None:
+            self._paragraphs[i] = table
+            return
+        if self._writer is None:
+            self._writer = pa.ipc.new_file(self.paragraphs_spill, self._schema)
+        first = self._writer.stats.num_record_batches
+        self._writer.write_table(table)
+        self._paragraphs[i] = range(first, self._writer.stats.num_record_batches)
+
+    def scans(self):
+        """The scans of every batch filed (``flows.extract.extract.Scans``), or the spill file's path."""
+        if self.spill is not None:
+            return self.spill
+        from flows.extract import extract
+
+        scans = extract.combine_scans([extract.unpack_scans(s) for s in self._scans if s is not None])
+        self._scans = []
+        return scans
+
+    def band_keys(self):
+        """The band keys of every batch's paragraphs (``flows.dedup.dedup.ParagraphKeys``), or None when a
+        batch has none."""
+        from flows.dedup import dedup
+
+        keys = dedup.combine_paragraph_keys(self._band_keys)  # empties the list as it copies
+        self._band_keys = []
+        return keys
+
+    def tables(self):
+        """``(sources, rejections, paragraphs, info)`` of every batch filed."""
+        sources = combine(self.sources, ["source_file"])
+        rejections = combine(self.rejections, ["file"])
+        info = combine(self.info)
+        self.sources = self.rejections = self.info = []
+        doc_ids = sources["doc_id"] if len(sources) else pd.Series([], dtype="str")
+        paragraphs = self._paragraphs_in_order(doc_ids)
+        if len(info):
+            rank = pd.Series(range(len(doc_ids)), index=doc_ids)
+            info = info.take(np.argsort(info["doc_id"].map(rank).to_numpy(), kind="stable")).reset_index(drop=True)
+        return sources, rejections, paragraphs, info
+
+    def _paragraphs_in_order(self, doc_ids: pd.Series) -> pd.DataFrame:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        parts = [t for t in self._paragraphs if t is not None]
+        self._paragraphs = []
+        template = self._template if self._template is not None else pd.DataFrame()
+        if not parts:
+            return template
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        with contextlib.ExitStack() as files:
+            if self.paragraphs_spill is not None:
+                keys, read = self._spill_reader(files, ["doc_id", "position"]), self._spill_reader(files)
+            else:
+                keys = read = lambda part: part
+            # document order (as ingest lists the files: sources' order), then position; stable, and
+            # paragraphs of a document missing from sources (none expected) last
+            doc_id, position = [], []
+            for part in parts:
+                k = keys(part)
+                doc_id.extend(k.column("doc_id").chunks)
+                position.append(k.column("position").to_numpy())
+            lengths = [len(p) for p in position]
+            rank = pc.index_in(pa.chunked_array(doc_id, pa.large_string()),
+                               value_set=pa.array(doc_ids.astype(object), pa.large_string()))
+            order = np.lexsort((np.concatenate(position), pc.fill_null(rank, len(doc_ids)).to_numpy()))  # stable
+            del doc_id, position, rank
+            if self.paragraphs_spill is None and np.array_equal(order, np.arange(len(order))):
+                # already in order (the batches hold consecutive files): the batches' own buffers, no copy
+                out = pa.concat_tables(parts)
+            else:
+                out = self._in_order(parts, lengths, read, order)
+        del parts, order
+        frame = out.to_pandas(self_destruct=True, split_blocks=True)
+        del out
+        changed = {c: t for c, t in template.dtypes.items() if c in frame.columns and frame[c].dtype != t}
+        return frame.astype(changed) if changed else frame
+
+    def _spill_reader(self, files: contextlib.ExitStack, columns: list[str] | None = None):
+        """``read(part)``: the record batches ``part`` of the spill file as one table (only
+        ``columns``, if given), through a reader of the file opened in ``files``."""
+        import pyarrow as pa
+
+        options = None if columns is None else pa.ipc.IpcReadOptions(
+            included_fields=[self._schema.get_field_index(c) for c in columns])
+        reader = pa.ipc.open_file(files.enter_context(pa.OSFile(self.paragraphs_spill, "rb")), options=options)
+        return lambda part: pa.Table.from_batches([reader.get_batch(b) for b in part])
+
+    def _in_order(self, parts: list, lengths: list[int], read, order: np.ndarray):
+        """The rows of ``parts`` (``read(part)``: its table of ``lengths[k]`` rows), one part after
+        another, as one table whose row ``j`` is their row ``order[j]``. Built a group of about
+        :data:`GROUP_BYTES` at a time: the group's rows are taken from each part that has some, then
+        put in order (Arrow's ``take`` on the whole of a column of many chunks would join them first:
+        two copies of the text at once). A spilled part is read once for each group it has rows in."""
+        import math
+
+        import pyarrow as pa
+
+        n = len(order)
+        dest = np.empty(n, dtype=np.int64)
+        dest[order] = np.arange(n)  # where each row goes
+        starts = np.cumsum([0, *lengths])
+        step = math.ceil(n / max(1, math.ceil(self._nbytes / self.GROUP_BYTES)))
+        out = []
+        for lo in range(0, n, step):
+            hi = min(n, lo + step)
+            pieces, where = [], []
+            for part, start, end in zip(parts, starts[:-1], starts[1:]):
+                d = dest[start:end]
+                rows = np.flatnonzero((d >= lo) & (d < hi))
+                if len(rows):
+                    pieces.append(read(part).take(rows))
+                    where.append(d[rows] - lo)
+            group = pa.concat_tables(pieces).combine_chunks()
+            del pieces
+            inverse = np.empty(hi - lo, dtype=np.int64)
+            inverse[np.concatenate(where)] = np.arange(hi - lo)
+            out.append(group.take(inverse))
+            del group
+        return pa.concat_tables(out)
+
+
+def batch_key(files: list[tuple[str, str]]) -> str:
+    """What a batch is: the hash of its (file, sha256) pairs."""
+    return hashlib.sha256("\n".join(f"{n}\t{d}" for n, d in files).encode()).hexdigest()[:32]

@@ -1,0 +1,37 @@
+"""The whole stage chain as plain functions: raw folder -> every table of the dataset.
+
+``build(raw_dir)`` runs ingest, clean, the extract stage's per-paragraph scan (on the cleaned
+paragraphs, as the flow does per batch), the post-clean rejection of documents without content, dedup
+and extract, and returns ``(sources, tables, inventory)``: the decoded documents (with their raw text),
+a dict with every table of ``schemas/``, and the raw inventory (every input and what became of it);
+``build_tables(raw_dir)`` returns the last two. ``flows/pipeline.py`` runs the same stages as
+Prefect tasks; this function is for tests, benchmarks and library use without orchestration.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from flows.clean import clean
+from flows.dedup import dedup
+from flows.extract import extract
+from flows.ingest import ingest
+
+
+def build(raw_dir: Path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
+    raw_dir = Path(raw_dir)
+    sources, rejections = ingest.ingest(raw_dir)
+    paragraphs, info = clean.clean(sources)
+    scans = extract.scan_paragraphs(paragraphs)
+    sources, paragraphs, info, rejections = ingest.reject_all_boilerplate(sources, paragraphs, info, rejections)
+    ingest.check_accounting(raw_dir, sources, rejections)
+    inventory = ingest.raw_inventory(sources, rejections, raw_dir)
+    paragraphs = dedup.dedup(paragraphs)
+    return sources, extract.build_tables(sources, paragraphs, info, rejections, scans), inventory
+
+
+def build_tables(raw_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    _, tables, inventory = build(raw_dir)
+    return tables, inventory

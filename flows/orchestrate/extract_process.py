@@ -1,0 +1,109 @@
+"""The extract stage and the writing of its tables, in a process of its own for a large corpus.
+
+Extract builds a million small Python objects at 100k articles (the paragraphs' scans, entity
+resolution's rows, the events stage's records). Once they are freed, Python's allocator keeps most of
+the arenas they were in, so the flow's process stayed ~0.5 GB larger through publishing, while the
+validation process ran beside it. Run in a child process, that memory goes back to the system when
+the child ends, before the release is written.
+
+:func:`extract_and_write` is the stage: it hands the cleaned, deduplicated frames to a child (a
+spawned process, through one pickle file in ``workdir``: the frames are out of the parent's memory
+while the child works), which runs :func:`flows.extract.extract.build_tables` and writes every table's
+Parquet file (:func:`write_built`), then returns the :class:`BuiltTables` and its own seconds and
+peak RSS. The same frames give the same tables in either process. Below
+``OWN_PROCESS_MIN_PARAGRAPHS`` paragraphs the work stays in the calling process: starting a child
+costs more than the memory it gives back.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+OWN_PROCESS_MIN_PARAGRAPHS = 200_000  # ~15k articles
+
+
+@dataclass(frozen=True)
+class BuiltTables:
+    """The tables of a build, written: their folder of Parquet files, and the counts of the summary
+    (``seconds``: the time of ``extract`` and ``write tables``; ``peak_rss_mb``: the child's, when
+    they ran in a process of their own)."""
+
+    folder: str
+    rows: dict
+    paragraphs: dict
+    words: int
+    seconds: dict = field(default_factory=dict)
+    peak_rss_mb: float | None = None
+
+
+def in_own_process(n_paragraphs: int) -> bool:
+    """Whether a corpus of ``n_paragraphs`` paragraphs is extracted in a process of its own."""
+    return n_paragraphs >= OWN_PROCESS_MIN_PARAGRAPHS
+
+
+def write_built(tables: dict, folder: Path, seconds: dict | None = None) -> BuiltTables:
+    """Write every table to ``folder/<table>.parquet`` (the release's files, in row order) and
+    count what the build summary reports."""
+    from flows.common import parquet_tables
+    from flows.orchestrate import progress
+
+    t0 = time.perf_counter()
+    paragraphs = tables["paragraphs"]
+    counts = progress.BuildSummary.paragraph_counts(paragraphs)
+    words = int(paragraphs["n_words"].sum()) if len(paragraphs) else 0
+    written = parquet_tables.write_tables(tables, Path(folder))
+    return BuiltTables(folder=str(written), rows={name: int(len(df)) for name, df in tables.items()},
+                       paragraphs=counts, words=words,
+                       seconds={**(seconds or {}), "write tables": time.perf_counter() - t0})
+
+
+def extract_and_write(frames: dict, scans, folder: Path, workdir: Path, own_process: bool) -> BuiltTables:
+    """The tables of ``frames`` (sources, paragraphs, info, rejections: the dict is emptied) and
+    ``scans`` (a :class:`flows.extract.extract.Scans` or the file they were spilled to), written to
+    ``folder``; in a child process if ``own_process``."""
+    if not own_process:
+        return _extract_and_write(frames, scans, folder)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from flows.orchestrate import memory
+
+    inputs = Path(workdir) / "extract-inputs.pickle"
+    with open(inputs, "wb") as fh:
+        pickle.dump(frames, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    frames.clear()
+    memory.release_memory()
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+            return child.submit(_in_child, str(inputs), scans, str(folder)).result()
+    finally:
+        inputs.unlink(missing_ok=True)
+
+
+def _in_child(inputs: str, scans, folder: str) -> BuiltTables:
+    from dataclasses import replace
+
+    from flows.orchestrate import memory
+
+    with open(inputs, "rb") as fh:
+        frames = pickle.load(fh)
+    os.remove(inputs)
+    built = _extract_and_write(frames, scans, Path(folder))
+    return replace(built, peak_rss_mb=memory.peak_rss_mb())
+
+
+def _extract_and_write(frames: dict, scans, folder: Path) -> BuiltTables:
+    from flows.extract import extract
+    from flows.orchestrate import memory
+
+    t0 = time.perf_counter()
+    with memory.gc_paused():
+        tables = extract.build_tables(frames.pop("sources"), frames.pop("paragraphs"), frames.pop("info"),
+                                      frames.pop("rejections"), scans)
+    seconds = {"extract": time.perf_counter() - t0}
+    memory.release_memory()
+    return write_built(tables, folder, seconds)

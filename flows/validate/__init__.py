@@ -1,0 +1,1 @@
+"""Validate: the Great Expectations suites generated from schemas/, run over the built tables."""
