@@ -56,8 +56,8 @@ def fingerprint_task(raw_dir: str, batch_size: int):
 def documents_task(raw_dir: str, files: list, manifest: dict, code_version: str, lexicon_version: str):
     """Ingest, clean and scan one batch of raw files: a ``flows.orchestrate.batches.BatchResult`` in a Handover
     (the state of every task run keeps its result, read from the cache or sent back by a worker, to
-    the end of the flow: every batch's frames next to their combined copy, ~0.6 GB at 100k
-    articles)."""
+    the end of the flow: without the box, every batch's frames would stay next to their combined
+    copy)."""
     return Handover(batch=batches.process(Path(raw_dir), files, manifest))
 
 
@@ -148,8 +148,8 @@ def task_runner(runner: str = "local", dask_address: str | None = None, workers:
 
     ``local``: Prefect's ``ProcessPoolTaskRunner`` with ``workers`` processes (default: one per core):
     the stages are CPU-bound Python, so threads would run one at a time under the GIL. With a single
-    batch, or ``workers=1``, no process is started (a thread of this process runs the batch; starting
-    a worker process costs ~8 s of imports). ``dask``: prefect-dask's ``DaskTaskRunner``, on a
+    batch, or ``workers=1``, no process is started (a thread of this process runs the batch: a worker
+    process would first have to import the pipeline). ``dask``: prefect-dask's ``DaskTaskRunner``, on a
     LocalCluster of ``workers`` processes or the existing cluster at ``dask_address``.
     """
     workers = workers or default_workers()
@@ -217,9 +217,9 @@ def gather(collected: batches.Collector):
     """``(sources, rejections, paragraphs, info, scans, band_keys)`` of every batch filed: the
     combined tables, the scans (given a spill file, its path), and the paragraphs' band keys for
     dedup (``flows.dedup.dedup.ParagraphKeys``, or None). The collector is emptied. The band keys are
-    joined first, while the paragraphs are still in their spill file (joining copies them: ~0.2 GB
-    at 100k articles). Memory freed is handed back to the system first (the batches' results as the
-    flow received them: ~0.4 GB at 100k articles), and again once the band keys are joined."""
+    joined first, while the paragraphs are still in their spill file (joining copies the keys, and
+    the copy should not meet the paragraphs in memory). Memory freed is handed back to the system
+    first (the batches' results as the flow received them), and again once the band keys are joined."""
     memory.release_memory()
     band_keys = collected.band_keys()
     memory.release_memory()
@@ -369,8 +369,8 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             todo = len(plan)
             summary.workers = None if dask_address else workers
         # the scans wait on disk, appended batch by batch, until the extract stage reads them (dedup does
-        # not); the extract task gets the file's path (passing the objects, Prefect would walk one per
-        # content paragraph looking for futures: 146 s of a 100k-article build). The folder goes after
+        # not); the extract task gets the file's path (passing the objects, Prefect would walk every one,
+        # one per content paragraph, looking for futures). The folder goes after
         # extract, or when the flow ends otherwise (WorkDir's finaliser). The batches'
         # paragraphs wait there too, until gather reads them back in document order
         spill_dir = workdirs.WorkDir("build-dataset-spill-")
@@ -383,7 +383,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
                 tr, raw_dir, plan, manifest, cache_dir, refresh_cache, inputs,
                 scans_file=str(Path(spill_dir.name) / "scans.pickle"),
                 paragraphs_file=str(Path(spill_dir.name) / "paragraphs.arrow"))
-        # the workers have ended (their memory with them: ~0.7 GB at 100k) before the batches' tables are combined
+        # the workers have ended (their memory with them) before the batches' tables are combined
         sources, rejections, paragraphs, info, scans_file, band_keys = gather(collected)
         del collected
         found = {"documents": len(sources), "rejected": len(rejections), "paragraphs": len(paragraphs)}

@@ -1,18 +1,18 @@
 """Small table helpers shared by the stages.
 
-``isin(values, keys)``: ``values.isin(keys)`` for string keys, computed by pyarrow. pandas 3's
-Arrow-backed string ``isin`` walks ``keys`` in Python: 9 s for 1.4 M keys, against 0.1-1 s here;
-key lookups over whole tables (para_ids, doc_ids, the foreign keys of validation) use this one.
+``isin(values, keys)``: ``values.isin(keys)`` for string keys, computed by pyarrow: pandas 3's
+Arrow-backed string ``isin`` walks ``keys`` in Python, too slow for the key lookups over whole
+tables (para_ids, doc_ids, the foreign keys of validation), which use this one.
 
 ``contains(column, substring)``: which values hold ``substring``, computed by pyarrow on the column's
-own buffer (the extract stage tests a million paragraphs without taking their text out).
+own buffer (the extract stage tests every content paragraph without taking its text out).
 
 ``iter_rows(*columns)``: ``zip(*columns)``, converting a block of rows at a time to Python values:
-iterating an Arrow-backed column value by value costs ~0.75 us a value, ``tolist()`` ~0.2.
+iterating an Arrow-backed column value by value is several times slower than ``tolist()``.
 
-``TextColumn(column)``: a text column left in its Arrow buffer, a row decoded (~1.5 us) each time
-it is read: the extract stage's records of the content paragraphs read their text through one
-instead of each holding a Python copy of it (~0.3 GB at 100k articles).
+``TextColumn(column)``: a text column left in its Arrow buffer, a row decoded each time it is
+read: the extract stage's records of the content paragraphs read their text through one instead
+of each holding a Python copy of it.
 
 ``with_python_text(df)``: ``df`` with its long-text string columns held as Python strings: what
 validation hands GX, which copies the frame it checks for every filter (a row condition, the
@@ -48,7 +48,7 @@ def arrow_strings(values) -> pa.Array:
 def exact_strings(values) -> pa.Array:
     """``values`` (Python strings) as a large_string array whose buffers are exactly its size: the
     data is the strings' UTF-8 joined. ``pa.array`` grows its buffers as it goes, and the allocator
-    keeps the pages it outgrew (~1.8x the data resident when many such arrays are kept)."""
+    keeps the pages it outgrew resident."""
     encoded = [v.encode("utf-8") for v in values]
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
@@ -59,8 +59,7 @@ def take_sorted_strings(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) ->
     """``values[rows]`` as one array (``values``: large_string, without nulls, one array or chunked;
     ``rows`` ascending, no repeats) whose buffers are exactly the result's size, copied a run of
     consecutive rows at a time. Arrow's ``take`` grows its buffers as it goes and the allocator keeps
-    what it outgrew (~2x the result's size resident: dedup's distinct texts at 100k articles, +455 MB
-    for a 222 MB result), and on a chunked array joins the chunks first."""
+    what it outgrew resident, and on a chunked array joins the chunks first."""
     rows = np.asarray(rows, dtype=np.int64)
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
     if (values.null_count or not pa.types.is_large_string(values.type)

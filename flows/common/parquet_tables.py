@@ -206,7 +206,7 @@ PARQUET_ROW_GROUP = 100_000  # rows converted to Arrow and written at a time: on
 def write_parquet(name: str, df: pd.DataFrame, path: Path, rows: int | None = None, order=None) -> None:
     """Write the table as Parquet (zstd, the schema of :func:`schemas.arrow_schema` with its column
     descriptions), ``rows`` rows at a time (default :data:`PARQUET_ROW_GROUP`), one row group each:
-    the table is never held twice (at 1.4 M paragraphs a whole-table Arrow copy was ~0.5 GB).
+    the table is never held twice (no whole-table Arrow copy beside the frame).
     ``order``: the rows' positions in the order to write them (:func:`row_order`), taken a row group
     at a time instead of a sorted copy of the whole table; None: as they are."""
     import pyarrow.parquet as pq

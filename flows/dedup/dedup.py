@@ -35,7 +35,7 @@ Memory: the whole corpus is held as pandas string columns (Arrow buffers) and in
 strings are only built a chunk at a time (normalising, shingling) or for the pairs being scored
 (one per text of a block of pairs). The distinct texts are kept in Arrow buffers of their exact size
 (``frames.exact_strings``, ``frames.take_sorted_strings``): Arrow's builders grow theirs as they go,
-and the pages they outgrew stayed resident (~0.35 GB of dedup's peak at 100k articles).
+and the pages they outgrow stay resident.
 """
 
 from __future__ import annotations
@@ -489,7 +489,7 @@ def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pa
     if known_keys is not None and find_pairs is near_pairs and known_keys.sketch == sketch_settings(params):
         para_ids = frames.arrow_strings(content["para_id"].take(np.flatnonzero(eligible)[first_row]))
         keys = _looked_up_keys(_strings(texts), para_ids, known_keys, params, overwrite=keys_handed_over)
-        known_keys = None  # every batch's keys (~0.2 GB at 100k articles): the caller keeps none
+        known_keys = None  # every batch's keys: the caller keeps no reference, so they go here
         pairs = near_pairs(texts, params, keys=keys)
         del keys
     else:
@@ -503,7 +503,7 @@ def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pa
     # cluster ids: named after the smallest para_id of the group (deterministic, order-independent)
     group_codes = pd.factorize(group)[0]
     # the smallest para_id by rank (sorted distinct ids): grouping the strings themselves (Arrow's
-    # group-by min) took ~1.2 GB at 100k articles
+    # group-by min) takes far more memory than grouping integers
     ranks, ids = pd.factorize(content["para_id"], sort=True)
     smallest = ids.take(pd.Series(ranks).groupby(group_codes).min().to_numpy())
     names = pd.array([stable_id("c", p) for p in smallest], dtype="str")

@@ -98,7 +98,8 @@ class Para:
     @property
     def text(self) -> str:
         """The paragraph's text: its own, or read from ``source`` each time (the extract stage's
-        million records share the paragraphs table's text column instead of a copy each)."""
+        records, one per content paragraph, share the paragraphs table's text column instead of a
+        copy each)."""
         text = self.text_
         return text if text is not None or self.source is None else self.source[self.row]
 
@@ -115,8 +116,8 @@ class Para:
         """Sentence spans [(start, end)] from the pipeline's sentencizer. Only the events stage needs
         them: the scan sets them for the paragraphs where it found something (those the events
         stage reads), the others compute them here on first use. Kept flat in an ``array`` (8 bytes
-        a sentence instead of a tuple and two ints: the scans hold a million sentences at 100k
-        articles)."""
+        a sentence instead of a tuple and two ints: the scans hold the sentences of every paragraph
+        with a finding)."""
         if self.sents_ is None:
             nlp = get_nlp()
             text = self.text
@@ -541,8 +542,8 @@ def scan(paragraphs: pd.DataFrame, batch_size: int = 256) -> list[Para]:
     scanned: dict[str, Para] = {}
     # the pipeline runs without its sentencizer (the shared pipeline itself is not modified); the
     # sentences of a paragraph where the scan found something are set here, on the same tokens (the
-    # events stage reads the sentences of paragraphs with mentions: tokenising those again later cost
-    # a fifth of the extract stage); the other paragraphs get theirs on demand (Para.sents)
+    # events stage reads the sentences of paragraphs with mentions, which would otherwise be
+    # tokenised a second time); the other paragraphs get theirs on demand (Para.sents)
     for text, doc in zip(distinct, nlp.pipe(distinct, batch_size=batch_size, disable=["sentencizer"])):
         para = _scan_doc(doc, lex, None, None, text)
         if para.found_something():
@@ -753,8 +754,8 @@ class Resolution:
 
 
 class _Found(NamedTuple):
-    """A mention :func:`resolve` found, with the key of the entity it names (a tuple, not a dict: half
-    a million at 100k articles)."""
+    """A mention :func:`resolve` found, with the key of the entity it names (a tuple, not a dict:
+    there is one per mention found)."""
 
     key: tuple
     doc_id: str
@@ -898,7 +899,7 @@ def resolve(paras: list[Para]) -> Resolution:
                     if d.title in titles[k] and (d.country is None or (countries[k] and countries[k].most_common(1)[0][0] == d.country))]
             if len(fits) == 1:
                 people.append((para, Person(d.start, d.end, d.text, title=d.title, cue="description"), fits[0]))
-    # the working sets go before the rows are made into tables (~0.1 GB at 100k articles)
+    # the working sets go before the rows are made into tables, so the two are never held together
     del full, short, spans_by_para, surname_forms, doc_people, titles, ranks, clusters, root_of
     last = text = None
     for para, p, key in people:
@@ -951,7 +952,7 @@ def _tables(rows: list, lex: Lexicons, person_title: dict, countries: dict) -> R
     from schemas import conform, frame_of_rows, row_type
 
     seen = set()
-    # the mentions as rows of the table (tuples, not one dict a row: half a million at 100k articles)
+    # the mentions as rows of the table (tuples: one dict a row would take several times the memory)
     mention = row_type("mentions")
     out = []
     for i, r in enumerate(rows):

@@ -72,7 +72,7 @@ class Scans:
     countries: dict = field(default_factory=dict)  # para_id -> the countries it names (if any)
     # the quotes of the paragraphs holding one: pickled dicts para_id -> flows.extract.quotes.quotes_in(its
     # text), one a batch, unpacked only when the quotes table is built (after entity resolution and
-    # events, whose records set the stage's peak: as objects they would add ~200 MB to it at 100k)
+    # events, whose records set the stage's peak: unpacked before, they would add to it)
     quotes: list = field(default_factory=list)
 
 
@@ -149,8 +149,8 @@ def unpack_scans(scans: Scans | bytes) -> Scans:
 def spill_scans(scans: Scans | bytes, path: str) -> None:
     """Append ``scans`` (or their :func:`pack_scans` bytes) to the file ``path``, one pickle after
     another: the flow keeps the scans out of memory while the corpus is gathered and deduplicated,
-    batch by batch (each pickled on its own: pickling all at once holds a memo entry for each of
-    millions of objects), and reads them back for the extract stage (:func:`load_scans`)."""
+    batch by batch (each pickled on its own: pickling all at once holds a memo entry for every
+    object), and reads them back for the extract stage (:func:`load_scans`)."""
     with open(path, "ab") as fh:
         fh.write(scans if isinstance(scans, (bytes, bytearray)) else pack_scans(scans))
 
@@ -204,7 +204,7 @@ def _selected(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -
     paras = []
     none: frozenset = frozenset()
     doc_ids: dict[str, str] = {}  # one string object per document, not one per paragraph
-    # one object per content paragraph (a million at 100k articles): the scans' own records are
+    # one object per content paragraph, so each must be cheap: the scans' own records are
     # reused in place (no copy), and the others share empty tuples (nothing appends to them)
     for (doc_id, pid), row in zip(frames.iter_rows(content["doc_id"], content["para_id"]), rows.tolist()):
         doc_id = doc_ids.setdefault(doc_id, doc_id)
@@ -250,7 +250,7 @@ def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd
     del scans  # its records are in ``paras`` now
     resolution = resolve(paras)
     events, participants, docs = build_events(paras, resolution, documents, paragraphs)
-    del paras  # a record and a text a content paragraph (~1 GB at 100k articles): quotes and
+    del paras  # a record and a text a content paragraph, not needed after events: quotes and
     # statements read the paragraphs table
     docs = conform("documents", docs)
     records = {"quotes": extract_quotes(paragraphs, docs, resolution.entities, unpack_quotes(quotes_found)),

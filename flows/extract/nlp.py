@@ -342,5 +342,5 @@ def build_nlp(lexicons_dir: Path = LEXICONS_DIR) -> Language:
 
 @functools.cache
 def get_nlp(lexicons_dir: Path = LEXICONS_DIR) -> Language:
-    """The cached pipeline (building it costs ~0.5 s; every caller shares one)."""
+    """The cached pipeline (building it takes a while, so every caller shares one)."""
     return build_nlp(lexicons_dir)

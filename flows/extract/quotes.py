@@ -342,7 +342,7 @@ def _after(text: str, mark_end: int, after: str) -> Attribution | None:
             if found:
                 return found
     # the patterns below are only run where their fixed words occur (a name pattern tried at every
-    # position of a long sentence was most of the quotes' time)
+    # position of a long sentence is slow)
     if r.any_quoting.search(after):
         end = _SENTENCE_END.search(after)
         end = end.end() if end else len(after)
@@ -627,7 +627,7 @@ def extract_quotes(paragraphs: pd.DataFrame, documents: pd.DataFrame,
     index = EntityIndex(entities)
     # the content paragraphs' positions in reading order, and their keys; a text is read from the
     # paragraphs table only where a quote, a post or a transcript is (a copy of every content
-    # paragraph's text was the extract stage's peak at 100k articles)
+    # paragraph's text would raise the extract stage's peak)
     at = content_rows(paragraphs, documents["doc_id"] if "doc_id" in documents else None)
     keys = paragraphs[["doc_id", "para_id"]].iloc[at]
     texts = frames.TextColumn(paragraphs["text"])

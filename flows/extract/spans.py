@@ -85,8 +85,8 @@ def content_paragraphs(paragraphs: pd.DataFrame, columns=None, doc_ids=None) -> 
     """Content paragraphs in reading order, with a ``cluster_id`` for each.
 
     ``columns``: only these columns (and ``cluster_id``); ``doc_ids``: only the paragraphs of these
-    documents. The rows are taken once, in their order (:func:`content_rows`: the text of a million
-    paragraphs is not copied for a filter and again for a sort)."""
+    documents. The rows are taken once, in their order (:func:`content_rows`: the paragraphs' text
+    is not copied for a filter and again for a sort)."""
     wanted = None if columns is None else {*columns, "para_id", "cluster_id"}
     p = paragraphs[[c for c in paragraphs.columns if wanted is None or c in wanted]].iloc[
         content_rows(paragraphs, doc_ids)]  # a new frame (taking rows copies them): changing it leaves paragraphs as is

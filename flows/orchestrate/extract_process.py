@@ -1,10 +1,10 @@
 """The extract stage and the writing of its tables, in a process of its own for a large corpus.
 
-Extract builds a million small Python objects at 100k articles (the paragraphs' scans, entity
+Extract builds a great many small Python objects on a large corpus (the paragraphs' scans, entity
 resolution's rows, the events stage's records). Once they are freed, Python's allocator keeps most of
-the arenas they were in, so the flow's process stayed ~0.5 GB larger through publishing, while the
-validation process ran beside it. Run in a child process, that memory goes back to the system when
-the child ends, before the release is written.
+the arenas they were in, so the flow's process would stay that much larger through publishing, while
+the validation process runs beside it. Run in a child process, that memory goes back to the system
+when the child ends, before the release is written.
 
 :func:`extract_and_write` is the stage: it hands the cleaned, deduplicated frames to a child (a
 spawned process, through one pickle file in ``workdir``: the frames are out of the parent's memory

@@ -2,9 +2,9 @@
 
 Prefect 3 keeps every task run's parameters and result referenced until the flow run ends (the run
 context links each result to its state, and each state holds its result). Frames passed from stage
-to stage as task arguments therefore all stayed in memory to the end of a build: at 100k articles,
-the documents stage's paragraphs next to dedup's, the band keys, and every record table while the
-release was written. A task given a :class:`Handover` takes the frames out (:meth:`Handover.take`)
+to stage as task arguments would therefore all stay in memory to the end of a build: the documents
+stage's paragraphs next to dedup's, the band keys, and every record table while the release is
+written. A task given a :class:`Handover` takes the frames out (:meth:`Handover.take`)
 and returns a new one with what it made; what Prefect keeps is an empty box, and each frame lives as
 long as a stage uses it.
 

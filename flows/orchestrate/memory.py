@@ -60,9 +60,8 @@ def release_memory() -> None:
 @contextlib.contextmanager
 def gc_paused():
     """Pause Python's cyclic garbage collector while a stage allocates its many small, acyclic
-    records (paragraph scans, mentions): its full passes over a growing heap cost a tenth to a third
-    of the extract stage on a large corpus. Reference counting still frees memory; the collector
-    resumes after."""
+    records (paragraph scans, mentions): its full passes over a growing heap would take a large
+    share of the stage's time. Reference counting still frees memory; the collector resumes after."""
     import gc
 
     was_enabled = gc.isenabled()
@@ -78,9 +77,8 @@ def freeze_imports() -> None:
     """Leave the objects alive now (the imported modules, their classes and constants) out of every
     later garbage collection: collect once, then ``gc.freeze()`` them. Call it in a process's entry
     point once its long-lived imports are done, not in a library function (it would freeze the
-    caller's objects too). A full collection walks every object the collector tracks: with GX
-    imported (~270k objects) each took ~0.2 s, and :func:`release_memory` runs one before every
-    suite (16 of them: ~3.2 s of a validation that took ~13 s at 10k articles)."""
+    caller's objects too). A full collection walks every object the collector tracks, a large
+    import such as GX's included, and :func:`release_memory` runs one before every validation suite."""
     import gc
 
     gc.collect()
