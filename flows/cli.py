@@ -5,6 +5,7 @@
     python -m flows gx-init          regenerate expectations/ from schemas/
     python -m flows serve [--output DIR] [--port N] [--host H]      serve output/ read-only over HTTP
     python -m flows download [--version latest|X.Y.Z] [--format csv|parquet] [--from URL | --output DIR] DEST
+    python -m flows sql "SELECT ..." [--release latest|X.Y.Z] [--source output/|URL] [--csv]
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     add_build_options(b)
     sub.add_parser("gx-init", help="regenerate the Great Expectations project in expectations/ from schemas/")
     _add_serve_download(sub)
+    _add_sql(sub)
     args = parser.parse_args(argv)
-    if args.command in ("serve", "download"):
+    if getattr(args, "run", None) is not None:
         return args.run(args)
 
     if args.command == "gx-init":
@@ -96,6 +98,37 @@ def _add_serve_download(sub) -> None:
     src.add_argument("--from", dest="url", default=None, help="base URL of a server (python -m flows serve)")
     src.add_argument("--output", type=Path, default=None, help="an output folder on disk (default: output/)")
     d.set_defaults(run=_download)
+
+
+def _add_sql(sub) -> None:
+    q = sub.add_parser("sql", help="run a DuckDB query over a release (a view per table: who_took_part, quotes, ...)")
+    q.add_argument("query", help='e.g. "SELECT event_name, name, side FROM who_took_part WHERE role = \'head_of_delegation\'"')
+    q.add_argument("--release", default="latest", help="latest (default) or a version X.Y.Z")
+    q.add_argument("--source", default=None, help="an output folder (default: output/) or a server's URL")
+    q.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    q.set_defaults(run=_sql)
+
+
+def _sql(args) -> int:
+    import pandas as pd
+
+    from flows.publish.access import sql
+
+    try:
+        result = sql(args.query, args.release, args.source)
+    except (FileNotFoundError, KeyError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a query error is the user's to see, as DuckDB words it
+        print(f"query failed: {exc}", file=sys.stderr)
+        return 1
+    if args.csv:
+        result.to_csv(sys.stdout, index=False)
+    else:
+        with pd.option_context("display.max_rows", 200, "display.max_columns", 30, "display.width", 200,
+                               "display.max_colwidth", 80):
+            print(result.to_string(index=False))
+    return 0
 
 
 def _serve(args) -> int:

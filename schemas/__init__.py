@@ -69,6 +69,7 @@ class Table:
     order: int = 100
     sort_by: tuple[str, ...] = ()
     produced_by: str = ""  # the function that makes the table ("module.function")
+    view: bool = False  # a view for people: joined from the other tables, adds no fact of its own
 
     @property
     def row_order(self) -> list[str]:
@@ -119,6 +120,7 @@ def _load(path: Path) -> Table:
         order=int(raw.get("order", 100)),
         sort_by=tuple(raw.get("sort_by", ())),
         produced_by=str(raw.get("produced_by") or ""),
+        view=bool(raw.get("view", False)),
     )
     if path.stem != table.name:
         raise ValueError(f"{path.name} defines table {table.name!r}; the file must be named after it")

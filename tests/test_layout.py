@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STAGES = ("common", "ingest", "clean", "dedup", "extract")
+STAGES = ("common", "ingest", "clean", "dedup", "extract", "views")
 
 
 def _modules() -> dict[str, Path]:

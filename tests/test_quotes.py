@@ -249,4 +249,5 @@ def test_quotes_the_batches_found_give_the_same_table(seed_tables, monkeypatch):
     monkeypatch.setattr(quotes, "quotes_in", lambda text: read.append(text) or ())
     pd.testing.assert_frame_equal(extract_quotes(paragraphs, documents, entities, found=found), expected)
     assert read == []  # nothing read again
-    pd.testing.assert_frame_equal(seed_tables["quotes"], expected)  # the build's own table
+    # the build's own table: the same quotes, each with its document's event (extract.with_event)
+    pd.testing.assert_frame_equal(seed_tables["quotes"], extract.with_event(expected, documents, "quotes"))

@@ -73,15 +73,31 @@ def test_no_event_no_statements(seed_tables):
 
 def test_same_statement_in_a_paragraph_cluster_is_one_row_with_its_sources():
     text = "The two delegations agreed to form a higher military commission."
-    paras = paragraphs_frame([("d1", text), ("d2", text), ("d3", text)], cluster_ids=["c1", "c1", "c2"])
-    docs = documents_frame(["d1", "d2", "d3"], ["e1", "e1", "e1"])
+    paras = paragraphs_frame([("d1", text), ("d2", text)], cluster_ids=["c1", "c1"])
+    docs = documents_frame(["d1", "d2"], ["e1", "e1"])
     s = extract_statements(paras, docs)
-    assert len(s) == 2
-    assert s.set_index("doc_id")["n_sources"].to_dict() == {"d1": 2, "d3": 1}
+    assert s.set_index("doc_id")["n_sources"].to_dict() == {"d1": 2}
     assert set(s["topic"]) == {"higher_military_commission"}
     # a different event never shares a row
-    docs2 = documents_frame(["d1", "d2", "d3"], ["e1", "e2", "e1"])
-    assert len(extract_statements(paras, docs2)) == 3
+    docs2 = documents_frame(["d1", "d2"], ["e1", "e2"])
+    assert len(extract_statements(paras, docs2)) == 2
+
+
+def test_the_same_sentence_in_two_outlets_own_paragraphs_is_one_statement():
+    """A joint statement's line quoted by two outlets, each in a paragraph of its own (no shared
+    cluster), is one statement carried by two documents and two outlets; another sentence is another."""
+    line = "The two delegations agreed to form a higher military commission."
+    paras = paragraphs_frame([("d1", "In Washington on Tuesday, " + line[0].lower() + line[1:]),
+                              ("d2", line + " The talks will continue."),
+                              ("d3", "The two delegations agreed to hold training exercises next spring.")],
+                             cluster_ids=["c1", "c2", "c3"])
+    docs = documents_frame(["d1", "d2", "d3"], ["e1", "e1", "e1"])
+    docs["outlet"] = ["Outlet A", "Outlet B", "Outlet A"]
+    s = extract_statements(paras, docs)
+    hmc = s[s["topic"] == "higher_military_commission"]
+    assert len(hmc) == 1 and (hmc["n_sources"].item(), hmc["n_outlets"].item()) == (2, 2)
+    exercises = s[s["topic"] == "exercises"]
+    assert len(exercises) == 1 and (exercises["n_sources"].item(), exercises["n_outlets"].item()) == (1, 1)
 
 
 def test_topic_vocabulary_is_the_schema_enum():

@@ -397,7 +397,8 @@ def build_events(paras: list[Para], res: Resolution, documents: pd.DataFrame,
                                      "doc_id": para.doc_id, "para_id": para.para_id, "char_start": x[0],
                                      "char_end": x[1], "event_id": rev["event_id"]})
     events_df = _events_table(final, ref_events)
-    participants_df = _participants_table(participants, res)
+    participants_df = _participants_table(participants, res, dict(zip(docs["doc_id"], docs["outlet"]))
+                                          if "outlet" in docs else {})
 
     docs["event_id"] = docs["doc_id"].map(lambda d: final[doc_event[d].key]["event_id"] if d in doc_event else None)
     docs["relevant"] = docs["doc_id"].isin(relevant)
@@ -466,7 +467,9 @@ def _events_table(final: dict, ref_events: list[dict]) -> pd.DataFrame:
     return conform("events", df.drop_duplicates("event_id").sort_values("event_id"))
 
 
-def _participants_table(rows: list[dict], res: Resolution) -> pd.DataFrame:
+def _participants_table(rows: list[dict], res: Resolution, outlet_of: dict) -> pd.DataFrame:
+    """One row per (event, entity) with its strongest role; ``n_documents`` and ``n_outlets``: the
+    documents, and their distinct outlets (``outlet_of``: doc_id -> outlet), that give it that role."""
     from schemas import conform, empty_frame
 
     if not rows:
@@ -477,12 +480,14 @@ def _participants_table(rows: list[dict], res: Resolution) -> pd.DataFrame:
     best_role = df.groupby(["event_id", "entity_id"])["rank"].transform("min")
     support = df[df["rank"] == best_role]
     n_docs = support.groupby(["event_id", "entity_id"])["doc_id"].nunique()
+    n_outlets = support.assign(outlet=support["doc_id"].map(outlet_of)).groupby(["event_id", "entity_id"])["outlet"].nunique()
     # a side stated in the text beats the entity's country
     first = support.drop_duplicates(["event_id", "entity_id"]).copy()
     stated = support.dropna(subset=["side"]).groupby(["event_id", "entity_id"])["side"].agg(
         lambda s: s.value_counts().index[0])
     first["side"] = [stated.get((e, i), s) for e, i, s in zip(first["event_id"], first["entity_id"], first["side"])]
     first["n_documents"] = [int(n_docs[(e, i)]) for e, i in zip(first["event_id"], first["entity_id"])]
+    first["n_outlets"] = [int(n_outlets[(e, i)]) for e, i in zip(first["event_id"], first["entity_id"])]
     first["title"] = first["entity_id"].map(lambda i: res.info[i]["title"])
     first["participant_id"] = [stable_id("r", e, i) for e, i in zip(first["event_id"], first["entity_id"])]
     return conform("participants", first.drop(columns=["rank"]).sort_values(["event_id", "role", "entity_id"]))

@@ -177,12 +177,15 @@ def build_tables(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataF
     """The extract stage: every table of ``schemas/`` from the cleaned, deduplicated paragraphs
     (and the scans of their content paragraphs, if already made per batch: a :class:`Scans` or the
     file :func:`spill_scans` appended them to)."""
+    from flows.views.views import build_views
+
     documents = build_documents(sources, paragraphs, info)
-    return {
+    tables = {
         "paragraphs": paragraphs,
         "rejections": build_rejections(rejections),
         **build_records(sources, documents, paragraphs, scans),
     }
+    return {**tables, **build_views(tables)}
 
 
 def _selected(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -> tuple[list, pd.DataFrame]:
@@ -225,6 +228,13 @@ def _selected(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -
     return paras, conform("facts", facts)
 
 
+def with_event(records: pd.DataFrame, documents: pd.DataFrame, table: str) -> pd.DataFrame:
+    """``records`` (quotes, facts) with ``event_id``: the event their document reports, if any."""
+    out = records.copy()
+    out["event_id"] = out["doc_id"].map(dict(zip(documents["doc_id"], documents["event_id"])))
+    return conform(table, out)
+
+
 def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd.DataFrame,
                   scans: Scans | str | None = None) -> dict[str, pd.DataFrame]:
     """The record tables of the content paragraphs, and ``documents`` with event_id/relevant/dates.
@@ -253,8 +263,9 @@ def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd
     del paras  # a record and a text a content paragraph, not needed after events: quotes and
     # statements read the paragraphs table
     docs = conform("documents", docs)
-    records = {"quotes": extract_quotes(paragraphs, docs, resolution.entities, unpack_quotes(quotes_found)),
-               "facts": facts,
+    records = {"quotes": with_event(extract_quotes(paragraphs, docs, resolution.entities, unpack_quotes(quotes_found)),
+                                    docs, "quotes"),
+               "facts": with_event(facts, docs, "facts"),
                "statements": extract_statements(paragraphs, docs)}
     return {
         "documents": docs,

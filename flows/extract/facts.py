@@ -523,4 +523,5 @@ def extract_facts(paragraphs: pd.DataFrame, documents: pd.DataFrame) -> pd.DataF
         from schemas import empty_frame
 
         return empty_frame("facts")
-    return conform("facts", pd.DataFrame(rows).sort_values(["doc_id", "para_id", "char_start"]))
+    # event_id: the event of the figure's document, known only once events are decided (extract.with_event)
+    return conform("facts", pd.DataFrame(rows).assign(event_id=None).sort_values(["doc_id", "para_id", "char_start"]))

@@ -809,6 +809,7 @@ def _turn_row(doc_id, para_id, text, start, end, turn: Attribution, index) -> tu
 def _row(doc_id, para_id, text, start, end, label, index, quote_type, *, closed, social) -> tuple:
     """One quote: a row of the ``quotes`` table (:func:`schemas.row_type`)."""
     return row_type("quotes")(
-        quote_id=stable_id("q", para_id, start, end), doc_id=doc_id, para_id=para_id, text=text[start:end],
+        quote_id=stable_id("q", para_id, start, end), doc_id=doc_id, event_id=None,  # (extract.with_event)
+        para_id=para_id, text=text[start:end],
         speaker_entity_id=index.resolve(label) if index is not None else None, speaker_label=label,
         char_start=start, char_end=end, quote_type=quote_type, closed=closed, is_social_post=social)

@@ -11,8 +11,10 @@ candidate sentences only (one row per topic; general topics only when no specifi
 Documents with no event (null ``event_id``, or no ``event_id`` column yet) give no statements: a
 statement is always the statement of an event's parties. The same statement reported by several
 documents is one row: candidates are grouped by (event, topic, paragraph cluster, rank of the topic
-within the paragraph), the earliest occurrence is the row's provenance, and ``n_sources`` counts the
-distinct documents in the group (paragraph clusters: ``paragraphs.cluster_id``).
+within the paragraph), and groups of one event and topic whose sentences are near-identical are one
+(the same joint-statement line in two outlets' own paragraphs); the earliest occurrence is the row's
+provenance, ``n_sources`` counts the distinct documents in the group and ``n_outlets`` their distinct
+outlets (paragraph clusters: ``paragraphs.cluster_id``).
 """
 
 from __future__ import annotations
@@ -171,10 +173,51 @@ def extract_statements(paragraphs: pd.DataFrame, documents: pd.DataFrame) -> pd.
     df = pd.DataFrame(rows).sort_values(["event_id", "doc_id", "position", "char_start"], kind="stable")
     # rank of this topic's statement within its paragraph: aligns copies of a paragraph across documents
     df["rank"] = df.groupby(["para_id", "topic"]).cumcount()
-    keys = ["event_id", "topic", "cluster_id", "rank"]
-    df["n_sources"] = df.groupby(keys)["doc_id"].transform("nunique")
-    out = df.drop_duplicates(keys, keep="first").copy()
+    df["group"] = _same_statement_groups(df)
+    df["outlet"] = df["doc_id"].map(dict(zip(documents["doc_id"], documents.get("outlet", pd.Series(dtype=object)))))
+    df["n_sources"] = df.groupby("group")["doc_id"].transform("nunique")
+    df["n_outlets"] = df.groupby("group")["outlet"].transform("nunique")
+    out = df.drop_duplicates("group", keep="first").copy()
     out["statement_id"] = [stable_id("s", e, t, p, s) for e, t, p, s in
                            zip(out["event_id"], out["topic"], out["para_id"], out["char_start"])]
-    out = out.drop(columns=["cluster_id", "position", "rank"])
+    out = out.drop(columns=["cluster_id", "position", "rank", "group", "outlet"])
     return conform("statements", out.sort_values(["event_id", "topic", "doc_id", "para_id", "char_start"]))
+
+
+SAME_STATEMENT_MIN_RATIO = 90  # rapidfuzz token-set ratio of two normalised sentences that say the same (one may add a dateline or clause)
+
+
+def _same_statement_groups(df: pd.DataFrame) -> list[int]:
+    """A group number per candidate row: rows of one event and topic that state the same thing. Copies
+    of one paragraph (the same near-duplicate cluster, the same rank of the topic in it) are one
+    statement; so are near-identical sentences in paragraphs that differ otherwise (a joint
+    statement's line quoted in two outlets' own paragraphs)."""
+    from rapidfuzz import fuzz
+
+    from flows.common.text import normalize
+
+    keys = list(zip(df["event_id"], df["topic"], df["cluster_id"], df["rank"]))
+    first_of = {}
+    parent = list(range(len(keys)))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, k in enumerate(keys):
+        j = first_of.setdefault(k, i)
+        parent[i] = find(j)
+    representatives: dict[tuple, list[tuple[int, str]]] = {}
+    for i, (event, topic, text) in enumerate(zip(df["event_id"], df["topic"], df["text"])):
+        if find(i) != i:
+            continue
+        norm = normalize(text)
+        seen = representatives.setdefault((event, topic), [])
+        match = next((j for j, other in seen if fuzz.token_set_ratio(norm, other) >= SAME_STATEMENT_MIN_RATIO), None)
+        if match is None:
+            seen.append((i, norm))
+        else:
+            parent[i] = find(match)
+    return [find(i) for i in range(len(keys))]
