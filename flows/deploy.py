@@ -71,8 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
 def local_server(port: int, timeout: float = 180.0):
     """``prefect server start`` on 127.0.0.1:``port`` for the lifetime of the block; yields its API URL."""
     prefect_cli = Path(sys.executable).with_name("prefect")
-    proc = subprocess.Popen([str(prefect_cli), "server", "start", "--host", "127.0.0.1", "--port", str(port)])
     api = f"http://127.0.0.1:{port}/api"
+    # the UI asks its server's settings for the API to call (default: port 4200): this one's
+    env = {**os.environ, "PREFECT_SERVER_UI_API_URL": api}
+    proc = subprocess.Popen([str(prefect_cli), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                            env=env)
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -104,7 +107,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     with local_server(args.port) as api:
         os.environ["PREFECT_API_URL"] = api  # before prefect is imported
-        print(f"local Prefect server: {api.removesuffix('/api')} (UI); PREFECT_API_URL={api}", flush=True)
+        print(f"local Prefect server: {api.removesuffix('/api')} (UI)\n"
+              f"to trigger a run by hand, in another shell:\n"
+              f"  export PREFECT_API_URL={api}\n"
+              f"  .venv/bin/prefect deployment run 'build-dataset/{args.name}' --watch", flush=True)
         serve(args)
 
 

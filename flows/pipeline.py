@@ -17,7 +17,8 @@ settings.configure()
 
 import pandas as pd  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
-from prefect.artifacts import create_markdown_artifact  # noqa: E402
+from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
+from prefect.states import Completed  # noqa: E402
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE  # noqa: E402
 
 from flows.common import parquet_tables, workdirs
@@ -349,11 +350,10 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         summary.seconds["flow (total)"] = time.perf_counter() - flow_t0
         summary.files_in, summary.batches, summary.skipped = len(files), len(plan), True
         summary.version, summary.published = unchanged.version, False
-        create_markdown_artifact(key="build-summary", markdown=summary.markdown(),
-                                 description="Counts and time per stage of this build")
+        _summary_artifact(summary)
         rep.summary(summary)
         logger.info("%s (report: %s)", unchanged.message, unchanged.report_path)
-        return unchanged
+        return Completed(message=unchanged.message, data=unchanged)  # the run's state says what happened
     # the folder of validation's results and Data Docs; the validation process starts now, so that
     # its imports (GX) overlap the build, and waits for the Parquet files of publish
     # (folders of builds killed before they could remove them are removed first: flows/common/workdirs.py)
@@ -433,12 +433,18 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         _artifact(report, release.report_path, release.message)
         summary.seconds["flow (total)"] = time.perf_counter() - flow_t0
         summary.version, summary.published = release.version, release.published
-        create_markdown_artifact(key="build-summary", markdown=summary.markdown(),
-                                 description="Counts and time per stage of this build")
-        logger.info("summary: %s", summary.as_dict())
+        _summary_artifact(summary)
+        for item, value in summary.lines():
+            logger.info("summary: %s: %s", item, value)
         rep.summary(summary)
         logger.info("%s: %s (report: %s)", release.message, release.path, release.report_path)
-        return release
+        return Completed(message=release.message, data=release)  # the run's state says what happened
+
+
+def _summary_artifact(summary: progress.BuildSummary) -> None:
+    """The build summary as a table artifact (``build-summary``): what, and how much."""
+    create_table_artifact(key="build-summary", table=[{"item": k, "value": v} for k, v in summary.lines()],
+                          description="Counts and time per stage of this build")
 
 
 def warm_up() -> bool:

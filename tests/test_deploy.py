@@ -96,3 +96,21 @@ def test_a_served_deployment_run_completes_against_a_local_server(prefect_harnes
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.mark.slow
+def test_the_local_server_ui_calls_the_api_on_the_port_it_was_given(tmp_path, monkeypatch):
+    """``python -m flows.deploy --port N`` starts a server whose UI calls the API on port N (not 4200)."""
+    import json
+    import urllib.request
+
+    from serve_helpers import free_port
+
+    from flows.deploy import local_server
+
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect-home"))
+    port = free_port()
+    with local_server(port) as api:
+        with urllib.request.urlopen(api.removesuffix("/api") + "/ui-settings", timeout=10) as r:
+            settings = json.loads(r.read())
+    assert settings["api_url"] == f"http://127.0.0.1:{port}/api" == api

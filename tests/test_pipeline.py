@@ -158,3 +158,28 @@ def test_extract_in_a_process_of_its_own_publishes_the_same_release(prefect_harn
                   "statements"):
         for ext in ("parquet", "csv"):
             assert (out / "1.0.0" / f"{table}.{ext}").read_bytes() == (same / "1.0.0" / f"{table}.{ext}").read_bytes()
+
+
+def test_a_run_ends_saying_what_it_published_with_its_summary_as_a_table(prefect_harness, tmp_path):
+    """The run's final state message says what happened ("published release 1.0.0", then "unchanged:
+    ... nothing published"), and the build summary is a table artifact."""
+    from conftest import RAW
+    from prefect import get_client
+
+    from flows.pipeline import build_dataset
+
+    out = tmp_path / "out"
+    first = build_dataset(raw_dir=str(RAW), output_dir=str(out), return_state=True)
+    assert first.is_completed() and first.message == "published release 1.0.0"
+    assert first.result().version == "1.0.0"
+    again = build_dataset(raw_dir=str(RAW), output_dir=str(out), return_state=True)
+    assert again.is_completed() and again.message.startswith("unchanged:") and "nothing published" in again.message
+
+    with get_client(sync_client=True) as client:
+        from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId
+
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["build-summary"])),
+                                          flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[first.state_details.flow_run_id])))
+    assert [a.type for a in artifacts] == ["table"]
+    rows = json.loads(artifacts[0].data) if isinstance(artifacts[0].data, str) else artifacts[0].data
+    assert {"item", "value"} <= set(rows[0]) and any(r["item"] == "release" for r in rows)
