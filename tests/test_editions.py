@@ -162,3 +162,12 @@ def test_every_edition_is_reported_or_referred_to_by_an_article(tmp_path):
     ev = t["events"][t["events"]["series"] == SERIES].set_index("edition")
     assert set(ev.index) == {1, 2}
     assert (ev["n_referring"] >= 1).all()
+
+
+def test_coverage_too_thin_to_compare_links_nothing(tmp_path):
+    """An undated article that names no edition is linked by its words only when every edition it could
+    report has enough articles linked by other evidence to compare it with: one article each is not."""
+    undated = ("undated.txt", "Iraqi Defense Minister Karim Haddadi met with U.S. Secretary of Defense John "
+               "Carverton during the talks in Washington.\n")
+    t = build(tmp_path, FIRST, SECOND, undated)
+    assert event_of(t, "undated.txt")[0] is None

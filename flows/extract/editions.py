@@ -48,6 +48,10 @@ WINDOW_BEFORE = 10  # days: a preview may report an edition this long before it 
 WINDOW_AFTER = 7    # days: coverage published this long after an edition's last day still reports it
 SIMILARITY_MIN = 0.10   # cosine of an article with an edition's coverage, at least
 SIMILARITY_MARGIN = 1.75  # and this many times its cosine with any other edition's
+# an article that does not name the series (only reports a meeting) needs a clearer margin: talks
+# on other matters in the same capital share much of the vocabulary
+SIMILARITY_MARGIN_UNNAMED = 2.5
+MIN_COVERAGE = 3  # articles an edition needs linked by other evidence before its coverage is compared
 MIN_SHARED_PEOPLE = 2   # delegation members shared with one edition's articles (a head counts alone)
 
 
@@ -710,7 +714,9 @@ def link_by_similarity(candidates: list, decision: Decision, by_doc: dict, publi
     """An article that names the series or reports a meeting in the host country, with no date that
     settles it, reports the edition whose coverage its words are clearly closest to: cosine (tf-idf
     over the documents involved) with the mean of the edition's articles at least
-    ``SIMILARITY_MIN`` and ``SIMILARITY_MARGIN`` times that of any other edition."""
+    ``SIMILARITY_MIN`` and ``SIMILARITY_MARGIN`` times that of any other edition
+    (``SIMILARITY_MARGIN_UNNAMED`` for an article that does not name the series), every edition
+    compared having at least ``MIN_COVERAGE`` articles linked by other evidence."""
     todo = [d for d in candidates if d not in decision.event_of
             and (d in decision.names_series or d in anchors)]
     groups = defaultdict(list)
@@ -743,11 +749,14 @@ def link_by_similarity(candidates: list, decision: Decision, by_doc: dict, publi
     for doc_id in todo:
         v = vectors[doc_id]
         allowed = [k for k in centroids if by_id[k].allows(published.date.get(doc_id), published.page.get(doc_id))]
+        if any(len(groups[k]) < MIN_COVERAGE for k in allowed):
+            continue  # too little coverage of an edition to tell which one is closer
         scores = sorted(((sum(x * centroids[k].get(w, 0.0) for w, x in v.items()), k) for k in allowed), reverse=True)
         if not scores or scores[0][0] < SIMILARITY_MIN:
             continue
         runner_up = scores[1][0] if len(scores) > 1 else 0.0
-        if scores[0][0] >= SIMILARITY_MARGIN * runner_up:
+        margin = SIMILARITY_MARGIN if doc_id in decision.names_series else SIMILARITY_MARGIN_UNNAMED
+        if scores[0][0] >= margin * runner_up:
             ed = by_id[scores[0][1]]
             why = "names the series" if doc_id in decision.names_series else f"reports {_quoted(anchors[doc_id][:160])}"
             _link(decision, doc_id, ed, f"similar coverage: {why}; cosine {scores[0][0]:.2f} with this edition's "
