@@ -22,7 +22,7 @@ FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "-
          "--disable-dev-shm-usage", "--window-size=1280,1600")
 # no network but the loopback: names do not resolve, and IP addresses go to a proxy on a closed port
 # (Chromium never sends loopback requests through a proxy)
-OFFLINE_FLAGS = ("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost", "--proxy-server=http://127.0.0.1:9")
+OFFLINE_FLAGS = ("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1", "--proxy-server=http://127.0.0.1:9")
 
 
 def find_browser() -> tuple[str, str] | None:

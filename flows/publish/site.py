@@ -71,6 +71,7 @@ footer.site{color:var(--muted);font-size:.85em;border-top:1px solid var(--line);
 BASE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>{% block title %}{% endblock %}</title>
 <style>{{ style|safe }}</style>
 </head><body>
