@@ -297,3 +297,15 @@ def test_the_markdown_dictionary_has_a_table_of_contents_and_linked_foreign_keys
         assert f"](#table-{name})" in md.split("## documents", 1)[0], name  # in the contents, before the tables
         assert f'<a id="table-{name}"></a>' in md
     assert "- foreign key: event\\_id → [events](#table-events)(event\\_id)" in md
+
+
+def test_the_server_answers_citation_cff_as_text_and_the_zip_as_a_zip(out):
+    import httpx
+    from serve_helpers import running_server
+
+    with running_server(out) as url:
+        cff = httpx.get(f"{url}/CITATION.cff", timeout=30)
+        zipped = httpx.head(f"{url}/latest/{bundle.zip_name('1.1.0')}", timeout=30)
+    assert cff.status_code == 200 and cff.headers["content-type"].startswith("text/plain")
+    assert cff.content == (out / "CITATION.cff").read_bytes()
+    assert zipped.status_code == 200 and zipped.headers["content-type"] == "application/zip"
