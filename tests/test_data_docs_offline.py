@@ -53,7 +53,7 @@ def test_css_urls_and_logo_images_point_into_the_site():
 def test_a_small_site_made_offline_has_every_file_it_links(tmp_path):
     site = tmp_path / "site"
     head = (GX_VIEW / "templates" / "js_script_imports.j2").read_text(encoding="utf-8")
-    page = ('<html><head><link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/'
+    page = ('<html><head><link rel="stylesheet" href="https://cdn.example.org/bootstrap/4.3.1/css/'
             'bootstrap.min.css"/><link rel="shortcut icon" href="../../../static/images/favicon.ico"/>'
             f"{head}</head><body></body></html>")
     deep = site / "validations" / "suite" / "run" / "time" / "page.html"

@@ -30,6 +30,7 @@ _BADGE = {"passed": "pass", "passed with warnings": "warn", "failed": "fail", "u
 
 
 def _file(version: str, path: Path, resource: str | None = None) -> dict:
+    """A file of a release as the catalog lists it: link from the output folder, size, datapackage resource."""
     return {"href": f"{version}/{path.name}", "bytes": path.stat().st_size, "resource": resource}
 
 
@@ -96,6 +97,7 @@ def _downloads(rel_dir: Path, version: str, tables: set[str]) -> list[dict]:
 
 
 def _release_entry(output_dir: Path, version: str, latest: str | None) -> dict:
+    """Everything the catalog and the landing page say of one release, read from its folder."""
     rel_dir = output_dir / version
     release = json.loads((rel_dir / "release.json").read_text(encoding="utf-8"))
     package = json.loads((rel_dir / "datapackage.json").read_text(encoding="utf-8"))

@@ -92,6 +92,7 @@ def copy_assets(site: Path) -> None:
 
 
 def _tags(kind_paths, prefix: str) -> str:
+    """The ``<link>``/``<script>`` tags that load local files (``prefix``: from the page to the site's root)."""
     out = []
     for kind, path in kind_paths:
         if kind == _CSS:
