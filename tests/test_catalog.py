@@ -64,15 +64,23 @@ def test_catalog_records_validation_status(tmp_path):
 
 def test_index_html_escapes_everything():
     page = catalog.render_html({
-        "name": "x", "title": "<script>alert(1)</script>", "latest": "1.0.0",
+        "name": "x", "title": "<script>alert(1)</script>", "description": "<em>d</em>", "latest": "1.0.0",
+        "citation": "<s>cite</s>",
         "releases": [{"version": "1.0.0\"><img src=x onerror=alert(1)>", "created": "<b>now</b>", "latest": True,
                       "fingerprint": "f", "row_counts": {"<i>t</i>": 1},
-                      "validation": {"status": "<u>ok</u>"}, "changes": None,
+                      "validation": {"status": "unknown"}, "changes": None,
                       "files": [{"resource": "r", "format": "csv", "href": "javascript:alert(1)\"", "bytes": 1,
-                                 "hash": "h"}], "documents": {}}]})
-    for raw in ("<script>", "<img", "<b>", "<i>", "<u>", 'alert(1)"'):
+                                 "hash": "h"}], "documents": {"datapackage": "<q>p</q>", "dictionary": "d"},
+                      "coverage": {"documents": "<kbd>1</kbd>", "outlets": "<var>2</var>"},
+                      "formats": ["<tt>csv</tt>"],
+                      "tables": [{"name": "<i>t</i>", "title": "<u>T</u>", "rows": 1, "preview": None,
+                                  "dictionary": None, "files": {"<tt>csv</tt>": {
+                                      "href": "<a>x</a>", "bytes": 1, "resource": "<dfn>r</dfn>"}}}],
+                      "downloads": [{"kind": "<sub>db</sub>", "name": "<sup>n</sup>", "href": "h", "bytes": 2}]}]})
+    for raw in ("<script>", "<img", "<b>", "<i>", "<u>", 'alert(1)"', "<em>", "<s>", "<q>", "<kbd>", "<var>",
+                "<tt>", "<a>x", "<dfn>", "<sub>", "<sup>"):
         assert raw not in page
-    assert "&lt;script&gt;" in page and "&lt;img src=x" in page
+    assert "&lt;script&gt;" in page and "&lt;img src=x" in page and "&lt;kbd&gt;1" in page
 
 
 def test_browser_finds_the_newest_release_and_its_download_links(two_releases, browser):

@@ -89,7 +89,7 @@ def test_second_run_on_unchanged_input_publishes_nothing(built):
     assert not release.published and release.version == "1.0.0"
     assert _tree_digest(out) == before
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
-        "1.0.0", "catalog.json", "index.html", "latest"]
+        "1.0.0", "CITATION.cff", "catalog.json", "index.html", "latest"]
 
 
 def test_a_new_article_publishes_a_minor_release(prefect_harness, raw_copy, tmp_path):

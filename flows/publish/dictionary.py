@@ -5,6 +5,9 @@ value of each column taken from the published rows (the first non-empty value in
 schema's ``example`` when the column is empty in this release). Values from the data are text from
 scraped articles: in Markdown they are HTML-escaped and Markdown punctuation is backslash-escaped, and
 the HTML page is rendered by Jinja2 with autoescaping, so no data is ever rendered as markup.
+
+Both open with a table of contents, and every foreign key (of a table, and on the columns it is made
+of) links to the section of the table it refers to.
 """
 
 from __future__ import annotations
@@ -79,13 +82,29 @@ def entries(tables: dict[str, pd.DataFrame]) -> list[dict]:
             "primary_key": list(t.primary_key),
             "foreign_keys": [f"{', '.join(fk['fields'])} → {fk['reference']['resource']}"
                              f"({', '.join(fk['reference']['fields'])})" for fk in t.foreign_keys],
+            "references": [{"fields": list(fk["fields"]), "table": fk["reference"]["resource"],
+                            "columns": list(fk["reference"]["fields"])} for fk in t.foreign_keys],
             "files": [f"{name}.csv", f"{name}.parquet"],
             "produced_by": t.produced_by,
             "columns": [{"name": f.name, "type": f.type, "required": f.required, "description": f.description,
-                         "produced_by": f.produced_by,
+                         "produced_by": f.produced_by, "references": _column_reference(t, f.name),
                          "example": example(df, f, values.get(f.name))} for f in t.fields],
         })
     return out
+
+
+def anchor(table: str) -> str:
+    """The id of a table's section in the dictionary (HTML) and of its anchor (Markdown)."""
+    return f"table-{table}"
+
+
+def _column_reference(t: schemas.Table, column: str) -> dict | None:
+    """The table and column a column refers to, when it is (part of) a foreign key."""
+    for fk in t.foreign_keys:
+        if column in fk["fields"]:
+            at = list(fk["fields"]).index(column)
+            return {"table": fk["reference"]["resource"], "column": fk["reference"]["fields"][at]}
+    return None
 
 
 def _column_values(tables, name: str, column: str):
@@ -105,61 +124,71 @@ def markdown(tables: dict[str, pd.DataFrame], version: str, created: str, descri
              "(what changed since the previous release), `validation/index.html` (validation report), "
              "`raw_manifest.csv` (every input file).", "", "## File format", ""]
     lines += [f"- {n}" for n in CSV_NOTES]
-    for e in described if described is not None else entries(tables):
-        lines += ["", f"## {md_escape(e['name'])}: {md_escape(e['title'])}", "", md_escape(e["description"]), ""]
+    described = described if described is not None else entries(tables)
+    lines += ["", "## Tables", ""]
+    lines += [f"- [{md_escape(e['name'])}](#{anchor(e['name'])}): {md_escape(e['title'])}" for e in described]
+    for e in described:
+        lines += ["", f'<a id="{anchor(e["name"])}"></a>', "",
+                  f"## {md_escape(e['name'])}: {md_escape(e['title'])}", "", md_escape(e["description"]), ""]
         lines.append(f"- files: {', '.join('`' + f + '`' for f in e['files'])}")
         if e["rows"] is not None:
             lines.append(f"- rows: {e['rows']}")
         lines.append(f"- primary key: {', '.join(md_escape(k) for k in e['primary_key'])}")
         lines.append(f"- produced by: `{e['produced_by']}`")
-        for fk in e["foreign_keys"]:
-            lines.append(f"- foreign key: {md_escape(fk)}")
+        for ref in e["references"]:
+            lines.append(f"- foreign key: {md_escape(', '.join(ref['fields']))} → "
+                         f"[{md_escape(ref['table'])}](#{anchor(ref['table'])})({md_escape(', '.join(ref['columns']))})")
         lines += ["", "| column | type | required | description | example |", "|---|---|---|---|---|"]
         for c in e["columns"]:
             ex = "(empty in this release)" if c["example"] is None else md_escape(c["example"])
             filled = f" (filled by `{c['produced_by']}`)" if c["produced_by"] else ""
+            ref = c["references"]
+            points = (f" → [{md_escape(ref['table'])}](#{anchor(ref['table'])}).{md_escape(ref['column'])}"
+                      if ref else "")
             lines.append(f"| {md_escape(c['name'])} | {c['type']} | {'yes' if c['required'] else 'no'} | "
-                         f"{md_escape(c['description'])}{filled} | {ex} |")
+                         f"{md_escape(c['description'])}{filled}{points} | {ex} |")
     return "\n".join(lines) + "\n"
 
 
-_HTML = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Data dictionary: {{ title }} {{ version }}</title>
-<style>body{font-family:sans-serif;max-width:72em;margin:2em auto;padding:0 1em}
-table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3em;vertical-align:top;text-align:left}
-code{background:#f4f4f4}</style></head>
-<body>
-<h1>Data dictionary: {{ title }}, release {{ version }}</h1>
+_HTML = """{% extends "base.html" %}
+{% block title %}Data dictionary: {{ dataset_title }} {{ version }}{% endblock %}
+{% block main %}
+<h1>Data dictionary: {{ dataset_title }}, release {{ version }}</h1>
 <p>Created {{ created }}. <a href="datapackage.json">datapackage.json</a> ·
-<a href="CHANGES.md">CHANGES.md</a> · <a href="validation/index.html">validation report</a></p>
-<h2>File format</h2>
+<a href="changes.html">changes</a>{% if report %} · <a href="validation/index.html">validation report</a>{% endif %}</p>
+<nav class="toc" id="toc"><h2>Tables</h2>
+<ul class="toc">{% for t in tables %}<li><a href="#{{ anchor(t.name) }}">{{ t.name }}</a>: {{ t.title }}
+{% if t.rows is not none %}<span class="muted">({{ t.rows }} rows)</span>{% endif %}</li>{% endfor %}
+<li><a href="#file-format">File format</a></li></ul></nav>
+<h2 id="file-format">File format</h2>
 <ul>{% for n in notes %}<li>{{ n }}</li>{% endfor %}</ul>
 {% for t in tables %}
-<section class="table" id="table-{{ t.name }}">
+<section class="table" id="{{ anchor(t.name) }}">
 <h2>{{ t.name }}: {{ t.title }}</h2>
 <p>{{ t.description }}</p>
-<p>Files: {% for f in t.files %}<a href="{{ f }}">{{ f }}</a> {% endfor %}
+<p>Files: {% for f in t.files %}<a href="{{ f }}">{{ f }}</a> {% endfor %}· <a href="preview/{{ t.name }}.html">preview</a>
 {% if t.rows is not none %}· rows: {{ t.rows }}{% endif %} · primary key: {{ t.primary_key|join(", ") }}
-{% for fk in t.foreign_keys %} · foreign key: {{ fk }}{% endfor %} · produced by <code>{{ t.produced_by }}</code></p>
-<table><thead><tr><th>column</th><th>type</th><th>required</th><th>description</th><th>example</th></tr></thead>
+{% for r in t.references %} · foreign key: {{ r.fields|join(", ") }} → <a class="fk" href="#{{ anchor(r.table) }}">{{ r.table }}</a>({{ r.columns|join(", ") }}){% endfor %}
+· produced by <code>{{ t.produced_by }}</code> · <a href="#toc">tables</a></p>
+<table class="wide"><thead><tr><th>column</th><th>type</th><th>required</th><th>description</th><th>example</th></tr></thead>
 <tbody>{% for c in t.columns %}
-<tr><td><code>{{ c.name }}</code></td><td>{{ c.type }}</td><td>{{ "yes" if c.required else "no" }}</td>
-<td>{{ c.description }}{% if c.produced_by %} (filled by <code>{{ c.produced_by }}</code>){% endif %}</td><td class="example">{% if c.example is not none %}{{ c.example }}{% else %}<em>(empty in this release)</em>{% endif %}</td></tr>
+<tr id="{{ anchor(t.name) }}-{{ c.name }}"><td><code>{{ c.name }}</code></td><td>{{ c.type }}</td><td>{{ "yes" if c.required else "no" }}</td>
+<td>{{ c.description }}{% if c.produced_by %} (filled by <code>{{ c.produced_by }}</code>){% endif %}{% if c.references %}
+→ <a class="fk" href="#{{ anchor(c.references.table) }}">{{ c.references.table }}</a>.{{ c.references.column }}{% endif %}</td>
+<td class="example">{% if c.example is not none %}{{ c.example }}{% else %}<em>(empty in this release)</em>{% endif %}</td></tr>
 {% endfor %}</tbody></table>
 </section>
 {% endfor %}
-</body></html>
+{% endblock %}
 """
 
 
-def html(tables: dict[str, pd.DataFrame], version: str, created: str, described: list | None = None) -> str:
-    """The dictionary as a web page (``described``: :func:`entries` of ``tables``, if already made)."""
-    import jinja2
+def html(tables: dict[str, pd.DataFrame], version: str, created: str, described: list | None = None,
+         report: bool = True) -> str:
+    """The dictionary as a web page (``described``: :func:`entries` of ``tables``, if already made;
+    ``report``: whether the release holds a validation report, to link to)."""
+    from flows.publish.site import release_nav, render
 
-    from flows.publish.releases import DATASET_TITLE
-
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    return env.from_string(_HTML).render(title=DATASET_TITLE, version=version, created=created,
-                                         notes=CSV_NOTES,
-                                         tables=described if described is not None else entries(tables))
+    return render(_HTML, title="Data dictionary", home="../index.html", version=version,
+                  nav=release_nav("", report), report=report, created=created, notes=CSV_NOTES, anchor=anchor,
+                  tables=described if described is not None else entries(tables))

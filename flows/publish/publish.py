@@ -10,12 +10,17 @@ Layout of the output folder::
         README.md            data dictionary (every table and column: description, type, example value)
         dictionary.html      the same dictionary as a web page
         CHANGES.md           what changed against the previous release (changes.json: the same, in full)
+        changes.html         CHANGES.md as a web page
+        preview/<table>.html a table's first rows and column descriptions
+        CITATION.cff         how to cite the release (Citation File Format)
+        <dataset>-<version>.zip   every data file in one download (flows.publish.bundle)
         validation/          the Great Expectations Data Docs of the run (index.html) + validation.json
         raw_manifest.csv     every raw input file with its sha256 and what became of it
         release.json         version, creation time, content fingerprint, row counts, schema signature
       latest -> 1.0.0        symlink to the newest valid release (moved by an atomic rename)
       catalog.json           every release: date, row counts, validation status, download links
-      index.html             the same catalog as a web page
+      index.html             the landing page: the dataset, coverage, citation, downloads, every release
+      CITATION.cff           how to cite the latest release
       _failed/<run>/         reports of runs whose validation failed (nothing else is published)
       .lock                  held (flock) by the build that is publishing
 
@@ -46,6 +51,7 @@ import pandas as pd
 
 import schemas
 from flows.common.parquet_tables import ParquetTables, row_count, sort_table, write_parquet, write_tables
+from flows.publish import release_pages
 from flows.publish.csv_files import frame_csv_bytes, write_csv
 from flows.publish.datapackage import datapackage, raw_manifest_snapshot
 from flows.publish.releases import (
@@ -123,14 +129,17 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
     snapshot = raw_manifest_snapshot(raw_files)
     (target / "raw_manifest.csv").write_bytes(frame_csv_bytes(snapshot))
     described = dictionary.entries(tables)  # (files: a column's row groups until an example shows)
+    report = docs_dir is not None or validated is not None  # the pages link to the report it will hold
     (target / "README.md").write_text(dictionary.markdown(tables, version, created, described), encoding="utf-8")
-    (target / "dictionary.html").write_text(dictionary.html(tables, version, created, described), encoding="utf-8")
+    (target / "dictionary.html").write_text(dictionary.html(tables, version, created, described, report),
+                                            encoding="utf-8")
     if changes is not None:
         with (target / "changes.json").open("w", encoding="utf-8") as fh:  # streamed: a first release's
             json.dump(changes, fh, indent=1)  # lists every key (~65 MB of JSON at 100k articles)
         (target / "CHANGES.md").write_text(changes_mod.markdown(changes, version), encoding="utf-8")
     (target / "datapackage.json").write_text(
         json.dumps(datapackage(version, created, target, snapshot), indent=2), encoding="utf-8")
+    release_pages.write(target, version, created, report)  # previews, changes page, citation, zip
     if validated is not None:
         docs_dir, validation_json = validated()
     if docs_dir:

@@ -23,7 +23,7 @@ import schemas
 from flows.common import frames, paths
 from flows.common.parquet_tables import LoadedTables, suite_columns
 from flows.orchestrate import memory
-from flows.validate import gx_runtime
+from flows.validate import data_docs, gx_runtime
 from flows.validate.gx_suites import expectation_specs, referenced_keys, suite_names
 
 MAX_KEYS_IN_SUMMARY = 20
@@ -149,6 +149,12 @@ _INDEX_STYLE = """
 #build-validation-summary .FAIL{color:#b00;font-weight:bold} #build-validation-summary .warn{color:#a60}
 #build-validation-summary .pass{color:#070} #build-validation-summary code{word-break:break-all}
 """
+# Font Awesome glyphs (served with the report: flows/validate/data_docs.py) beside each status word
+_STATUS_ICONS = {"pass": "fa-check-circle", "warn": "fa-exclamation-triangle", "FAIL": "fa-times-circle"}
+
+
+def _status_html(status: str) -> str:
+    return f'<i class="fas {_STATUS_ICONS[status]}" aria-hidden="true"></i> {status}'
 
 
 def add_summary_to_index(docs_dir: Path, report: Report) -> None:
@@ -176,7 +182,7 @@ def add_summary_to_index(docs_dir: Path, report: Report) -> None:
         status = _status(asdict(t))
         rows.append(f"<tr><td>{esc(t.table)}</td><td>{t.kind}</td><td>{t.n_rows}</td><td>{t.n_expectations}</td>"
                     f"<td>{t.n_failed_blocking}</td><td>{t.n_failed_warning}</td>"
-                    f'<td class="{status}">{status}</td><td>{result_link} · {suite_link}</td></tr>')
+                    f'<td class="{status}">{_status_html(status)}</td><td>{result_link} · {suite_link}</td></tr>')
     items = []
     for f in report.failures:
         keys = f.unexpected_keys[:MAX_KEYS_IN_INDEX]
@@ -185,8 +191,9 @@ def add_summary_to_index(docs_dir: Path, report: Report) -> None:
                     + ", ".join(f"<code>{esc(str(k))}</code>" for k in keys) + more) if keys else ""
         count = f" ({f.unexpected_count} rows)" if f.unexpected_count else ""
         error = f"<br>error: {esc(f.error)}" if f.error else ""
-        items.append(f'<li><span class="{"FAIL" if f.blocking else "warn"}">'
-                     f'{"BLOCKING" if f.blocking else "warning"}</span> <b>{esc(f.table)}</b> '
+        icon = _STATUS_ICONS["FAIL" if f.blocking else "warn"]
+        items.append(f'<li><span class="{"FAIL" if f.blocking else "warn"}"><i class="fas {icon}" aria-hidden="true">'
+                     f'</i> {"BLOCKING" if f.blocking else "warning"}</span> <b>{esc(f.table)}</b> '
                      f"<code>{esc(f.expectation)}</code>{' on ' + esc(f.column) if f.column else ''}{count}: "
                      f"{esc(f.reason)}{key_html}{error}</li>")
     verdict = ("PASSED: no blocking failure" + (f", {len(report.warnings)} warning(s)" if report.warnings else "")
@@ -196,8 +203,9 @@ def add_summary_to_index(docs_dir: Path, report: Report) -> None:
                "<table><tr><th>suite</th><th>kind</th><th>rows</th><th>expectations</th><th>blocking failures</th>"
                "<th>warnings</th><th>status</th><th>pages</th></tr>" + "".join(rows) + "</table>"
                + (f"<h3>Failed expectations</h3><ul>{''.join(items)}</ul>" if items else "<p>No expectation failed.</p>")
-               + "<p><small>Below: Great Expectations' own index; its lists load scripts from the internet. "
-               "The result and expectation pages linked above work offline.</small></p></section>")
+               + "<p><small>Below: Great Expectations' own index. Every page of this report loads its styles, "
+               "scripts and icons from the report itself (<code>static/</code>): it works offline."
+               "</small></p></section>")
     marker = "<body>"
     at = page.find(marker)
     page = page[: at + len(marker)] + section + page[at + len(marker):] if at >= 0 else section + page
@@ -338,6 +346,7 @@ def validate(tables, workdir: Path, gx_dir: Path | None = None, run_name: str = 
     docs = project_root / "gx" / "uncommitted" / "data_docs" / "local_site"
     report = Report(tables=results, failures=failures, docs_dir=str(docs) if docs.exists() else None)
     if docs.exists():
+        data_docs.make_offline(docs)  # before the summary: its icons use the fonts copied here
         add_summary_to_index(docs, report)
     (workdir / "validation.json").write_text(json.dumps(report.to_json(), indent=2, default=str), encoding="utf-8")
     return report
