@@ -28,6 +28,7 @@ mimetypes.add_type("application/vnd.apache.parquet", ".parquet")
 mimetypes.add_type("text/markdown", ".md")
 mimetypes.add_type("text/csv", ".csv")
 mimetypes.add_type("application/json", ".json")
+mimetypes.add_type("application/vnd.sqlite3", ".db")
 
 
 def create_app(output_dir: Path):
