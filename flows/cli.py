@@ -5,6 +5,8 @@
     python -m flows gx-init          regenerate expectations/ from schemas/
     python -m flows serve [--output DIR] [--port N] [--host H]      serve output/ read-only over HTTP
     python -m flows download [--version latest|X.Y.Z] [--format csv|parquet] [--from URL | --output DIR] DEST
+    python -m flows explore [--output DIR] [--version latest|X.Y.Z] [--host H] [--port N]
+                                     a release's SQLite database in datasette
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     add_build_options(b)
     sub.add_parser("gx-init", help="regenerate the Great Expectations project in expectations/ from schemas/")
     _add_serve_download(sub)
+    _add_explore(sub)
     args = parser.parse_args(argv)
-    if args.command in ("serve", "download"):
+    if args.command in ("serve", "download", "explore"):
         return args.run(args)
 
     if args.command == "gx-init":
@@ -96,6 +99,26 @@ def _add_serve_download(sub) -> None:
     src.add_argument("--from", dest="url", default=None, help="base URL of a server (python -m flows serve)")
     src.add_argument("--output", type=Path, default=None, help="an output folder on disk (default: output/)")
     d.set_defaults(run=_download)
+
+
+def _add_explore(sub) -> None:
+    e = sub.add_parser("explore", help="browse, search and query a release's SQLite database in datasette")
+    e.add_argument("--output", type=Path, default=OUTPUT_DIR, help="output folder (default: output/)")
+    e.add_argument("--version", default="latest", help="latest (default) or a version X.Y.Z")
+    e.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    e.add_argument("--port", type=int, default=8001, help="port (default: 8001)")
+    e.set_defaults(run=_explore)
+
+
+def _explore(args) -> int:
+    from flows.publish.sqlite_db import explore
+
+    try:
+        explore(args.output, version=args.version, host=args.host, port=args.port)
+    except (FileNotFoundError, ValueError) as exc:  # no such release; a version that is not X.Y.Z
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _serve(args) -> int:

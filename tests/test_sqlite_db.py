@@ -1,6 +1,6 @@
 """The release as a SQLite database (flows/publish/sqlite_db.py): every table with its rows, types and
-keys, full-text search, datasette metadata from schemas/; datasette serves it (facets, search). The
-seeds are published once, without Prefect."""
+keys, full-text search, datasette metadata from schemas/; datasette serves it (facets, search), and
+``python -m flows explore`` runs it. The seeds are published once, without Prefect."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ import json
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
+import time
 
 import pyarrow.parquet as pq
 import pytest
 import sqlite_utils
-from publish_helpers import publish_raw
+from publish_helpers import ROOT, publish_raw, subprocess_env
 
 import schemas
 from flows.publish import releases, sqlite_db
@@ -182,6 +185,38 @@ def test_datasette_serves_the_database_with_a_facet_and_a_search(release):
     assert search.status_code == 200
     found = [r["para_id"] for r in search.json()["rows"]]
     assert chosen["para_id"] in found and len(found) < len(paragraphs)
+
+
+def test_explore_serves_the_latest_release_in_datasette(release, tmp_path):
+    import httpx
+    from serve_helpers import free_port
+
+    out, _ = release
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "flows", "explore", "--output", str(out), "--port", str(port)],
+                            cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                index = httpx.get(f"{base}/", timeout=5)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, "datasette did not start"
+                time.sleep(0.2)
+        table = httpx.get(f"{base}/{DB}/quotes", timeout=30)
+        assert index.status_code == 200 and releases.DATASET_TITLE in index.text
+        assert table.status_code == 200 and schemas.table("quotes").title in table.text
+    finally:
+        proc.terminate()
+        printed = proc.communicate(timeout=30)[0]
+    assert f"exploring release 1.0.0 in datasette at {base}/{DB}" in printed
+    from flows.cli import main
+
+    assert main(["explore", "--output", str(tmp_path / "missing")]) == 2
+    assert main(["explore", "--output", str(out), "--version", "../1.0.0"]) == 2
 
 
 def test_serve_sends_the_database_as_sqlite(release):

@@ -1,5 +1,5 @@
 """The release as one SQLite database for datasette: ``<release>/us-iraq-jscd.db`` and its
-``metadata.json``.
+``metadata.json``; ``python -m flows explore`` serves them.
 
 The database holds every table of ``schemas/`` with the rows of its Parquet file, typed from the
 table's YAML (integer, real, text; booleans as 1/0, dates as ISO text, lists as JSON arrays of
@@ -19,7 +19,8 @@ import json
 from pathlib import Path
 
 import schemas
-from flows.publish.releases import DATASET_NAME, DATASET_TITLE, LICENSES, sha256_file
+from flows.publish.releases import (DATASET_NAME, DATASET_TITLE, LATEST, LICENSES, parse_version, releases,
+                                    sha256_file)
 
 DATABASE_NAME = DATASET_NAME  # datasette names a database after its file: /us-iraq-jscd/<table>
 
@@ -180,6 +181,19 @@ def resources(release_dir: Path) -> list[dict]:
     ]
 
 
+def release_folder(output_dir: Path, version: str = LATEST) -> Path:
+    """The folder of release ``version`` (``latest`` or X.Y.Z) in ``output_dir``, resolved: a
+    server keeps the release it started on when ``latest`` moves."""
+    if version != LATEST:
+        parse_version(version)  # a version, not a path
+    folder = Path(output_dir) / version
+    if not (folder / DATABASE_FILE).is_file():
+        known = ", ".join(releases(output_dir)) or "none"
+        raise FileNotFoundError(f"no release {version!r} with a database ({DATABASE_FILE}) in {output_dir} "
+                                f"(releases: {known}); build one with `python -m flows build`")
+    return folder.resolve()
+
+
 def datasette_app(release_dir: Path):
     """A :class:`datasette.app.Datasette` for the release's database, opened immutable (read-only, and
     datasette may count and cache as it likes: a release never changes), described by its
@@ -190,3 +204,16 @@ def datasette_app(release_dir: Path):
     meta = json.loads((release_dir / METADATA_FILE).read_text(encoding="utf-8"))
     return Datasette(immutables=[str(release_dir / DATABASE_FILE)], metadata=meta, settings=SETTINGS)
 
+
+def explore(output_dir: Path, version: str = LATEST, host: str = "127.0.0.1", port: int = 8001) -> None:
+    """Serve release ``version`` of ``output_dir`` in datasette until interrupted."""
+    import uvicorn
+
+    folder = release_folder(output_dir, version)
+    app = datasette_app(folder).app()
+    print(f"exploring release {folder.name} in datasette at http://{host}:{port}/{DATABASE_NAME} (Ctrl+C stops)",
+          flush=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: --host {host} makes the database and its SQL editor reachable from other machines",
+              flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
