@@ -158,6 +158,38 @@ def test_the_database_is_written_a_batch_of_rows_at_a_time(release, tmp_path, mo
         assert list(small.query(query)) == list(whole.query(query)), name
 
 
+def test_a_repeated_key_reports_validations_failure_not_the_databases(tmp_path):
+    """The database is made while validation runs beside publishing: tables that break its keys are
+    refused by validation too, whose failure (naming the rows) is the one raised; with no
+    validation to wait for, or one that passed, the database's own error is."""
+    from conftest import RAW
+    from publish_helpers import build_tables
+
+    from flows.publish import publish
+
+    class Refused(RuntimeError):
+        pass
+
+    def refused():
+        raise Refused("a blocking expectation failed")
+
+    tables, inventory = build_tables(RAW)
+    docs = tables["documents"].copy()
+    docs.loc[1, "doc_id"] = docs.loc[0, "doc_id"]
+    tables = {**tables, "documents": docs}
+
+    def write(folder, validated=None):
+        publish.write_release(tables, tmp_path / folder, "1.0.0", "f" * 64, None, None, inventory,
+                              validated=validated)
+
+    with pytest.raises(Refused):
+        write("refused", refused)
+    with pytest.raises(sqlite3.IntegrityError, match="documents.doc_id"):
+        write("passed", lambda: (None, None))
+    with pytest.raises(sqlite3.IntegrityError, match="documents.doc_id"):
+        write("unvalidated")
+
+
 def _get(ds, *paths):
     async def fetch():
         return [await ds.client.get(p) for p in paths]

@@ -40,6 +40,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,7 +124,12 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
         counts[name] = row_count(tables, name)
         del df
     checkpoint("tables_written")
-    sqlite_db.write_database(target, version, created)  # from the Parquet files now in target
+    try:  # made while validation runs beside publishing: it may yet refuse these tables
+        sqlite_db.write_database(target, version, created)  # from the Parquet files now in target
+    except sqlite3.IntegrityError:  # a repeated key or a missing value: validation names the rows
+        if validated is not None:
+            validated()  # raises when validation failed: that is the failure to report
+        raise
     snapshot = raw_manifest_snapshot(raw_files)
     (target / "raw_manifest.csv").write_bytes(frame_csv_bytes(snapshot))
     described = dictionary.entries(tables)  # (files: a column's row groups until an example shows)
