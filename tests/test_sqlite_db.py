@@ -117,13 +117,10 @@ def test_the_datapackage_lists_the_database_and_frictionless_checks_its_hash(rel
     frictionless = pytest.importorskip("frictionless")
     _, rel = release
     pkg = json.loads((rel / "datapackage.json").read_text(encoding="utf-8"))
-    by_path = {r["path"]: r for r in pkg["resources"]}
-    for name, mediatype in ((sqlite_db.DATABASE_FILE, sqlite_db.SQLITE_MEDIATYPE),
-                            (sqlite_db.METADATA_FILE, "application/json")):
-        res = by_path[name]
-        data = (rel / name).read_bytes()
-        assert res["type"] == "file" and res["mediatype"] == mediatype
-        assert (res["bytes"], res["hash"]) == (len(data), "sha256:" + hashlib.sha256(data).hexdigest())
+    res = next(r for r in pkg["resources"] if r["path"] == sqlite_db.DATABASE_FILE)
+    data = (rel / sqlite_db.DATABASE_FILE).read_bytes()
+    assert res["type"] == "file" and res["format"] == "sqlite" and res["mediatype"] == sqlite_db.SQLITE_MEDIATYPE
+    assert (res["bytes"], res["hash"]) == (len(data), "sha256:" + hashlib.sha256(data).hexdigest())
     copy = tmp_path / "copy"
     shutil.copytree(rel, copy)
     target = copy / sqlite_db.DATABASE_FILE

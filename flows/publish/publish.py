@@ -140,7 +140,7 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
             json.dump(changes, fh, indent=1)  # lists every key (~65 MB of JSON at 100k articles)
         (target / "CHANGES.md").write_text(changes_mod.markdown(changes, version), encoding="utf-8")
     package = datapackage(version, created, target, snapshot)
-    package["resources"] += sqlite_db.resources(target)
+    package["resources"].append(sqlite_db.resource(target))
     (target / "datapackage.json").write_text(json.dumps(package, indent=2), encoding="utf-8")
     if validated is not None:
         docs_dir, validation_json = validated()

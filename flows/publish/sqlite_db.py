@@ -161,24 +161,19 @@ def _table_metadata(t) -> dict:
     }
 
 
-def resources(release_dir: Path) -> list[dict]:
-    """The database and its metadata as ``datapackage.json`` resources (plain files: bytes, sha256)."""
-    def facts(name: str) -> dict:
-        path = Path(release_dir) / name
-        return {"path": name, "bytes": path.stat().st_size, "hash": "sha256:" + sha256_file(path)}
-
-    return [
-        {"name": "database", "title": "All tables as one SQLite database",
-         "description": ("Every table of this release with its primary and foreign keys and full-text "
-                         "search on paragraphs and quotes; lists as JSON arrays. Open it with datasette "
-                         f"and {METADATA_FILE}, or any SQLite client."),
-         "type": "file", "profile": "data-resource", "format": "sqlite", "mediatype": SQLITE_MEDIATYPE,
-         **facts(DATABASE_FILE)},
-        {"name": "database-metadata", "title": "datasette metadata of the database",
-         "description": "Titles, descriptions, licence and source of the database's tables and columns, for datasette.",
-         "type": "file", "profile": "data-resource", "format": "json", "mediatype": "application/json",
-         **facts(METADATA_FILE)},
-    ]
+def resource(release_dir: Path) -> dict:
+    """The database as a ``datapackage.json`` resource: a plain file (bytes, sha256), as the Parquet
+    files are; no Table Schema (it holds every table). Its ``metadata.json`` is not listed, as the
+    other descriptors (``datapackage.json``, ``README.md``) are not."""
+    path = Path(release_dir) / DATABASE_FILE
+    return {
+        "name": "database", "title": "All tables as one SQLite database",
+        "description": ("Every table of this release with its primary and foreign keys and full-text search "
+                        "on paragraphs and quotes; lists as JSON arrays. Open it with datasette and the "
+                        f"{METADATA_FILE} beside it (python -m flows explore), or any SQLite client."),
+        "path": DATABASE_FILE, "type": "file", "profile": "data-resource", "format": "sqlite",
+        "mediatype": SQLITE_MEDIATYPE, "bytes": path.stat().st_size, "hash": "sha256:" + sha256_file(path),
+    }
 
 
 def release_folder(output_dir: Path, version: str = LATEST) -> Path:
