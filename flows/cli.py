@@ -6,6 +6,8 @@
     python -m flows serve [--output DIR] [--port N] [--host H]      serve output/ read-only over HTTP
     python -m flows download [--version latest|X.Y.Z] [--format csv|parquet] [--from URL | --output DIR] DEST
     python -m flows sql "SELECT ..." [--release latest|X.Y.Z] [--source output/|URL] [--csv]
+    python -m flows explore [--output DIR] [--version latest|X.Y.Z] [--host H] [--port N]
+                                     a release's SQLite database in datasette
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("gx-init", help="regenerate the Great Expectations project in expectations/ from schemas/")
     _add_serve_download(sub)
     _add_sql(sub)
+    _add_explore(sub)
     args = parser.parse_args(argv)
     if getattr(args, "run", None) is not None:
         return args.run(args)
@@ -128,6 +131,26 @@ def _sql(args) -> int:
         with pd.option_context("display.max_rows", 200, "display.max_columns", 30, "display.width", 200,
                                "display.max_colwidth", 80):
             print(result.to_string(index=False))
+    return 0
+
+
+def _add_explore(sub) -> None:
+    e = sub.add_parser("explore", help="browse, search and query a release's SQLite database in datasette")
+    e.add_argument("--output", type=Path, default=OUTPUT_DIR, help="output folder (default: output/)")
+    e.add_argument("--version", default="latest", help="latest (default) or a version X.Y.Z")
+    e.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    e.add_argument("--port", type=int, default=8001, help="port (default: 8001)")
+    e.set_defaults(run=_explore)
+
+
+def _explore(args) -> int:
+    from flows.publish.sqlite_db import explore
+
+    try:
+        explore(args.output, version=args.version, host=args.host, port=args.port)
+    except (FileNotFoundError, ValueError) as exc:  # no such release; a version that is not X.Y.Z
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -68,7 +68,8 @@ def test_datapackage_checksums_match_the_files(built):
         data = (out / "latest" / res["path"]).read_bytes()
         assert res["bytes"] == len(data)
         assert res["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
-        assert [f["name"] for f in res["schema"]["fields"]]
+        if res["format"] != "sqlite":  # a table's file (the database holds them all)
+            assert [f["name"] for f in res["schema"]["fields"]]
 
 
 def test_frictionless_validates_the_datapackage(built):

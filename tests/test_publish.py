@@ -53,7 +53,7 @@ def test_datapackage_describes_every_file_and_frictionless_accepts_it(first):
     assert sorted(s["title"] for s in pkg["sources"]) == sorted(
         pd.read_csv(out / "latest" / "raw_manifest.csv")["file"])
     paths = sorted(r["path"] for r in pkg["resources"])
-    files = sorted(p.name for p in (out / "latest").iterdir() if p.suffix in (".csv", ".parquet"))
+    files = sorted(p.name for p in (out / "latest").iterdir() if p.suffix in (".csv", ".parquet", ".db"))
     assert paths == files
     assert len({r["name"] for r in pkg["resources"]}) == len(pkg["resources"])
     paragraphs = next(r for r in pkg["resources"] if r["name"] == "paragraphs")

@@ -9,6 +9,8 @@ Layout of the output folder::
         datapackage.json     Frictionless data package: one resource per file, Table Schema, bytes, sha256
         README.md            data dictionary (every table and column: description, type, example value)
         dictionary.html      the same dictionary as a web page
+        us-iraq-jscd.db      every table in one SQLite database (keys, full-text search), for datasette
+        metadata.json        its datasette metadata: titles, descriptions, licence, source
         CHANGES.md           what changed against the previous release (changes.json: the same, in full)
         changes.html         CHANGES.md as a web page
         preview/<table>.html a table's first rows and column descriptions
@@ -43,6 +45,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +54,7 @@ import pandas as pd
 
 import schemas
 from flows.common.parquet_tables import ParquetTables, row_count, sort_table, write_parquet, write_tables
-from flows.publish import release_pages
+from flows.publish import release_pages, sqlite_db
 from flows.publish.csv_files import frame_csv_bytes, write_csv
 from flows.publish.datapackage import datapackage, raw_manifest_snapshot
 from flows.publish.releases import (
@@ -126,6 +129,12 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
         counts[name] = row_count(tables, name)
         del df
     checkpoint("tables_written")
+    try:  # made while validation runs beside publishing: it may yet refuse these tables
+        sqlite_db.write_database(target, version, created)  # from the Parquet files now in target
+    except sqlite3.IntegrityError:  # a repeated key or a missing value: validation names the rows
+        if validated is not None:
+            validated()  # raises when validation failed: that is the failure to report
+        raise
     snapshot = raw_manifest_snapshot(raw_files)
     (target / "raw_manifest.csv").write_bytes(frame_csv_bytes(snapshot))
     described = dictionary.entries(tables)  # (files: a column's row groups until an example shows)
@@ -137,8 +146,9 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
         with (target / "changes.json").open("w", encoding="utf-8") as fh:  # streamed: a first release's
             json.dump(changes, fh, indent=1)  # lists every key (~65 MB of JSON at 100k articles)
         (target / "CHANGES.md").write_text(changes_mod.markdown(changes, version), encoding="utf-8")
-    (target / "datapackage.json").write_text(
-        json.dumps(datapackage(version, created, target, snapshot), indent=2), encoding="utf-8")
+    package = datapackage(version, created, target, snapshot)
+    package["resources"].append(sqlite_db.resource(target))
+    (target / "datapackage.json").write_text(json.dumps(package, indent=2), encoding="utf-8")
     release_pages.write(target, version, created, report)  # previews, changes page, citation, zip
     if validated is not None:
         docs_dir, validation_json = validated()

@@ -29,6 +29,7 @@ mimetypes.add_type("text/markdown", ".md")
 mimetypes.add_type("text/csv", ".csv")
 mimetypes.add_type("application/json", ".json")
 mimetypes.add_type("text/plain", ".cff")  # CITATION.cff (YAML): shown by a browser, not downloaded
+mimetypes.add_type("application/vnd.sqlite3", ".db")
 
 
 def create_app(output_dir: Path):
