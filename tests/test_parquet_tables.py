@@ -12,7 +12,7 @@ import pytest
 import schemas
 from flows.common import parquet_tables
 from flows.common.parquet_tables import ParquetTables, suite_columns
-from flows.publish import csv_files, publish
+from flows.publish import csv_files
 from flows.validate import validate
 
 pytestmark = pytest.mark.slow

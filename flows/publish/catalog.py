@@ -64,7 +64,9 @@ def _grid(rel_dir: Path, version: str, row_counts: dict, package: dict) -> tuple
     from flows.publish.preview import preview_href
 
     by_path = {res["path"]: res for res in package.get("resources", [])}
-    stems = list(row_counts) + [Path(p).stem for p in by_path if Path(p).stem not in row_counts]
+    # only tabular resources are grid rows; a whole-release file (the database) is a download
+    tabular = [p for p, res in by_path.items() if res.get("type") == "table" or "schema" in res]
+    stems = list(row_counts) + [Path(p).stem for p in tabular if Path(p).stem not in row_counts]
     rows, formats = [], set()
     for stem in dict.fromkeys(stems):
         files = {}
