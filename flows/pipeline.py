@@ -26,9 +26,8 @@ from flows.common.paths import OUTPUT_DIR, RAW_DIR  # noqa: E402
 from flows.dedup import dedup
 from flows.extract import extract
 from flows.ingest import ingest
-from flows.orchestrate import batches, extract_process, memory, progress
+from flows.orchestrate import batches, extract_process, memory, progress, workspace
 from flows.orchestrate.extract_process import BuiltTables  # noqa: E402
-from flows.orchestrate.handover import Handover  # noqa: E402
 from flows.publish import publish
 from flows.validate import validate_process  # noqa: E402
 
@@ -52,24 +51,26 @@ def fingerprint_task(raw_dir: str, batch_size: int):
 
 
 # Per-document stages: one task run per batch of files, cached by content (see flows/orchestrate/batches.py):
-# the key is the batch's (file, sha256) list + code version + lexicon version + the task's source.
-@task(name="documents", cache_policy=(INPUTS - "raw_dir") + TASK_SOURCE, persist_result=True)
-def documents_task(raw_dir: str, files: list, manifest: dict, code_version: str, lexicon_version: str):
-    """Ingest, clean and scan one batch of raw files: a ``flows.orchestrate.batches.BatchResult`` in a Handover
-    (the state of every task run keeps its result, read from the cache or sent back by a worker, to
-    the end of the flow: without the box, every batch's frames would stay next to their combined
-    copy)."""
-    return Handover(batch=batches.process(Path(raw_dir), files, manifest))
+# the key is the batch's workspace key (its files, manifest rows, code and rules) and the task's source.
+@task(name="documents", cache_policy=(INPUTS - "raw_dir") + TASK_SOURCE, persist_result=True, retries=1)
+def documents_task(raw_dir: str, workspace_dir: str, key: str, files: list, manifest: dict) -> workspace.Batch:
+    """Ingest, clean, scan and sketch one batch of raw files into the workspace; returns where."""
+    return workspace.write_batch(Path(workspace_dir), key, batches.process(Path(raw_dir), files, manifest))
 
 
-# The cross-document stages hand their frames on in a Handover (flows/orchestrate/handover.py): Prefect keeps a
-# task's arguments and result until the flow ends, and would hold every stage's frames at once.
+@task(name="gather", cache_policy=NO_CACHE)
+def gather_task(done: list[workspace.Batch], run_dir: str) -> dict[str, str]:
+    """The batches' tables, one file each, in document order (DuckDB)."""
+    return {name: str(path) for name, path in workspace.gather(done, Path(run_dir)).items()}
+
+
 @task(name="reject-all-boilerplate", cache_policy=NO_CACHE)
-def post_clean_task(raw_dir: str, frames: Handover):
+def post_clean_task(raw_dir: str, gathered: dict[str, str], run_dir: str):
     """Documents left without content by cleaning go to rejections; the accounting must hold.
-    ``frames``: sources, paragraphs, info, rejections (and anything else, handed on as it is)."""
+    ``gathered``: the paths of sources, paragraphs, info, rejections; returns the paths of the
+    tables after it, the raw inventory and the counts."""
     t0 = time.perf_counter()
-    f = frames.take()
+    f = {name: workspace.read_frame(Path(path)) for name, path in gathered.items()}
     sources, paragraphs, info, rejections = ingest.reject_all_boilerplate(
         f.pop("sources"), f.pop("paragraphs"), f.pop("info"), f.pop("rejections"))
     ingest.check_accounting(Path(raw_dir), sources, rejections)
@@ -86,33 +87,42 @@ def post_clean_task(raw_dir: str, frames: Handover):
     create_markdown_artifact(key="ingest-summary", markdown=ingest.summary_markdown(rejections, inventory),
                              description="Raw inputs: documents, rejections with reasons, files not in the manifest")
     counts = {"documents": len(sources), "quarantined": len(rejections)}
-    return Handover(sources=sources, paragraphs=paragraphs, info=info, rejections=rejections, **f), inventory, counts
+    out = Path(run_dir) / "accounting"
+    written = {name: str(workspace.write_frame(df, out / f"{name}.parquet")) for name, df in
+               (("sources", sources), ("paragraphs", paragraphs), ("info", info), ("rejections", rejections))}
+    return written, inventory, counts
 
 
 @task(name="dedup", cache_policy=NO_CACHE)
-def dedup_task(frames: Handover):
-    """``frames``: the paragraphs and the batches' ``band_keys`` (no corpus-wide sketching), and
-    anything else (handed on as it is); the paragraphs are replaced by dedup's."""
+def dedup_task(paragraphs: str, band_keys: list[str], run_dir: str) -> str:
+    """Dedup over the paragraphs' file, with the batches' band keys (no corpus-wide sketching);
+    returns the path of the deduplicated paragraphs."""
     t0 = time.perf_counter()
-    f = frames.take()
-    out = dedup.dedup(f.pop("paragraphs"), known_keys=f.pop("band_keys"), keys_handed_over=True)
+    known = workspace.read_band_keys([Path(p) for p in band_keys])
+    out = dedup.dedup(workspace.read_frame(Path(paragraphs)), known_keys=known, keys_handed_over=True)
+    del known
     _log("dedup", t0, duplicates=int((out["status"] == "duplicate").sum()), clusters=int(out["cluster_id"].nunique()))
-    return Handover(paragraphs=out, **f)
+    return str(workspace.write_frame(out, Path(run_dir) / "dedup" / "paragraphs.parquet"))
 
 
 @task(name="extract", cache_policy=NO_CACHE)
-def extract_task(frames: Handover, scans: extract.Scans | str | None, folder: str, workdir: str) -> BuiltTables:
-    """``frames``: sources, paragraphs, info, rejections; ``scans``: the per-batch scans, or the file
-    ``extract.spill_scans`` appended them to. Builds every table and writes it to
-    ``folder/<table>.parquet`` (the release's files, in row order: from here on the tables are read
-    from their files, one at a time: validation, CSV, diff, dictionary); for a large corpus in a
-    process of its own (:mod:`flows.orchestrate.extract_process`)."""
+def extract_task(inputs: dict[str, str], scans: list[str], folder: str) -> BuiltTables:
+    """``inputs``: the paths of sources, paragraphs, info, rejections; ``scans``: the batches' scan
+    files. Builds every table and writes it to ``folder/<table>.parquet`` (the release's files, in row
+    order: from here on the tables are read from their files, one at a time: validation, CSV, diff,
+    dictionary); for a large corpus in a process of its own (:mod:`flows.orchestrate.extract_process`)."""
     t0 = time.perf_counter()
-    f = frames.take()
-    apart = extract_process.in_own_process(len(f["paragraphs"]))
-    built = extract_process.extract_and_write(f, scans, Path(folder), Path(workdir), own_process=apart)
+    n_paragraphs = pq_rows(inputs["paragraphs"])
+    apart = extract_process.in_own_process(n_paragraphs)
+    built = extract_process.extract_and_write(inputs, scans, Path(folder), own_process=apart)
     _log("extract", t0, own_process=apart, **built.rows)
     return built
+
+
+def pq_rows(path: str) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
 
 
 @task(name="validate and publish", cache_policy=NO_CACHE)
@@ -173,74 +183,37 @@ def task_runner(runner: str = "local", dask_address: str | None = None, workers:
     raise ValueError(f"unknown runner {runner!r}: use 'local' or 'dask'")
 
 
-def per_document_stages(runner, raw_dir: str, plan: list, manifest: dict, cache_dir: str | None = None,
-                        refresh_cache: bool = False, inputs: list[dict] | None = None,
-                        scans_file: str | None = None, paragraphs_file: str | None = None):
-    """Per-document stages (ingest, clean, scan, sketch) over batches on ``runner`` (an entered task runner).
+def per_document_stages(runner, inputs: list[dict], cache_dir: str | None = None, refresh_cache: bool = False):
+    """Per-document stages (ingest, clean, scan, sketch) over batches on ``runner`` (an entered task
+    runner); ``inputs``: the documents task's parameters per batch (:func:`batch_inputs`).
 
-    Called from the flow body; returns the batches' results filed in a :class:`flows.orchestrate.batches.Collector`
-    (:func:`gather` combines them, once the runner's workers are gone), the seconds of each stage
-    summed over the batches computed in this run (not those reused from the cache), and the batches
-    reused.
+    Returns the batches (:class:`flows.orchestrate.workspace.Batch`, in plan order), the seconds of each
+    stage summed over the batches computed in this run (not those reused), and the batches reused.
+    A batch whose cached result names files the workspace no longer holds is made again.
     """
     rep = progress.reporter()
     documents_t = _documents_task(cache_dir, refresh_cache)
-    n_files = sum(len(b) for b in plan)
-    if not plan:  # no file: the manifest's rows (if any) are still accounted for, as missing files
-        plan = [[]]
-
+    n_files = sum(len(p["files"]) for p in inputs)
     t0 = time.perf_counter()
     rep.stage_start("documents", total=n_files, unit="files")
-    inputs = inputs if inputs is not None else _batch_inputs(raw_dir, plan, manifest)
     futures = [runner.submit(documents_t, params) for params in inputs]
-    index = {id(f): i for i, f in enumerate(futures)}
-    collected = batches.Collector(len(futures), spill=scans_file, paragraphs_spill=paragraphs_file)
+    done: list = [None] * len(futures)
     reused = [False] * len(futures)
-    for fut in _completed(futures):  # empties the list: a batch's result is freed once filed
-        i = index.pop(id(fut))
-        result = fut.result().take()["batch"]
-        # after .result(): the final state is then known here (the API's copy may lag behind)
+    for i, fut in enumerate(futures):
+        batch = fut.result()
         reused[i] = _was_cached(fut)
-        collected.add(i, result)
-        del fut, result
-        rep.advance("documents", len(plan[i]))
+        if not batch.complete():  # the cache outlived the workspace's files
+            batch, reused[i] = _documents_task(cache_dir, True)(**inputs[i]), False
+        done[i] = batch
+        rep.advance("documents", len(inputs[i]["files"]))
     rep.stage_end("documents", time.perf_counter() - t0, {})
-    seconds = {stage: sum(s.get(stage, 0.0) for s, hit in zip(collected.seconds, reused) if not hit)
+    seconds = {stage: sum(b.seconds.get(stage, 0.0) for b, hit in zip(done, reused) if not hit)
                for stage in ("ingest", "clean", "scan", "sketch")}
     cached = {"documents": sum(reused)}
     get_run_logger().info("[documents] %d batches, %d reused from cache; computed: ingest %.2fs, clean %.2fs, "
-                          "scan %.2fs, sketch %.2fs", len(plan), cached["documents"], seconds["ingest"],
+                          "scan %.2fs, sketch %.2fs", len(inputs), cached["documents"], seconds["ingest"],
                           seconds["clean"], seconds["scan"], seconds["sketch"])
-    return collected, seconds, cached
-
-
-def gather(collected: batches.Collector):
-    """``(sources, rejections, paragraphs, info, scans, band_keys)`` of every batch filed: the
-    combined tables, the scans (given a spill file, its path), and the paragraphs' band keys for
-    dedup (``flows.dedup.dedup.ParagraphKeys``, or None). The collector is emptied. The band keys are
-    joined first, while the paragraphs are still in their spill file (joining copies the keys, and
-    the copy should not meet the paragraphs in memory). Memory freed is handed back to the system
-    first (the batches' results as the flow received them), and again once the band keys are joined."""
-    memory.release_memory()
-    band_keys = collected.band_keys()
-    memory.release_memory()
-    sources, rejections, paragraphs, info = collected.tables()
-    return sources, rejections, paragraphs, info, collected.scans(), band_keys
-
-
-def _completed(futures: list):
-    """Yield the futures of ``futures`` as they finish. The list is emptied, and nothing here keeps a
-    future once yielded (Prefect's ``as_completed`` holds every future it was given, and so every
-    batch's result, until the last one is done)."""
-    import queue
-
-    finished: queue.SimpleQueue = queue.SimpleQueue()
-    n = len(futures)
-    for fut in futures:
-        fut.add_done_callback(finished.put)
-    futures.clear()
-    for _ in range(n):
-        yield finished.get()
+    return done, seconds, cached
 
 
 def _documents_task(cache_dir: str | None, refresh_cache: bool):
@@ -248,38 +221,26 @@ def _documents_task(cache_dir: str | None, refresh_cache: bool):
     return documents_task.with_options(**opts)
 
 
-def _batch_inputs(raw_dir: str, plan: list, manifest: dict) -> list[dict]:
-    """The parameters of the documents task for each batch of ``plan``."""
-    code_v, lex_v = batches.code_version(), batches.lexicon_version()
-    return [{"raw_dir": raw_dir, "files": b, "code_version": code_v, "lexicon_version": lex_v,
-             "manifest": batches.batch_manifest(b, manifest, first=i == 0)}
-            for i, b in enumerate(plan or [[]])]
-
-
-def batches_to_compute(inputs: list[dict], cache_dir: str | None = None, refresh_cache: bool = False) -> int:
-    """How many batches have no cached result: the worker processes a build needs (an incremental
-    build after adding one article computes one batch, which does not pay for starting processes,
-    and a process would read the cached batches only to send them on). An estimate for choosing the
-    runner only: Prefect's own cache lookup decides what runs. The cache key is computed as the
-    task's cache policy computes it (inputs but ``raw_dir``, and the task's source); ``inputs``: the
-    task's parameters for each batch (``_batch_inputs``)."""
-    import types
-
-    if refresh_cache:
-        return len(inputs)
+def workspace_dir(cache_dir: str | None) -> Path:
+    """The per-document batches' files: beside the task cache (``cache_dir``, default PREFECT_HOME),
+    so that clearing one clears both."""
+    if cache_dir:
+        return Path(cache_dir) / "workspace"
     from prefect.settings import get_current_settings
 
-    task = _documents_task(cache_dir, refresh_cache)
-    storage = Path(cache_dir) if cache_dir else Path(get_current_settings().results.local_storage_path)
-    todo = 0
-    for params in inputs:
-        try:
-            key = task.cache_policy.compute_key(task_ctx=types.SimpleNamespace(task=task), inputs=params,
-                                                flow_parameters={})
-        except Exception:  # noqa: BLE001 - an estimate: count the batch as to compute
-            key = None
-        todo += not (key and (storage / key).is_file())
-    return todo
+    return Path(get_current_settings().home) / "workspace"
+
+
+def batch_inputs(raw_dir: str, plan: list, manifest: dict, workspace_root: Path) -> list[dict]:
+    """The parameters of the documents task for each batch of ``plan`` (a plan without files has one
+    empty batch: the manifest's rows, if any, are still accounted for, as missing files)."""
+    code_v, lex_v = batches.code_version(), batches.lexicon_version()
+    out = []
+    for i, b in enumerate(plan or [[]]):
+        rows = batches.batch_manifest(b, manifest, first=i == 0)
+        out.append({"raw_dir": raw_dir, "workspace_dir": str(workspace_root), "files": b, "manifest": rows,
+                    "key": workspace.batch_key(b, rows, code_v, lex_v)})
+    return out
 
 
 def _was_cached(fut) -> bool:
@@ -354,59 +315,45 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         rep.summary(summary)
         logger.info("%s (report: %s)", unchanged.message, unchanged.report_path)
         return Completed(message=unchanged.message, data=unchanged)  # the run's state says what happened
-    # the folder of validation's results and Data Docs; the validation process starts now, so that
-    # its imports (GX) overlap the build, and waits for the Parquet files of publish
-    # (folders of builds killed before they could remove them are removed first: flows/common/workdirs.py)
+    # the build's folder (validation's results and Data Docs, the cross-document stages' files); the
+    # validation process starts now, so that its imports (GX) overlap the build, and waits for the
+    # Parquet files of publish (folders of builds killed before they could remove them are removed
+    # first: flows/common/workdirs.py)
     with workdirs.WorkDir("build-dataset-") as workdir, \
             validate_process.Validation(Path(workdir)) as validation:
         t0 = time.perf_counter()
         workers = workers or default_workers()
-        inputs = _batch_inputs(raw_dir, plan, manifest)  # the documents task's parameters, per batch
-        if runner == "local":  # processes only for the batches to compute (not for those in the cache)
-            todo = batches_to_compute(inputs, cache_dir, refresh_cache)
+        root = workspace_dir(cache_dir)
+        inputs = batch_inputs(raw_dir, plan, manifest, root)  # the documents task's parameters, per batch
+        if runner == "local":  # processes only for the batches to compute (not for those in the workspace)
+            todo = len(inputs) if refresh_cache else sum(
+                workspace.existing_batch(root, p["key"]) is None for p in inputs)
             summary.workers = min(workers, todo) if todo > 1 else 1
         else:
-            todo = len(plan)
+            todo = len(inputs)
             summary.workers = None if dask_address else workers
-        # the scans wait on disk, appended batch by batch, until the extract stage reads them (dedup does
-        # not); the extract task gets the file's path (passing the objects, Prefect would walk every one,
-        # one per content paragraph, looking for futures). The folder goes after
-        # extract, or when the flow ends otherwise (WorkDir's finaliser). The batches'
-        # paragraphs wait there too, until gather reads them back in document order
-        spill_dir = workdirs.WorkDir("build-dataset-spill-")
         with _workers_report_here(runner), task_runner(runner, dask_address, workers, todo) as tr:
             if runner == "dask":  # start the workers and import the pipeline there: orchestration startup
                 tr.client.wait_for_workers(1)
                 tr.client.run(warm_up)
             startup = time.perf_counter() - t0
-            collected, seconds, cached = per_document_stages(
-                tr, raw_dir, plan, manifest, cache_dir, refresh_cache, inputs,
-                scans_file=str(Path(spill_dir.name) / "scans.pickle"),
-                paragraphs_file=str(Path(spill_dir.name) / "paragraphs.arrow"))
-        # the workers have ended (their memory with them) before the batches' tables are combined
-        sources, rejections, paragraphs, info, scans_file, band_keys = gather(collected)
-        del collected
-        found = {"documents": len(sources), "rejected": len(rejections), "paragraphs": len(paragraphs)}
-        frames = Handover(sources=sources, paragraphs=paragraphs, info=info, rejections=rejections,
-                          band_keys=band_keys)
-        del sources, rejections, paragraphs, info, band_keys  # the frames live in the Handover only
+            done, seconds, cached = per_document_stages(tr, inputs, cache_dir, refresh_cache)
         summary.seconds["runner startup"] = startup
         summary.seconds.update(seconds)
         summary.seconds["documents (total)"] = time.perf_counter() - t0 - startup
         summary.peak_rss_mb["documents"] = round(memory.peak_rss_mb())
-        memory.release_memory()
         summary.rss_mb["documents"] = round(memory.rss_mb())
         summary.batches, summary.batches_cached = len(plan), cached
-        _log("documents", t0, files=len(files), batches=len(plan), **found,
-             **{f"cached_{k}": v for k, v in cached.items()})
-        frames, inventory, counts = stage("accounting", post_clean_task, raw_dir, frames)
+        _log("documents", t0, files=len(files), batches=len(plan), **{f"cached_{k}": v for k, v in cached.items()})
+        gathered = stage("gather", gather_task, done, workdir)
+        accounted, inventory, counts = stage("accounting", post_clean_task, raw_dir, gathered, workdir)
         summary.files_in, summary.documents, summary.quarantined = len(files), counts["documents"], counts["quarantined"]
-        frames = stage("dedup", dedup_task, frames)
-        built = stage("extract", extract_task, frames, scans_file, str(Path(workdir) / "tables"), workdir)
-        del frames
-        spill_dir.cleanup()
-        # the stage's time in two: writing the tables, and the rest (extract; and the handing over to
-        # its process and the start of that process, if it had one)
+        paragraphs = stage("dedup", dedup_task, accounted["paragraphs"], [str(b.path("band_keys")) for b in done],
+                           workdir)
+        built = stage("extract", extract_task, {**accounted, "paragraphs": paragraphs},
+                      [str(b.path("scans")) for b in done], str(Path(workdir) / "tables"))
+        # the stage's time in two: writing the tables, and the rest (extract; and the start of its
+        # process, if it had one)
         summary.seconds["write tables"] = built.seconds["write tables"]
         summary.seconds["extract"] -= built.seconds["write tables"]
         if built.peak_rss_mb is not None:
@@ -427,6 +374,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             raise ValidationFailed(
                 f"validation failed: {len(report.blocking)} blocking expectation(s) failed; nothing published, "
                 f"latest unchanged. Report: {kept / 'validation' / 'index.html'}\n" + report.summary_text()) from None
+        workspace.prune(root, keep=[p["key"] for p in inputs])
         report = validation.report()
         summary.seconds["validate"] = validation.seconds  # in its own process, during publish
         summary.peak_rss_mb["validate (its process)"] = round(validation.peak_rss_mb)

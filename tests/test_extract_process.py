@@ -1,5 +1,5 @@
 """The extract stage in a process of its own (flows/orchestrate/extract_process.py): the same files as in the
-calling process, the frames handed over and let go, the child's numbers reported."""
+calling process, given only the paths of its inputs in the workspace, the child's numbers reported."""
 
 from __future__ import annotations
 
@@ -24,20 +24,18 @@ def stage_inputs():
     scans = extract.scan_paragraphs(paragraphs)
     sources, paragraphs, info, rejections = ingest.reject_all_boilerplate(sources, paragraphs, info, rejections)
     frames = {"sources": sources, "paragraphs": dedup.dedup(paragraphs), "info": info, "rejections": rejections}
-    return frames, extract.pack_scans(scans)  # as bytes: the stage uses up the Scans it is given
+    return frames, extract.pack_scans(scans)
 
 
 def _run(stage_inputs, tmp_path, own_process):
-    from flows.extract import extract
+    from flows.orchestrate import workspace
 
     frames, packed = stage_inputs
-    given = dict(frames)
     tmp_path.mkdir()
-    scans = str(tmp_path / "scans.pickle")  # the file the flow spills the batches' scans to
-    extract.spill_scans(packed, scans)
-    built = extract_process.extract_and_write(given, scans, tmp_path / "tables", tmp_path, own_process)
-    assert given == {}  # the frames were handed over: the caller holds none of them any more
-    return built
+    inputs = {name: str(workspace.write_frame(df, tmp_path / f"{name}.parquet")) for name, df in frames.items()}
+    scans = tmp_path / "scans.pickle"  # a batch's scans file in the workspace
+    scans.write_bytes(packed)
+    return extract_process.extract_and_write(inputs, [str(scans)], tmp_path / "tables", own_process)
 
 
 def test_a_child_process_writes_the_same_tables(stage_inputs, tmp_path):
@@ -50,7 +48,6 @@ def test_a_child_process_writes_the_same_tables(stage_inputs, tmp_path):
     assert apart.rows["paragraphs"] == here.paragraphs["total"] > 0 and apart.words > 0
     assert here.peak_rss_mb is None and apart.peak_rss_mb > 0  # the child's own peak
     assert set(apart.seconds) == set(here.seconds) == {"extract", "write tables"}
-    assert sorted(p.name for p in (tmp_path / "apart").iterdir()) == ["scans.pickle", "tables"]  # the hand-over file is gone
 
 
 def test_only_a_large_corpus_gets_a_process_of_its_own():

@@ -134,49 +134,14 @@ def unpack_quotes(parts: list[bytes]) -> dict:
 
 
 def pack_scans(scans: Scans) -> bytes:
-    """``scans`` pickled: how a batch returns them (the flow's process appends the bytes to its
-    spill file as they are, instead of unpickling a batch's records to pickle them again)."""
+    """``scans`` pickled: how a batch returns them (written to the build's workspace as they are)."""
     return _pickled(scans)
 
 
-def unpack_scans(scans: Scans | bytes) -> Scans:
-    """The :class:`Scans` of ``scans`` (packed by :func:`pack_scans`, or not)."""
-    import pickle
-
-    return pickle.loads(scans) if isinstance(scans, (bytes, bytearray)) else scans
-
-
-def spill_scans(scans: Scans | bytes, path: str) -> None:
-    """Append ``scans`` (or their :func:`pack_scans` bytes) to the file ``path``, one pickle after
-    another: the flow keeps the scans out of memory while the corpus is gathered and deduplicated,
-    batch by batch (each pickled on its own: pickling all at once holds a memo entry for every
-    object), and reads them back for the extract stage (:func:`load_scans`)."""
-    with open(path, "ab") as fh:
-        fh.write(scans if isinstance(scans, (bytes, bytearray)) else pack_scans(scans))
-
-
-def load_scans(path: str) -> Scans:
-    """Every scan appended to ``path`` by :func:`spill_scans`, as one :class:`Scans`."""
-    import os
-    import pickle
-
-    parts = []
-    if not os.path.exists(path):  # nothing was appended: no batch had a scan
-        return combine_scans(parts)
-    with open(path, "rb") as fh:
-        while True:
-            try:
-                parts.append(pickle.load(fh))
-            except EOFError:
-                break
-    return combine_scans(parts)
-
-
 def build_tables(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataFrame,
-                 rejections: pd.DataFrame, scans: Scans | str | None = None) -> dict[str, pd.DataFrame]:
+                 rejections: pd.DataFrame, scans: Scans | None = None) -> dict[str, pd.DataFrame]:
     """The extract stage: every table of ``schemas/`` from the cleaned, deduplicated paragraphs
-    (and the scans of their content paragraphs, if already made per batch: a :class:`Scans` or the
-    file :func:`spill_scans` appended them to)."""
+    (and the scans of their content paragraphs, if already made per batch)."""
     from flows.views.views import build_views
 
     documents = build_documents(sources, paragraphs, info)
@@ -236,7 +201,7 @@ def with_event(records: pd.DataFrame, documents: pd.DataFrame, table: str) -> pd
 
 
 def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd.DataFrame,
-                  scans: Scans | str | None = None) -> dict[str, pd.DataFrame]:
+                  scans: Scans | None = None) -> dict[str, pd.DataFrame]:
     """The record tables of the content paragraphs, and ``documents`` with event_id/relevant/dates.
 
     Returns ``{"documents", "entities", "mentions", "events", "participants", "quotes", "facts",
@@ -253,8 +218,6 @@ def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd
 
     if scans is None:
         scans = scan_paragraphs(paragraphs)
-    elif isinstance(scans, str):  # the file the flow spilled them to (spill_scans)
-        scans = load_scans(scans)
     paras, facts = _selected(scans, paragraphs, documents)
     quotes_found = scans.quotes  # packed; every content paragraph was scanned (_selected checks)
     del scans  # its records are in ``paras`` now

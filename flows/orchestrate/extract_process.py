@@ -6,19 +6,16 @@ the arenas they were in, so the flow's process would stay that much larger throu
 the validation process runs beside it. Run in a child process, that memory goes back to the system
 when the child ends, before the release is written.
 
-:func:`extract_and_write` is the stage: it hands the cleaned, deduplicated frames to a child (a
-spawned process, through one pickle file in ``workdir``: the frames are out of the parent's memory
-while the child works), which runs :func:`flows.extract.extract.build_tables` and writes every table's
-Parquet file (:func:`write_built`), then returns the :class:`BuiltTables` and its own seconds and
-peak RSS. The same frames give the same tables in either process. Below
+:func:`extract_and_write` is the stage: given the paths of the cleaned, deduplicated tables in
+the build's workspace (:mod:`flows.orchestrate.workspace`), a child (a spawned process) reads them,
+runs :func:`flows.extract.extract.build_tables` and writes every table's Parquet file
+(:func:`write_built`), then returns the :class:`BuiltTables` and its own seconds and peak RSS. The same frames give the same tables in either process. Below
 ``OWN_PROCESS_MIN_PARAGRAPHS`` paragraphs the work stays in the calling process: starting a child
 costs more than the memory it gives back.
 """
 
 from __future__ import annotations
 
-import os
-import pickle
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,49 +58,37 @@ def write_built(tables: dict, folder: Path, seconds: dict | None = None) -> Buil
                        seconds={**(seconds or {}), "write tables": time.perf_counter() - t0})
 
 
-def extract_and_write(frames: dict, scans, folder: Path, workdir: Path, own_process: bool) -> BuiltTables:
-    """The tables of ``frames`` (sources, paragraphs, info, rejections: the dict is emptied) and
-    ``scans`` (a :class:`flows.extract.extract.Scans` or the file they were spilled to), written to
-    ``folder``; in a child process if ``own_process``."""
+def extract_and_write(inputs: dict, scans: list[str], folder: Path, own_process: bool) -> BuiltTables:
+    """The tables of the workspace files ``inputs`` (sources, paragraphs, info, rejections: paths) and
+    the batches' ``scans`` files, written to ``folder``; in a child process if ``own_process`` (it
+    reads the files itself: nothing is handed over but their paths)."""
     if not own_process:
-        return _extract_and_write(frames, scans, folder)
+        return _extract_and_write(inputs, scans, folder)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from flows.orchestrate import memory
-
-    inputs = Path(workdir) / "extract-inputs.pickle"
-    with open(inputs, "wb") as fh:
-        pickle.dump(frames, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    frames.clear()
-    memory.release_memory()
-    try:
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
-            return child.submit(_in_child, str(inputs), scans, str(folder)).result()
-    finally:
-        inputs.unlink(missing_ok=True)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+        return child.submit(_in_child, inputs, scans, str(folder)).result()
 
 
-def _in_child(inputs: str, scans, folder: str) -> BuiltTables:
+def _in_child(inputs: dict, scans: list[str], folder: str) -> BuiltTables:
     from dataclasses import replace
 
     from flows.orchestrate import memory
 
-    with open(inputs, "rb") as fh:
-        frames = pickle.load(fh)
-    os.remove(inputs)
-    built = _extract_and_write(frames, scans, Path(folder))
+    built = _extract_and_write(inputs, scans, Path(folder))
     return replace(built, peak_rss_mb=memory.peak_rss_mb())
 
 
-def _extract_and_write(frames: dict, scans, folder: Path) -> BuiltTables:
+def _extract_and_write(inputs: dict, scans: list[str], folder: Path) -> BuiltTables:
     from flows.extract import extract
-    from flows.orchestrate import memory
+    from flows.orchestrate import memory, workspace
 
     t0 = time.perf_counter()
+    frames = {name: workspace.read_frame(Path(path)) for name, path in inputs.items()}
     with memory.gc_paused():
         tables = extract.build_tables(frames.pop("sources"), frames.pop("paragraphs"), frames.pop("info"),
-                                      frames.pop("rejections"), scans)
+                                      frames.pop("rejections"), workspace.read_scans([Path(p) for p in scans]))
     seconds = {"extract": time.perf_counter() - t0}
     memory.release_memory()
     return write_built(tables, folder, seconds)

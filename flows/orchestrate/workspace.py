@@ -1,0 +1,268 @@
+"""The build's workspace: the files the stages hand each other, and the one place that reads and
+writes them.
+
+Tasks pass paths, never frames. Layout (``root`` persists between builds: it is the per-document
+stages' cache; a build's own folder ``run`` does not):
+
+    <root>/documents/<table>/<batch key>.parquet    sources, rejections, paragraphs, info, band_keys
+    <root>/documents/scans/<batch key>.pickle       the extract stage's per-paragraph scans
+    <root>/documents/done/<batch key>.json          written last: the batch is complete (its seconds)
+    <run>/gathered/<table>.parquet                  the batches in document order (DuckDB)
+    <run>/accounting/<table>.parquet                after the rejection of documents without content
+    <run>/dedup/paragraphs.parquet                  after dedup
+    <run>/tables/<table>.parquet                    every table of schemas/ (the release's files)
+
+A batch key depends on the batch's files (name, sha256), their manifest rows, the per-document code
+and the rules: a batch already in the workspace is reused, whatever build made it. Intermediate
+tables keep their pandas types (pyarrow's pandas metadata); the tables of ``schemas/`` are typed
+from there (``flows.common.parquet_tables``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+BATCH_TABLES = ("sources", "rejections", "paragraphs", "info")
+DUCKDB_MEMORY_LIMIT = "1GB"  # DuckDB spills to the run's folder beyond this
+
+
+def batch_key(files: list, manifest: dict, code_version: str, lexicon_version: str) -> str:
+    """What a batch's results depend on: its files and manifest rows, the per-document code and the rules."""
+    blob = json.dumps([files, manifest, code_version, lexicon_version], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch's files in the workspace (``key``) and the seconds its stages took when it was made."""
+
+    root: str
+    key: str
+    seconds: dict = field(default_factory=dict)
+
+    def path(self, table: str) -> Path:
+        suffix = "pickle" if table == "scans" else "json" if table == "done" else "parquet"
+        return Path(self.root) / "documents" / table / f"{self.key}.{suffix}"
+
+    def complete(self) -> bool:
+        return self.path("done").is_file() and all(self.path(t).is_file() for t in (*BATCH_TABLES, "scans"))
+
+
+def _write_atomic(path: Path, write) -> None:
+    """Write ``path`` through a temporary name in its folder: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_frame(df: pd.DataFrame, path: Path) -> Path:
+    """An intermediate frame as Parquet, its pandas types kept."""
+    table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
+    _write_atomic(Path(path), lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    return Path(path)
+
+
+def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A frame written by :func:`write_frame` (or gathered), with its pandas types."""
+    table = pq.read_table(path, columns=columns)
+    df = table.to_pandas()
+    meta = table.schema.pandas_metadata or {"columns": []}
+    for col in meta["columns"]:  # text in an object column (pandas would read it back as str)
+        name = col["name"]
+        if col["numpy_type"] == "object" and name in df.columns and df[name].dtype != object:
+            df[name] = pd.Series(table.column(name).to_pylist(), dtype=object, index=df.index)
+    return df
+
+
+def write_batch(root: Path, key: str, result) -> Batch:
+    """File a ``flows.orchestrate.batches.BatchResult`` under ``key``; the done marker last."""
+    batch = Batch(str(root), key, dict(result.seconds))
+    for table in BATCH_TABLES:
+        write_frame(getattr(result, table), batch.path(table))
+    write_band_keys(result.band_keys, batch.path("band_keys"))
+    scans = result.scans if isinstance(result.scans, (bytes, bytearray)) else pickle.dumps(
+        result.scans, protocol=pickle.HIGHEST_PROTOCOL)
+    _write_atomic(batch.path("scans"), lambda tmp: tmp.write_bytes(scans))
+    _write_atomic(batch.path("done"), lambda tmp: tmp.write_text(json.dumps({"seconds": batch.seconds})))
+    return batch
+
+
+def existing_batch(root: Path, key: str) -> Batch | None:
+    """The batch ``key`` if the workspace holds all of it."""
+    batch = Batch(str(root), key)
+    if not batch.complete():
+        return None
+    seconds = json.loads(batch.path("done").read_text())["seconds"]
+    return Batch(str(root), key, seconds)
+
+
+def prune(root: Path, keep: list[str], min_age_seconds: float = 86_400) -> int:
+    """Remove the batches of ``root`` not in ``keep`` (those of earlier inputs or code) and older than
+    ``min_age_seconds`` (a build running beside this one may still need its own); how many files."""
+    import time
+
+    keep_set, removed, now = set(keep), 0, time.time()
+    documents = Path(root) / "documents"
+    if not documents.is_dir():
+        return 0
+    for folder in documents.iterdir():
+        for path in folder.iterdir():
+            try:
+                stale = path.name.split(".")[0] not in keep_set and now - path.stat().st_mtime > min_age_seconds
+            except FileNotFoundError:
+                continue
+            if stale and not path.name.startswith("."):
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+# --- band keys: a ParagraphKeys as a table (para_id, one column per band) -------------------
+
+def write_band_keys(keys, path: Path) -> Path:
+    from flows.dedup.dedup import ParagraphKeys
+
+    assert keys is None or isinstance(keys, ParagraphKeys)
+    if keys is None:
+        table = pa.table({"para_id": pa.array([], pa.large_string())}, metadata={b"sketch": b"null"})
+    else:
+        columns = {"para_id": keys.para_ids, **{f"band_{b}": keys.keys[b] for b in range(keys.keys.shape[0])}}
+        table = pa.table(columns, metadata={b"sketch": json.dumps(list(keys.sketch)).encode()})
+    _write_atomic(Path(path), lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    return Path(path)
+
+
+def read_band_keys(paths: list[Path]):
+    """The batches' band keys as one ``ParagraphKeys`` (None when a batch has none, or their settings differ)."""
+    import numpy as np
+
+    from flows.dedup.dedup import ParagraphKeys
+
+    parts = [pq.read_table(p) for p in paths]
+    sketches = {p.schema.metadata.get(b"sketch") for p in parts}
+    if not parts or b"null" in sketches or len(sketches) != 1:
+        return None
+    sketch = tuple(json.loads(sketches.pop()))
+    table = pa.concat_tables(parts)
+    del parts
+    bands = [c for c in table.column_names if c.startswith("band_")]
+    keys = np.empty((len(bands), table.num_rows), dtype=np.uint64)
+    for b, name in enumerate(bands):
+        keys[b] = table.column(name).to_numpy()
+    para_ids = table.column("para_id").combine_chunks().cast(pa.large_string())
+    return ParagraphKeys(para_ids, keys, sketch)
+
+
+def read_scans(paths: list[Path]):
+    """The scans of the batches' ``scans`` files as one ``flows.extract.extract.Scans``."""
+    from flows.extract import extract
+
+    return extract.combine_scans([pickle.loads(Path(p).read_bytes()) for p in paths])
+
+
+# --- gathering: the batches in document order, by DuckDB ------------------------------------
+
+def _connect(run: Path):
+    import duckdb
+
+    spill = Path(run) / "duckdb-tmp"
+    spill.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    con.execute("SET temp_directory = ?", [str(spill)])
+    con.execute("SET preserve_insertion_order = true")
+    return con
+
+
+def _schema(paths: list[Path]) -> pa.Schema:
+    """The batches' schema, unified (a column null in one batch takes its type from another), with
+    pandas metadata (so the frames keep their pandas types): each column's from the first batch where
+    it is not all null."""
+    schemas = [pq.read_schema(p) for p in paths]
+    unified = pa.unify_schemas([s.remove_metadata() for s in schemas], promote_options="permissive")
+    metas = [s.pandas_metadata for s in schemas]
+    chosen: dict[str, dict] = {}
+    for s, meta in zip(schemas, metas):
+        for col in meta["columns"]:
+            name, first = col["name"], chosen.get(col["name"])
+            if first is None or (first["pandas_type"] == "empty" and col["pandas_type"] != "empty"):
+                chosen[name] = dict(col)
+            if col["numpy_type"] == "object":  # as pandas.concat: object in one batch, object in all
+                chosen[name]["numpy_type"] = "object"
+    for col in chosen.values():
+        if col["numpy_type"] == "object" and col["pandas_type"] in ("empty", "object"):
+            col["pandas_type"] = "unicode" if pa.types.is_large_string(unified.field(col["name"]).type) or \
+                pa.types.is_string(unified.field(col["name"]).type) else col["pandas_type"]
+    pandas = {**metas[0], "columns": [chosen[f.name] for f in unified if f.name in chosen]}
+    return unified.with_metadata({b"pandas": json.dumps(pandas).encode()})
+
+
+def _union(paths: list[Path]) -> str:
+    """SQL: every batch's rows, with the batch's number and each row's number in it (a stable tie-break)."""
+    parts = [f"SELECT *, {i} AS _batch FROM read_parquet('{_quoted(p)}', file_row_number = true)"
+             for i, p in enumerate(paths)]
+    return " UNION ALL BY NAME ".join(parts)
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _copy(con, sql: str, schema: pa.Schema, path: Path) -> Path:
+    """Stream a query's rows into ``path`` with ``schema`` (column order and pandas types)."""
+    reader = con.execute(sql).fetch_record_batch(100_000)
+
+    def write(tmp):
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            for rb in reader:
+                table = pa.Table.from_batches([rb])
+                columns = [pa.nulls(table.num_rows) if f.type == pa.null() else table.column(f.name).cast(f.type)
+                           for f in schema]  # a column null in every batch: DuckDB reads it as integers
+                writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+
+    _write_atomic(Path(path), write)
+    return Path(path)
+
+
+GATHERED_ORDER = {  # how the batches' rows are put together: the order no batching can change
+    "sources": "ORDER BY source_file, _batch, file_row_number",
+    "rejections": "ORDER BY file, _batch, file_row_number",
+}
+
+
+def gather(batches: list[Batch], run: Path) -> dict[str, Path]:
+    """The batches' tables as one file each in ``run/gathered/``: sources by file name, rejections by
+    file, paragraphs and info in document order (then position)."""
+    out_dir = Path(run) / "gathered"
+    out: dict[str, Path] = {}
+    con = _connect(run)
+    try:
+        for table in BATCH_TABLES:
+            paths = [b.path(table) for b in batches]
+            schema = _schema(paths)
+            union = _union(paths)
+            if table in GATHERED_ORDER:
+                sql = f"SELECT * FROM ({union}) {GATHERED_ORDER[table]}"
+            else:  # document order: the rank of its document among the sources, then position
+                ranks = (f"SELECT doc_id, row_number() OVER (ORDER BY source_file, _batch, file_row_number) "
+                         f"AS _rank FROM ({_union([b.path('sources') for b in batches])})")
+                position = ", t.position" if "position" in schema.names else ""
+                sql = (f"SELECT t.* FROM ({union}) t LEFT JOIN ({ranks}) r USING (doc_id) "
+                       f"ORDER BY r._rank NULLS LAST{position}, t._batch, t.file_row_number")
+            out[table] = _copy(con, sql, schema, out_dir / f"{table}.parquet")
+    finally:
+        con.close()
+    return out

@@ -1,0 +1,123 @@
+"""The build's workspace (flows/orchestrate/workspace.py): the per-document batches filed as Parquet
+files, gathered by DuckDB in document order; the tables must be those one pass over the corpus gives,
+whatever the batching, and a batch is reused only when all of it is there."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import RAW
+
+from flows.extract import extract
+from flows.orchestrate import batches, workspace
+
+
+@pytest.fixture(scope="module")
+def seed_batches():
+    """The seeds in batches of one or two files, processed as the flow's documents task does."""
+    files, manifest = batches.fingerprint(RAW)
+    plan = batches.plan(files, 2)
+    assert len(plan) >= 3
+    return plan, [batches.process(RAW, b, batches.batch_manifest(b, manifest, first=i == 0))
+                  for i, b in enumerate(plan)]
+
+
+def _in_document_order(results):
+    """The batches' sources by file name, and their paragraphs in document order, then position."""
+    sources = batches.combine([r.sources for r in results], ["source_file"])
+    paragraphs = batches.combine([r.paragraphs for r in results])
+    rank = pd.Series(range(len(sources)), index=sources["doc_id"])
+    order = np.lexsort((paragraphs["position"].to_numpy(), paragraphs["doc_id"].map(rank).to_numpy()))
+    return sources, paragraphs.take(order).reset_index(drop=True)
+
+
+def _filed(tmp_path, results, order):
+    root = tmp_path / "ws"
+    return [workspace.write_batch(root, f"batch{i}", results[i]) for i in order]
+
+
+@pytest.mark.parametrize("order", ["plan", "reversed"])
+def test_gathered_tables_are_in_document_order_whatever_the_batch_order(seed_batches, tmp_path, order):
+    _, results = seed_batches
+    want_sources, want_paragraphs = _in_document_order(results)
+    idx = list(range(len(results)))
+    filed = _filed(tmp_path, results, idx if order == "plan" else idx[::-1])
+    got = {name: workspace.read_frame(path) for name, path in workspace.gather(filed, tmp_path / "run").items()}
+    pd.testing.assert_frame_equal(got["sources"], want_sources)
+    pd.testing.assert_frame_equal(got["paragraphs"], want_paragraphs)  # same rows, order and dtypes
+    assert list(got["info"]["doc_id"]) == list(want_sources["doc_id"])  # document order
+    assert list(got["rejections"].columns) == list(results[0].rejections.columns)
+
+
+def test_band_keys_and_scans_read_back_are_the_batches(seed_batches, tmp_path):
+    from flows.dedup import dedup
+
+    _, results = seed_batches
+    filed = _filed(tmp_path, results, range(len(results)))
+    keys = workspace.read_band_keys([b.path("band_keys") for b in filed])
+    want = dedup.combine_paragraph_keys([r.band_keys for r in results])
+    assert keys.sketch == want.sketch and keys.para_ids.equals(want.para_ids)
+    assert (keys.keys == want.keys).all() and keys.keys.shape[1] > 0
+    scans = workspace.read_scans([b.path("scans") for b in filed])
+    paragraphs = _in_document_order(results)[1]
+    content = paragraphs.loc[paragraphs["status"] == "content", "para_id"]
+    assert len(content) and set(scans.scanned) == set(content)
+
+
+def test_extract_from_the_workspace_gives_the_tables_of_a_plain_build(seed_tables, seed_batches, tmp_path):
+    """The records made from the gathered files equal those of the plain stage chain (flows.orchestrate.build)."""
+    from flows.dedup import dedup
+    from flows.ingest import ingest
+
+    _, results = seed_batches
+    filed = _filed(tmp_path, results, reversed(range(len(results))))
+    f = {name: workspace.read_frame(p) for name, p in workspace.gather(filed, tmp_path / "run").items()}
+    sources, paragraphs, info, rejections = ingest.reject_all_boilerplate(
+        f["sources"], f["paragraphs"], f["info"], f["rejections"])
+    tables = extract.build_tables(sources, dedup.dedup(paragraphs), info, rejections,
+                                  workspace.read_scans([b.path("scans") for b in filed]))
+    for name in ("documents", "entities", "mentions", "events", "participants", "quotes", "facts", "statements"):
+        pd.testing.assert_frame_equal(tables[name], seed_tables[name], obj=name)
+
+
+def test_a_batch_is_reused_only_when_all_of_it_is_there(seed_batches, tmp_path):
+    _, results = seed_batches
+    (batch,) = _filed(tmp_path, results, [0])
+    assert workspace.existing_batch(tmp_path / "ws", "batch0") == batch
+    assert workspace.existing_batch(tmp_path / "ws", "other") is None
+    batch.path("paragraphs").unlink()
+    assert workspace.existing_batch(tmp_path / "ws", "batch0") is None and not batch.complete()
+
+
+def test_batches_of_no_paragraphs_gather_to_empty_tables_with_the_columns(seed_batches, tmp_path):
+    _, results = seed_batches
+    r = results[0]
+    empty = batches.BatchResult(r.sources.iloc[0:0], r.rejections, r.paragraphs.iloc[0:0], r.info.iloc[0:0],
+                                extract.pack_scans(extract.Scans()), {}, r.band_keys)
+    filed = [workspace.write_batch(tmp_path / "ws", "empty", empty)]
+    paragraphs = workspace.read_frame(workspace.gather(filed, tmp_path / "run")["paragraphs"])
+    assert len(paragraphs) == 0 and list(paragraphs.columns) == list(r.paragraphs.columns)
+    assert len(workspace.read_scans([filed[0].path("scans")]).scanned) == 0
+
+
+def test_the_key_changes_with_the_files_their_manifest_rows_the_code_and_the_rules():
+    files, rows = [("a.txt", "1" * 64)], {"a.txt": {"file": "a.txt", "outlet": "X"}}
+    key = workspace.batch_key(files, rows, "code", "rules")
+    assert key == workspace.batch_key(list(files), dict(rows), "code", "rules")
+    assert len({key, workspace.batch_key([("a.txt", "2" * 64)], rows, "code", "rules"),
+                workspace.batch_key(files, {"a.txt": {"file": "a.txt", "outlet": "Y"}}, "code", "rules"),
+                workspace.batch_key(files, rows, "code2", "rules"),
+                workspace.batch_key(files, rows, "code", "rules2")}) == 5
+
+
+def test_prune_keeps_the_current_batches_and_recent_files(seed_batches, tmp_path):
+    import os
+
+    _, results = seed_batches
+    old, current = _filed(tmp_path, results, [0, 1])
+    assert workspace.prune(tmp_path / "ws", keep=[current.key]) == 0  # too recent: maybe another build's
+    for table in (*workspace.BATCH_TABLES, "band_keys", "scans", "done"):
+        os.utime(old.path(table), (1, 1))
+    assert workspace.prune(tmp_path / "ws", keep=[current.key]) == len(workspace.BATCH_TABLES) + 3
+    assert current.complete() and not old.path("done").exists()
