@@ -138,9 +138,9 @@ class RssSampler(threading.Thread):
             return "other"
         if "uvicorn" in cmd or "prefect" in cmd and "server" in cmd:
             return "API server"
-        if "flows.validate.validate_process" in cmd:
-            return "validation process"
-        return "workers and other children"
+        if "multiprocessing.spawn" in cmd and "resource_tracker" not in cmd:
+            return "spawned processes (batch workers, validation, extract)"
+        return "other children"
 
     def _seen(self, proc, kind: str) -> None:
         t = proc.cpu_times()

@@ -29,7 +29,7 @@ from flows.ingest import ingest
 from flows.orchestrate import batches, extract_process, memory, progress, workspace
 from flows.orchestrate.extract_process import BuiltTables  # noqa: E402
 from flows.publish import publish
-from flows.validate import validate_process  # noqa: E402
+from flows.orchestrate.validation import Validation, ValidationFailed as ChecksFailed  # noqa: E402
 
 
 class ValidationFailed(RuntimeError):
@@ -129,7 +129,7 @@ def pq_rows(path: str) -> int:
 def publish_task(built: BuiltTables, output_dir: str, validation, inventory: pd.DataFrame,
                  version: str | None, build_key: str | None = None):
     """Validate and publish at once: the tables' Parquet files (written by ``write_tables_task``) are
-    validated by ``validation`` (a started ``flows.validate.validate_process.Validation``: a process of its
+    validated by ``validation`` (a started ``flows.orchestrate.validation.Validation``: a process of its
     own) while the rest of the release is written from them; the release is committed only if no
     blocking expectation failed (else ``ValidationFailed``, with the report). Returns the release;
     ``validation`` holds the report, and validation's own seconds and peak RSS (MB)."""
@@ -320,7 +320,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
     # Parquet files of publish (folders of builds killed before they could remove them are removed
     # first: flows/common/workdirs.py)
     with workdirs.WorkDir("build-dataset-") as workdir, \
-            validate_process.Validation(Path(workdir)) as validation:
+            Validation(Path(workdir)) as validation:
         t0 = time.perf_counter()
         workers = workers or default_workers()
         root = workspace_dir(cache_dir)
@@ -362,7 +362,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         try:
             release = stage(
                 "publish", publish_task, built, output_dir, validation, inventory, version, build_key)
-        except validate_process.ValidationFailed as failed:
+        except ChecksFailed as failed:
             from prefect.runtime import flow_run
 
             report = failed.report

@@ -1,4 +1,4 @@
-"""Validation beside publishing (flows.validate.validate_process): the release's own Parquet files are what is
+"""Validation beside publishing (flows.orchestrate.validation): the release's own Parquet files are what is
 validated, and nothing is committed unless that validation passed — also when it fails to run, and
 also when the tables equal the latest release's."""
 
@@ -16,7 +16,8 @@ from publish_helpers import tree_digest
 import schemas
 from flows.common import paths
 from flows.publish import publish, releases
-from flows.validate import gx_suites, validate_process
+from flows.orchestrate import validation as validate_process
+from flows.validate import gx_suites
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +49,7 @@ def test_the_published_parquet_files_are_validated_and_the_report_is_in_the_rele
     assert kept == json.loads(json.dumps(report.to_json()))
     assert (release.path / "validation" / "index.html").is_file()
     assert json.loads((release.path / "release.json").read_text())["validation"]["passed"] is True
-    # the Parquet files it read are the release's own (moved in, not written again)
+    # the Parquet files it read are the release's own (linked in, not written again)
     assert sorted(p.name for p in release.path.glob("*.parquet")) == sorted(f"{n}.parquet" for n in tables)
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(releases.STAGING_PREFIX)]
 
@@ -61,7 +62,7 @@ def test_a_validation_process_that_dies_publishes_nothing(tables_and_inventory, 
     before, link = tree_digest(out / "latest"), os.readlink(out / "latest")
     edited = {**tables, "documents": tables["documents"].assign(outlet="Another outlet")}
     with validate_process.Validation(tmp_path / "work") as validation:
-        validation.proc.kill()
+        validation.child.kill()
         with pytest.raises(RuntimeError, match="validation process ended without a report"):
             publish.publish(edited, out, None, None, inventory, validation=validation)
     assert releases.releases(out) == [first.version] and os.readlink(out / "latest") == link

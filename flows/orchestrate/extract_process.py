@@ -7,7 +7,7 @@ the validation process runs beside it. Run in a child process, that memory goes 
 when the child ends, before the release is written.
 
 :func:`extract_and_write` is the stage: given the paths of the cleaned, deduplicated tables in
-the build's workspace (:mod:`flows.orchestrate.workspace`), a child (a spawned process) reads them,
+the build's workspace (:mod:`flows.orchestrate.workspace`), a child (:mod:`flows.orchestrate.isolate`) reads them,
 runs :func:`flows.extract.extract.build_tables` and writes every table's Parquet file
 (:func:`write_built`), then returns the :class:`BuiltTables` and its own seconds and peak RSS. The same frames give the same tables in either process. Below
 ``OWN_PROCESS_MIN_PARAGRAPHS`` paragraphs the work stays in the calling process: starting a child
@@ -64,20 +64,12 @@ def extract_and_write(inputs: dict, scans: list[str], folder: Path, own_process:
     reads the files itself: nothing is handed over but their paths)."""
     if not own_process:
         return _extract_and_write(inputs, scans, folder)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
-        return child.submit(_in_child, inputs, scans, str(folder)).result()
-
-
-def _in_child(inputs: dict, scans: list[str], folder: str) -> BuiltTables:
     from dataclasses import replace
 
-    from flows.orchestrate import memory
+    from flows.orchestrate import isolate
 
-    built = _extract_and_write(inputs, scans, Path(folder))
-    return replace(built, peak_rss_mb=memory.peak_rss_mb())
+    built, peak_rss_mb = isolate.run(_extract_and_write, inputs, scans, Path(folder))
+    return replace(built, peak_rss_mb=peak_rss_mb)
 
 
 def _extract_and_write(inputs: dict, scans: list[str], folder: Path) -> BuiltTables:

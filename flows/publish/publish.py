@@ -118,8 +118,8 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
     counts = {}
     for name in schemas.tables():
         df = None if parquet_files and csv_files else sort_table(name, tables[name])  # written sorted
-        if parquet_files:  # (another folder may be on another file system: shutil.move copies then)
-            shutil.move(parquet_files[name], target / f"{name}.parquet")
+        if parquet_files:  # linked, not moved: validation may still be reading them
+            _link_or_copy(parquet_files[name], target / f"{name}.parquet")
         else:
             write_parquet(name, df, target / f"{name}.parquet")
         if csv_files:
@@ -182,10 +182,10 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
     :class:`PublishLocked` when another build is publishing into the same folder. ``build_key``
     (``flows.orchestrate.batches.build_key``) is recorded in ``release.json``.
 
-    ``validation``: a started :class:`flows.validate.validate_process.Validation`, instead of a report given
+    ``validation``: a started :class:`flows.orchestrate.validation.Validation`, instead of a report given
     by ``docs_dir`` and ``validation_json``. The Parquet files are then written first and validated
     in that process while the rest of the release is written; nothing is committed (no release, no
-    ``latest`` move) unless it passed: else :class:`flows.validate.validate_process.ValidationFailed` is raised.
+    ``latest`` move) unless it passed: else :class:`flows.orchestrate.validation.ValidationFailed` is raised.
     """
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -217,8 +217,6 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
                 # (from its file, when they are files: one row group at a time)
                 write_csv(name, files.parts(name) if files is not None else tables[name], csv_files[name], h)
             fp = h.hexdigest()
-            if validation is not None:
-                validation.loaded()  # it has read the Parquet files: they may move into the release
             return _publish_locked(output_dir, tables, fp, csv_files, docs_dir, validation_json, raw_files,
                                    version, build_key, parquet_files, validated)
         finally:
@@ -326,3 +324,11 @@ def keep_failed_report(output_dir: Path, run_name: str, docs_dir: Path | None, v
         (target / "validation").mkdir(exist_ok=True)
         shutil.copy2(validation_json, target / "validation" / "validation.json")
     return target
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (a copy when they are on different file systems)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
