@@ -97,8 +97,8 @@ def test_browser_finds_the_newest_release_and_its_download_links(two_releases, b
         assert "latest" in newest.find_element(By.TAG_NAME, "h2").text
         rows = {td.get_attribute("data-table"): int(td.text) for td in newest.find_elements(By.CSS_SELECTOR, "td.rows")}
         assert rows["documents"] == 6
-        links = {a.get_attribute("data-resource"): a.get_attribute("href")
-                 for a in newest.find_elements(By.CSS_SELECTOR, "a.download")}
+        links = {a.get_attribute("data-resource"): a.get_attribute("href")  # per table, and whole-release files
+                 for a in newest.find_elements(By.CSS_SELECTOR, "a.download, a.whole")}
         assert {"documents", "documents-parquet", "paragraphs", "paragraphs-parquet"} <= set(links)
         assert links["documents"] == f"{url}/1.1.0/documents.csv"
         pkg = json.loads((out / "1.1.0" / "datapackage.json").read_text())

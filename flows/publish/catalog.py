@@ -84,7 +84,7 @@ def _grid(rel_dir: Path, version: str, row_counts: dict, package: dict) -> tuple
     return ordered, rows
 
 
-def _downloads(rel_dir: Path, version: str, tables: set[str]) -> list[dict]:
+def _downloads(rel_dir: Path, version: str, tables: set[str], package: dict) -> list[dict]:
     """Whole-release downloads: the zip of the data files, and any other data file of the release
     that is not one table's (a database of every table, say)."""
     from flows.publish.bundle import zip_name
@@ -94,7 +94,9 @@ def _downloads(rel_dir: Path, version: str, tables: set[str]) -> list[dict]:
         out.append({"kind": "zip", "name": zip_name(version), **_file(version, rel_dir / zip_name(version))})
     for path in sorted(rel_dir.iterdir()):
         if path.is_file() and path.suffix.lower() not in _PAGES_AND_METADATA and path.stem not in tables:
-            out.append({"kind": path.suffix[1:].lower(), "name": path.name, **_file(version, path)})
+            resource = next((r["name"] for r in package.get("resources", []) if r["path"] == path.name), None)
+            out.append({"kind": path.suffix[1:].lower(), "name": path.name,
+                        **_file(version, path, resource)})
     return out
 
 
@@ -130,7 +132,7 @@ def _release_entry(output_dir: Path, version: str, latest: str | None) -> dict:
         "validation": {"status": status, **(validation or {})},
         "changes": release.get("changes"), "files": files, "documents": docs,
         "coverage": _coverage(rel_dir, row_counts), "formats": formats, "tables": grid,
-        "downloads": _downloads(rel_dir, version, {row["name"] for row in grid}),
+        "downloads": _downloads(rel_dir, version, {row["name"] for row in grid}, package),
     }
 
 
@@ -171,7 +173,7 @@ _HTML = """{% extends "base.html" %}
 <p>Created <time class="created">{{ r.created }}</time> · {{ badge(r) }}
 {% if r.changes and r.changes.previous_version %}· changes since {{ r.changes.previous_version }}:
 {% for t, n in r.changes.tables.items() %}{{ t }} +{{ n.added }} −{{ n.removed }} ~{{ n.changed }}{% if not loop.last %}, {% endif %}{% endfor %}{% endif %}</p>
-{% for d in r.downloads %}<p><a class="button whole {{ d.kind }}" data-kind="{{ d.kind }}" href="{{ d.href }}">{% if d.kind == "zip" %}Every data file in one zip{% else %}{{ d.kind|format_label }}: {{ d.name }}{% endif %}
+{% for d in r.downloads %}<p><a class="button whole {{ d.kind }}" data-kind="{{ d.kind }}" data-resource="{{ d.get('resource') or '' }}" href="{{ d.href }}">{% if d.kind == "zip" %}Every data file in one zip{% else %}{{ d.kind|format_label }}: {{ d.name }}{% endif %}
 <span class="size">({{ d.bytes|size }})</span></a>{% if d.kind == "zip" %} <span class="muted">{{ d.name }}: each table as CSV and Parquet, and the raw manifest</span>{% endif %}</p>{% endfor %}
 <div class="scroll"><table class="grid"><thead><tr><th>table</th><th class="num">rows</th>{% for f in r.formats %}<th>{{ f|format_label }}</th>{% endfor %}<th>look inside</th></tr></thead>
 <tbody>{% for t in r.tables %}<tr data-table="{{ t.name }}"><td><strong>{{ t.name }}</strong>{% if t.title %}<br><span class="muted">{{ t.title }}</span>{% endif %}</td>
