@@ -80,6 +80,31 @@ def test_the_stages_know_nothing_of_orchestration():
         assert not bad, f"{name} imports {bad}"
 
 
+def test_validation_and_publishing_know_nothing_of_orchestration():
+    """They are stages too (the flow runs validation in a child process: flows/orchestrate/)."""
+    modules = _modules()
+    for name, path in modules.items():
+        if name.split(".")[1:2] not in (["validate"], ["publish"]):
+            continue
+        bad = sorted(i for i in _imports(path, modules)
+                     if i.split(".")[0] == "prefect" or i == "flows.pipeline" or i.startswith("flows.orchestrate"))
+        assert not bad, f"{name} imports {bad}"
+
+
+def test_no_stage_module_manages_memory_or_processes():
+    """Garbage collection, trimming the heap and child processes are the orchestration's (written once)."""
+    import re
+
+    managing = re.compile(r"\bgc\.(collect|freeze|disable|enable)|malloc_trim|release_memory|gc_paused|"
+                          r"ProcessPoolExecutor|subprocess\.Popen|multiprocessing")
+    for path in ROOT.joinpath("flows").rglob("*.py"):
+        package = path.relative_to(ROOT / "flows").parts[0]
+        if package in ("orchestrate", "pipeline.py", "cli.py", "deploy.py", "__main__.py"):
+            continue
+        found = managing.findall(path.read_text(encoding="utf-8"))
+        assert not found, f"{path.relative_to(ROOT)}: {sorted(set(found))}"
+
+
 def test_flows_is_packages_by_stage():
     top = sorted(p.name for p in ROOT.joinpath("flows").glob("*.py"))
     assert top == ["__init__.py", "__main__.py", "cli.py", "deploy.py", "pipeline.py"]

@@ -91,13 +91,15 @@ def _load_gx() -> None:
 def _validate(tables_dir: str, workdir: str, gx_dir: str, tables_defs: str, views_defs: str):
     import schemas
     from flows.common.parquet_tables import ParquetTables
+    from flows.orchestrate import memory
     from flows.validate import validate
 
     schemas.TABLES_DIR, schemas.VIEWS_DIR, paths.GX_DIR = Path(tables_defs), Path(views_defs), Path(gx_dir)
     t0 = time.perf_counter()
     tables = ParquetTables(Path(tables_dir))
     try:
-        report = validate.validate(tables, Path(workdir))
+        # what the last suite, the reading and the conversions freed goes back to the system
+        report = validate.validate(tables, Path(workdir), between_suites=memory.release_memory)
     finally:
         tables.close()
     return {"report": report.to_json(), "docs_dir": report.docs_dir}, time.perf_counter() - t0

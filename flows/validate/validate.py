@@ -22,7 +22,6 @@ import pandas as pd
 import schemas
 from flows.common import frames, paths
 from flows.common.parquet_tables import LoadedTables, suite_columns
-from flows.orchestrate import memory
 from flows.validate import data_docs, gx_runtime
 from flows.validate.gx_suites import expectation_specs, referenced_keys, suite_names
 
@@ -266,10 +265,12 @@ def frame_to_validate(name: str, tables: dict[str, pd.DataFrame], views: dict) -
     return schemas.build_view(views[name], tables) if name in views else tables[name]
 
 
-def validate(tables, workdir: Path, gx_dir: Path | None = None, run_name: str = "build") -> Report:
+def validate(tables, workdir: Path, gx_dir: Path | None = None, run_name: str = "build",
+             between_suites=None) -> Report:
     """Run every suite over ``tables``: the frames of every table of ``schemas/``, or a
     :class:`flows.common.parquet_tables.ParquetTables` (each suite's columns are then read just before it
-    runs, and let go once no later suite reads them)."""
+    runs, and let go once no later suite reads them). ``between_suites``: called before each suite
+    (the orchestration hands freed memory back to the system there)."""
     source = LoadedTables.of(tables)
     gx_dir = paths.GX_DIR if gx_dir is None else gx_dir
     workdir = Path(workdir)
@@ -298,7 +299,8 @@ def validate(tables, workdir: Path, gx_dir: Path | None = None, run_name: str = 
             for table in reads[i]:  # before a view joins them: the join then copies pointers too
                 source.frames[table] = frames.with_python_text(source.frames[table])
             df = frame_to_validate(name, source.frames, views)
-            memory.release_memory()  # what the last suite, the reading and the conversions freed
+            if between_suites is not None:
+                between_suites()
             key_columns = list(views[name].primary_key if name in views else schemas.table(name).primary_key)
             try:
                 checkpoint = context.checkpoints.get(name)
