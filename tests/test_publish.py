@@ -140,9 +140,9 @@ def test_a_new_article_changes_list_exactly_its_rows(first, tmp_path):
     verify_release(out / "1.1.0")
 
 
-def test_diff_finds_each_kind_of_edit_from_frames_and_from_files(first, tmp_path, monkeypatch):
-    """The diff compares a column at a time, a part of the rows at a time: every kind of edit is
-    found, in key order, the same from the frames as from the tables' files."""
+def test_diff_finds_each_kind_of_edit_from_frames_and_from_files(first, tmp_path):
+    """The diff (a join on the primary key): every kind of edit is found, in key order, the same
+    from the frames as from the tables' files."""
     from flows.common import parquet_tables
 
     raw, out, _ = first
@@ -163,7 +163,6 @@ def test_diff_finds_each_kind_of_edit_from_frames_and_from_files(first, tmp_path
     edited["paragraphs"] = pd.concat([p, added], ignore_index=True)
     e = edited["entities"]
     e.at[e.index[0], "aliases"] = [*e.at[e.index[0], "aliases"], "Another alias"]
-    monkeypatch.setattr(changes, "DIFF_PART_ROWS", 3)
     from_frames = changes.diff(prev, edited)
     files = parquet_tables.write_tables(
         {k: parquet_tables.sort_table(k, v.reset_index(drop=True)) for k, v in edited.items()}, tmp_path / "files")
@@ -314,34 +313,6 @@ def test_csv_written_in_parts_is_the_csv_of_the_whole_table(tmp_path):
     assert parquet_tables.sort_table("paragraphs", df) is df
     shuffled = df.sample(frac=1, random_state=1)
     pd.testing.assert_frame_equal(parquet_tables.sort_table("paragraphs", shuffled), df)
-
-
-def test_the_diff_normalises_a_column_as_cell_by_cell():
-    """``changes.column_cells`` skips the normalising call for cells already in its form: the same
-    values as normalising every cell (hypothesis: nulls, NaN, ints, floats, bools, texts, in the
-    dtypes a build and a Parquet read-back give)."""
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
-    cells = {
-        "string": (st.one_of(st.none(), st.text(max_size=5)), ["str", object]),
-        "integer": (st.one_of(st.none(), st.integers(-2**40, 2**40)), ["Int64", "float64", object]),
-        "number": (st.one_of(st.none(), st.floats(allow_nan=True)), ["float64", object]),
-        "boolean": (st.one_of(st.none(), st.booleans()), ["boolean", object]),
-    }
-
-    @settings(max_examples=100, deadline=None)
-    @given(st.sampled_from(sorted(cells)), st.data())
-    def check(typ, data):
-        values_of, dtypes = cells[typ]
-        values = data.draw(st.lists(values_of, max_size=8))
-        col = pd.Series(values, dtype=data.draw(st.sampled_from(dtypes)))
-        want = [changes._cell(v, typ) for v in col.tolist()]
-        got = changes.column_cells(col, typ)
-        assert [type(v) for v in got] == [type(v) for v in want]
-        assert all(a == b or (a is None and b is None) for a, b in zip(got, want))
-
-    check()
 
 
 def test_publishing_from_the_parquet_files_gives_the_release_of_the_frames(first, tmp_path):

@@ -1,8 +1,8 @@
 """The release diff: what changed between the previous release and a new build.
 
-Rows are matched by each table's primary key (from ``schemas/``): a key only in the new build is an
-added row, a key only in the previous release a removed row, a key in both whose values differ (in the
-columns both versions have) a changed row. Schema changes compare the previous release's
+Rows are matched by each table's primary key (from ``schemas/``; a join in DuckDB over the two
+versions' files): a key only in the new build is an added row, a key only in the previous release a
+removed row, a key in both whose values differ (in the columns both versions have) a changed row. Schema changes compare the previous release's
 ``release.json`` signature (table -> column -> type, primary keys) with ``schemas/`` now.
 
 The SemVer part to bump follows from the diff (:func:`bump`):
@@ -15,130 +15,87 @@ The SemVer part to bump follows from the diff (:func:`bump`):
 from __future__ import annotations
 
 import json
-import operator
 from pathlib import Path
 
-import pandas as pd
 
 import schemas
-from flows.common.parquet_tables import read_columns, row_count
+from flows.common.parquet_tables import ParquetTables, row_count, to_arrow
 
 MAX_KEYS_IN_MARKDOWN = 200
+DUCKDB_MEMORY_LIMIT = "1GB"  # DuckDB spills to disk beyond this
 
 
-def _cell(value, typ: str):
-    """A value in a form that compares equal between a pandas build and a Parquet read-back."""
-    if typ == "list":
-        if value is None or (not hasattr(value, "__len__") and pd.isna(value)):
-            return ()
-        return tuple(str(v) for v in value)
-    if value is None or pd.isna(value):
-        return None
-    if typ == "date":
-        return str(value)[:10]
-    if typ == "integer":
-        return int(value)
-    if typ == "number":
-        return float(value)
-    if typ == "boolean":
-        return bool(value)
-    return str(value)
+def _connect():
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    return con
 
 
-_NORMALISED = {"string": str, "integer": int, "number": float, "boolean": bool}  # a cell already in _cell's form
+def _source(con, tables, name: str, alias: str) -> str:
+    """SQL naming the new version of table ``name``: its Parquet file, or its frame typed by
+    ``schemas/`` (registered with ``con`` as ``alias``)."""
+    if isinstance(tables, ParquetTables):
+        return f"read_parquet('{_quoted(tables.path(name))}')"
+    con.register(alias, to_arrow(name, tables[name]))
+    return alias
 
 
-def column_cells(col: pd.Series, typ: str) -> list:
-    """``[_cell(v, typ) for v in col]``, without the call for the cells already in that form (a
-    string of a string column, an int of an integer column, a float that is not NaN, a bool)."""
-    values = col.tolist()
-    done = _NORMALISED.get(typ)
-    if done is None:
-        return [_cell(v, typ) for v in values]
-    return [v if type(v) is done and v == v else _cell(v, typ) for v in values]
+def _quoted(path) -> str:
+    return str(path).replace("'", "''")
 
 
-def _key(values: tuple) -> str | list:
-    return values[0] if len(values) == 1 else list(values)
+def _ident(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
 
 
-def _keys(keys: list[tuple]) -> list:
-    """``[_key(k) for k in keys]``."""
-    return [k for (k,) in keys] if keys and len(keys[0]) == 1 else [_key(k) for k in keys]
+def _key_exprs(pk: list[str]) -> str:
+    """A primary key's cells as text (a null as ''): how rows of two versions are matched."""
+    return ", ".join(f"coalesce(CAST({_ident(k)} AS VARCHAR), '') AS _k{i}" for i, k in enumerate(pk))
 
 
-def _sorted(keys) -> list[tuple]:
-    """``sorted(keys)`` (tuples of strings), ordering one-column keys by their string (the same
-    order, without comparing millions of tuples)."""
-    keys = list(keys)
-    if keys and len(keys[0]) == 1:
-        return sorted(keys, key=operator.itemgetter(0))
-    return sorted(keys)
+def _keys_of(rows: list[tuple]) -> list:
+    return [r[0] if len(r) == 1 else list(r) for r in rows]
 
 
-def _key_rows(df: pd.DataFrame, types: dict[str, str], pk: list[str]) -> dict[tuple, int]:
-    """Primary key (its cells as strings, a null as "") -> the row's position in ``df``."""
-    key_cols = [["" if v is None else str(v) for v in column_cells(df[k], types[k])] for k in pk]
-    return dict(zip(zip(*key_cols), range(len(df))))
-
-
-DIFF_PART_ROWS = 100_000  # matched rows whose cells are compared at a time, one column at a time
-
-
-def _differing(new: pd.Series, old: pd.Series, new_pos, old_pos, typ: str):
-    """Boolean array: whether the cell at ``new_pos[i]`` of ``new`` differs from the one at
-    ``old_pos[i]`` of ``old`` (compared as :func:`_cell` normalises them), a part at a time.
-    Text columns held as Arrow strings on both sides are compared by Arrow (a null equals a null)."""
-    import numpy as np
-
-    out = np.zeros(len(new_pos), dtype=bool)
-    arrow = typ == "string" and all(isinstance(c.dtype, pd.StringDtype) for c in (new, old))
-    for start in range(0, len(new_pos), DIFF_PART_ROWS):
-        a, b = new.iloc[new_pos[start:start + DIFF_PART_ROWS]], old.iloc[old_pos[start:start + DIFF_PART_ROWS]]
-        if arrow:
-            out[start:start + len(a)] = _arrow_differ(a, b)
-        else:
-            out[start:start + len(a)] = [x != y for x, y in zip(column_cells(a, typ), column_cells(b, typ))]
-    return out
-
-
-def _arrow_differ(a: pd.Series, b: pd.Series):
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    x, y = pa.array(a), pa.array(b)
-    same = pc.or_kleene(pc.equal(x, y), pc.and_(pc.is_null(x), pc.is_null(y)))
-    return pc.invert(pc.fill_null(same, False)).to_numpy(zero_copy_only=False)
+def _all_keys(con, source: str, pk: list[str]) -> list:
+    order = ", ".join(f"_k{i}" for i in range(len(pk)))
+    return _keys_of(con.execute(f"SELECT {_key_exprs(pk)} FROM {source} ORDER BY {order}").fetchall())
 
 
 def _table_diff(tables, name: str, old_path: Path, common: dict[str, str], pk: list[str]) -> dict:
     """Added, removed and changed rows of table ``name`` against the previous release's file, over
-    the columns both have with the same type (``common``). Memory: the keys of both versions, and
-    one column of each at a time (a table's rows are never all held as Python objects)."""
-    import numpy as np
+    the columns both have with the same type (``common``): a join on the primary key in DuckDB."""
     import pyarrow.parquet as pq
 
     out = {"rows_before": pq.ParquetFile(old_path).metadata.num_rows, "rows_after": row_count(tables, name),
            "added": [], "removed": [], "changed": []}
     if not all(k in common for k in pk):  # the key changed: rows cannot be matched
         return out
-    old_at = _key_rows(pd.read_parquet(old_path, columns=pk), common, pk)
-    new_at = _key_rows(read_columns(tables, name, pk), common, pk)
-    both = _sorted(k for k in new_at if k in old_at)
-    out["added"] = _keys(_sorted(k for k in new_at if k not in old_at))
-    out["removed"] = _keys(_sorted(k for k in old_at if k not in new_at))
-    new_pos = np.fromiter((new_at[k] for k in both), dtype=np.int64, count=len(both))
-    old_pos = np.fromiter((old_at[k] for k in both), dtype=np.int64, count=len(both))
-    del new_at, old_at
-    differs = {}
-    for c, typ in common.items():
-        d = _differing(read_columns(tables, name, [c])[c], pd.read_parquet(old_path, columns=[c])[c],
-                       new_pos, old_pos, typ)
-        if d.any():
-            differs[c] = d
-    if differs:
-        for i in np.flatnonzero(np.logical_or.reduce(list(differs.values()))):
-            out["changed"].append({"key": _key(both[i]), "columns": [c for c, d in differs.items() if d[i]]})
+    con = _connect()
+    try:
+        new = _source(con, tables, name, "new_rows")
+        old = f"read_parquet('{_quoted(old_path)}')"
+        keys = [f"_k{i}" for i in range(len(pk))]
+        cols = [c for c in common if c not in pk]
+        select = f"{_key_exprs(pk)}" + "".join(f", {_ident(c)} AS _c{j}" for j, c in enumerate(cols))
+        con.execute(f"CREATE TEMP VIEW n AS SELECT {select} FROM {new}")
+        con.execute(f"CREATE TEMP VIEW o AS SELECT {select} FROM {old}")
+        order, using = ", ".join(keys), ", ".join(keys)
+        out["added"] = _keys_of(con.execute(
+            f"SELECT {order} FROM n ANTI JOIN o USING ({using}) ORDER BY {order}").fetchall())
+        out["removed"] = _keys_of(con.execute(
+            f"SELECT {order} FROM o ANTI JOIN n USING ({using}) ORDER BY {order}").fetchall())
+        if cols:
+            which = ", ".join(f"CASE WHEN n._c{j} IS DISTINCT FROM o._c{j} THEN {j} END" for j in range(len(cols)))
+            rows = con.execute(
+                f"SELECT {', '.join('n.' + k for k in keys)}, list_filter([{which}], x -> x IS NOT NULL) AS d "
+                f"FROM n JOIN o USING ({using}) WHERE len(list_filter([{which}], x -> x IS NOT NULL)) > 0 "
+                f"ORDER BY {', '.join('n.' + k for k in keys)}").fetchall()
+            out["changed"] = [{"key": _keys_of([r[:-1]])[0], "columns": [cols[j] for j in r[-1]]} for r in rows]
+    finally:
+        con.close()
     return out
 
 
@@ -170,8 +127,12 @@ def diff(previous_dir: Path | None, tables) -> dict:
     for name, types in new_schema.items():
         pk = new_pks[name]
         if name not in old_schema:  # every row is added: only the keys are read
-            keys = _sorted(_key_rows(read_columns(tables, name, pk), {k: types[k] for k in pk}, pk))
-            out_tables[name] = {"rows_before": 0, "rows_after": row_count(tables, name), "added": _keys(keys),
+            con = _connect()
+            try:
+                keys = _all_keys(con, _source(con, tables, name, "new_rows"), pk)
+            finally:
+                con.close()
+            out_tables[name] = {"rows_before": 0, "rows_after": row_count(tables, name), "added": keys,
                                 "removed": [], "changed": []}
             continue
         old_types = old_schema[name]

@@ -107,13 +107,19 @@ def _index_value_sets(db) -> None:
 
 
 def _insert_rows(db, name: str, parquet: Path) -> None:
-    """Insert the table's rows from its Parquet file, :data:`BATCH_ROWS` at a time."""
+    """Insert the table's rows from its Parquet file, :data:`BATCH_ROWS` at a time. The values are
+    made storable here (:func:`_rows`), so they go to sqlite3's ``executemany`` as they are
+    (sqlite-utils' ``insert_all`` would inspect every value again)."""
     import pyarrow.parquet as pq
 
     columns = schemas.table(name).columns
-    with pq.ParquetFile(parquet) as file:
+    sql = (f"INSERT INTO [{name}] ({', '.join(f'[{c}]' for c in columns)}) "
+           f"VALUES ({', '.join('?' for _ in columns)})")
+    with pq.ParquetFile(parquet) as file, db.conn:
         for batch in file.iter_batches(batch_size=BATCH_ROWS, columns=columns):
-            db[name].insert_all(_rows(name, batch), batch_size=BATCH_ROWS)
+            rows = _rows(name, batch)
+            next(rows)  # the header
+            db.conn.executemany(sql, rows)
 
 
 def _rows(name: str, batch):
