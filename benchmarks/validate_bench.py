@@ -32,7 +32,7 @@ def seed_tables():
 
     sources, rejections = ingest.ingest(ROOT / "raw")
     paragraphs, info = clean.clean(sources)
-    paragraphs = dedup.mark_exact_repeats(paragraphs)
+    paragraphs = dedup.dedup(paragraphs)
     return {"documents": extract.build_documents(sources, paragraphs, info), "paragraphs": paragraphs,
             "rejections": extract.build_rejections(rejections)}
 

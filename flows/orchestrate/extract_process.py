@@ -78,9 +78,11 @@ def _extract_and_write(inputs: dict, scans: list[str], folder: Path) -> BuiltTab
 
     t0 = time.perf_counter()
     frames = {name: workspace.read_frame(Path(path)) for name, path in inputs.items()}
+    found = workspace.read_scans([Path(p) for p in scans])
+    memory.release_memory()  # what reading the files took (Arrow's pool keeps it otherwise)
     with memory.gc_paused():
         tables = extract.build_tables(frames.pop("sources"), frames.pop("paragraphs"), frames.pop("info"),
-                                      frames.pop("rejections"), workspace.read_scans([Path(p) for p in scans]))
+                                      frames.pop("rejections"), found)
     seconds = {"extract": time.perf_counter() - t0}
     memory.release_memory()
     return write_built(tables, folder, seconds)

@@ -76,14 +76,19 @@ def write_frame(df: pd.DataFrame, path: Path) -> Path:
 
 
 def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """A frame written by :func:`write_frame` (or gathered), with its pandas types."""
+    """A frame written by :func:`write_frame` (or gathered), with its pandas types. Arrow's buffers
+    are handed to pandas column by column (no second copy of the table while it converts)."""
     table = pq.read_table(path, columns=columns)
-    df = table.to_pandas()
     meta = table.schema.pandas_metadata or {"columns": []}
-    for col in meta["columns"]:  # text in an object column (pandas would read it back as str)
-        name = col["name"]
-        if col["numpy_type"] == "object" and name in df.columns and df[name].dtype != object:
-            df[name] = pd.Series(table.column(name).to_pylist(), dtype=object, index=df.index)
+    # text in an object column (pandas would read it back as str): kept as Python objects
+    objects = {col["name"]: table.column(col["name"]).to_pylist() for col in meta["columns"]
+               if col["numpy_type"] == "object" and col["name"] in table.column_names
+               and (pa.types.is_string(table.schema.field(col["name"]).type)
+                    or pa.types.is_large_string(table.schema.field(col["name"]).type))}
+    df = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
+    for name, values in objects.items():
+        df[name] = pd.Series(values, dtype=object, index=df.index)
     return df
 
 
