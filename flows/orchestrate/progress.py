@@ -52,7 +52,7 @@ class BuildSummary:
     # stage -> wall seconds; ingest, clean, scan and sketch (dedup's band keys) run inside the per-batch
     # "documents" task: their seconds are summed over the batches computed in this run (cached ones cost
     # none; on Dask they overlap);
-    # "validate" runs in a process of its own during "publish" (flows.validate.validate_process): its seconds
+    # "validate" runs in a process of its own during "publish" (flows.orchestrate.validation): its seconds
     # are inside publish's, and its peak RSS is "validate (its process)" in peak_rss_mb
     seconds: dict = field(default_factory=dict)
     peak_rss_mb: dict = field(default_factory=dict)  # stage -> peak RSS of the flow's process so far (MB)
