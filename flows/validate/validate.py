@@ -7,7 +7,7 @@ tables such as "the text at a mention's offsets equals the mention"), runs one c
 and per view, and returns a :class:`Report`: pass/fail per table, blocking failures and warnings with
 the failing rows' keys, and the folder of the Data Docs HTML site. ``validation.json`` in ``workdir``
 holds the same report. The flow runs it in a process of its own, on the tables read back from the
-release's Parquet files, beside publishing (the flow runs it in a child process: ``flows.orchestrate.validation``).
+release's Parquet files, beside publishing (``flows.orchestrate.validation``).
 """
 
 from __future__ import annotations
