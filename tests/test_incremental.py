@@ -135,6 +135,14 @@ def test_adding_an_article_reprocesses_only_its_batch(prefect_harness, raw_copy,
 
     assert s1.workers == min(default_workers(), s1.batches)
     assert s2b.workers == 1
+    # a cached result whose workspace files are gone is made again, not trusted
+    victim = next((cache / "workspace" / "documents" / "paragraphs").glob("*.parquet"))
+    victim.unlink()
+    with monkeypatch.context() as m:
+        m.setattr(publish, "unchanged_build", lambda *a, **k: None)
+        healed, s2c = _build(raw_copy, out, cache)
+    assert not healed.published and s2c.batches_cached == {"documents": s2c.batches - 1}
+    assert victim.is_file()
 
     (raw_copy / "zz_new.txt").write_text("A brand new headline\n\nA first paragraph of news.\n", encoding="utf-8")
     third, s3 = _build(raw_copy, out, cache)

@@ -34,21 +34,34 @@ def build_documents(sources: pd.DataFrame, paragraphs: pd.DataFrame, text_info: 
         from schemas import empty_frame
 
         return empty_frame("documents")
-    counts = (
-        paragraphs.pivot_table(index="doc_id", columns="status", values="para_id", aggfunc="count", fill_value=0)
-        .reindex(columns=["content", "title", "duplicate", "boilerplate"], fill_value=0)
-    )
+    counts = paragraph_counts(paragraphs)
     titles = paragraphs[(paragraphs["status"] == "title") & paragraphs["duplicate_of"].isna()].set_index("doc_id")["text"]
     docs = sources.merge(text_info, on="doc_id", how="left")
     docs["outlet"] = docs["outlet"].where(docs["outlet"].notna(), docs["outlet_in_text"])
     docs["title"] = docs["doc_id"].map(titles)
-    docs["n_paragraphs"] = docs["doc_id"].map(paragraphs.groupby("doc_id").size()).fillna(0).astype(int)
-    for status in ("content", "duplicate", "boilerplate"):
-        docs[f"n_{status}"] = docs["doc_id"].map(counts[status]).fillna(0).astype(int)
+    for column in ("n_paragraphs", "n_content", "n_duplicate", "n_boilerplate"):
+        docs[column] = docs["doc_id"].map(counts[column]).fillna(0).astype(int)
     docs = docs.drop(columns=["text", "outlet_in_text"], errors="ignore")  # the flow drops text after clean
     for column, default in (("event_id", None), ("relevant", False), ("event_evidence", None), ("reference_date", None)):
         docs[column] = default  # filled by build_records
     return conform("documents", docs.sort_values("doc_id"))
+
+
+def paragraph_counts(paragraphs: pd.DataFrame) -> pd.DataFrame:
+    """Per document (the index): its paragraphs, and those of each status (DuckDB over the frame)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register("paragraphs", paragraphs[["doc_id", "status"]])
+        return con.execute(
+            "SELECT doc_id, count(*) AS n_paragraphs, "
+            "count(*) FILTER (WHERE status = 'content') AS n_content, "
+            "count(*) FILTER (WHERE status = 'duplicate') AS n_duplicate, "
+            "count(*) FILTER (WHERE status = 'boilerplate') AS n_boilerplate "
+            "FROM paragraphs GROUP BY doc_id").df().set_index("doc_id")
+    finally:
+        con.close()
 
 
 def build_rejections(rejections: pd.DataFrame) -> pd.DataFrame:
