@@ -161,20 +161,30 @@ def test_adding_an_article_reprocesses_only_its_batch(prefect_harness, raw_copy,
                                       pd.read_parquet(fresh_out / "latest" / f"{table}.parquet"))
 
 
-@pytest.mark.slow
-def test_changing_a_lexicon_file_reprocesses_every_batch(prefect_harness, raw_copy, tmp_path, monkeypatch):
+def test_changing_a_lexicon_file_reprocesses_every_batch(raw_copy, tmp_path, monkeypatch):
+    """Every batch's workspace key (what the documents task is cached on, and what the flow looks up
+    to count the batches to compute) changes with any rule file: no batch is reused."""
     from flows.common.paths import LEXICONS_DIR
+    from flows.orchestrate import workspace
+    from flows.pipeline import batch_inputs
 
     lex = tmp_path / "lexicons"
     shutil.copytree(LEXICONS_DIR, lex)
     monkeypatch.setattr(batches, "LEXICONS_DIR", lex)
-    out, cache = tmp_path / "out", tmp_path / "cache"
-    _, s1 = _build(raw_copy, out, cache)
-    assert s1.batches_cached == {"documents": 0}
+    files, manifest = batches.fingerprint(raw_copy)
+    plan = batches.plan(files, 2)
+    root = tmp_path / "ws"
+    before = batch_inputs(str(raw_copy), plan, manifest, root)
+    assert len(before) >= 3 and batch_inputs(str(raw_copy), plan, manifest, root) == before
+    for params in before:  # as the documents task files them
+        result = batches.process(raw_copy, params["files"], params["manifest"])
+        workspace.write_batch(root, params["key"], result)
+    assert all(workspace.existing_batch(root, p["key"]) for p in before)
     edited = lex / "boilerplate.yaml"
     edited.write_text(edited.read_text(encoding="utf-8") + "\n# a new rule would go here\n", encoding="utf-8")
-    _, s3 = _build(raw_copy, out, cache)
-    assert not s3.skipped and s3.batches_cached == {"documents": 0}
+    after = batch_inputs(str(raw_copy), plan, manifest, root)
+    assert [p["files"] for p in after] == [p["files"] for p in before]
+    assert not any(workspace.existing_batch(root, p["key"]) for p in after)
 
 
 def test_build_key_changes_with_any_input_code_or_rule(raw_copy, tmp_path, monkeypatch):
