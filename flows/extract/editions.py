@@ -725,11 +725,15 @@ def link_by_similarity(candidates: list, decision: Decision, by_doc: dict, publi
     if not todo or len(groups) < 1:
         return
     # term weights over every article in play (linked or candidate), so that a weight does not
-    # depend on which of them are still to decide
-    words = {d: Counter(w for p in by_doc.get(d, []) for w in _WORD.findall(p.text.lower()) if w not in _STOP)
-             for d in {*candidates, *decision.event_of}}
-    df = Counter(w for c in words.values() for w in c)
-    n = len(words)
+    # depend on which of them are still to decide; word counts kept only for the articles compared
+    compared = {*todo, *decision.event_of}
+    words, df, n = {}, Counter(), 0
+    for d in {*candidates, *decision.event_of}:
+        counts = Counter(w for p in by_doc.get(d, []) for w in _WORD.findall(p.text.lower()) if w not in _STOP)
+        df.update(counts.keys())
+        n += 1
+        if d in compared:
+            words[d] = counts
 
     def vector(counts: Counter) -> dict:
         v = {w: (1 + math.log(k)) * math.log(n / df[w]) for w, k in counts.items()}
