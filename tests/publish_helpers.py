@@ -22,6 +22,17 @@ def build_tables(raw_dir: Path):
     return build(Path(raw_dir))
 
 
+def publish_seeds(base: Path):
+    """The seeds copied to ``base/raw`` and published into ``base/out``: (raw copy, output folder, release)."""
+    import shutil
+
+    from conftest import RAW
+
+    raw, out = Path(base) / "raw", Path(base) / "out"
+    shutil.copytree(RAW, raw)
+    return raw, out, publish_raw(raw, out)
+
+
 def publish_raw(raw_dir: Path, out: Path, version: str | None = None, lock_timeout: float | None = None):
     """As the flow does: nothing is rebuilt when the latest release was built from the same inputs
     (its build key), else the tables are built and published."""

@@ -36,6 +36,19 @@ class Recorder:
         return await self.app(scope, receive, recording_send)
 
 
+def first_answer(url: str, proc, what: str, timeout: float = 60):
+    """The first answer of ``url`` from the server process ``proc`` just started (it must stay alive)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return httpx.get(url, timeout=5)
+        except httpx.TransportError:
+            assert proc.poll() is None and time.monotonic() < deadline, f"{what} did not start"
+            time.sleep(0.2)
+
+
 @contextmanager
 def running_server(output_dir: Path, recorder: list | None = None):
     """Yield the base URL of a server for ``output_dir``; stop it on exit. When ``recorder`` is a list,

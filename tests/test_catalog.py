@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 
 import pytest
-from publish_helpers import publish_raw
+from publish_helpers import publish_raw, publish_seeds
 from serve_helpers import running_server
 
 from flows.publish import catalog
@@ -15,13 +14,7 @@ from flows.publish import catalog
 
 @pytest.fixture(scope="module")
 def two_releases(tmp_path_factory):
-    from conftest import RAW
-
-    root = tmp_path_factory.mktemp("catalog")
-    raw = root / "raw"
-    shutil.copytree(RAW, raw)
-    out = root / "out"
-    publish_raw(raw, out)
+    raw, out, _ = publish_seeds(tmp_path_factory.mktemp("catalog"))
     (raw / "900_new.txt").write_text("A second headline\n\nA second paragraph of plain text.\n", encoding="utf-8")
     publish_raw(raw, out)
     return out

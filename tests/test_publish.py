@@ -8,7 +8,7 @@ import shutil
 
 import pandas as pd
 import pytest
-from publish_helpers import build_tables, publish_raw, tree_digest, verify_release
+from publish_helpers import build_tables, publish_raw, publish_seeds, tree_digest, verify_release
 
 from flows.common import parquet_tables
 from flows.publish import changes, csv_files, dictionary, publish, releases
@@ -21,13 +21,7 @@ NEW_ARTICLE = ("Harbour authority opens a new ferry terminal\n\n"
 @pytest.fixture(scope="module")
 def first(tmp_path_factory):
     """raw/ published once: (raw copy, output folder, release)."""
-    from conftest import RAW
-
-    base = tmp_path_factory.mktemp("first")
-    raw = base / "raw"
-    shutil.copytree(RAW, raw)
-    out = base / "out"
-    return raw, out, publish_raw(raw, out)
+    return publish_seeds(tmp_path_factory.mktemp("first"))
 
 
 def test_first_release_is_complete_and_read_only(first):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from publish_helpers import publish_raw
+from publish_helpers import publish_raw, publish_seeds
 
 import schemas
 from flows.publish import bundle, catalog, changes_page, citation, preview
@@ -59,13 +59,7 @@ def _local(link: str) -> bool:
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory):
-    from conftest import RAW
-
-    root = tmp_path_factory.mktemp("pages")
-    raw = root / "raw"
-    shutil.copytree(RAW, raw)
-    out = root / "out"
-    publish_raw(raw, out)
+    raw, out, _ = publish_seeds(tmp_path_factory.mktemp("pages"))
     (raw / "900_new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     publish_raw(raw, out)
     return out

@@ -260,25 +260,16 @@ def test_serve_command_binds_loopback_by_default(site, tmp_path):
     import socket
     import subprocess
     import sys
-    import time
 
-    import httpx
     from publish_helpers import ROOT, subprocess_env
-    from serve_helpers import free_port
+    from serve_helpers import first_answer, free_port
 
     out, _, _ = site
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "flows", "serve", "--output", str(out), "--port", str(port)],
                             cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/latest/datapackage.json", timeout=5)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
+        r = first_answer(f"http://127.0.0.1:{port}/latest/datapackage.json", proc, "server")
         assert r.status_code == 200 and r.json()["version"] == "1.1.0"
         other = _non_loopback_address()
         if other:

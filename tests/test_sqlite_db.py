@@ -12,12 +12,11 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 
 import pyarrow.parquet as pq
 import pytest
 import sqlite_utils
-from publish_helpers import ROOT, publish_raw, subprocess_env
+from publish_helpers import ROOT, publish_seeds, subprocess_env
 
 import schemas
 from flows.publish import releases, sqlite_db
@@ -30,13 +29,8 @@ SQLITE_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "boole
 @pytest.fixture(scope="module")
 def release(tmp_path_factory):
     """The seeds published once: (output folder, release folder)."""
-    from conftest import RAW
-
-    base = tmp_path_factory.mktemp("sqlite")
-    raw = base / "raw"
-    shutil.copytree(RAW, raw)
-    out = base / "out"
-    return out, publish_raw(raw, out).path
+    _, out, release = publish_seeds(tmp_path_factory.mktemp("sqlite"))
+    return out, release.path
 
 
 def _open(path) -> sqlite_utils.Database:
@@ -219,7 +213,7 @@ def test_datasette_serves_the_database_with_a_facet_and_a_search(release):
 
 def test_explore_serves_the_latest_release_in_datasette(release, tmp_path):
     import httpx
-    from serve_helpers import free_port
+    from serve_helpers import first_answer, free_port
 
     out, _ = release
     port = free_port()
@@ -228,14 +222,7 @@ def test_explore_serves_the_latest_release_in_datasette(release, tmp_path):
                             text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                index = httpx.get(f"{base}/", timeout=5)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None and time.monotonic() < deadline, "datasette did not start"
-                time.sleep(0.2)
+        index = first_answer(f"{base}/", proc, "datasette")
         table = httpx.get(f"{base}/{DB}/quotes", timeout=30)
         assert index.status_code == 200 and releases.DATASET_TITLE in index.text
         assert table.status_code == 200 and schemas.table("quotes").title in table.text

@@ -38,6 +38,12 @@ PARAGRAPH_COLUMNS = ["para_id", "doc_id", "position", "char_start", "char_end", 
                      "reason", "duplicate_of", "cluster_id", "n_words"]
 
 
+def _first_rule(rules: tuple[tuple[str, re.Pattern], ...], text: str) -> str | None:
+    """The reason of the first rule whose pattern matches the whole (stripped) text."""
+    key = text.strip()
+    return next((reason for reason, pattern in rules if pattern.fullmatch(key)), None)
+
+
 @dataclass(frozen=True)
 class Rules:
     line: tuple[tuple[str, re.Pattern], ...]
@@ -46,18 +52,10 @@ class Rules:
     max_line_words: int = 60  # longest paragraph any line rule is tried on (speed: long prose is never debris)
 
     def line_reason(self, text: str) -> str | None:
-        key = text.strip()
-        for reason, pattern in self.line:
-            if pattern.fullmatch(key):
-                return reason
-        return None
+        return _first_rule(self.line, text)
 
     def block_reason(self, text: str) -> str | None:
-        key = text.strip()
-        for reason, pattern in self.block:
-            if pattern.fullmatch(key):
-                return reason
-        return None
+        return _first_rule(self.block, text)
 
     def outlet(self, text: str) -> str | None:
         return self.outlets.get(normalize(text))

@@ -32,7 +32,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 BATCH_TABLES = ("sources", "rejections", "paragraphs", "info")
-DUCKDB_MEMORY_LIMIT = "1GB"  # DuckDB spills to the run's folder beyond this
 
 
 def batch_key(files: list, manifest: dict, code_version: str, lexicon_version: str) -> str:
@@ -181,13 +180,9 @@ def read_scans(paths: list[Path]):
 # --- gathering: the batches in document order, by DuckDB ------------------------------------
 
 def _connect(run: Path):
-    import duckdb
+    from flows.common import duck
 
-    spill = Path(run) / "duckdb-tmp"
-    spill.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-    con.execute("SET temp_directory = ?", [str(spill)])
+    con = duck.connect(Path(run) / "duckdb-tmp")  # spills to the run's folder
     con.execute("SET preserve_insertion_order = true")
     return con
 

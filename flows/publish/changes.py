@@ -19,18 +19,10 @@ from pathlib import Path
 
 
 import schemas
+from flows.common import duck
 from flows.common.parquet_tables import ParquetTables, row_count, to_arrow
 
 MAX_KEYS_IN_MARKDOWN = 200
-DUCKDB_MEMORY_LIMIT = "1GB"  # DuckDB spills to disk beyond this
-
-
-def _connect():
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-    return con
 
 
 def _source(con, tables, name: str, alias: str) -> str:
@@ -73,7 +65,7 @@ def _table_diff(tables, name: str, old_path: Path, common: dict[str, str], pk: l
            "added": [], "removed": [], "changed": []}
     if not all(k in common for k in pk):  # the key changed: rows cannot be matched
         return out
-    con = _connect()
+    con = duck.connect()
     try:
         new = _source(con, tables, name, "new_rows")
         old = f"read_parquet('{_quoted(old_path)}')"
@@ -127,7 +119,7 @@ def diff(previous_dir: Path | None, tables) -> dict:
     for name, types in new_schema.items():
         pk = new_pks[name]
         if name not in old_schema:  # every row is added: only the keys are read
-            con = _connect()
+            con = duck.connect()
             try:
                 keys = _all_keys(con, _source(con, tables, name, "new_rows"), pk)
             finally:
