@@ -6,7 +6,7 @@ function of their bytes only: fixed order, fixed timestamps (1980-01-01, the zip
 permissions, no version in the names inside, so two builds of the same tables give the same zip, byte
 for byte. Files that carry the release's creation time (the datapackage, the dictionary) are not in
 it; they sit beside it in the release. Parquet files are stored (they are compressed already), CSV
-files deflated.
+files deflated (at the fastest level).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from pathlib import Path
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 EXTRA_FILES = ("raw_manifest.csv",)
 _CHUNK = 1 << 20
+# deflate's fastest level: the CSV files come out a tenth bigger than at the default (6), three times faster
+COMPRESS_LEVEL = 1
 
 
 def zip_name(version: str) -> str:
@@ -45,6 +47,7 @@ def write_zip(release_dir: Path, version: str, tables: list[str], target: Path |
             info.create_system = 3  # unix, wherever it is built, so the permissions below are read
             info.external_attr = 0o100644 << 16
             info.compress_type = zipfile.ZIP_STORED if path.suffix == ".parquet" else zipfile.ZIP_DEFLATED
+            info._compresslevel = COMPRESS_LEVEL  # open() takes a ZipInfo's own level (3.13: compress_level)
             info.file_size = path.stat().st_size  # known up front: zip64 headers only when needed
             with path.open("rb") as src, zf.open(info, "w") as dst:
                 shutil.copyfileobj(src, dst, _CHUNK)
