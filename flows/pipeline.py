@@ -26,7 +26,7 @@ from flows.common.paths import OUTPUT_DIR, RAW_DIR  # noqa: E402
 from flows.dedup import dedup
 from flows.extract import extract
 from flows.ingest import ingest
-from flows.orchestrate import batches, extract_process, memory, progress, workspace
+from flows.orchestrate import batches, database, extract_process, memory, progress, workspace
 from flows.orchestrate.extract_process import BuiltTables  # noqa: E402
 from flows.publish import publish
 from flows.orchestrate.validation import Validation, ValidationFailed as ChecksFailed  # noqa: E402
@@ -127,19 +127,25 @@ def pq_rows(path: str) -> int:
 
 @task(name="validate and publish", cache_policy=NO_CACHE)
 def publish_task(built: BuiltTables, output_dir: str, validation, inventory: pd.DataFrame,
-                 version: str | None, build_key: str | None = None):
-    """Validate and publish at once: the tables' Parquet files (written by ``write_tables_task``) are
+                 version: str | None, build_key: str | None = None, workdir: str | None = None):
+    """Validate and publish at once: the tables' Parquet files (written by the extract stage) are
     validated by ``validation`` (a started ``flows.orchestrate.validation.Validation``: a process of its
-    own) while the rest of the release is written from them; the release is committed only if no
-    blocking expectation failed (else ``ValidationFailed``, with the report). Returns the release;
-    ``validation`` holds the report, and validation's own seconds and peak RSS (MB)."""
+    own) while the rest of the release is written from them; for a large corpus the SQLite database
+    is made from them in a third process, in ``workdir`` (:mod:`flows.orchestrate.database`). The
+    release is committed only if no blocking expectation failed (else ``ValidationFailed``, with the
+    report). Returns the release; ``validation`` holds the report, and validation's own seconds and
+    peak RSS (MB)."""
     t0 = time.perf_counter()
     tables = parquet_tables.ParquetTables(Path(built.folder))
-    release = publish.publish(tables, Path(output_dir), None, None, inventory, version=version,
-                              build_key=build_key, validation=validation)
+    apart = workdir is not None and database.apart(built.paragraphs.get("total", 0))
+    with (database.Database(Path(built.folder), Path(workdir)) if apart else contextlib.nullcontext()) as db:
+        release = publish.publish(tables, Path(output_dir), None, None, inventory, version=version,
+                                  build_key=build_key, validation=validation, database=db.built if db else None)
     report = validation.report()
     _log("validate", t0, passed=report.passed, blocking=len(report.blocking), warnings=len(report.warnings),
          seconds=round(validation.seconds, 2), process_peak_rss_mb=round(validation.peak_rss_mb))
+    if db is not None and db.peak_rss_mb is not None:
+        _log("database", t0, own_process=True, process_peak_rss_mb=round(db.peak_rss_mb))
     changed = {t: f"+{c['added']}/-{c['removed']}/~{c['changed']}"
                for t, c in (release.changes or {}).get("tables", {}).items()}
     _log("publish", t0, version=release.version, published=release.published, **changed)
@@ -361,7 +367,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         summary.paragraphs, summary.rows, summary.words = built.paragraphs, built.rows, built.words
         try:
             release = stage(
-                "publish", publish_task, built, output_dir, validation, inventory, version, build_key)
+                "publish", publish_task, built, output_dir, validation, inventory, version, build_key, workdir)
         except ChecksFailed as failed:
             from prefect.runtime import flow_run
 

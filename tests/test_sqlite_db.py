@@ -182,6 +182,46 @@ def test_a_repeated_key_reports_validations_failure_not_the_databases(tmp_path):
         write("unvalidated")
 
 
+def test_the_database_made_in_a_process_of_its_own_is_the_one_publishing_makes(release, tmp_path):
+    """A large build makes the database beside publishing, in a child process, from the same Parquet
+    files (flows/orchestrate/database.py): the release gets the same rows, and its metadata; a
+    repeated key there is still reported as validation's failure."""
+    from conftest import RAW
+    from publish_helpers import build_tables
+
+    from flows.common.parquet_tables import ParquetTables, write_tables
+    from flows.orchestrate.database import Database
+    from flows.publish import publish
+
+    _, rel = release
+    tables, inventory = build_tables(RAW)
+    folder = write_tables(tables, tmp_path / "tables")
+    (tmp_path / "work").mkdir()
+    with Database(folder, tmp_path / "work") as made:
+        apart = publish.publish(ParquetTables(folder), tmp_path / "out", None, None, inventory,
+                                database=made.built)
+    assert made.peak_rss_mb > 0 and not (tmp_path / "work" / sqlite_db.DATABASE_FILE).exists()  # moved in
+    assert (apart.path / sqlite_db.METADATA_FILE).is_file()
+    mine, whole = _open(apart.path / sqlite_db.DATABASE_FILE), _open(rel / sqlite_db.DATABASE_FILE)
+    for name in schemas.tables():
+        query = f"select * from [{name}] order by rowid"
+        assert list(mine.query(query)) == list(whole.query(query)), name
+
+    class Refused(RuntimeError):
+        pass
+
+    def refused():
+        raise Refused("a blocking expectation failed")
+
+    docs = tables["documents"].copy()
+    docs.loc[1, "doc_id"] = docs.loc[0, "doc_id"]
+    broken = write_tables({**tables, "documents": docs}, tmp_path / "broken")
+    (tmp_path / "work2").mkdir()
+    with Database(broken, tmp_path / "work2") as made, pytest.raises(Refused):
+        publish.write_release(ParquetTables(broken), tmp_path / "refused", "1.0.0", "f" * 64, None, None,
+                              inventory, validated=refused, database=made.built)
+
+
 def _get(ds, *paths):
     async def fetch():
         return [await ds.client.get(p) for p in paths]

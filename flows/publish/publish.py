@@ -104,12 +104,16 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
                   docs_dir: Path | None, validation_json: Path | None, raw_files: pd.DataFrame,
                   changes: dict | None = None, csv_files: dict[str, Path] | None = None,
                   build_key: str | None = None, parquet_files: dict[str, Path] | None = None,
-                  validated=None) -> None:
+                  validated=None, database=None) -> None:
     """Write every file of a release into ``target`` (a staging folder). ``csv_files``,
     ``parquet_files``: the tables' files when already written (for the fingerprint, for validation):
     moved into ``target``. ``validated``: called once the data files and their descriptions are
     written, before the report is copied in; it waits for a validation running beside publishing and
-    returns its ``(docs_dir, validation_json)``, or raises when a blocking expectation failed."""
+    returns its ``(docs_dir, validation_json)``, or raises when a blocking expectation failed.
+    ``database``: called once the rest of the data files are written; it waits for the SQLite
+    database made beside publishing from the same Parquet files
+    (:func:`flows.publish.sqlite_db.build_database`) and returns its path (the file is moved in);
+    without it the database is made here."""
     from flows.publish import changes as changes_mod
     from flows.publish import dictionary
 
@@ -129,12 +133,9 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
         counts[name] = row_count(tables, name)
         del df
     checkpoint("tables_written")
-    try:  # made while validation runs beside publishing: it may yet refuse these tables
-        sqlite_db.write_database(target, version, created)  # from the Parquet files now in target
-    except sqlite3.IntegrityError:  # a repeated key or a missing value: validation names the rows
-        if validated is not None:
-            validated()  # raises when validation failed: that is the failure to report
-        raise
+    if database is None:
+        _database(target, lambda: sqlite_db.build_database(target, target / sqlite_db.DATABASE_FILE), validated)
+    sqlite_db.write_metadata(target, version, created)
     snapshot = raw_manifest_snapshot(raw_files)
     (target / "raw_manifest.csv").write_bytes(frame_csv_bytes(snapshot))
     described = dictionary.entries(tables)  # (files: a column's row groups until an example shows)
@@ -146,10 +147,12 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
         with (target / "changes.json").open("w", encoding="utf-8") as fh:  # streamed: a first release's
             json.dump(changes, fh, indent=1)  # lists every key (~65 MB of JSON at 100k articles)
         (target / "CHANGES.md").write_text(changes_mod.markdown(changes, version), encoding="utf-8")
+    release_pages.write(target, version, created, report)  # previews, changes page, citation, zip
+    if database is not None:  # made beside publishing: waited for as late as the release allows
+        _database(target, database, validated)
     package = datapackage(version, created, target, snapshot)
     package["resources"].append(sqlite_db.resource(target))
     (target / "datapackage.json").write_text(json.dumps(package, indent=2), encoding="utf-8")
-    release_pages.write(target, version, created, report)  # previews, changes page, citation, zip
     if validated is not None:
         docs_dir, validation_json = validated()
     if docs_dir:
@@ -168,9 +171,22 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
     checkpoint("release_written")
 
 
+def _database(target: Path, made, validated) -> None:
+    """The release's SQLite database: ``made()`` makes it, or waits for it and returns its path."""
+    try:  # made while validation runs beside publishing: it may yet refuse these tables
+        path = Path(made())
+    except sqlite3.IntegrityError:  # a repeated key or a missing value: validation names the rows
+        if validated is not None:
+            validated()  # raises when validation failed: that is the failure to report
+        raise
+    if path != target / sqlite_db.DATABASE_FILE:
+        shutil.move(path, target / sqlite_db.DATABASE_FILE)
+
+
 def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | None,
             validation_json: Path | None, raw_files: pd.DataFrame, version: str | None = None,
-            lock_timeout: float | None = None, build_key: str | None = None, validation=None) -> Release:
+            lock_timeout: float | None = None, build_key: str | None = None, validation=None,
+            database=None) -> Release:
     """Publish ``tables`` as a new release in ``output_dir`` (or nothing, when they are unchanged).
 
     ``tables``: the frames of every table, or a :class:`flows.common.parquet_tables.ParquetTables` (their
@@ -186,6 +202,8 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
     by ``docs_dir`` and ``validation_json``. The Parquet files are then written first and validated
     in that process while the rest of the release is written; nothing is committed (no release, no
     ``latest`` move) unless it passed: else :class:`flows.orchestrate.validation.ValidationFailed` is raised.
+
+    ``database``: the SQLite database made beside publishing (see :func:`write_release`).
     """
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -218,13 +236,14 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
                 write_csv(name, files.parts(name) if files is not None else tables[name], csv_files[name], h)
             fp = h.hexdigest()
             return _publish_locked(output_dir, tables, fp, csv_files, docs_dir, validation_json, raw_files,
-                                   version, build_key, parquet_files, validated)
+                                   version, build_key, parquet_files, validated, database)
         finally:
             shutil.rmtree(csv_dir, ignore_errors=True)
 
 
 def _publish_locked(output_dir: Path, tables: dict, fp: str, csv_files: dict, docs_dir, validation_json,
-                    raw_files, version, build_key, parquet_files=None, validated=None) -> Release:
+                    raw_files, version, build_key, parquet_files=None, validated=None,
+                    database=None) -> Release:
     """The part of :func:`publish` done under the lock, once the CSV files and fingerprint are made."""
     from flows.publish import catalog
     from flows.publish import changes as changes_mod
@@ -246,7 +265,7 @@ def _publish_locked(output_dir: Path, tables: dict, fp: str, csv_files: dict, do
     try:
         checkpoint("version_chosen")
         write_release(tables, staging, version, fp, docs_dir, validation_json, raw_files, diff, csv_files,
-                      build_key, parquet_files, validated)
+                      build_key, parquet_files, validated, database)
         make_read_only(staging)
         _fsync_tree(staging)
         checkpoint("before_rename")

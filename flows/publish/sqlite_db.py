@@ -52,10 +52,18 @@ _STORED_AS = {
 def write_database(release_dir: Path, version: str, created: str) -> Path:
     """Write ``<release_dir>/us-iraq-jscd.db`` from the release's Parquet files, and its datasette
     ``metadata.json``. Returns the database's path."""
+    path = build_database(release_dir, Path(release_dir) / DATABASE_FILE)
+    write_metadata(release_dir, version, created)
+    return path
+
+
+def build_database(tables_dir: Path, path: Path) -> Path:
+    """Write the database ``path`` from the ``<table>.parquet`` files of ``tables_dir``: the data
+    only (the release's version and date are in ``metadata.json``), so that it can be made before the
+    version is chosen. Returns ``path``."""
     import sqlite_utils
 
-    release_dir = Path(release_dir)
-    path = release_dir / DATABASE_FILE
+    tables_dir = Path(tables_dir)
     db = sqlite_utils.Database(path, recreate=True)
     try:
         # the file is written in the release's staging folder, fsynced and renamed into place with
@@ -67,7 +75,7 @@ def write_database(release_dir: Path, version: str, created: str) -> Path:
         # added once every table exists: documents and events refer to each other
         db.add_foreign_keys(_foreign_keys())
         for name in schemas.tables():
-            _insert_rows(db, name, release_dir / f"{name}.parquet")
+            _insert_rows(db, name, tables_dir / f"{name}.parquet")
         for name, columns in FTS_COLUMNS.items():
             if name in schemas.tables():
                 db[name].enable_fts(columns, tokenize="porter")
@@ -76,8 +84,13 @@ def write_database(release_dir: Path, version: str, created: str) -> Path:
         db.analyze()  # statistics for the query planner: datasette's facets and joins on large tables
     finally:
         db.close()
-    (release_dir / METADATA_FILE).write_text(json.dumps(metadata(version, created), indent=2), encoding="utf-8")
-    return path
+    return Path(path)
+
+
+def write_metadata(release_dir: Path, version: str, created: str) -> None:
+    """datasette's ``metadata.json`` of the release (:func:`metadata`), beside its database."""
+    (Path(release_dir) / METADATA_FILE).write_text(json.dumps(metadata(version, created), indent=2),
+                                                    encoding="utf-8")
 
 
 def _create_table(db, name: str) -> None:
