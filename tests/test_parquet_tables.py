@@ -129,13 +129,13 @@ def test_a_table_read_in_row_groups_is_the_table_and_its_csv_the_same(seed_table
     assert len(parts) == -(-len(mentions) // 7) > 1
     pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), mentions)
     assert [list(p.columns) for p in store.parts("mentions", ["text"])][:1] == [["text"]]
-    csv_files.write_csv("mentions", mentions, tmp_path / "whole.csv", part_rows=5)
-    csv_files.write_csv("mentions", store.parts("mentions"), tmp_path / "parts.csv", part_rows=5)
-    assert (tmp_path / "whole.csv").read_bytes() == (tmp_path / "parts.csv").read_bytes()
+    csv_files.write_csv("mentions", mentions, tmp_path / "whole.csv")
+    csv_files.write_csv("mentions", store.path("mentions"), tmp_path / "file.csv")
+    assert (tmp_path / "whole.csv").read_bytes() == (tmp_path / "file.csv").read_bytes()
     empty = schemas.empty_frame("events")
     parquet_tables.write_parquet("events", empty, folder / "events.parquet")
     assert list(ParquetTables(folder).parts("events")) == []
-    csv_files.write_csv("events", ParquetTables(folder).parts("events"), tmp_path / "empty.csv")
+    csv_files.write_csv("events", ParquetTables(folder).path("events"), tmp_path / "empty.csv")
     assert (tmp_path / "empty.csv").read_bytes() == csv_files.csv_bytes("events", empty)
 
 

@@ -286,23 +286,33 @@ def test_dictionary_escapes_markup_in_the_data(seed_tables):
     assert "\\[click\\](javascript:alert(1)) \\| \\*bold\\*" in md
 
 
-def test_csv_written_in_parts_is_the_csv_of_the_whole_table(tmp_path):
-    """A large table's CSV is written a few rows at a time (bounded memory): the file, and the
-    fingerprint fed on the way, are byte for byte those of the whole table at once."""
+def test_csv_from_the_parquet_file_is_the_csv_of_the_frame(tmp_path):
+    """Publishing writes a table's CSV from its Parquet file (DuckDB, streamed), or from its frame when
+    it has no file: the same bytes either way, and the fingerprint is fed those bytes."""
     import hashlib
 
     from conftest import RAW
+
+    import schemas
 
     tables, _ = build_tables(RAW)
     df = parquet_tables.sort_table("paragraphs", tables["paragraphs"])
     assert len(df) > 20
     whole = csv_files.csv_bytes("paragraphs", df)
+    parquet_tables.write_parquet("paragraphs", df, tmp_path / "p.parquet", rows=7)  # several row groups
     digest = hashlib.sha256()
-    csv_files.write_csv("paragraphs", df, tmp_path / "p.csv", digest, part_rows=7)
+    csv_files.write_csv("paragraphs", tmp_path / "p.parquet", tmp_path / "p.csv", digest)
     assert (tmp_path / "p.csv").read_bytes() == whole
     assert digest.hexdigest() == hashlib.sha256(whole).hexdigest()
-    csv_files.write_csv("paragraphs", df.iloc[0:0], tmp_path / "empty.csv", part_rows=7)
-    assert (tmp_path / "empty.csv").read_bytes() == csv_files.csv_bytes("paragraphs", df.iloc[0:0])
+    assert whole.startswith(",".join(schemas.csv_header("paragraphs")).encode() + b"\r\n")
+    assert whole.count(b"\r\n") >= len(df) + 1
+    parsed = pd.read_csv(tmp_path / "p.csv", dtype=str, keep_default_na=False)
+    assert parsed["para_id"].tolist() == df["para_id"].tolist()
+    assert parsed["text"].tolist() == [csv_files.neutralise(t) for t in df["text"]]
+    parquet_tables.write_parquet("paragraphs", df.iloc[0:0], tmp_path / "empty.parquet")
+    csv_files.write_csv("paragraphs", tmp_path / "empty.parquet", tmp_path / "empty.csv")
+    assert (tmp_path / "empty.csv").read_bytes() == csv_files.csv_bytes("paragraphs", df.iloc[0:0]) == \
+        ",".join(schemas.csv_header("paragraphs")).encode() + b"\r\n"
     # a table already in its row order is published as it is, not copied; another order is sorted
     assert parquet_tables.sort_table("paragraphs", df) is df
     shuffled = df.sample(frac=1, random_state=1)

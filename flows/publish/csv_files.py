@@ -1,5 +1,6 @@
 """The release's CSV files: RFC 4180, UTF-8, CRLF, header from schemas/, lists "|"-joined, nulls
-empty, and formula-like text cells neutralised (a leading apostrophe: "CSV injection")."""
+empty, and formula-like text cells neutralised (a leading apostrophe: "CSV injection"). Written by
+DuckDB from the tables' Parquet files (or a frame, through its Arrow table)."""
 
 from __future__ import annotations
 
@@ -28,56 +29,68 @@ def neutralise(value):
     return value
 
 
-def _neutralise_column(col: pd.Series) -> pd.Series:
-    """:func:`neutralise` over a column, vectorised (only text cells can start with a formula sign)."""
-    text = col.map(lambda v: v if isinstance(v, str) else None).astype("str") if col.dtype == object else col
-    if not isinstance(text.dtype, pd.StringDtype):
-        return col
-    formula = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
-    return col.where(~formula, NEUTRALISER + text) if formula.any() else col
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
-def csv_bytes(name: str, df: pd.DataFrame, header: bool = True) -> bytes:
-    """The table as RFC 4180 CSV: UTF-8, header from schemas/, lists "|"-joined, nulls empty,
-    formula-like cells of text columns (string and list) neutralised. ``header=False``: the rows only
-    (a later part of a table written in parts, see :func:`write_csv`)."""
-    out = df.copy()
+def _neutralised_sql(expr: str) -> str:
+    """SQL of :func:`neutralise` over the text expression ``expr``."""
+    formula = " OR ".join(f"starts_with({expr}, {_sql_string(p)})" for p in FORMULA_PREFIXES)
+    return f"CASE WHEN {formula} THEN {_sql_string(NEUTRALISER)} || {expr} ELSE {expr} END"
+
+
+def select_sql(name: str, source: str) -> str:
+    """The query of the table's CSV rows from ``source`` (a DuckDB relation with the table's Arrow
+    types): columns in ``schemas/`` order, lists "|"-joined, text cells neutralised."""
+    columns = []
     for f in schemas.table(name).fields:
+        column = '"' + f.name.replace('"', '""') + '"'
         if f.type == "list":
-            out[f.name] = out[f.name].map(lambda v: neutralise(schemas.LIST_SEPARATOR.join(v)))
-        elif f.type == "boolean":
-            out[f.name] = out[f.name].map(lambda v: "" if pd.isna(v) else ("true" if v else "false"))
+            joined = f"array_to_string({column}, {_sql_string(schemas.LIST_SEPARATOR)})"
+            columns.append(f"{_neutralised_sql(joined)} AS {column}")
         elif f.type == "string":
-            out[f.name] = _neutralise_column(out[f.name])
-    buf = io.StringIO()
-    out.to_csv(buf, index=False, header=schemas.csv_header(name) if header else False, lineterminator="\r\n")
-    return buf.getvalue().encode("utf-8")
+            columns.append(f"{_neutralised_sql(column)} AS {column}")
+        else:
+            columns.append(column)
+    return f"SELECT {', '.join(columns)} FROM {source}"
 
 
-CSV_PART_ROWS = 50_000  # rows turned into CSV text at a time (bounds the memory of writing a table)
+def write_csv(name: str, table, path: Path, digest=None) -> None:
+    """Write the table's CSV to ``path`` with DuckDB (streamed: a large table is never held as text),
+    feeding its bytes to ``digest`` (a hashlib object) if given. ``table``: the table's Parquet file
+    (a path; rows in the file's order) or its frame (rows as they are). Booleans are true/false,
+    dates ISO, nulls empty; a text cell is quoted when it holds a comma, quote, line break or "#"."""
+    from flows.common import duck
+    from flows.common.parquet_tables import to_arrow
+
+    con = duck.connect()
+    try:
+        if isinstance(table, (str, Path)):
+            source = f"read_parquet({_sql_string(str(table))})"
+        else:
+            con.register("frame", to_arrow(name, table))
+            source = "frame"
+        con.execute(f"COPY ({select_sql(name, source)}) TO {_sql_string(str(path))} "
+                    "(FORMAT csv, HEADER, NEW_LINE '\\r\\n')")
+    finally:
+        con.close()
+    if digest is not None:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(_CHUNK), b""):
+                digest.update(block)
 
 
-def write_csv(name: str, df, path: Path, digest=None, part_rows: int = CSV_PART_ROWS) -> None:
-    """Write the table's CSV (the bytes of :func:`csv_bytes`) to ``path`` ``part_rows`` rows at a
-    time, feeding the same bytes to ``digest`` (a hashlib object) if given: a large table is never
-    held as one CSV string (at 1.4 M paragraphs that string and its encoding were ~1.5 GB). ``df``:
-    the table, or its parts in order (``flows.common.parquet_tables.ParquetTables.parts``: the table is then
-    never held whole)."""
-    frames = [df] if isinstance(df, pd.DataFrame) else df
-    header = True
-    with open(path, "wb") as fh:
-        for frame in frames:
-            for start in range(0, len(frame), part_rows):
-                data = csv_bytes(name, frame.iloc[start:start + part_rows], header=header)
-                header = False
-                fh.write(data)
-                if digest is not None:
-                    digest.update(data)
-        if header:  # no row: the header alone
-            data = csv_bytes(name, schemas.empty_frame(name))
-            fh.write(data)
-            if digest is not None:
-                digest.update(data)
+_CHUNK = 1 << 20
+
+
+def csv_bytes(name: str, df: pd.DataFrame) -> bytes:
+    """The table's CSV (as :func:`write_csv` writes it) as bytes."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="csv-") as tmp:
+        path = Path(tmp) / f"{name}.csv"
+        write_csv(name, df, path)
+        return path.read_bytes()
 
 
 def frame_csv_bytes(df: pd.DataFrame) -> bytes:

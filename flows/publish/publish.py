@@ -232,8 +232,7 @@ def publish(tables: dict[str, pd.DataFrame], output_dir: Path, docs_dir: Path | 
             for name in schemas.tables():
                 h.update(name.encode())
                 csv_files[name] = csv_dir / f"{name}.csv"
-                # (from its file, when they are files: one row group at a time)
-                write_csv(name, files.parts(name) if files is not None else tables[name], csv_files[name], h)
+                write_csv(name, files.path(name) if files is not None else tables[name], csv_files[name], h)
             fp = h.hexdigest()
             return _publish_locked(output_dir, tables, fp, csv_files, docs_dir, validation_json, raw_files,
                                    version, build_key, parquet_files, validated, database)
