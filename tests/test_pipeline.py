@@ -143,22 +143,34 @@ def test_failed_validation_publishes_nothing_and_leaves_latest_unchanged(prefect
 
 
 def test_extract_in_a_process_of_its_own_publishes_the_same_release(prefect_harness, built, tmp_path, monkeypatch):
-    """A large corpus is extracted in a child process (its memory goes back before publishing): the
-    release must be the one the flow's own process makes."""
+    """A large corpus is extracted in a child process (its memory goes back before publishing), and
+    its SQLite database is made in another beside publishing: the release must be the one the
+    flow's own process makes."""
+    import sqlite3
+
     from conftest import RAW
 
-    from flows.orchestrate import extract_process
+    from flows.orchestrate import database, extract_process
     from flows.pipeline import build_dataset
+    from flows.publish import sqlite_db
 
     monkeypatch.setattr(extract_process, "OWN_PROCESS_MIN_PARAGRAPHS", 1)
+    monkeypatch.setattr(database, "APART_MIN_PARAGRAPHS", 1)
+    made_apart = []
+    monkeypatch.setattr(database.Database, "built", lambda self, f=database.Database.built: made_apart.append(1) or f(self))
     out = tmp_path / "out"
     release = build_dataset(raw_dir=str(RAW), output_dir=str(out))
-    assert release.published and release.version == "1.0.0"
+    assert release.published and release.version == "1.0.0" and made_apart == [1]
     same, _ = built
     for table in ("paragraphs", "documents", "entities", "mentions", "events", "participants", "quotes", "facts",
                   "statements"):
         for ext in ("parquet", "csv"):
             assert (out / "1.0.0" / f"{table}.{ext}").read_bytes() == (same / "1.0.0" / f"{table}.{ext}").read_bytes()
+    dumps = []
+    for folder in (out, same):
+        with sqlite3.connect(f"file:{folder / '1.0.0' / sqlite_db.DATABASE_FILE}?mode=ro", uri=True) as con:
+            dumps.append(list(con.iterdump()))
+    assert dumps[0] == dumps[1] and len(dumps[0]) > 100
 
 
 def test_a_run_ends_saying_what_it_published_with_its_summary_as_a_table(prefect_harness, tmp_path):
