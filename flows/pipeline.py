@@ -106,16 +106,19 @@ def dedup_task(paragraphs: str, band_keys: list[str], run_dir: str) -> str:
 
 
 @task(name="extract", cache_policy=NO_CACHE)
-def extract_task(inputs: dict[str, str], scans: list[str], folder: str) -> BuiltTables:
+def extract_task(inputs: dict[str, str], scans: list[str], folder: str,
+                 extraction: extract_process.Extraction | None = None) -> BuiltTables:
     """``inputs``: the paths of sources, paragraphs, info, rejections; ``scans``: the batches' scan
     files. Builds every table and writes it to ``folder/<table>.parquet`` (the release's files, in row
     order: from here on the tables are read from their files, one at a time: validation, CSV, diff,
-    dictionary); for a large corpus in a process of its own (:mod:`flows.orchestrate.extract_process`)."""
+    dictionary); for a large corpus in ``extraction``, a process of its own started earlier
+    (:mod:`flows.orchestrate.extract_process`), which has read the scans already."""
     t0 = time.perf_counter()
-    n_paragraphs = pq_rows(inputs["paragraphs"])
-    apart = extract_process.in_own_process(n_paragraphs)
-    built = extract_process.extract_and_write(inputs, scans, Path(folder), own_process=apart)
-    _log("extract", t0, own_process=apart, **built.rows)
+    if extraction is not None:
+        built = extraction.run(inputs, Path(folder))
+    else:
+        built = extract_process.extract_and_write(inputs, scans, Path(folder), own_process=False)
+    _log("extract", t0, own_process=extraction is not None, **built.rows)
     return built
 
 
@@ -355,12 +358,17 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         summary.batches, summary.batches_cached = len(plan), cached
         _log("documents", t0, files=len(files), batches=len(plan), **{f"cached_{k}": v for k, v in cached.items()})
         gathered = stage("gather", gather_task, done, workdir)
-        accounted, inventory, counts = stage("accounting", post_clean_task, raw_dir, gathered, workdir)
-        summary.files_in, summary.documents, summary.quarantined = len(files), counts["documents"], counts["quarantined"]
-        paragraphs = stage("dedup", dedup_task, accounted["paragraphs"], [str(b.path("band_keys")) for b in done],
-                           workdir)
-        built = stage("extract", extract_task, {**accounted, "paragraphs": paragraphs},
-                      [str(b.path("scans")) for b in done], str(Path(workdir) / "tables"))
+        scans = [str(b.path("scans")) for b in done]
+        # a large corpus's extract process starts now: it reads the scans while this one deduplicates
+        with (extract_process.Extraction(scans) if extract_process.in_own_process(pq_rows(gathered["paragraphs"]))
+              else contextlib.nullcontext()) as extraction:
+            accounted, inventory, counts = stage("accounting", post_clean_task, raw_dir, gathered, workdir)
+            summary.files_in, summary.documents, summary.quarantined = (
+                len(files), counts["documents"], counts["quarantined"])
+            paragraphs = stage("dedup", dedup_task, accounted["paragraphs"],
+                               [str(b.path("band_keys")) for b in done], workdir)
+            built = stage("extract", extract_task, {**accounted, "paragraphs": paragraphs}, scans,
+                          str(Path(workdir) / "tables"), extraction)
         # the stage's time in two: writing the tables, and the rest (extract; and the start of its
         # process, if it had one)
         summary.seconds["write tables"] = built.seconds["write tables"]

@@ -6,12 +6,15 @@ the arenas they were in, so the flow's process would stay that much larger throu
 the validation process runs beside it. Run in a child process, that memory goes back to the system
 when the child ends, before the release is written.
 
-:func:`extract_and_write` is the stage: given the paths of the cleaned, deduplicated tables in
-the build's workspace (:mod:`flows.orchestrate.workspace`), a child (:mod:`flows.orchestrate.isolate`) reads them,
-runs :func:`flows.extract.extract.build_tables` and writes every table's Parquet file
-(:func:`write_built`), then returns the :class:`BuiltTables` and its own seconds and peak RSS. The same frames give the same tables in either process. Below
-``OWN_PROCESS_MIN_PARAGRAPHS`` paragraphs the work stays in the calling process: starting a child
-costs more than the memory it gives back.
+:class:`Extraction` is that child (:mod:`flows.orchestrate.isolate`). The flow starts it as soon as
+the per-document batches are done: it reads their scans (which nothing after the batches changes)
+while the flow's process accounts and deduplicates, on the core that would otherwise be idle. Then
+:meth:`Extraction.run` gives it the paths of the cleaned, deduplicated tables in the build's
+workspace (:mod:`flows.orchestrate.workspace`): it reads them, runs
+:func:`flows.extract.extract.build_tables` and writes every table's Parquet file (:func:`write_built`),
+and returns the :class:`BuiltTables` with its own peak RSS. The same inputs give the same tables in
+either process. Below ``OWN_PROCESS_MIN_PARAGRAPHS`` paragraphs the work stays in the calling
+process: starting a child costs more than the memory it gives back.
 """
 
 from __future__ import annotations
@@ -63,26 +66,69 @@ def extract_and_write(inputs: dict, scans: list[str], folder: Path, own_process:
     the batches' ``scans`` files, written to ``folder``; in a child process if ``own_process`` (it
     reads the files itself: nothing is handed over but their paths)."""
     if not own_process:
-        return _extract_and_write(inputs, scans, folder)
-    from dataclasses import replace
+        from flows.orchestrate import workspace
 
-    from flows.orchestrate import isolate
-
-    built, peak_rss_mb = isolate.run(_extract_and_write, inputs, scans, Path(folder))
-    return replace(built, peak_rss_mb=peak_rss_mb)
+        return _extract_and_write(inputs, workspace.read_scans([Path(p) for p in scans]), folder)
+    with Extraction(scans) as extraction:
+        return extraction.run(inputs, folder)
 
 
-def _extract_and_write(inputs: dict, scans: list[str], folder: Path) -> BuiltTables:
+class Extraction:
+    """The extract stage's child process, started with the batches' ``scans`` files (it reads them at
+    once); :meth:`run` then makes and writes the tables. Use it as a context manager: the process
+    goes when the block ends (its memory back to the system)."""
+
+    def __init__(self, scans: list[str]):
+        from flows.orchestrate import isolate
+
+        self.child = isolate.Child()
+        self._read = self.child.submit(_read_scans, [str(p) for p in scans])
+
+    def run(self, inputs: dict, folder: Path) -> BuiltTables:
+        from dataclasses import replace
+
+        from flows.orchestrate import isolate
+
+        isolate.result_of(self._read, "extract (reading the scans)")
+        built, peak_rss_mb = isolate.result_of(self.child.submit(_extract_read, inputs, Path(folder)), "extract")
+        return replace(built, peak_rss_mb=peak_rss_mb)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.child.close()
+
+
+_scans_read = None  # in an Extraction's child: the scans it read, until the stage takes them
+
+
+def _read_scans(paths: list[str]) -> None:
+    global _scans_read
+    from flows.orchestrate import memory, workspace
+
+    _scans_read = workspace.read_scans([Path(p) for p in paths])
+    memory.release_memory()  # what reading the files took (Arrow's pool keeps it otherwise)
+
+
+def _extract_read(inputs: dict, folder: Path) -> BuiltTables:
+    global _scans_read
+    found, _scans_read = _scans_read, None
+    return _extract_and_write(inputs, found, folder)
+
+
+def _extract_and_write(inputs: dict, found, folder: Path) -> BuiltTables:
+    """``found``: the batches' scans, read (a ``flows.extract.extract.Scans``)."""
     from flows.extract import extract
     from flows.orchestrate import memory, workspace
 
     t0 = time.perf_counter()
     frames = {name: workspace.read_frame(Path(path)) for name, path in inputs.items()}
-    found = workspace.read_scans([Path(p) for p in scans])
     memory.release_memory()  # what reading the files took (Arrow's pool keeps it otherwise)
     with memory.gc_paused():
         tables = extract.build_tables(frames.pop("sources"), frames.pop("paragraphs"), frames.pop("info"),
                                       frames.pop("rejections"), found)
+    del found
     seconds = {"extract": time.perf_counter() - t0}
     memory.release_memory()
     return write_built(tables, folder, seconds)
