@@ -94,13 +94,15 @@ def post_clean_task(raw_dir: str, gathered: dict[str, str], run_dir: str):
 
 
 @task(name="dedup", cache_policy=NO_CACHE)
-def dedup_task(paragraphs: str, band_keys: list[str], run_dir: str) -> str:
-    """Dedup over the paragraphs' file, with the batches' band keys (no corpus-wide sketching);
-    returns the path of the deduplicated paragraphs."""
+def dedup_task(paragraphs: str, band_keys: list[str], run_dir: str, tables_dir: str) -> str:
+    """Dedup over the paragraphs' file, with the batches' band keys (no corpus-wide sketching). The
+    deduplicated paragraphs are the release's paragraphs table: written to ``tables_dir`` now (the
+    database can start on it while extract runs); returns the path of their frame for extract."""
     t0 = time.perf_counter()
     known = workspace.read_band_keys([Path(p) for p in band_keys])
     out = dedup.dedup(workspace.read_frame(Path(paragraphs)), known_keys=known, keys_handed_over=True)
     del known
+    parquet_tables.write_tables({"paragraphs": out}, Path(tables_dir), ["paragraphs"])
     _log("dedup", t0, duplicates=int((out["status"] == "duplicate").sum()), clusters=int(out["cluster_id"].nunique()))
     return str(workspace.write_frame(out, Path(run_dir) / "dedup" / "paragraphs.parquet"))
 
@@ -109,15 +111,17 @@ def dedup_task(paragraphs: str, band_keys: list[str], run_dir: str) -> str:
 def extract_task(inputs: dict[str, str], scans: list[str], folder: str,
                  extraction: extract_process.Extraction | None = None) -> BuiltTables:
     """``inputs``: the paths of sources, paragraphs, info, rejections; ``scans``: the batches' scan
-    files. Builds every table and writes it to ``folder/<table>.parquet`` (the release's files, in row
+    files. Builds every table and writes it (but the paragraphs, which dedup wrote) to
+    ``folder/<table>.parquet`` (the release's files, in row
     order: from here on the tables are read from their files, one at a time: validation, CSV, diff,
     dictionary); for a large corpus in ``extraction``, a process of its own started earlier
     (:mod:`flows.orchestrate.extract_process`), which has read the scans already."""
     t0 = time.perf_counter()
+    written = ("paragraphs",)  # by dedup
     if extraction is not None:
-        built = extraction.run(inputs, Path(folder))
+        built = extraction.run(inputs, Path(folder), written)
     else:
-        built = extract_process.extract_and_write(inputs, scans, Path(folder), own_process=False)
+        built = extract_process.extract_and_write(inputs, scans, Path(folder), own_process=False, written=written)
     _log("extract", t0, own_process=extraction is not None, **built.rows)
     return built
 
@@ -130,20 +134,18 @@ def pq_rows(path: str) -> int:
 
 @task(name="validate and publish", cache_policy=NO_CACHE)
 def publish_task(built: BuiltTables, output_dir: str, validation, inventory: pd.DataFrame,
-                 version: str | None, build_key: str | None = None, workdir: str | None = None):
+                 version: str | None, build_key: str | None = None, db: database.Database | None = None):
     """Validate and publish at once: the tables' Parquet files (written by the extract stage) are
     validated by ``validation`` (a started ``flows.orchestrate.validation.Validation``: a process of its
     own) while the rest of the release is written from them; for a large corpus the SQLite database
-    is made from them in a third process, in ``workdir`` (:mod:`flows.orchestrate.database`). The
+    is made from them in a third process, ``db`` (:mod:`flows.orchestrate.database`). The
     release is committed only if no blocking expectation failed (else ``ValidationFailed``, with the
     report). Returns the release; ``validation`` holds the report, and validation's own seconds and
     peak RSS (MB)."""
     t0 = time.perf_counter()
     tables = parquet_tables.ParquetTables(Path(built.folder))
-    apart = workdir is not None and database.apart(built.paragraphs.get("total", 0))
-    with (database.Database(Path(built.folder), Path(workdir)) if apart else contextlib.nullcontext()) as db:
-        release = publish.publish(tables, Path(output_dir), None, None, inventory, version=version,
-                                  build_key=build_key, validation=validation, database=db.built if db else None)
+    release = publish.publish(tables, Path(output_dir), None, None, inventory, version=version,
+                              build_key=build_key, validation=validation, database=db.built if db else None)
     report = validation.report()
     _log("validate", t0, passed=report.passed, blocking=len(report.blocking), warnings=len(report.warnings),
          seconds=round(validation.seconds, 2), process_peak_rss_mb=round(validation.peak_rss_mb))
@@ -332,7 +334,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
     # Parquet files of publish (folders of builds killed before they could remove them are removed
     # first: flows/common/workdirs.py)
     with workdirs.WorkDir("build-dataset-") as workdir, \
-            Validation(Path(workdir)) as validation:
+            Validation(Path(workdir)) as validation, contextlib.ExitStack() as later:
         t0 = time.perf_counter()
         workers = workers or default_workers()
         root = workspace_dir(cache_dir)
@@ -358,17 +360,23 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         summary.batches, summary.batches_cached = len(plan), cached
         _log("documents", t0, files=len(files), batches=len(plan), **{f"cached_{k}": v for k, v in cached.items()})
         gathered = stage("gather", gather_task, done, workdir)
-        scans = [str(b.path("scans")) for b in done]
+        scans, tables_dir = [str(b.path("scans")) for b in done], Path(workdir) / "tables"
+        n_paragraphs = pq_rows(gathered["paragraphs"])
+        # a large build's database is made in a process of its own, a table at a time as their files
+        # are written (the paragraphs by dedup, while extract runs; the rest during publishing)
+        db = later.enter_context(database.Database(tables_dir, Path(workdir))) if database.apart(n_paragraphs) else None
         # a large corpus's extract process starts now: it reads the scans while this one deduplicates
-        with (extract_process.Extraction(scans) if extract_process.in_own_process(pq_rows(gathered["paragraphs"]))
+        with (extract_process.Extraction(scans) if extract_process.in_own_process(n_paragraphs)
               else contextlib.nullcontext()) as extraction:
             accounted, inventory, counts = stage("accounting", post_clean_task, raw_dir, gathered, workdir)
             summary.files_in, summary.documents, summary.quarantined = (
                 len(files), counts["documents"], counts["quarantined"])
             paragraphs = stage("dedup", dedup_task, accounted["paragraphs"],
-                               [str(b.path("band_keys")) for b in done], workdir)
+                               [str(b.path("band_keys")) for b in done], workdir, str(tables_dir))
+            if db is not None:
+                db.add(["paragraphs"])
             built = stage("extract", extract_task, {**accounted, "paragraphs": paragraphs}, scans,
-                          str(Path(workdir) / "tables"), extraction)
+                          str(tables_dir), extraction)
         # the stage's time in two: writing the tables, and the rest (extract; and the start of its
         # process, if it had one)
         summary.seconds["write tables"] = built.seconds["write tables"]
@@ -378,7 +386,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         summary.paragraphs, summary.rows, summary.words = built.paragraphs, built.rows, built.words
         try:
             release = stage(
-                "publish", publish_task, built, output_dir, validation, inventory, version, build_key, workdir)
+                "publish", publish_task, built, output_dir, validation, inventory, version, build_key, db)
         except ChecksFailed as failed:
             from prefect.runtime import flow_run
 

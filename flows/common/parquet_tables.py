@@ -164,13 +164,13 @@ def row_count(tables, name: str) -> int:
     return tables.rows(name) if isinstance(tables, ParquetTables) else len(tables[name])
 
 
-def write_tables(tables: dict, folder: Path) -> Path:
-    """Write every table of ``schemas/`` to ``folder/<table>.parquet`` in its published row order
-    (the release's own files: :func:`write_parquet`)."""
+def write_tables(tables: dict, folder: Path, names: list[str] | None = None) -> Path:
+    """Write every table of ``schemas/`` (or those ``names``) to ``folder/<table>.parquet`` in its
+    published row order (the release's own files: :func:`write_parquet`)."""
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    for name in schemas.tables():
+    for name in (schemas.tables() if names is None else names):
         df = tables[name]  # rows taken in order a row group at a time: no sorted copy of the table
         write_parquet(name, df, folder / f"{name}.parquet", order=row_order(name, df))
     return folder

@@ -1,18 +1,22 @@
-"""The release's SQLite database, made in a process of its own beside publishing.
+"""The release's SQLite database, made in a process of its own while the build goes on.
 
-The database (:func:`flows.publish.sqlite_db.build_database`) is made from the tables' Parquet files
-alone, so it can start as soon as extract has written them, before publishing has chosen a version:
-a child process (:mod:`flows.orchestrate.isolate`) makes it in the build's folder while the flow's
-process writes the CSV files, the diff and the zip, and validation runs in its own. Publishing waits
-for it last (:func:`flows.publish.publish.write_release`'s ``database``) and moves the file in. On a
-small corpus the child's start costs more than it saves: the database is then made in publishing.
+The database (:mod:`flows.publish.sqlite_db`) is made from the tables' Parquet files alone, so it can
+be made a table at a time as their files are written, before publishing has chosen a version. For a
+large build the flow starts a child process (:mod:`flows.orchestrate.isolate`) once dedup has written
+the paragraphs table (most of the database: its rows and full-text search), which it adds while
+extract runs; the other tables follow once extract has written them, while the flow's process
+writes the CSV files, the diff and the zip and validation runs in its own. Publishing waits for it
+last (:func:`flows.publish.publish.write_release`'s ``database``) and moves the file in. On a small
+corpus the child's start costs more than it saves: publishing makes the database itself.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import schemas
 from flows.orchestrate import isolate
+from flows.publish import sqlite_db
 
 APART_MIN_PARAGRAPHS = 50_000  # ~3.5k articles: below, publishing makes the database itself
 
@@ -23,35 +27,44 @@ def apart(n_paragraphs: int) -> bool:
 
 
 class Database:
-    """The database of the ``<table>.parquet`` files of ``tables_dir``, being made in a child process
-    into ``workdir``; :meth:`built` waits for it and returns its path. Use it as a context manager:
-    a child still at work when the block ends (a build that failed) is stopped."""
+    """The database of the ``<table>.parquet`` files of ``tables_dir``, made in a child process into
+    ``workdir``: :meth:`add` the tables whose files are written, then :meth:`built` waits for it
+    (adding the tables not added yet) and returns its path. Use it as a context manager: a child
+    still at work when the block ends (a build that failed) is stopped."""
 
     def __init__(self, tables_dir: Path, workdir: Path):
-        import schemas
-        from flows.publish import sqlite_db
-
-        self.child = isolate.Child()
+        self.tables_dir = str(tables_dir)
+        self.path = str(Path(workdir) / sqlite_db.DATABASE_FILE)
         self.peak_rss_mb: float | None = None
-        self._future = self.child.submit(_build, str(tables_dir), str(Path(workdir) / sqlite_db.DATABASE_FILE),
-                                         str(schemas.TABLES_DIR))
+        self._tables_defs = str(schemas.TABLES_DIR)  # the parent's (tests may point elsewhere)
+        self.child = isolate.Child()
+        self._added: list[str] = []
+        self._steps = [self.child.submit(_in_child, self._tables_defs, sqlite_db.start_database, self.path)]
+
+    def add(self, names: list[str]) -> None:
+        """Add the rows of the tables ``names`` (their files are written)."""
+        self._added += names
+        self._steps.append(self.child.submit(_in_child, self._tables_defs, sqlite_db.add_tables, self.path,
+                                             self.tables_dir, list(names)))
 
     def built(self) -> Path:
-        path, self.peak_rss_mb = isolate.result_of(self._future, "the SQLite database")
-        return Path(path)
+        rest = [name for name in schemas.tables() if name not in self._added]
+        if rest:
+            self.add(rest)
+        self._steps.append(self.child.submit(_in_child, self._tables_defs, sqlite_db.finish_database, self.path))
+        for step in self._steps:
+            _, self.peak_rss_mb = isolate.result_of(step, "the SQLite database")
+        return Path(self.path)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        if not self._future.done():
+        if not all(step.done() for step in self._steps):
             self.child.kill()
         self.child.close()
 
 
-def _build(tables_dir: str, path: str, tables_defs: str) -> str:
-    import schemas
-    from flows.publish import sqlite_db
-
-    schemas.TABLES_DIR = Path(tables_defs)  # the parent's table definitions (tests may point elsewhere)
-    return str(sqlite_db.build_database(Path(tables_dir), Path(path)))
+def _in_child(tables_defs: str, fn, *args):
+    schemas.TABLES_DIR = Path(tables_defs)
+    return fn(*args)

@@ -45,9 +45,10 @@ def in_own_process(n_paragraphs: int) -> bool:
     return n_paragraphs >= OWN_PROCESS_MIN_PARAGRAPHS
 
 
-def write_built(tables: dict, folder: Path, seconds: dict | None = None) -> BuiltTables:
-    """Write every table to ``folder/<table>.parquet`` (the release's files, in row order) and
-    count what the build summary reports."""
+def write_built(tables: dict, folder: Path, seconds: dict | None = None, written: tuple = ()) -> BuiltTables:
+    """Write every table but those ``written`` already to ``folder/<table>.parquet`` (the release's
+    files, in row order) and count what the build summary reports."""
+    import schemas
     from flows.common import parquet_tables
     from flows.orchestrate import progress
 
@@ -55,22 +56,24 @@ def write_built(tables: dict, folder: Path, seconds: dict | None = None) -> Buil
     paragraphs = tables["paragraphs"]
     counts = progress.BuildSummary.paragraph_counts(paragraphs)
     words = int(paragraphs["n_words"].sum()) if len(paragraphs) else 0
-    written = parquet_tables.write_tables(tables, Path(folder))
+    written = parquet_tables.write_tables(tables, Path(folder), [n for n in schemas.tables() if n not in written])
     return BuiltTables(folder=str(written), rows={name: int(len(df)) for name, df in tables.items()},
                        paragraphs=counts, words=words,
                        seconds={**(seconds or {}), "write tables": time.perf_counter() - t0})
 
 
-def extract_and_write(inputs: dict, scans: list[str], folder: Path, own_process: bool) -> BuiltTables:
+def extract_and_write(inputs: dict, scans: list[str], folder: Path, own_process: bool,
+                      written: tuple = ()) -> BuiltTables:
     """The tables of the workspace files ``inputs`` (sources, paragraphs, info, rejections: paths) and
-    the batches' ``scans`` files, written to ``folder``; in a child process if ``own_process`` (it
-    reads the files itself: nothing is handed over but their paths)."""
+    the batches' ``scans`` files, written to ``folder`` (but those ``written`` there already: the
+    flow's dedup writes the paragraphs table); in a child process if ``own_process`` (it reads the
+    files itself: nothing is handed over but their paths)."""
     if not own_process:
         from flows.orchestrate import workspace
 
-        return _extract_and_write(inputs, workspace.read_scans([Path(p) for p in scans]), folder)
+        return _extract_and_write(inputs, workspace.read_scans([Path(p) for p in scans]), folder, written)
     with Extraction(scans) as extraction:
-        return extraction.run(inputs, folder)
+        return extraction.run(inputs, folder, written)
 
 
 class Extraction:
@@ -84,13 +87,14 @@ class Extraction:
         self.child = isolate.Child()
         self._read = self.child.submit(_read_scans, [str(p) for p in scans])
 
-    def run(self, inputs: dict, folder: Path) -> BuiltTables:
+    def run(self, inputs: dict, folder: Path, written: tuple = ()) -> BuiltTables:
         from dataclasses import replace
 
         from flows.orchestrate import isolate
 
         isolate.result_of(self._read, "extract (reading the scans)")
-        built, peak_rss_mb = isolate.result_of(self.child.submit(_extract_read, inputs, Path(folder)), "extract")
+        built, peak_rss_mb = isolate.result_of(self.child.submit(_extract_read, inputs, Path(folder), written),
+                                               "extract")
         return replace(built, peak_rss_mb=peak_rss_mb)
 
     def __enter__(self):
@@ -111,13 +115,13 @@ def _read_scans(paths: list[str]) -> None:
     memory.release_memory()  # what reading the files took (Arrow's pool keeps it otherwise)
 
 
-def _extract_read(inputs: dict, folder: Path) -> BuiltTables:
+def _extract_read(inputs: dict, folder: Path, written: tuple) -> BuiltTables:
     global _scans_read
     found, _scans_read = _scans_read, None
-    return _extract_and_write(inputs, found, folder)
+    return _extract_and_write(inputs, found, folder, written)
 
 
-def _extract_and_write(inputs: dict, found, folder: Path) -> BuiltTables:
+def _extract_and_write(inputs: dict, found, folder: Path, written: tuple = ()) -> BuiltTables:
     """``found``: the batches' scans, read (a ``flows.extract.extract.Scans``)."""
     from flows.extract import extract
     from flows.orchestrate import memory, workspace
@@ -131,4 +135,4 @@ def _extract_and_write(inputs: dict, found, folder: Path) -> BuiltTables:
     del found
     seconds = {"extract": time.perf_counter() - t0}
     memory.release_memory()
-    return write_built(tables, folder, seconds)
+    return write_built(tables, folder, seconds, written)

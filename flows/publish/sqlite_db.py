@@ -15,6 +15,7 @@ release's paragraphs (1.4 M, most of its text) are never held in memory at once.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -60,31 +61,56 @@ def write_database(release_dir: Path, version: str, created: str) -> Path:
 def build_database(tables_dir: Path, path: Path) -> Path:
     """Write the database ``path`` from the ``<table>.parquet`` files of ``tables_dir``: the data
     only (the release's version and date are in ``metadata.json``), so that it can be made before the
-    version is chosen. Returns ``path``."""
-    import sqlite_utils
+    version is chosen. Returns ``path``. The same as :func:`start_database`, :func:`add_tables` of
+    every table, then :func:`finish_database`: the flow makes a large build's database in these
+    steps, each table as soon as its file is written."""
+    start_database(path)
+    add_tables(path, tables_dir, list(schemas.tables()))
+    return finish_database(path)
 
-    tables_dir = Path(tables_dir)
-    db = sqlite_utils.Database(path, recreate=True)
-    try:
-        # the file is written in the release's staging folder, fsynced and renamed into place with
-        # it: SQLite's own journal file and syncs would only slow the writing down
-        db.execute("PRAGMA journal_mode = MEMORY")
-        db.execute("PRAGMA synchronous = OFF")
+
+def start_database(path: Path) -> None:
+    """A new database at ``path`` with every table of ``schemas/``, empty, and their keys."""
+    with _open(path, recreate=True) as db:
         for name in schemas.tables():
             _create_table(db, name)
         # added once every table exists: documents and events refer to each other
         db.add_foreign_keys(_foreign_keys())
-        for name in schemas.tables():
-            _insert_rows(db, name, tables_dir / f"{name}.parquet")
-        for name, columns in FTS_COLUMNS.items():
-            if name in schemas.tables():
-                db[name].enable_fts(columns, tokenize="porter")
+
+
+def add_tables(path: Path, tables_dir: Path, names: list[str]) -> None:
+    """The rows of the tables ``names`` from their Parquet files in ``tables_dir``, with their
+    full-text search and the indexes of their value sets."""
+    with _open(path) as db:
+        for name in names:
+            _insert_rows(db, name, Path(tables_dir) / f"{name}.parquet")
+            if name in FTS_COLUMNS:
+                db[name].enable_fts(FTS_COLUMNS[name], tokenize="porter")
+            _index_value_sets(db, name)
+
+
+def finish_database(path: Path) -> Path:
+    """The indexes of the foreign keys, and statistics for the query planner (datasette's facets and
+    joins on large tables). Returns ``path``."""
+    with _open(path) as db:
         db.index_foreign_keys()
-        _index_value_sets(db)
-        db.analyze()  # statistics for the query planner: datasette's facets and joins on large tables
+        db.analyze()
+    return Path(path)
+
+
+@contextlib.contextmanager
+def _open(path: Path, recreate: bool = False):
+    import sqlite_utils
+
+    db = sqlite_utils.Database(path, recreate=recreate)
+    try:
+        # the file is written in a staging folder, fsynced and renamed into place with the release:
+        # SQLite's own journal file and syncs would only slow the writing down
+        db.execute("PRAGMA journal_mode = MEMORY")
+        db.execute("PRAGMA synchronous = OFF")
+        yield db
     finally:
         db.close()
-    return Path(path)
 
 
 def write_metadata(release_dir: Path, version: str, created: str) -> None:
@@ -110,13 +136,12 @@ def _foreign_keys() -> list[tuple]:
             for name, t in schemas.tables().items() for fk in t.foreign_keys]
 
 
-def _index_value_sets(db) -> None:
-    """An index on every column with a value set (``enum``): the columns people facet by; datasette
-    then counts a large table's facet from the index within its time limit."""
-    for name, t in schemas.tables().items():
-        for f in t.fields:
-            if f.enum:
-                db[name].create_index([f.name], find_unique_name=True)
+def _index_value_sets(db, name: str) -> None:
+    """An index on every column of the table with a value set (``enum``): the columns people facet
+    by; datasette then counts a large table's facet from the index within its time limit."""
+    for f in schemas.table(name).fields:
+        if f.enum:
+            db[name].create_index([f.name], find_unique_name=True)
 
 
 def _insert_rows(db, name: str, parquet: Path) -> None:
