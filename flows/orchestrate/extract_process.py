@@ -11,7 +11,7 @@ the per-document batches are done: it reads their scans (which nothing after the
 while the flow's process accounts and deduplicates, on the core that would otherwise be idle. Then
 :meth:`Extraction.run` gives it the paths of the cleaned, deduplicated tables in the build's
 workspace (:mod:`flows.orchestrate.workspace`): it reads them, runs
-:func:`flows.extract.extract.build_tables` and writes every table's Parquet file (:func:`write_built`),
+:func:`flows.extract.extract.build_tables` and writes the tables' Parquet files (:func:`write_built`),
 and returns the :class:`BuiltTables` with its own peak RSS. The same inputs give the same tables in
 either process. Below ``OWN_PROCESS_MIN_PARAGRAPHS`` paragraphs the work stays in the calling
 process: starting a child costs more than the memory it gives back.
@@ -56,8 +56,8 @@ def write_built(tables: dict, folder: Path, seconds: dict | None = None, written
     paragraphs = tables["paragraphs"]
     counts = progress.BuildSummary.paragraph_counts(paragraphs)
     words = int(paragraphs["n_words"].sum()) if len(paragraphs) else 0
-    written = parquet_tables.write_tables(tables, Path(folder), [n for n in schemas.tables() if n not in written])
-    return BuiltTables(folder=str(written), rows={name: int(len(df)) for name, df in tables.items()},
+    parquet_tables.write_tables(tables, Path(folder), [name for name in schemas.tables() if name not in written])
+    return BuiltTables(folder=str(Path(folder)), rows={name: int(len(df)) for name, df in tables.items()},
                        paragraphs=counts, words=words,
                        seconds={**(seconds or {}), "write tables": time.perf_counter() - t0})
 
