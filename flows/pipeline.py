@@ -93,6 +93,10 @@ def post_clean_task(raw_dir: str, gathered: dict[str, str], run_dir: str):
     return written, inventory, counts
 
 
+# the release's tables that dedup writes itself (final once it has run); extract writes the others
+WRITTEN_BY_DEDUP = ("paragraphs",)
+
+
 @task(name="dedup", cache_policy=NO_CACHE)
 def dedup_task(paragraphs: str, band_keys: list[str], run_dir: str, tables_dir: str) -> str:
     """Dedup over the paragraphs' file, with the batches' band keys (no corpus-wide sketching). The
@@ -102,7 +106,7 @@ def dedup_task(paragraphs: str, band_keys: list[str], run_dir: str, tables_dir: 
     known = workspace.read_band_keys([Path(p) for p in band_keys])
     out = dedup.dedup(workspace.read_frame(Path(paragraphs)), known_keys=known, keys_handed_over=True)
     del known
-    parquet_tables.write_tables({"paragraphs": out}, Path(tables_dir), ["paragraphs"])
+    parquet_tables.write_tables({"paragraphs": out}, Path(tables_dir), list(WRITTEN_BY_DEDUP))
     _log("dedup", t0, duplicates=int((out["status"] == "duplicate").sum()), clusters=int(out["cluster_id"].nunique()))
     return str(workspace.write_frame(out, Path(run_dir) / "dedup" / "paragraphs.parquet"))
 
@@ -117,11 +121,11 @@ def extract_task(inputs: dict[str, str], scans: list[str], folder: str,
     dictionary); for a large corpus in ``extraction``, a process of its own started earlier
     (:mod:`flows.orchestrate.extract_process`), which has read the scans already."""
     t0 = time.perf_counter()
-    written = ("paragraphs",)  # by dedup
     if extraction is not None:
-        built = extraction.run(inputs, Path(folder), written)
+        built = extraction.run(inputs, Path(folder), WRITTEN_BY_DEDUP)
     else:
-        built = extract_process.extract_and_write(inputs, scans, Path(folder), own_process=False, written=written)
+        built = extract_process.extract_and_write(inputs, scans, Path(folder), own_process=False,
+                                                  written=WRITTEN_BY_DEDUP)
     _log("extract", t0, own_process=extraction is not None, **built.rows)
     return built
 
@@ -374,7 +378,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             paragraphs = stage("dedup", dedup_task, accounted["paragraphs"],
                                [str(b.path("band_keys")) for b in done], workdir, str(tables_dir))
             if db is not None:
-                db.add(["paragraphs"])
+                db.add(list(WRITTEN_BY_DEDUP))
             built = stage("extract", extract_task, {**accounted, "paragraphs": paragraphs}, scans,
                           str(tables_dir), extraction)
         # the stage's time in two: writing the tables, and the rest (extract; and the start of its

@@ -141,7 +141,7 @@ def test_the_database_is_written_a_batch_of_rows_at_a_time(release, tmp_path, mo
 
     monkeypatch.setattr(sqlite_db, "BATCH_ROWS", 7)
     monkeypatch.setattr(sqlite_db, "_rows", counting)
-    sqlite_db.write_database(tmp_path, "1.0.0", "now")
+    sqlite_db.build_database(tmp_path, tmp_path / sqlite_db.DATABASE_FILE)
     assert max(seen) == 7 and sum(seen) == sum(pq.ParquetFile(rel / f"{n}.parquet").metadata.num_rows
                                                 for n in schemas.tables())
     small, whole = _open(tmp_path / sqlite_db.DATABASE_FILE), _open(rel / sqlite_db.DATABASE_FILE)

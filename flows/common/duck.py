@@ -7,6 +7,16 @@ from pathlib import Path
 MEMORY_LIMIT = "1GB"  # beyond this DuckDB spills to its temporary folder
 
 
+def literal(value) -> str:
+    """``value`` (a path, a string) as an SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    """``name`` as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def connect(spill_dir: Path | None = None):
     """A DuckDB connection with :data:`MEMORY_LIMIT`; ``spill_dir``: where it spills (made if
     missing; default DuckDB's own)."""

@@ -49,9 +49,9 @@ def build_documents(sources: pd.DataFrame, paragraphs: pd.DataFrame, text_info: 
 
 def paragraph_counts(paragraphs: pd.DataFrame) -> pd.DataFrame:
     """Per document (the index): its paragraphs, and those of each status (DuckDB over the frame)."""
-    import duckdb
+    from flows.common import duck
 
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         con.register("paragraphs", paragraphs[["doc_id", "status"]])
         return con.execute(

@@ -31,6 +31,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from flows.common import duck
+
 BATCH_TABLES = ("sources", "rejections", "paragraphs", "info")
 
 
@@ -180,8 +182,6 @@ def read_scans(paths: list[Path]):
 # --- gathering: the batches in document order, by DuckDB ------------------------------------
 
 def _connect(run: Path):
-    from flows.common import duck
-
     con = duck.connect(Path(run) / "duckdb-tmp")  # spills to the run's folder
     con.execute("SET preserve_insertion_order = true")
     return con
@@ -212,13 +212,9 @@ def _schema(paths: list[Path]) -> pa.Schema:
 
 def _union(paths: list[Path]) -> str:
     """SQL: every batch's rows, with the batch's number and each row's number in it (a stable tie-break)."""
-    parts = [f"SELECT *, {i} AS _batch FROM read_parquet('{_quoted(p)}', file_row_number = true)"
+    parts = [f"SELECT *, {i} AS _batch FROM read_parquet({duck.literal(p)}, file_row_number = true)"
              for i, p in enumerate(paths)]
     return " UNION ALL BY NAME ".join(parts)
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def _copy(con, sql: str, schema: pa.Schema, path: Path) -> Path:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 import schemas
+from flows.common import duck
 from flows.common.paths import OUTPUT_DIR
 
 
@@ -54,10 +55,10 @@ def connect(release: str = "latest", source: str | Path | None = None):
 
     con = duckdb.connect()
     if _is_url(OUTPUT_DIR if source is None else source):
-        con.execute(f"LOAD '{_httpfs_extension(duckdb.__version__)}'")
+        con.execute(f"LOAD {duck.literal(_httpfs_extension(duckdb.__version__))}")
     for table in schemas.tables():
-        where = table_location(table, release, source).replace("'", "''")
-        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{where}')")
+        where = duck.literal(table_location(table, release, source))
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({where})")
     return con
 
 
@@ -72,7 +73,7 @@ def _httpfs_extension(version: str) -> str:
                    for p in Path(base).glob(f"extensions/v{version}/*/httpfs.duckdb_extension"))
     if not found:
         raise RuntimeError(f"duckdb-ext-httpfs has no httpfs extension for duckdb {version}")
-    return str(found[0]).replace("'", "''")
+    return str(found[0])
 
 
 def sql(query: str, release: str = "latest", source: str | Path | None = None) -> pd.DataFrame:

@@ -29,22 +29,14 @@ def _source(con, tables, name: str, alias: str) -> str:
     """SQL naming the new version of table ``name``: its Parquet file, or its frame typed by
     ``schemas/`` (registered with ``con`` as ``alias``)."""
     if isinstance(tables, ParquetTables):
-        return f"read_parquet('{_quoted(tables.path(name))}')"
+        return f"read_parquet({duck.literal(tables.path(name))})"
     con.register(alias, to_arrow(name, tables[name]))
     return alias
 
 
-def _quoted(path) -> str:
-    return str(path).replace("'", "''")
-
-
-def _ident(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
-
-
 def _key_exprs(pk: list[str]) -> str:
     """A primary key's cells as text (a null as ''): how rows of two versions are matched."""
-    return ", ".join(f"coalesce(CAST({_ident(k)} AS VARCHAR), '') AS _k{i}" for i, k in enumerate(pk))
+    return ", ".join(f"coalesce(CAST({duck.ident(k)} AS VARCHAR), '') AS _k{i}" for i, k in enumerate(pk))
 
 
 def _keys_of(rows: list[tuple]) -> list:
@@ -68,10 +60,10 @@ def _table_diff(tables, name: str, old_path: Path, common: dict[str, str], pk: l
     con = duck.connect()
     try:
         new = _source(con, tables, name, "new_rows")
-        old = f"read_parquet('{_quoted(old_path)}')"
+        old = f"read_parquet({duck.literal(old_path)})"
         keys = [f"_k{i}" for i in range(len(pk))]
         cols = [c for c in common if c not in pk]
-        select = f"{_key_exprs(pk)}" + "".join(f", {_ident(c)} AS _c{j}" for j, c in enumerate(cols))
+        select = f"{_key_exprs(pk)}" + "".join(f", {duck.ident(c)} AS _c{j}" for j, c in enumerate(cols))
         con.execute(f"CREATE TEMP VIEW n AS SELECT {select} FROM {new}")
         con.execute(f"CREATE TEMP VIEW o AS SELECT {select} FROM {old}")
         order, using = ", ".join(keys), ", ".join(keys)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 import schemas
+from flows.common import duck
 
 # A CSV cell a spreadsheet would run as a formula starts with one of these (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -29,14 +30,10 @@ def neutralise(value):
     return value
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _neutralised_sql(expr: str) -> str:
     """SQL of :func:`neutralise` over the text expression ``expr``."""
-    formula = " OR ".join(f"starts_with({expr}, {_sql_string(p)})" for p in FORMULA_PREFIXES)
-    return f"CASE WHEN {formula} THEN {_sql_string(NEUTRALISER)} || {expr} ELSE {expr} END"
+    formula = " OR ".join(f"starts_with({expr}, {duck.literal(p)})" for p in FORMULA_PREFIXES)
+    return f"CASE WHEN {formula} THEN {duck.literal(NEUTRALISER)} || {expr} ELSE {expr} END"
 
 
 def select_sql(name: str, source: str) -> str:
@@ -44,9 +41,9 @@ def select_sql(name: str, source: str) -> str:
     types): columns in ``schemas/`` order, lists "|"-joined, text cells neutralised."""
     columns = []
     for f in schemas.table(name).fields:
-        column = '"' + f.name.replace('"', '""') + '"'
+        column = duck.ident(f.name)
         if f.type == "list":
-            joined = f"array_to_string({column}, {_sql_string(schemas.LIST_SEPARATOR)})"
+            joined = f"array_to_string({column}, {duck.literal(schemas.LIST_SEPARATOR)})"
             columns.append(f"{_neutralised_sql(joined)} AS {column}")
         elif f.type == "string":
             columns.append(f"{_neutralised_sql(column)} AS {column}")
@@ -60,17 +57,16 @@ def write_csv(name: str, table, path: Path, digest=None) -> None:
     feeding its bytes to ``digest`` (a hashlib object) if given. ``table``: the table's Parquet file
     (a path; rows in the file's order) or its frame (rows as they are). Booleans are true/false,
     dates ISO, nulls empty; a text cell is quoted when it holds a comma, quote, line break or "#"."""
-    from flows.common import duck
     from flows.common.parquet_tables import to_arrow
 
     con = duck.connect()
     try:
         if isinstance(table, (str, Path)):
-            source = f"read_parquet({_sql_string(str(table))})"
+            source = f"read_parquet({duck.literal(table)})"
         else:
             con.register("frame", to_arrow(name, table))
             source = "frame"
-        con.execute(f"COPY ({select_sql(name, source)}) TO {_sql_string(str(path))} "
+        con.execute(f"COPY ({select_sql(name, source)}) TO {duck.literal(path)} "
                     "(FORMAT csv, HEADER, NEW_LINE '\\r\\n')")
     finally:
         con.close()

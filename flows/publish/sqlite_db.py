@@ -50,14 +50,6 @@ _STORED_AS = {
 }
 
 
-def write_database(release_dir: Path, version: str, created: str) -> Path:
-    """Write ``<release_dir>/us-iraq-jscd.db`` from the release's Parquet files, and its datasette
-    ``metadata.json``. Returns the database's path."""
-    path = build_database(release_dir, Path(release_dir) / DATABASE_FILE)
-    write_metadata(release_dir, version, created)
-    return path
-
-
 def build_database(tables_dir: Path, path: Path) -> Path:
     """Write the database ``path`` from the ``<table>.parquet`` files of ``tables_dir``: the data
     only (the release's version and date are in ``metadata.json``), so that it can be made before the
