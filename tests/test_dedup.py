@@ -209,3 +209,13 @@ def test_two_texts_with_the_same_hash_fall_back_to_exact_encoding(seed_tables, m
     assert sorted(codes.tolist()) == sorted(want_codes.tolist())
     assert list(texts) == list(want_texts)
     assert len(set(texts)) == len(texts) > 2
+
+
+def test_a_cluster_is_named_after_its_smallest_paragraph_id(seed_tables):
+    from flows.common.text import stable_id
+
+    p = seed_tables["paragraphs"].dropna(subset=["cluster_id"])
+    named_by = p[p["reason"].fillna("") != "exact_repeat"]  # an exact repeat joins its original's cluster
+    smallest = named_by.groupby("cluster_id")["para_id"].min()
+    assert len(smallest) > 1
+    assert all(cluster == stable_id("c", para_id) for cluster, para_id in smallest.items())

@@ -1,7 +1,7 @@
 """flows.common.frames: isin answers as pandas' isin does (it is only faster on large key sets); contains
 finds a substring as ``in`` does; iter_rows gives the rows zip gives; TextColumn reads a row of a
 text column where Arrow holds it; exact_strings and take_sorted_strings give what pa.array and take
-give, in buffers of the result's size."""
+give, in buffers of the result's size; duck.stable_ids gives text.stable_id's ids."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flows.common import frames
+from flows.common import duck, frames
+from flows.common.text import stable_id
 
 words = st.lists(st.one_of(st.none(), st.text(max_size=4)), max_size=30)
 
@@ -137,3 +138,8 @@ def test_take_sorted_strings_falls_back_to_take_for_nulls_or_unsorted_rows():
     assert frames.take_sorted_strings(with_null, np.array([1, 2])).to_pylist() == [None, "c"]
     plain = pa.array(["a", "b", "c"], type=pa.large_string())
     assert frames.take_sorted_strings(plain, np.array([2, 0])).to_pylist() == ["c", "a"]
+
+
+@given(st.lists(st.text(max_size=40), max_size=30))
+def test_stable_ids_in_duckdb_are_the_ids_stable_id_gives(values):
+    assert duck.stable_ids("c", values).to_pylist() == [stable_id("c", v) for v in values]

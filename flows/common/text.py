@@ -17,7 +17,10 @@ def normalize(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def stable_id(prefix: str, *parts: object, length: int = 16) -> str:
+STABLE_ID_LENGTH = 16  # hex digits of an id
+
+
+def stable_id(prefix: str, *parts: object, length: int = STABLE_ID_LENGTH) -> str:
     """Deterministic id: prefix + hex digits of sha256 over the parts."""
     h = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()
     return prefix + h[:length]

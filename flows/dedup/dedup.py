@@ -49,8 +49,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from flows.common import frames
-from flows.common.text import normalize, stable_id
+from flows.common import duck, frames
+from flows.common.text import normalize
 from schemas import conform
 
 _WORD = re.compile(r"\w+")
@@ -69,7 +69,7 @@ class DedupParams:
     seed: int = 1
     scorer: str = "ratio"  # rapidfuzz.fuzz scorer confirming a candidate pair
     min_score: float = 80.0  # rapidfuzz score (0-100) a candidate pair needs to join a cluster
-    workers: int = 1  # rapidfuzz threads
+    workers: int = -1  # rapidfuzz threads confirming pairs (-1: one a core; dedup runs while the other idles)
     chunk: int = 5_000  # texts normalised / sketched at a time (bounds memory)
     pair_chunk: int = 200_000  # candidate pairs scored with rapidfuzz at a time (bounds memory)
 
@@ -506,7 +506,7 @@ def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pa
     # group-by min) takes far more memory than grouping integers
     ranks, ids = pd.factorize(content["para_id"], sort=True)
     smallest = ids.take(pd.Series(ranks).groupby(group_codes).min().to_numpy())
-    names = pd.array([stable_id("c", p) for p in smallest], dtype="str")
+    names = pd.array(duck.stable_ids("c", smallest), dtype="str")
     cluster = pd.Series(None, index=out.index, dtype="str")
     cluster.loc[content.index] = names.take(group_codes)
     out["cluster_id"] = cluster
