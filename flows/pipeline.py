@@ -21,6 +21,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact  #
 from prefect.states import Completed  # noqa: E402
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE  # noqa: E402
 
+from flows.clean import clean
 from flows.common import parquet_tables, workdirs
 from flows.common.paths import OUTPUT_DIR, RAW_DIR  # noqa: E402
 from flows.dedup import dedup
@@ -64,15 +65,18 @@ def gather_task(done: list[workspace.Batch], run_dir: str) -> dict[str, str]:
     return {name: str(path) for name, path in workspace.gather(done, Path(run_dir)).items()}
 
 
-@task(name="reject-all-boilerplate", cache_policy=NO_CACHE)
+@task(name="templates and accounting", cache_policy=NO_CACHE)
 def post_clean_task(raw_dir: str, gathered: dict[str, str], run_dir: str):
-    """Documents left without content by cleaning go to rejections; the accounting must hold.
+    """The outlets' template lines, learned over the whole corpus, become boilerplate; documents left
+    without content by cleaning go to rejections; the accounting must hold.
     ``gathered``: the paths of sources, paragraphs, info, rejections; returns the paths of the
     tables after it, the raw inventory and the counts."""
     t0 = time.perf_counter()
     f = {name: workspace.read_frame(Path(path)) for name, path in gathered.items()}
+    paragraphs = clean.mark_templates(f.pop("paragraphs"), f["sources"], f["info"])
+    templates = int((paragraphs["reason"] == "template").sum())
     sources, paragraphs, info, rejections = ingest.reject_all_boilerplate(
-        f.pop("sources"), f.pop("paragraphs"), f.pop("info"), f.pop("rejections"))
+        f.pop("sources"), paragraphs, f.pop("info"), f.pop("rejections"))
     ingest.check_accounting(Path(raw_dir), sources, rejections)
     inventory = ingest.raw_inventory(sources, rejections, Path(raw_dir))
     for r in rejections.to_dict("records"):
@@ -81,7 +85,7 @@ def post_clean_task(raw_dir: str, gathered: dict[str, str], run_dir: str):
     for name, warnings in zip(warned["file"], warned["warnings"]):  # kept, with what was refused or replaced
         get_run_logger().warning("warning %s: %s", name, warnings)
     reasons = rejections["reason"].value_counts().to_dict()
-    _log("accounting", t0, inputs=len(inventory), documents=len(sources), rejected=len(rejections),
+    _log("accounting", t0, template_lines=templates, inputs=len(inventory), documents=len(sources), rejected=len(rejections),
          not_in_manifest=int((~inventory["in_manifest"]).sum()), with_warnings=len(warned),
          **{str(k): int(v) for k, v in reasons.items()})
     create_markdown_artifact(key="ingest-summary", markdown=ingest.summary_markdown(rejections, inventory),

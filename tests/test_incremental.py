@@ -210,3 +210,30 @@ def test_build_key_changes_with_any_input_code_or_rule(raw_copy, tmp_path, monke
     (lex / "boilerplate.yaml").write_text((lex / "boilerplate.yaml").read_text(encoding="utf-8") + "\n# x\n",
                                           encoding="utf-8")
     assert key() != k2
+
+
+@pytest.mark.slow
+def test_an_outlets_template_lines_are_learned_over_the_whole_corpus_not_per_batch(prefect_harness, tmp_path):
+    """A line under every article is boilerplate however the documents are batched: batches of about
+    two documents each are far below the five documents template learning needs."""
+    from flows.orchestrate.build import build_tables
+
+    line = "Get our app for breaking news"
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for i in range(12):
+        raw.joinpath(f"story{i:02d}.txt").write_text(
+            f"Talks on training, round {i}\n\nStory {i}: the minister said on Tuesday that the talks had gone "
+            f"well and would continue next month, officials said.\n\n{line}\n\nOfficials from both countries "
+            f"met in the capital to discuss training and equipment programmes, item {i}.\n", encoding="utf-8")
+    release, summary = _build(raw, tmp_path / "out", tmp_path / "cache")
+    assert release.published and summary.batches >= 3
+    paragraphs = pd.read_parquet(tmp_path / "out" / "latest" / "paragraphs.parquet")
+    lines = paragraphs[paragraphs["text"] == line]
+    assert len(lines) == 12
+    assert (lines["status"] == "boilerplate").all() and (lines["reason"] == "template").all()
+    # the same table as the stage functions give over the whole corpus at once
+    tables, _ = build_tables(raw)
+    expected = tables["paragraphs"].sort_values("para_id").reset_index(drop=True)
+    got = paragraphs.sort_values("para_id").reset_index(drop=True)
+    assert got[["para_id", "status", "reason"]].astype(str).equals(expected[["para_id", "status", "reason"]].astype(str))

@@ -3,8 +3,10 @@
 ``split_paragraphs(text)`` keeps character offsets into the decoded raw text.
 ``clean(sources)`` returns the paragraphs table (before deduplication) and, per document, what the
 text itself says about it (outlet byline, dateline). The rules are data: ``lexicons/boilerplate.yaml``
-and ``lexicons/outlets.yaml``. After the per-document rules, ``learn_templates`` marks short lines that
+and ``lexicons/outlets.yaml``. After the per-document rules, ``mark_templates`` marks short lines that
 recur verbatim across many documents of one outlet (corpus-level learning, see :class:`TemplateParams`).
+It must see the whole corpus: the flow cleans each batch of documents with ``templates=None`` and
+marks the templates once the batches are gathered (so the tables do not depend on the batching).
 
 Every paragraph keeps its row; a paragraph that is not article text gets ``status`` boilerplate and a
 ``reason`` code (the rule's ``reason`` in the lexicon, ``byline``, or ``template``).
@@ -230,16 +232,34 @@ def learn_templates(paragraphs: pd.DataFrame, doc_outlet: pd.Series,
     share = n_docs_line / frame["outlet"].map(docs_per_outlet).astype(float)
     hit = (n_docs_line >= params.min_docs) & (share >= params.min_share) & (short["status"] == "content")
     if hit.any():
-        paragraphs = paragraphs.copy()
+        paragraphs = paragraphs.copy(deep=False)  # copy on write: only the two columns marked are copied
         paragraphs.loc[hit[hit].index, ["status", "reason"]] = ["boilerplate", "template"]
     return paragraphs
+
+
+def document_outlets(sources: pd.DataFrame, info: pd.DataFrame) -> pd.Series:
+    """doc_id -> outlet: the manifest's (``sources``), else the one the text names (``info``), else null."""
+    manifest = sources["outlet"] if "outlet" in sources else pd.Series(None, index=sources.index, dtype=object)
+    outlet = pd.Series(manifest.to_numpy(), index=sources["doc_id"].to_numpy(), dtype=object)
+    in_text = pd.Series(info["outlet_in_text"].to_numpy(), index=info["doc_id"].to_numpy(), dtype=object)
+    return outlet.where(outlet.notna() & (outlet != ""), in_text)
+
+
+def mark_templates(paragraphs: pd.DataFrame, sources: pd.DataFrame, info: pd.DataFrame,
+                   params: TemplateParams = TemplateParams()) -> pd.DataFrame:
+    """``paragraphs`` of the whole corpus with its outlets' template lines marked (:func:`learn_templates`);
+    ``sources``, ``info``: the documents and what their texts say (the outlet of each)."""
+    if paragraphs.empty:
+        return paragraphs
+    return learn_templates(paragraphs, document_outlets(sources, info), params)
 
 
 def clean(sources: pd.DataFrame, lexicons_dir: Path = LEXICONS_DIR,
           templates: TemplateParams | None = TemplateParams()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Paragraphs of every document, and a per-document table of outlet/dateline found in the text.
 
-    ``templates=None`` turns corpus-level template learning off.
+    ``templates=None`` turns corpus-level template learning off (the flow's batches: the flow marks
+    the templates over the whole corpus, :func:`mark_templates`).
     """
     rules = load_rules(lexicons_dir)
     columns: dict[str, list] = {c: [] for c in PARAGRAPH_COLUMNS}  # column lists: far smaller than row dicts
@@ -254,10 +274,6 @@ def clean(sources: pd.DataFrame, lexicons_dir: Path = LEXICONS_DIR,
     info_df = pd.DataFrame(infos, columns=["doc_id", "outlet_in_text", "dateline"])
     para_df = pd.DataFrame({name: pd.Series(columns.pop(name), dtype=_DTYPES.get(name, object))
                             for name in PARAGRAPH_COLUMNS})
-    if templates is not None and len(para_df):
-        manifest = sources["outlet"] if "outlet" in sources else pd.Series(None, index=sources.index, dtype=object)
-        outlet = pd.Series(manifest.to_numpy(), index=sources["doc_id"].to_numpy(), dtype=object)
-        in_text = pd.Series(info_df["outlet_in_text"].to_numpy(), index=info_df["doc_id"].to_numpy(), dtype=object)
-        outlet = outlet.where(outlet.notna() & (outlet != ""), in_text)
-        para_df = learn_templates(para_df, outlet, templates)
+    if templates is not None:
+        para_df = mark_templates(para_df, sources, info_df, templates)
     return conform("paragraphs", para_df), info_df

@@ -2,7 +2,8 @@
 
 The per-document work runs on batches of raw files, one Prefect task per batch, so that it can be
 spread over Dask workers and cached from one build to the next: ``process(raw_dir, files, manifest)``
-runs ingest (check + decode), clean (paragraphs, titles, boilerplate), the extract stage's
+runs ingest (check + decode), clean (paragraphs, titles, boilerplate; an outlet's template lines are
+learned over the whole corpus, after the batches), the extract stage's
 per-paragraph scan (``flows.extract.extract.scan_paragraphs``) and the MinHash band keys of the dedup stage
 (``flows.dedup.dedup.paragraph_band_keys``) on one batch and returns a :class:`BatchResult` (without the
 raw text, which nothing after cleaning reads).
@@ -185,7 +186,7 @@ def process(raw_dir: Path, files: list[tuple[str, str]], manifest: dict) -> Batc
     ingest.check_accounting(Path(raw_dir), sources, rejections,
                             expected=ingest.expected_inputs(Path(raw_dir), names, rows))
     t1 = time.perf_counter()
-    paragraphs, info = clean.clean(sources)
+    paragraphs, info = clean.clean(sources, templates=None)  # templates: corpus-level, after the batches
     t2 = time.perf_counter()
     with memory.gc_paused():
         scans = extract.pack_scans(extract.scan_paragraphs(paragraphs))

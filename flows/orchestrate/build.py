@@ -1,7 +1,8 @@
 """The whole stage chain as plain functions: raw folder -> every table of the dataset.
 
 ``build(raw_dir)`` runs ingest, clean, the extract stage's per-paragraph scan (on the cleaned
-paragraphs, as the flow does per batch), the post-clean rejection of documents without content, dedup
+paragraphs, as the flow does per batch), the outlets' template lines (over the whole corpus, as the
+flow does once the batches are gathered), the post-clean rejection of documents without content, dedup
 and extract, and returns ``(sources, tables, inventory)``: the decoded documents (with their raw text),
 a dict with every table of ``schemas/``, and the raw inventory (every input and what became of it);
 ``build_tables(raw_dir)`` returns the last two. ``flows/pipeline.py`` runs the same stages as
@@ -23,8 +24,9 @@ from flows.ingest import ingest
 def build(raw_dir: Path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
     raw_dir = Path(raw_dir)
     sources, rejections = ingest.ingest(raw_dir)
-    paragraphs, info = clean.clean(sources)
+    paragraphs, info = clean.clean(sources, templates=None)
     scans = extract.scan_paragraphs(paragraphs)
+    paragraphs = clean.mark_templates(paragraphs, sources, info)
     sources, paragraphs, info, rejections = ingest.reject_all_boilerplate(sources, paragraphs, info, rejections)
     ingest.check_accounting(raw_dir, sources, rejections)
     inventory = ingest.raw_inventory(sources, rejections, raw_dir)
