@@ -52,11 +52,16 @@ def fingerprint_task(raw_dir: str, batch_size: int):
 
 
 # Per-document stages: one task run per batch of files, cached by content (see flows/orchestrate/batches.py):
-# the key is the batch's workspace key (its files, manifest rows, code and rules) and the task's source.
-@task(name="documents", cache_policy=(INPUTS - "raw_dir") + TASK_SOURCE, persist_result=True, retries=1)
-def documents_task(raw_dir: str, workspace_dir: str, key: str, files: list, manifest: dict) -> workspace.Batch:
-    """Ingest, clean, scan and sketch one batch of raw files into the workspace; returns where."""
-    return workspace.write_batch(Path(workspace_dir), key, batches.process(Path(raw_dir), files, manifest))
+# the key is the batch's workspace key (its files, manifest rows, code and rules) and the task's source
+# (``earlier`` only says where some of its documents can be copied from: the result is the same).
+@task(name="documents", cache_policy=(INPUTS - "raw_dir" - "earlier") + TASK_SOURCE, persist_result=True, retries=1)
+def documents_task(raw_dir: str, workspace_dir: str, key: str, files: list, manifest: dict, versions: list,
+                   earlier: dict | None = None) -> workspace.Batch:
+    """Ingest, clean, scan and sketch one batch of raw files into the workspace (but the documents
+    ``earlier`` batches made of the same files: copied); returns where."""
+    root = Path(workspace_dir)
+    made = batches.process(Path(raw_dir), files, manifest, workspace.earlier_documents(root, earlier or {}))
+    return workspace.write_batch(root, key, made, {"files": files, "manifest": manifest, "versions": versions})
 
 
 @task(name="gather", cache_policy=NO_CACHE)
@@ -232,9 +237,11 @@ def per_document_stages(runner, inputs: list[dict], cache_dir: str | None = None
     seconds = {stage: sum(b.seconds.get(stage, 0.0) for b, hit in zip(done, reused) if not hit)
                for stage in ("ingest", "clean", "scan", "sketch")}
     cached = {"documents": sum(reused)}
-    get_run_logger().info("[documents] %d batches, %d reused from cache; computed: ingest %.2fs, clean %.2fs, "
-                          "scan %.2fs, sketch %.2fs", len(inputs), cached["documents"], seconds["ingest"],
-                          seconds["clean"], seconds["scan"], seconds["sketch"])
+    copied = sum(b.reused for b, hit in zip(done, reused) if not hit)
+    get_run_logger().info("[documents] %d batches, %d reused from cache; computed (%d documents copied from "
+                          "earlier batches): ingest %.2fs, clean %.2fs, scan %.2fs, sketch %.2fs", len(inputs),
+                          cached["documents"], copied, seconds["ingest"], seconds["clean"], seconds["scan"],
+                          seconds["sketch"])
     return done, seconds, cached
 
 
@@ -253,15 +260,24 @@ def workspace_dir(cache_dir: str | None) -> Path:
     return Path(get_current_settings().home) / "workspace"
 
 
-def batch_inputs(raw_dir: str, plan: list, manifest: dict, workspace_root: Path) -> list[dict]:
+def batch_inputs(raw_dir: str, plan: list, manifest: dict, workspace_root: Path,
+                 reuse_documents: bool = True) -> list[dict]:
     """The parameters of the documents task for each batch of ``plan`` (a plan without files has one
-    empty batch: the manifest's rows, if any, are still accounted for, as missing files)."""
-    code_v, lex_v = batches.code_version(), batches.lexicon_version()
+    empty batch: the manifest's rows, if any, are still accounted for, as missing files); a batch
+    the workspace does not hold is told which of its documents earlier batches made (unless not
+    ``reuse_documents``)."""
+    versions = [batches.code_version(), batches.lexicon_version()]
+    made = None
     out = []
     for i, b in enumerate(plan or [[]]):
         rows = batches.batch_manifest(b, manifest, first=i == 0)
+        key = workspace.batch_key(b, rows, *versions)
+        earlier = None
+        if reuse_documents and workspace.existing_batch(workspace_root, key) is None:
+            made = workspace.documents_made(workspace_root, versions) if made is None else made
+            earlier = workspace.reusable(made, b, rows) or None
         out.append({"raw_dir": raw_dir, "workspace_dir": str(workspace_root), "files": b, "manifest": rows,
-                    "key": workspace.batch_key(b, rows, code_v, lex_v)})
+                    "key": key, "versions": versions, "earlier": earlier})
     return out
 
 
@@ -346,7 +362,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         t0 = time.perf_counter()
         workers = workers or default_workers()
         root = workspace_dir(cache_dir)
-        inputs = batch_inputs(raw_dir, plan, manifest, root)  # the documents task's parameters, per batch
+        inputs = batch_inputs(raw_dir, plan, manifest, root, reuse_documents=not refresh_cache)  # per batch
         if runner == "local":  # processes only for the batches to compute (not for those in the workspace)
             todo = len(inputs) if refresh_cache else sum(
                 workspace.existing_batch(root, p["key"]) is None for p in inputs)

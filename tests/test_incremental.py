@@ -150,6 +150,13 @@ def test_adding_an_article_reprocesses_only_its_batch(prefect_harness, raw_copy,
     # only the batch the new file landed in was processed again (it may have split in two);
     # every batch of the first build was reused but the one that received the file
     assert 1 <= s3.batches - s3.batches_cached["documents"] <= 2
+    # ... and of that batch only the new article was made: its other documents were copied from the
+    # batch it replaced
+    import json
+
+    done = [json.loads(p.read_text()) for p in (cache / "workspace" / "documents" / "done").glob("*.json")]
+    landed = [d for d in done if any(name == "zz_new.txt" for name, _ in d["files"])]
+    assert len(landed) == 1 and landed[0]["reused"] == len(landed[0]["files"]) - 1 >= 1
     assert s3.batches_cached["documents"] == s1.batches - 1
     assert s3.documents == s1.documents + 1
     # cross-document steps were rebuilt over every document, from the cached batches' scans and the
@@ -237,3 +244,44 @@ def test_an_outlets_template_lines_are_learned_over_the_whole_corpus_not_per_bat
     expected = tables["paragraphs"].sort_values("para_id").reset_index(drop=True)
     got = paragraphs.sort_values("para_id").reset_index(drop=True)
     assert got[["para_id", "status", "reason"]].astype(str).equals(expected[["para_id", "status", "reason"]].astype(str))
+
+
+def _same_batch(a, b):
+    """Two BatchResults hold the same rows (in any order) and the same scans and band keys."""
+    import pickle
+
+    from flows.dedup.dedup import combine_paragraph_keys
+    from flows.extract import extract
+
+    for table, key in (("sources", "doc_id"), ("paragraphs", "para_id"), ("info", "doc_id"), ("rejections", "file")):
+        x, y = (getattr(r, table).sort_values(key).reset_index(drop=True).astype(object) for r in (a, b))
+        pd.testing.assert_frame_equal(x.where(x.notna(), None), y.where(y.notna(), None))  # null as the files hold it
+    sa, sb = (pickle.loads(r.scans) for r in (a, b))
+    assert sorted(sa.paras) == sorted(sb.paras) and sa.countries == sb.countries
+    assert sorted(sa.scanned) == sorted(sb.scanned)
+    assert extract.unpack_quotes(list(sa.quotes)) == extract.unpack_quotes(list(sb.quotes))
+    pd.testing.assert_frame_equal(*(s.facts.sort_values("fact_id").reset_index(drop=True) for s in (sa, sb)))
+    ka, kb = (combine_paragraph_keys([r.band_keys]) for r in (a, b))
+    order_a, order_b = (pd.Series(k.para_ids.to_pylist()).sort_values().index.to_numpy() for k in (ka, kb))
+    assert (ka.keys[:, order_a] == kb.keys[:, order_b]).all()
+
+
+def test_a_batch_copies_the_documents_an_earlier_batch_made_of_the_same_files(raw_copy, tmp_path):
+    from flows.orchestrate import workspace
+
+    files, manifest = batches.fingerprint(raw_copy)
+    versions = [batches.code_version(), batches.lexicon_version()]
+    root, whole = tmp_path / "workspace", sorted(files)
+    made_of = {"files": whole[:3], "manifest": batches.batch_manifest(whole[:3], manifest, first=False),
+               "versions": versions}
+    workspace.write_batch(root, "earlier", batches.process(raw_copy, whole[:3], made_of["manifest"]), made_of)
+    rows = batches.batch_manifest(whole, manifest, first=True)
+    earlier = workspace.reusable(workspace.documents_made(root, versions), whole, rows)
+    assert sorted(earlier) == sorted(d for _, d in whole[:3]) and set(earlier.values()) == {"earlier"}
+    copied = batches.process(raw_copy, whole, rows, workspace.earlier_documents(root, earlier))
+    assert copied.reused == 3 and len(copied.sources) == len(whole)
+    _same_batch(copied, batches.process(raw_copy, whole, rows))
+    # a document is only copied when its files and manifest rows are the same, with the same code
+    edited = {**rows, whole[0][0]: {**rows[whole[0][0]], "outlet": "Another Outlet"}}
+    assert whole[0][1] not in workspace.reusable(workspace.documents_made(root, versions), whole, edited)
+    assert workspace.documents_made(root, [versions[0], "other rules"]) == {}

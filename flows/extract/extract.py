@@ -129,6 +129,19 @@ def combine_scans(parts: list[Scans]) -> Scans:
                  quotes)
 
 
+def subset_scans(scans: Scans, para_ids) -> Scans:
+    """The part of ``scans`` about the paragraphs ``para_ids`` (a set): what a batch reuses of the
+    documents an earlier batch scanned (``flows.orchestrate.workspace.earlier_documents``)."""
+    def kept(d: dict) -> dict:
+        return {pid: v for pid, v in d.items() if pid in para_ids}
+
+    ids = list(para_ids)
+    facts = None if scans.facts is None else scans.facts[frames.isin(scans.facts["para_id"], ids)]
+    scanned = None if scans.scanned is None else scans.scanned[frames.isin(scans.scanned, ids)]
+    quotes = kept(unpack_quotes(list(scans.quotes)))
+    return Scans(kept(scans.paras), facts, scanned, kept(scans.countries), [_pickled(quotes)] if quotes else [])
+
+
 def _pickled(obj) -> bytes:
     import pickle
 

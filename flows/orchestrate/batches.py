@@ -171,16 +171,22 @@ class BatchResult:
     scans: object  # flows.extract.extract.Scans, or its flows.extract.extract.pack_scans bytes (as batches return them)
     seconds: dict = field(default_factory=dict)
     band_keys: object = None  # flows.dedup.dedup.ParagraphKeys of the batch's paragraphs (None: dedup sketches them)
+    reused: int = 0  # documents taken from earlier batches (flows.orchestrate.workspace.earlier_documents)
 
 
-def process(raw_dir: Path, files: list[tuple[str, str]], manifest: dict) -> BatchResult:
-    """Ingest, clean and scan one batch of raw files (see the module docstring)."""
+def process(raw_dir: Path, files: list[tuple[str, str]], manifest: dict, reused: BatchResult | None = None) -> BatchResult:
+    """Ingest, clean and scan one batch of raw files (see the module docstring). ``reused``: the
+    documents of some of its files, as earlier batches made them (their scans unpacked): only the
+    other files are read, and the result holds both."""
     from flows.clean import clean
     from flows.dedup import dedup
     from flows.extract import extract
     from flows.orchestrate import memory
 
     t0 = time.perf_counter()
+    if reused is not None:
+        copied = set(reused.sources["sha256"])
+        files = [(name, digest) for name, digest in files if digest not in copied]
     names, rows = [name for name, _ in files], batch_rows(files, manifest)
     sources, rejections = ingest.ingest(Path(raw_dir), names=names, manifest=rows)
     ingest.check_accounting(Path(raw_dir), sources, rejections,
@@ -189,12 +195,19 @@ def process(raw_dir: Path, files: list[tuple[str, str]], manifest: dict) -> Batc
     paragraphs, info = clean.clean(sources, templates=None)  # templates: corpus-level, after the batches
     t2 = time.perf_counter()
     with memory.gc_paused():
-        scans = extract.pack_scans(extract.scan_paragraphs(paragraphs))
+        scans = extract.scan_paragraphs(paragraphs)
     t3 = time.perf_counter()
     band_keys = dedup.paragraph_band_keys(paragraphs)
     t4 = time.perf_counter()
     seconds = {"ingest": t1 - t0, "clean": t2 - t1, "scan": t3 - t2, "sketch": t4 - t3}
-    return BatchResult(sources.drop(columns=["text"]), rejections, paragraphs, info, scans, seconds, band_keys)
+    sources = sources.drop(columns=["text"])
+    if reused is not None:
+        sources, paragraphs, info = (combine([mine, theirs]) for mine, theirs in (
+            (sources, reused.sources), (paragraphs, reused.paragraphs), (info, reused.info)))
+        scans = extract.combine_scans([scans, reused.scans])
+        band_keys = dedup.combine_paragraph_keys([band_keys, reused.band_keys])
+    return BatchResult(sources, rejections, paragraphs, info, extract.pack_scans(scans), seconds, band_keys,
+                       reused.reused if reused is not None else 0)
 
 
 def combine(frames: list[pd.DataFrame], order_by: list[str] | None = None) -> pd.DataFrame:

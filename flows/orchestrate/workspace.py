@@ -6,14 +6,18 @@ stages' cache; a build's own folder ``run`` does not):
 
     <root>/documents/<table>/<batch key>.parquet    sources, rejections, paragraphs, info, band_keys
     <root>/documents/scans/<batch key>.pickle       the extract stage's per-paragraph scans
-    <root>/documents/done/<batch key>.json          written last: the batch is complete (its seconds)
+    <root>/documents/done/<batch key>.json          written last: the batch is complete (its seconds,
+                                                    files, manifest rows and code versions)
     <run>/gathered/<table>.parquet                  the batches in document order (DuckDB)
     <run>/accounting/<table>.parquet                after the rejection of documents without content
     <run>/dedup/paragraphs.parquet                  after dedup
     <run>/tables/<table>.parquet                    every table of schemas/ (the release's files)
 
 A batch key depends on the batch's files (name, sha256), their manifest rows, the per-document code
-and the rules: a batch already in the workspace is reused, whatever build made it. Intermediate
+and the rules: a batch already in the workspace is reused, whatever build made it. A batch that is
+not there takes the documents an earlier batch made of the same files, manifest rows, code and rules
+(:func:`documents_made`, :func:`earlier_documents`: a document's rows depend on nothing else) and
+makes only the others: adding an article recomputes that article, not its whole batch. Intermediate
 tables keep their pandas types (pyarrow's pandas metadata); the tables of ``schemas/`` are typed
 from there (``flows.common.parquet_tables``).
 """
@@ -27,6 +31,7 @@ import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -44,11 +49,13 @@ def batch_key(files: list, manifest: dict, code_version: str, lexicon_version: s
 
 @dataclass(frozen=True)
 class Batch:
-    """A batch's files in the workspace (``key``) and the seconds its stages took when it was made."""
+    """A batch's files in the workspace (``key``), the seconds its stages took when it was made and
+    how many of its documents it took from earlier batches (``reused``)."""
 
     root: str
     key: str
     seconds: dict = field(default_factory=dict)
+    reused: int = 0
 
     def path(self, table: str) -> Path:
         suffix = "pickle" if table == "scans" else "json" if table == "done" else "parquet"
@@ -93,16 +100,19 @@ def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     return df
 
 
-def write_batch(root: Path, key: str, result) -> Batch:
-    """File a ``flows.orchestrate.batches.BatchResult`` under ``key``; the done marker last."""
-    batch = Batch(str(root), key, dict(result.seconds))
+def write_batch(root: Path, key: str, result, made_of: dict | None = None) -> Batch:
+    """File a ``flows.orchestrate.batches.BatchResult`` under ``key``; the done marker last, with
+    ``made_of`` (the batch's ``files``, ``manifest`` rows and code ``versions``: what
+    :func:`documents_made` reads)."""
+    batch = Batch(str(root), key, dict(result.seconds), result.reused)
     for table in BATCH_TABLES:
         write_frame(getattr(result, table), batch.path(table))
     write_band_keys(result.band_keys, batch.path("band_keys"))
     scans = result.scans if isinstance(result.scans, (bytes, bytearray)) else pickle.dumps(
         result.scans, protocol=pickle.HIGHEST_PROTOCOL)
     _write_atomic(batch.path("scans"), lambda tmp: tmp.write_bytes(scans))
-    _write_atomic(batch.path("done"), lambda tmp: tmp.write_text(json.dumps({"seconds": batch.seconds})))
+    done = {"seconds": batch.seconds, "reused": batch.reused, **(made_of or {})}
+    _write_atomic(batch.path("done"), lambda tmp: tmp.write_text(json.dumps(done, default=str)))
     return batch
 
 
@@ -111,8 +121,78 @@ def existing_batch(root: Path, key: str) -> Batch | None:
     batch = Batch(str(root), key)
     if not batch.complete():
         return None
-    seconds = json.loads(batch.path("done").read_text())["seconds"]
-    return Batch(str(root), key, seconds)
+    done = json.loads(batch.path("done").read_text())
+    return Batch(str(root), key, done["seconds"], done.get("reused", 0))
+
+
+def _document_files(files: list, manifest: dict) -> dict[str, list]:
+    """sha256 -> the (name, manifest row) of the batch's files with that content (one document)."""
+    out: dict[str, list] = {}
+    for name, digest in sorted(map(tuple, files)):
+        out.setdefault(digest, []).append([name, manifest.get(name)])
+    return out
+
+
+def documents_made(root: Path, versions: list) -> dict[str, tuple]:
+    """What the complete batches of ``root`` made with the code ``versions``: sha256 -> (batch key,
+    the files with that content and their manifest rows)."""
+    found: dict[str, tuple] = {}
+    done_dir = Path(root) / "documents" / "done"
+    for path in sorted(done_dir.glob("*.json")) if done_dir.is_dir() else ():
+        batch = Batch(str(root), path.stem)
+        try:
+            done = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if done.get("versions") != list(versions) or "files" not in done or not batch.complete():
+            continue
+        for digest, named in _document_files(done["files"], done["manifest"]).items():
+            found.setdefault(digest, (batch.key, named))
+    return found
+
+
+def reusable(made: dict[str, tuple], files: list, manifest: dict) -> dict[str, str]:
+    """sha256 -> batch key, for the files of a batch (``files``, ``manifest``) whose document an
+    earlier batch made of the same files and manifest rows (``made``: :func:`documents_made`)."""
+    mine = json.loads(json.dumps(_document_files(files, manifest), default=str))  # as the done file holds it
+    return {digest: made[digest][0] for digest, named in mine.items()
+            if digest in made and made[digest][1] == named}
+
+
+def earlier_documents(root: Path, earlier: dict[str, str]):
+    """The rows of the documents ``earlier`` names (sha256 -> the batch that made it), from their
+    batches' files: a ``flows.orchestrate.batches.BatchResult`` (its scans unpacked), or None."""
+    import pyarrow.compute as pc
+
+    from flows.dedup.dedup import ParagraphKeys, combine_paragraph_keys
+    from flows.extract import extract
+    from flows.orchestrate.batches import BatchResult, combine
+
+    parts = []
+    for key in sorted(set(earlier.values())):
+        batch = Batch(str(root), key)
+        if not batch.complete():  # removed since (a concurrent build's prune): its documents are made again
+            continue
+        digests = [d for d, k in earlier.items() if k == key]
+        sources = read_frame(batch.path("sources"))
+        sources = sources[sources["sha256"].isin(digests)]
+        doc_ids = sources["doc_id"].tolist()
+        paragraphs, info = (read_frame(batch.path(t)) for t in ("paragraphs", "info"))
+        paragraphs, info = paragraphs[paragraphs["doc_id"].isin(doc_ids)], info[info["doc_id"].isin(doc_ids)]
+        para_ids = set(paragraphs["para_id"].tolist())
+        keys = read_band_keys([batch.path("band_keys")])
+        if keys is not None:
+            rows = pc.is_in(keys.para_ids, value_set=pa.array(sorted(para_ids), pa.large_string()))
+            at = np.flatnonzero(rows.to_numpy(zero_copy_only=False))
+            keys = ParagraphKeys(keys.para_ids.take(pa.array(at)), keys.keys[:, at], keys.sketch)
+        scans = extract.subset_scans(pickle.loads(batch.path("scans").read_bytes()), para_ids)
+        parts.append(BatchResult(sources, None, paragraphs, info, scans, band_keys=keys, reused=len(sources)))
+    if not parts:
+        return None
+    return BatchResult(combine([p.sources for p in parts]), None, combine([p.paragraphs for p in parts]),
+                       combine([p.info for p in parts]), extract.combine_scans([p.scans for p in parts]),
+                       band_keys=combine_paragraph_keys([p.band_keys for p in parts]),
+                       reused=sum(p.reused for p in parts))
 
 
 def prune(root: Path, keep: list[str], min_age_seconds: float = 86_400) -> int:
