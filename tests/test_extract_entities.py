@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flows.extract.entities import build_entities, name_parts, same_person
 from tests.extract_fixtures import doc_of, seed_records
@@ -182,3 +184,18 @@ def test_a_repeated_paragraph_is_scanned_once_and_keeps_its_own_ids(monkeypatch)
     monkeypatch.setattr(entities, "_scan_doc", lambda doc, *a, **k: texts_scanned.append(doc.text) or real(doc, *a, **k))
     assert scan(frame) == together
     assert sorted(texts_scanned) == sorted([said, other])
+
+
+_SURNAME_TEXT = st.text(alphabet=st.sampled_from(list("ab-_ .'\u00e9Z1\n")), max_size=40)
+
+
+@given(_SURNAME_TEXT, st.lists(st.text(alphabet=st.sampled_from(list("abZ\u00e9'.")), min_size=1, max_size=4),
+                               min_size=1, max_size=4, unique=True))
+def test_surnames_standing_alone_are_found_as_their_pattern_finds_them(text, forms):
+    import re
+
+    from flows.extract.entities import standing_alone
+
+    ordered = sorted(forms, key=len, reverse=True)
+    rx = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w-])")
+    assert standing_alone(text, forms) == [(m.start(), m.end(), m.group()) for m in rx.finditer(text)]

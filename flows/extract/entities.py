@@ -766,6 +766,32 @@ class _Found(NamedTuple):
     kind: str
 
 
+def _in_word(c: str) -> bool:
+    """A character that continues a word or a hyphenated name (regex ``[\\w-]``)."""
+    return c.isalnum() or c in "_-"
+
+
+def standing_alone(text: str, forms: list[str]) -> list[tuple[int, int, str]]:
+    """(start, end, form) of the occurrences of ``forms`` in ``text`` that stand alone (not inside a
+    word or a hyphenated name), left to right, not overlapping, the longest first where several
+    start together: what ``finditer`` of their alternation gives, without compiling a pattern for
+    each document's surnames (tens of thousands of patterns on a large corpus)."""
+    found = []
+    for form in forms:
+        start = text.find(form)
+        while start >= 0:
+            end = start + len(form)
+            if (start == 0 or not _in_word(text[start - 1])) and (end == len(text) or not _in_word(text[end])):
+                found.append((start, -len(form), form))
+            start = text.find(form, start + 1)
+    out, taken = [], 0
+    for start, negative_length, form in sorted(found):
+        if start >= taken:
+            taken = start - negative_length
+            out.append((start, taken, form))
+    return out
+
+
 def resolve(paras: list[Para]) -> Resolution:
     lex = load_lexicons()
     rows: list[_Found] = []
@@ -856,19 +882,17 @@ def resolve(paras: list[Para]) -> Resolution:
         last_word = re.split(r"\s+", p.text.strip())[-1]
         if parts["first"] and last_word[:1].isupper() and len(last_word) > 2 and last_word not in lex.suffixes:
             surname_forms[para.doc_id].setdefault(last_word, set()).add(key)
-    surname_rx = {}  # doc -> one pattern of its surnames that name one person each
+    surnames = {}  # doc -> its surnames that name one person each
     for doc_id, by_form in surname_forms.items():
-        forms = sorted((f for f, keys in by_form.items() if len(keys) == 1), key=len, reverse=True)
+        forms = [f for f, keys in by_form.items() if len(keys) == 1]
         if forms:
-            surname_rx[doc_id] = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, forms)) + r")(?![\w-])")
+            surnames[doc_id] = forms
     for para in paras:
-        rx = surname_rx.get(para.doc_id)
-        text = para.text if rx else ""  # (read once: it may be decoded on each read, see Para.text)
-        for m in rx.finditer(text) if rx else ():
-            s, e = m.span()
+        forms = surnames.get(para.doc_id)
+        text = para.text if forms else ""  # (read once: it may be decoded on each read, see Para.text)
+        for s, e, form in standing_alone(text, forms) if forms else ():
             if any(a < e and s < b for a, b in spans_by_para[para.para_id]) or re.match(r"\s[A-Z]", text[e:e + 2]):
                 continue
-            form = m.group()
             people.append((para, Person(s, e, form, cue="surname_in_document"), next(iter(surname_forms[para.doc_id][form]))))
             spans_by_para[para.para_id].append((s, e))
     # titles and countries per person ----------------------------------------------------------
