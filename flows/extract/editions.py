@@ -613,53 +613,67 @@ def content_words(text: str) -> frozenset:
 PAIR_BLOCK = 5_000_000  # probe-target pairs a block of probes may score (at most ~150 MB, ~30 bytes a pair)
 
 
+class WordSets:
+    """Word sets as one sparse 0/1 matrix (row i: set i; 4 bytes a word of a set, not a Python set
+    each), made once and compared with several lists of target sets (:meth:`similar`)."""
+
+    def __init__(self, sets):
+        import array
+
+        import numpy as np
+        from scipy import sparse
+
+        self.vocab: dict[str, int] = {}
+        cols, indptr = array.array("i"), array.array("q", [0])
+        for words in sets:
+            cols.extend(self.vocab.setdefault(w, len(self.vocab)) for w in words)
+            indptr.append(len(cols))
+        offsets = np.frombuffer(indptr, dtype=np.int64)
+        self.sizes = np.diff(offsets).astype(np.float64)
+        self.matrix = sparse.csr_matrix((np.ones(len(cols), dtype=np.int32), np.frombuffer(cols, dtype=np.int32),
+                                         offsets), shape=(len(offsets) - 1, len(self.vocab)))
+
+    def similar(self, rows, targets: list[frozenset], threshold: float):
+        """Yield, for each row of ``rows`` (indexes, in order), the indexes of the ``targets`` whose
+        Jaccard similarity with its set is >= ``threshold`` (> 0).
+
+        A sparse join (scipy): the targets are a word-by-target 0/1 matrix; each block of rows (of
+        about ``PAIR_BLOCK`` / len(targets) rows) is multiplied by it, which gives every row-target
+        pair sharing a word with the number of words shared, and a pair qualifies when
+        ``shared / (|row's set| + |target| - shared)`` (Jaccard similarity) reaches the threshold.
+        Exact: a pair sharing no word has similarity 0."""
+        import numpy as np
+        from scipy import sparse
+
+        rows = np.asarray(rows, dtype=np.int64)
+        word_of, target_of = [], []
+        for j, t in enumerate(targets):
+            for w in t:
+                if w in self.vocab:  # (a word no row holds is shared with none)
+                    word_of.append(self.vocab[w])
+                    target_of.append(j)
+        sizes = np.fromiter((len(t) for t in targets), dtype=np.float64, count=len(targets))
+        by_word = sparse.csr_matrix((np.ones(len(word_of), dtype=np.int32), (word_of, target_of)),
+                                    shape=(len(self.vocab), len(targets)))
+        per_block = max(1, PAIR_BLOCK // max(1, len(targets)))
+        for start in range(0, len(rows), per_block):
+            block = rows[start:start + per_block]
+            shared = (self.matrix[block] @ by_word).tocsr()
+            probe = np.repeat(np.arange(len(block)), np.diff(shared.indptr))
+            o = shared.data.astype(np.float64)
+            ok = o / (self.sizes[block][probe] + sizes[shared.indices] - o) >= threshold
+            hits: list[set[int]] = [set() for _ in block]
+            for i, j in zip(probe[ok].tolist(), shared.indices[ok].tolist()):
+                hits[i].add(j)
+            del shared, probe, o, ok
+            yield from hits
+
+
 def iter_similar_sets(probes, targets: list[frozenset], threshold: float):
-    """Yield, for each probe of the iterable ``probes`` in turn, the indexes of the targets whose
-    Jaccard similarity with it is >= ``threshold`` (> 0).
-
-    A sparse join (scipy): the targets are a word-by-target 0/1 matrix; each block of probes (a
-    probe-by-word matrix, of about ``PAIR_BLOCK`` / len(targets) probes) is multiplied by it, which
-    gives every probe-target pair sharing a word with the number of words shared, and a pair
-    qualifies when ``shared / (|probe| + |target| - shared)`` (Jaccard similarity)
-    reaches the threshold. Exact: a pair sharing no word has similarity 0. Probes are read a block
-    at a time, never all held (on a large corpus they are most of its word sets). One sparse product
-    a block replaces comparing candidate pairs one by one in Python.
-    """
-    import itertools
-
-    import numpy as np
-    from scipy import sparse
-
-    vocab: dict[str, int] = {}
-    rows, cols = [], []
-    for j, t in enumerate(targets):
-        for w in t:
-            rows.append(j)
-            cols.append(vocab.setdefault(w, len(vocab)))
-    sizes = np.fromiter((len(t) for t in targets), dtype=np.float64, count=len(targets))
-    by_word = sparse.csr_matrix((np.ones(len(rows), dtype=np.int32), (cols, rows)),
-                                shape=(len(vocab), len(targets)))
-    del rows, cols
-    per_block = max(1, PAIR_BLOCK // max(1, len(targets)))
-    remaining = iter(probes)
-    while block := list(itertools.islice(remaining, per_block)):
-        words: list[int] = []
-        indptr = np.zeros(len(block) + 1, dtype=np.int64)
-        for i, s in enumerate(block):
-            words.extend(vocab[w] for w in s if w in vocab)
-            indptr[i + 1] = len(words)
-        probe_words = sparse.csr_matrix((np.ones(len(words), dtype=np.int32), np.asarray(words, dtype=np.int64),
-                                         indptr), shape=(len(block), len(vocab)))
-        shared = (probe_words @ by_word).tocsr()
-        probe = np.repeat(np.arange(len(block)), np.diff(shared.indptr))
-        n = np.fromiter((len(s) for s in block), dtype=np.float64, count=len(block))
-        o = shared.data.astype(np.float64)
-        ok = o / (n[probe] + sizes[shared.indices] - o) >= threshold
-        hits: list[set[int]] = [set() for _ in block]
-        for i, j in zip(probe[ok].tolist(), shared.indices[ok].tolist()):
-            hits[i].add(j)
-        del shared, probe, o, ok
-        yield from hits
+    """Yield, for each probe of ``probes`` in turn, the indexes of the targets whose Jaccard
+    similarity with it is >= ``threshold`` (> 0): :meth:`WordSets.similar`."""
+    sets = WordSets(probes)
+    yield from sets.similar(range(len(sets.sizes)), targets, threshold)
 
 
 MIN_SHARED_PARAGRAPHS = 2
@@ -671,11 +685,35 @@ def _shared_words(text: str) -> frozenset:
     return frozenset(w for w in _SHARED_WORD.findall(text.lower()) if w not in _STOP)
 
 
-def link_by_text(candidates: list, decision: Decision, by_doc: dict) -> None:
+class ParagraphWords:
+    """The content words (``_shared_words``) of the paragraphs of ``docs``, as one :class:`WordSets`:
+    made once for the linking passes of the events stage, each of which compares the paragraphs of
+    the candidates still unlinked with those of the articles linked so far."""
+
+    def __init__(self, docs: list, by_doc: dict):
+        self.span: dict[str, tuple[int, int]] = {}  # doc -> its rows
+        self.sets = WordSets(self._read(docs, by_doc))
+
+    def _read(self, docs, by_doc):
+        at = 0
+        for d in docs:
+            paragraphs = by_doc.get(d, [])
+            self.span[d] = (at, at + len(paragraphs))
+            at += len(paragraphs)
+            yield from (_shared_words(p.text) for p in paragraphs)
+
+    def rows(self, docs: list):
+        """The rows of the paragraphs of ``docs``, in order."""
+        import numpy as np
+
+        return np.concatenate([np.arange(*self.span[d]) for d in docs] or [np.empty(0, dtype=np.int64)])
+
+
+def link_by_text(candidates: list, decision: Decision, by_doc: dict, words: ParagraphWords | None = None) -> None:
     """Link each still-unlinked candidate to the edition of the linked articles with which it shares
     the most paragraphs (each sharing most of its content words with one of theirs: the same joint
     statement, re-worded): >= ``MIN_SHARED_PARAGRAPHS``, and strictly more than with any other
-    edition's article."""
+    edition's article. ``words``: the candidates' paragraphs' words, when made already."""
     others = list(decision.event_of)
     todo = [d for d in candidates if d not in decision.event_of]
     if not others or not todo:
@@ -688,9 +726,8 @@ def link_by_text(candidates: list, decision: Decision, by_doc: dict) -> None:
             if j == len(docs_of):
                 docs_of.append(set())
             docs_of[j].add(other)
-    # the candidates' paragraphs, one at a time and in order: their word sets are never all held
-    probes = (_shared_words(p.text) for d in todo for p in by_doc.get(d, []))
-    matches = iter_similar_sets(probes, list(target_of), SHARED_PARAGRAPH_MIN_JACCARD)
+    words = ParagraphWords(todo, by_doc) if words is None else words
+    matches = words.sets.similar(words.rows(todo), list(target_of), SHARED_PARAGRAPH_MIN_JACCARD)
     event_of = dict(decision.event_of)
     by_id = {id(ed): ed for ed in event_of.values()}
     for doc_id in todo:
