@@ -233,7 +233,7 @@ def test_an_outlets_template_lines_are_learned_over_the_whole_corpus_not_per_bat
             f"Talks on training, round {i}\n\nStory {i}: the minister said on Tuesday that the talks had gone "
             f"well and would continue next month, officials said.\n\n{line}\n\nOfficials from both countries "
             f"met in the capital to discuss training and equipment programmes, item {i}.\n", encoding="utf-8")
-    release, summary = _build(raw, tmp_path / "out", tmp_path / "cache")
+    release, summary = _build(raw, tmp_path / "out", tmp_path / "cache", workers=1)  # (batches, not processes)
     assert release.published and summary.batches >= 3
     paragraphs = pd.read_parquet(tmp_path / "out" / "latest" / "paragraphs.parquet")
     lines = paragraphs[paragraphs["text"] == line]
