@@ -273,7 +273,7 @@ def batch_inputs(raw_dir: str, plan: list, manifest: dict, workspace_root: Path,
         rows = batches.batch_manifest(b, manifest, first=i == 0)
         key = workspace.batch_key(b, rows, *versions)
         earlier = None
-        if reuse_documents and workspace.existing_batch(workspace_root, key) is None:
+        if reuse_documents and not workspace.holds(workspace_root, key):
             made = workspace.documents_made(workspace_root, versions) if made is None else made
             earlier = workspace.reusable(made, b, rows) or None
         out.append({"raw_dir": raw_dir, "workspace_dir": str(workspace_root), "files": b, "manifest": rows,
@@ -365,7 +365,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         inputs = batch_inputs(raw_dir, plan, manifest, root, reuse_documents=not refresh_cache)  # per batch
         if runner == "local":  # processes only for the batches to compute (not for those in the workspace)
             todo = len(inputs) if refresh_cache else sum(
-                workspace.existing_batch(root, p["key"]) is None for p in inputs)
+                not workspace.holds(root, p["key"]) for p in inputs)
             summary.workers = min(workers, todo) if todo > 1 else 1
         else:
             todo = len(inputs)

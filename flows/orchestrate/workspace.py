@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flows.common import duck
+from flows.common import duck, frames
 
 BATCH_TABLES = ("sources", "rejections", "paragraphs", "info")
 
@@ -116,10 +116,15 @@ def write_batch(root: Path, key: str, result, made_of: dict | None = None) -> Ba
     return batch
 
 
+def holds(root: Path, key: str) -> bool:
+    """Whether the workspace holds all of batch ``key`` (its done marker is not read)."""
+    return Batch(str(root), key).complete()
+
+
 def existing_batch(root: Path, key: str) -> Batch | None:
     """The batch ``key`` if the workspace holds all of it."""
     batch = Batch(str(root), key)
-    if not batch.complete():
+    if not holds(root, key):
         return None
     done = json.loads(batch.path("done").read_text())
     return Batch(str(root), key, done["seconds"], done.get("reused", 0))
@@ -162,8 +167,6 @@ def reusable(made: dict[str, tuple], files: list, manifest: dict) -> dict[str, s
 def earlier_documents(root: Path, earlier: dict[str, str]):
     """The rows of the documents ``earlier`` names (sha256 -> the batch that made it), from their
     batches' files: a ``flows.orchestrate.batches.BatchResult`` (its scans unpacked), or None."""
-    import pyarrow.compute as pc
-
     from flows.dedup.dedup import ParagraphKeys, combine_paragraph_keys
     from flows.extract import extract
     from flows.orchestrate.batches import BatchResult, combine
@@ -182,8 +185,7 @@ def earlier_documents(root: Path, earlier: dict[str, str]):
         para_ids = set(paragraphs["para_id"].tolist())
         keys = read_band_keys([batch.path("band_keys")])
         if keys is not None:
-            rows = pc.is_in(keys.para_ids, value_set=pa.array(sorted(para_ids), pa.large_string()))
-            at = np.flatnonzero(rows.to_numpy(zero_copy_only=False))
+            at = np.flatnonzero(frames.isin(keys.para_ids, list(para_ids)))
             keys = ParagraphKeys(keys.para_ids.take(pa.array(at)), keys.keys[:, at], keys.sketch)
         scans = extract.subset_scans(pickle.loads(batch.path("scans").read_bytes()), para_ids)
         parts.append(BatchResult(sources, None, paragraphs, info, scans, band_keys=keys, reused=len(sources)))
