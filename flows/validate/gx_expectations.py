@@ -190,33 +190,42 @@ class ExpectColumnValuesToBeIsoDatesBetween(ColumnMapExpectation):
 
 # --- spans inside a text --------------------------------------------------------------------------
 
-class MulticolumnSpanInsideText(MulticolumnMapMetricProvider):
-    condition_metric_name = "multicolumn_values.span_inside_text"
+class SpanMetric(MulticolumnMapMetricProvider):
+    """The span metrics' domain: the columns of ``column_list`` (no other parameter)."""
+
     condition_domain_keys = _MULTICOLUMN_DOMAIN_KEYS
     condition_value_keys = ()
 
+
+class MulticolumnSpanInsideText(SpanMetric):
+    condition_metric_name = "multicolumn_values.span_inside_text"
+
     @multicolumn_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column_list, **kwargs):
-        start, end, text = (column_list.iloc[:, i] for i in range(3))
-        return span_inside_mask(start, end, text)
+        return span_inside_mask(*(column_list.iloc[:, i] for i in range(3)))
 
 
-class ExpectSpanToBeInsideText(MulticolumnMapExpectation):
-    """Expect column_list = [start, end, text] to satisfy 0 <= start < end <= len(text)."""
+class SpanExpectation(MulticolumnMapExpectation):
+    """What the span expectations share: ``column_list`` names the columns of ``COLUMNS``, in that
+    order; rows with a missing value are skipped; the rendered rule is ``RULE`` with each column's
+    name in place of ``{start}``, ``{end}``, ``{text}``, ``{expected}``. (No ``map_metric``: GX
+    registers only the subclasses.)"""
+
+    COLUMNS: ClassVar[Tuple[str, ...]] = ()
+    RULE: ClassVar[str] = ""
 
     column_list: List[str]
     ignore_row_if: Union[Literal["all_values_are_missing", "any_value_is_missing", "never"]] = (
         "any_value_is_missing")
 
-    map_metric = "multicolumn_values.span_inside_text"
     success_keys = ("column_list", "ignore_row_if", "mostly")
     args_keys = ("column_list",)
     library_metadata: ClassVar[dict] = {"maturity": "experimental", "tags": ["project"], "contributors": []}
 
     @pydantic.validator("column_list")
-    def _three(cls, v):
-        if len(v) != 3:
-            raise ValueError("column_list must be [start, end, text]")
+    def _columns(cls, v):
+        if len(v) != len(cls.COLUMNS):
+            raise ValueError(f"column_list must be [{', '.join(cls.COLUMNS)}]")
         return v
 
     @classmethod
@@ -226,14 +235,20 @@ class ExpectSpanToBeInsideText(MulticolumnMapExpectation):
         if configuration is None:
             return []
         params, names = _columns_params(configuration)
-        return _template(f"Offsets {names[0]}..{names[1]} must lie inside {names[2]} "
-                         f"(0 <= start < end <= its length).", params, configuration, runtime_configuration)
+        return _template(cls.RULE.format(**dict(zip(cls.COLUMNS, names))), params, configuration,
+                         runtime_configuration)
 
 
-class MulticolumnTextAtSpanEquals(MulticolumnMapMetricProvider):
+class ExpectSpanToBeInsideText(SpanExpectation):
+    """Expect column_list = [start, end, text] to satisfy 0 <= start < end <= len(text)."""
+
+    COLUMNS = ("start", "end", "text")
+    RULE = "Offsets {start}..{end} must lie inside {text} (0 <= start < end <= its length)."
+    map_metric = "multicolumn_values.span_inside_text"
+
+
+class MulticolumnTextAtSpanEquals(SpanMetric):
     condition_metric_name = "multicolumn_values.text_at_span_equals"
-    condition_domain_keys = _MULTICOLUMN_DOMAIN_KEYS
-    condition_value_keys = ()
 
     @multicolumn_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column_list, **kwargs):
@@ -246,74 +261,29 @@ class MulticolumnTextAtSpanEquals(MulticolumnMapMetricProvider):
         return pd.Series(ok, index=column_list.index, dtype=bool)
 
 
-class ExpectTextAtSpanToEqual(MulticolumnMapExpectation):
+class ExpectTextAtSpanToEqual(SpanExpectation):
     """Expect column_list = [start, end, text, expected] to satisfy text[start:end] == expected."""
 
-    column_list: List[str]
-    ignore_row_if: Union[Literal["all_values_are_missing", "any_value_is_missing", "never"]] = (
-        "any_value_is_missing")
-
+    COLUMNS = ("start", "end", "text", "expected")
+    RULE = "The characters of {text} from {start} to {end} must equal {expected}."
     map_metric = "multicolumn_values.text_at_span_equals"
-    success_keys = ("column_list", "ignore_row_if", "mostly")
-    args_keys = ("column_list",)
-    library_metadata: ClassVar[dict] = {"maturity": "experimental", "tags": ["project"], "contributors": []}
-
-    @pydantic.validator("column_list")
-    def _four(cls, v):
-        if len(v) != 4:
-            raise ValueError("column_list must be [start, end, text, expected]")
-        return v
-
-    @classmethod
-    @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
-    @render_suite_parameter_string
-    def _prescriptive_renderer(cls, configuration=None, result=None, runtime_configuration=None, **kwargs):
-        if configuration is None:
-            return []
-        params, names = _columns_params(configuration)
-        return _template(f"The characters of {names[2]} from {names[0]} to {names[1]} must equal {names[3]}.",
-                         params, configuration, runtime_configuration)
 
 
-class MulticolumnSpanLengthEqualsTextLength(MulticolumnMapMetricProvider):
+class MulticolumnSpanLengthEqualsTextLength(SpanMetric):
     condition_metric_name = "multicolumn_values.span_length_equals_text_length"
-    condition_domain_keys = _MULTICOLUMN_DOMAIN_KEYS
-    condition_value_keys = ()
 
     @multicolumn_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column_list, **kwargs):
-        start, end, text = (column_list.iloc[:, i] for i in range(3))
-        return span_length_mask(start, end, text)
+        return span_length_mask(*(column_list.iloc[:, i] for i in range(3)))
 
 
-class ExpectSpanLengthToEqualTextLength(MulticolumnMapExpectation):
+class ExpectSpanLengthToEqualTextLength(SpanExpectation):
     """Expect column_list = [start, end, text] to satisfy end - start == len(text): a record's text is
     exactly as long as the span it claims to come from."""
 
-    column_list: List[str]
-    ignore_row_if: Union[Literal["all_values_are_missing", "any_value_is_missing", "never"]] = (
-        "any_value_is_missing")
-
+    COLUMNS = ("start", "end", "text")
+    RULE = "{end} - {start} must equal the length of {text}."
     map_metric = "multicolumn_values.span_length_equals_text_length"
-    success_keys = ("column_list", "ignore_row_if", "mostly")
-    args_keys = ("column_list",)
-    library_metadata: ClassVar[dict] = {"maturity": "experimental", "tags": ["project"], "contributors": []}
-
-    @pydantic.validator("column_list")
-    def _three(cls, v):
-        if len(v) != 3:
-            raise ValueError("column_list must be [start, end, text]")
-        return v
-
-    @classmethod
-    @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
-    @render_suite_parameter_string
-    def _prescriptive_renderer(cls, configuration=None, result=None, runtime_configuration=None, **kwargs):
-        if configuration is None:
-            return []
-        params, names = _columns_params(configuration)
-        return _template(f"{names[1]} - {names[0]} must equal the length of {names[2]}.",
-                         params, configuration, runtime_configuration)
 
 
 # --- foreign keys ---------------------------------------------------------------------------------
