@@ -93,11 +93,13 @@ def test_second_run_on_unchanged_input_publishes_nothing(built):
         "1.0.0", "CITATION.cff", "catalog.json", "index.html", "latest"]
 
 
-def test_a_new_article_publishes_a_minor_release(prefect_harness, raw_copy, tmp_path):
+def test_a_new_article_publishes_a_minor_release(prefect_harness, built, raw_copy, tmp_path):
+    import shutil
+
     from flows.pipeline import build_dataset
 
     out = tmp_path / "out"
-    build_dataset(raw_dir=str(raw_copy), output_dir=str(out))
+    shutil.copytree(built[0], out, symlinks=True)  # release 1.0.0 of the same raw files
     (raw_copy / "005_new.txt").write_text("A new headline\n\nA new paragraph about something.\n", encoding="utf-8")
     release = build_dataset(raw_dir=str(raw_copy), output_dir=str(out))
     assert release.published and release.version == "1.1.0"
