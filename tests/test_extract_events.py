@@ -126,7 +126,6 @@ def test_similar_sets_equals_comparing_every_pair(pair_block, monkeypatch):
     import random
 
     from flows.extract import editions
-    from flows.extract.editions import iter_similar_sets
 
     monkeypatch.setattr(editions, "PAIR_BLOCK", pair_block)
 
@@ -138,7 +137,7 @@ def test_similar_sets_equals_comparing_every_pair(pair_block, monkeypatch):
     sets = [frozenset(rng.sample(vocab, rng.randint(0, 12))) for _ in range(300)]
     probes, targets = sets[:120] + sets[:20], sets[120:]  # some probes twice
     for threshold in (0.2, 0.4, 0.6):
-        got = list(iter_similar_sets(probes, targets, threshold))
+        got = list(editions.WordSets(probes).similar(range(len(probes)), targets, threshold))
         want = [{j for j, t in enumerate(targets) if jaccard(p, t) >= threshold} for p in probes]
         assert got == want
         assert sum(map(len, want)) > 0

@@ -669,13 +669,6 @@ class WordSets:
             yield from hits
 
 
-def iter_similar_sets(probes, targets: list[frozenset], threshold: float):
-    """Yield, for each probe of ``probes`` in turn, the indexes of the targets whose Jaccard
-    similarity with it is >= ``threshold`` (> 0): :meth:`WordSets.similar`."""
-    sets = WordSets(probes)
-    yield from sets.similar(range(len(sets.sizes)), targets, threshold)
-
-
 MIN_SHARED_PARAGRAPHS = 2
 SHARED_PARAGRAPH_MIN_JACCARD = 0.4
 _SHARED_WORD = re.compile(r"[a-z]{4,}")

@@ -124,7 +124,7 @@ def holds(root: Path, key: str) -> bool:
 def existing_batch(root: Path, key: str) -> Batch | None:
     """The batch ``key`` if the workspace holds all of it."""
     batch = Batch(str(root), key)
-    if not holds(root, key):
+    if not batch.complete():
         return None
     done = json.loads(batch.path("done").read_text())
     return Batch(str(root), key, done["seconds"], done.get("reused", 0))
