@@ -224,24 +224,38 @@ def is_name_word(text: str) -> bool:
 
 
 MIDDLE_TOKEN = {"IS_TITLE": True, "IS_PUNCT": False, "ENT_TYPE": "", "OP": "?"}  # a middle name or initial
-APOSTROPHE = {"ORTH": {"IN": ["\u2019", "'"]}, "OP": "?"}
 HYPHEN = {"ORTH": "-"}
-OPEN_QUOTE = {"ORTH": {"IN": ['"', "\u201c", "'", "\u2018"]}}   # a nickname in quotes
-CLOSE_QUOTE = {"ORTH": {"IN": ['"', "\u201d", "'", "\u2019"]}}
 
 
-def name_patterns(lex: Lexicons, name_flag: int) -> list[list[dict]]:
-    """Token patterns of capitalised person-name sequences (candidates, not yet people).
-    ``name_flag``: the vocabulary's lexeme flag of :func:`is_name_word` (a flag test costs the Matcher
-    much less than a set of shapes)."""
-    NAME_TOKEN = {name_flag: True, "ENT_TYPE": ""}  # noqa: N806 (a token pattern, like the ones above)
-    particle = {"LOWER": {"IN": list(lex.particles)}, "ENT_TYPE": ""}
-    suffix = {"ORTH": {"IN": list(lex.suffixes)}, "OP": "?"}
+def name_flags(lex: Lexicons, vocab) -> dict[str, int]:
+    """The lexeme flags the name patterns test, added to ``vocab``: the Matcher tests a flag in C,
+    where an ``IN`` set of words costs it a Python call per token."""
+    particles = set(lex.particles)
+    suffixes = set(lex.suffixes)
+    getters = {
+        "name": is_name_word,
+        "particle": lambda text: text.lower() in particles,  # spaCy's LOWER is str.lower()
+        "suffix": lambda text: text in suffixes,
+        "apostrophe": lambda text: text in ("\u2019", "'"),
+        "open_quote": lambda text: text in ('"', "\u201c", "'", "\u2018"),    # a nickname in quotes
+        "close_quote": lambda text: text in ('"', "\u201d", "'", "\u2019"),
+    }
+    return {name: vocab.add_flag(getter) for name, getter in getters.items()}
+
+
+def name_patterns(flags: dict[str, int]) -> list[list[dict]]:
+    """Token patterns of capitalised person-name sequences (candidates, not yet people), over the
+    lexeme flags of :func:`name_flags`."""
+    NAME_TOKEN = {flags["name"]: True, "ENT_TYPE": ""}  # noqa: N806 (token patterns, like the ones above)
+    particle = {flags["particle"]: True, "ENT_TYPE": ""}
+    suffix = {flags["suffix"]: True, "OP": "?"}
+    apostrophe = {flags["apostrophe"]: True, "OP": "?"}
+    open_quote, close_quote = {flags["open_quote"]: True}, {flags["close_quote"]: True}
     # at most two middle tokens, written out as optional tokens (much faster in the Matcher than "*")
     return [
         [NAME_TOKEN, MIDDLE_TOKEN, MIDDLE_TOKEN, NAME_TOKEN, suffix],        # Lloyd J. Austin III
-        [NAME_TOKEN, MIDDLE_TOKEN, MIDDLE_TOKEN, APOSTROPHE, particle, HYPHEN, NAME_TOKEN],  # Mohammed Shia' al-Sudani
-        [NAME_TOKEN, OPEN_QUOTE, NAME_TOKEN, CLOSE_QUOTE, NAME_TOKEN],       # John "Jack" Doe
+        [NAME_TOKEN, MIDDLE_TOKEN, MIDDLE_TOKEN, apostrophe, particle, HYPHEN, NAME_TOKEN],  # Mohammed Shia' al-Sudani
+        [NAME_TOKEN, open_quote, NAME_TOKEN, close_quote, NAME_TOKEN],       # John "Jack" Doe
         [particle, HYPHEN, NAME_TOKEN],                                      # al-Abbasi
         [NAME_TOKEN, particle, NAME_TOKEN],                                  # Hamza bin Laden
         [NAME_TOKEN, MIDDLE_TOKEN, NAME_TOKEN, HYPHEN, NAME_TOKEN],          # Hayan Abdul-Ghani
@@ -302,7 +316,7 @@ def _lexicon_entities(nlp: Language, name: str, lexicons_dir: str):
 def _person_candidates(nlp: Language, name: str, lexicons_dir: str):
     lex = load_lexicons(Path(lexicons_dir))
     matcher = Matcher(nlp.vocab, validate=False)  # (validation knows no lexeme flags)
-    matcher.add("NAME", name_patterns(lex, nlp.vocab.add_flag(is_name_word)), greedy="LONGEST")
+    matcher.add("NAME", name_patterns(name_flags(lex, nlp.vocab)), greedy="LONGEST")
 
     def component(doc):
         spans = [Span(doc, s, e, label="NAME") for _, s, e in matcher(doc)]
