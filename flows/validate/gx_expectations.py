@@ -19,8 +19,8 @@ All of them are map expectations over pandas, so a failure lists the failing row
   ``end - start == len(text)`` (a record's text is exactly as long as the span it cites).
 - ``expect_column_values_to_be_keys_of`` (column, ref_table, ref_column): a foreign key. Each non-null
   value must be a key of ``ref_table.ref_column`` in the build being validated. The referenced keys are
-  not written into the expectation (a suite parameter holding 100k+ keys made GX re-serialise them
-  on every configuration access: 90 % of validation time at 10k articles); the validation stage
+  not written into the expectation (GX re-serialises a suite parameter on every configuration access,
+  which for a parameter of every key took most of a large build's validation); the validation stage
   lends them for the run with :func:`reference_keys`, and the expectation fails with an error when
   it runs without them.
 
