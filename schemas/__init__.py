@@ -398,7 +398,8 @@ def conform(name: str, df, columns=None):
             out[f.name] = col.astype(_PANDAS_DTYPES[f.type])
         elif f.type == "date":
             out[f.name] = col.map(_iso_date).astype("str")
-            out.loc[col.isna() | col.map(lambda v: v is None or v == ""), f.name] = None
+            blank = col.map(lambda v: v is None or v == "").astype(bool)  # (an empty column maps to str)
+            out.loc[col.isna() | blank, f.name] = None
         elif f.type == "list":
             out[f.name] = col.map(lambda v: [] if v is None else [str(x) for x in v]).astype(object)
     return out.reset_index(drop=True) if len(out) else out.iloc[0:0]
