@@ -125,7 +125,8 @@ def test_the_blocking_uniqueness_threshold_is_the_dedup_threshold():
 
     (check,) = [c for c in schemas.table("paragraphs").checks
                 if c["type"] == "expect_compound_columns_to_be_unique" and c.get("blocking", True)]
-    assert f"n_words >= {DedupParams().exact_min_words}" in check["kwargs"]["row_condition"]
+    (n_words,) = [c for c in check["kwargs"]["row_condition"]["conditions"] if c["column"]["name"] == "n_words"]
+    assert (n_words["operator"], n_words["parameter"]) == (">=", DedupParams().exact_min_words)
 
 
 def test_the_same_text_as_a_marked_duplicate_passes(seed_tables, tmp_path):
