@@ -587,7 +587,8 @@ def _known_codec(name: str) -> bool:
 
 _LATIN = "\u0000-\u024f\u1e00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff\uff21-\uff5a"
 _LETTERS = re.compile(r"[^\W\d_]+")  # runs of letters (counted by length: one list item a word, not a letter)
-_NON_LATIN_LETTER = re.compile(r"(?=[^\W\d_])[^" + _LATIN + "]")
+# a letter outside the Latin ranges, as one character class (a lookahead per character is much slower)
+_NON_LATIN_LETTER = re.compile(r"[^" + _LATIN + r"\W\d_]")
 _NON_LATIN = re.compile("[^" + _LATIN + "]")
 
 
