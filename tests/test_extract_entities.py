@@ -199,3 +199,19 @@ def test_surnames_standing_alone_are_found_as_their_pattern_finds_them(text, for
     ordered = sorted(forms, key=len, reverse=True)
     rx = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w-])")
     assert standing_alone(text, forms) == [(m.start(), m.end(), m.group()) for m in rx.finditer(text)]
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("Defense Secretary Lloyd J. Austin III met them.", ["Lloyd J. Austin III"]),     # initial, suffix
+    ("They met Mohammed Shia\u2019 al-Sudani on Monday.", ["Mohammed Shia\u2019 al-Sudani"]),  # apostrophe, particle
+    ('General John "Jack" Doehring spoke.', ['John "Jack" Doehring']),                # nickname in quotes
+    ("The minister, al-Abbasi, spoke.", ["al-Abbasi"]),                               # particle alone
+    ("Officials said Hamza bin Laden was seen.", ["Hamza bin Laden"]),                # particle between
+    ("Oil Minister Hayan Abdul-Ghani said so.", ["Hayan Abdul-Ghani"]),               # hyphenated surname
+    ("We met us at the U.S. embassy in the III corps area.", []),                     # no capitalised sequence
+])
+def test_each_person_name_pattern_finds_its_kind_of_name(text, names):
+    from flows.extract.nlp import get_nlp
+
+    doc = get_nlp()(text)
+    assert [s.text for s in doc.spans["names"]] == names
