@@ -248,9 +248,9 @@ def per_document_stages(runner, inputs: list[dict], cache_dir: str | None = None
 
 def _quoted(params: dict, runner) -> dict:
     """The documents task's parameters with its file lists and manifest rows in Prefect's ``quote``:
-    they hold no futures, and walking thousands of entries for them, twice a task, cost ~0.1 s a
-    batch. The task gets them unwrapped, and its cache key is computed from them as before. Not on
-    Dask, which rebuilds the tuples it carries (a ``quote`` is one) into plain ones."""
+    they hold no futures, and Prefect would otherwise walk their thousands of entries looking for
+    some, twice a task. The task gets them unwrapped, and its cache key is computed from them as
+    before. Not on Dask, which rebuilds the tuples it carries (a ``quote`` is one) into plain ones."""
     from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
     if not isinstance(runner, (ProcessPoolTaskRunner, ThreadPoolTaskRunner)):
