@@ -615,6 +615,7 @@ def _name_parts(name: str) -> tuple:
     return (("first", tokens[0]), ("middles", tuple(tokens[1:-1])), ("last", tokens[-1]))
 
 
+@functools.lru_cache(maxsize=100_000)  # resolution compares each surname many times
 def surname_key(last: str | None) -> str | None:
     """Surname compared without its particle, doubled letters collapsed ("al-Abbasi" ~ "Abbasi")."""
     if not last:
@@ -623,6 +624,7 @@ def surname_key(last: str | None) -> str | None:
     return re.sub(r"(.)\1+", r"\1", bare)
 
 
+@functools.lru_cache(maxsize=100_000)
 def _skeleton(word: str) -> str:
     """A romanised name's consonants (first letter kept, vowels and w/y dropped, doubles collapsed):
     the transliterations of one name share it ("Mohammedawi" / "Muhammadawi", "Romanowski" /
