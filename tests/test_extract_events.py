@@ -147,6 +147,38 @@ def test_similar_sets_equals_comparing_every_pair(pair_block, monkeypatch):
         assert list(editions.WordSets(probes).similar(rows, targets, threshold)) == [want[i] for i in rows]
 
 
+def test_shared_paragraphs_compared_pass_by_pass_equal_one_comparison():
+    """The linking passes compare the candidates only with the articles linked since the last pass:
+    what a candidate shares with the linked articles is then the same as if every pass compared
+    everything again (each paragraph with every linked article's, whatever pass linked it)."""
+    import random
+    from types import SimpleNamespace
+
+    from flows.extract import editions
+
+    rng = random.Random(5)
+    words = [f"word{chr(97 + i)}xyz" for i in range(14)]
+
+    def paragraph():
+        return SimpleNamespace(text=" ".join(rng.sample(words, rng.randint(2, 8))))
+
+    by_doc = {f"d{i}": [paragraph() for _ in range(rng.randint(0, 4))] for i in range(60)}
+    candidates, linked = [f"d{i}" for i in range(40)], [f"d{i}" for i in range(40, 60)]
+    by_doc["d40"] = list(by_doc["d41"])  # two linked articles with the same paragraphs
+
+    def shared(passes):
+        found = editions.SharedParagraphs(candidates, by_doc)
+        todo = list(candidates)
+        for k, these in enumerate(passes):
+            todo = todo[k * 5:]  # candidates linked by a pass are no longer compared
+            found.compare(these, todo, by_doc)
+        return {d: found.shared_with(d) for d in todo}
+
+    at_once = shared([[], [], linked])
+    by_pass = shared([linked[:7], linked[:12] + ["d40"], linked])
+    assert by_pass == at_once
+    assert sum(len(c) for c in at_once.values()) > 0
+
 def test_a_date_line_among_the_first_paragraphs_gives_the_publication_date():
     """A paragraph that is only a date, among a document's first six, is its publication date (the
     first such line wins); a date inside a longer paragraph, or further down, is not."""

@@ -678,14 +678,20 @@ def _shared_words(text: str) -> frozenset:
     return frozenset(w for w in _SHARED_WORD.findall(text.lower()) if w not in _STOP)
 
 
-class ParagraphWords:
-    """The content words (``_shared_words``) of the paragraphs of ``docs``, as one :class:`WordSets`:
-    made once for the linking passes of the events stage, each of which compares the paragraphs of
-    the candidates still unlinked with those of the articles linked so far."""
+class SharedParagraphs:
+    """Which paragraphs of the candidates share most of their content words (``_shared_words``)
+    with a paragraph of an article linked so far, kept between the linking passes of the events
+    stage: the candidates' words are one :class:`WordSets`, made once, and each pass compares them
+    only with the paragraphs of the articles linked since the last pass (a pair's similarity does
+    not change, so each pair is compared once)."""
 
     def __init__(self, docs: list, by_doc: dict):
         self.span: dict[str, tuple[int, int]] = {}  # doc -> its rows
         self.sets = WordSets(self._read(docs, by_doc))
+        self.target_of: dict[frozenset, int] = {}  # a linked article's paragraph's words -> target
+        self.docs_of: list[set] = []               # target -> the linked articles with that paragraph
+        self.compared: set = set()                 # the linked articles whose paragraphs are targets
+        self.hits: dict[int, set[int]] = {}        # row -> the targets it matches (rows matching some)
 
     def _read(self, docs, by_doc):
         at = 0
@@ -701,35 +707,52 @@ class ParagraphWords:
 
         return np.concatenate([np.arange(*self.span[d]) for d in docs] or [np.empty(0, dtype=np.int64)])
 
+    def compare(self, linked, todo: list, by_doc: dict) -> None:
+        """Add the paragraphs of the ``linked`` articles not compared yet as targets, and compare the
+        rows of ``todo`` (each compared with every earlier target already) with the new ones."""
+        first = len(self.target_of)
+        for other in linked:
+            if other in self.compared:
+                continue
+            self.compared.add(other)
+            for p in by_doc.get(other, []):
+                j = self.target_of.setdefault(_shared_words(p.text), len(self.target_of))
+                if j == len(self.docs_of):
+                    self.docs_of.append(set())
+                self.docs_of[j].add(other)
+        new = list(self.target_of)[first:]
+        if not new:
+            return
+        rows = self.rows(todo)
+        for row, hit in zip(rows.tolist(), self.sets.similar(rows, new, SHARED_PARAGRAPH_MIN_JACCARD)):
+            if hit:
+                self.hits.setdefault(row, set()).update(first + j for j in hit)
 
-def link_by_text(candidates: list, decision: Decision, by_doc: dict, words: ParagraphWords | None = None) -> None:
+    def shared_with(self, doc_id: str) -> Counter:
+        """Linked article -> the paragraphs of ``doc_id`` that match one of its paragraphs."""
+        shared = Counter()
+        for row in range(*self.span[doc_id]):
+            hit = self.hits.get(row)
+            if hit:
+                shared.update(set().union(*(self.docs_of[j] for j in hit)))
+        return shared
+
+
+def link_by_text(candidates: list, decision: Decision, by_doc: dict, shared: SharedParagraphs | None = None) -> None:
     """Link each still-unlinked candidate to the edition of the linked articles with which it shares
     the most paragraphs (each sharing most of its content words with one of theirs: the same joint
     statement, re-worded): >= ``MIN_SHARED_PARAGRAPHS``, and strictly more than with any other
-    edition's article. ``words``: the candidates' paragraphs' words, when made already."""
-    others = list(decision.event_of)
+    edition's article. ``shared``: what the earlier passes compared (made for the candidates)."""
     todo = [d for d in candidates if d not in decision.event_of]
-    if not others or not todo:
+    if not decision.event_of or not todo:
         return
-    target_of: dict[frozenset, int] = {}
-    docs_of: list[set] = []
-    for other in others:
-        for p in by_doc.get(other, []):
-            j = target_of.setdefault(_shared_words(p.text), len(target_of))
-            if j == len(docs_of):
-                docs_of.append(set())
-            docs_of[j].add(other)
-    words = ParagraphWords(todo, by_doc) if words is None else words
-    matches = words.sets.similar(words.rows(todo), list(target_of), SHARED_PARAGRAPH_MIN_JACCARD)
+    shared = SharedParagraphs(todo, by_doc) if shared is None else shared
+    shared.compare(list(decision.event_of), todo, by_doc)
     event_of = dict(decision.event_of)
     by_id = {id(ed): ed for ed in event_of.values()}
     for doc_id in todo:
-        shared = Counter()  # other article -> paragraphs of doc_id that match one of its paragraphs
-        for _ in by_doc.get(doc_id, []):
-            hit = next(matches)
-            shared.update(set().union(*(docs_of[j] for j in hit)) if hit else ())
         scores = Counter()
-        for other, n in shared.items():
+        for other, n in shared.shared_with(doc_id).items():
             key = id(event_of[other])
             scores[key] = max(scores[key], n)
         ranked = scores.most_common(2)

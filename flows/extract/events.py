@@ -349,14 +349,14 @@ def build_events(paras: list[Para], res: Resolution, documents: pd.DataFrame,
     parts_by_doc = {doc_id: doc_participants(by_doc[doc_id], mentions_by_para, res, lex, subject_spans, set())
                     for doc_id in set(decision.event_of) | set(candidates)}
     names = {eid: info["name"] for eid, info in res.info.items()}
-    words = editions.ParagraphWords(candidates, by_doc)  # for every pass of link_by_text
+    shared = editions.SharedParagraphs(candidates, by_doc)  # kept between the passes of link_by_text
     linked = -1
     while linked != len(decision.event_of):  # a link can be the evidence of the next
         linked = len(decision.event_of)
         editions.link_by_date(candidates, decision, found, published, anchors)
         editions.link_by_people(candidates, decision, parts_by_doc, names)
-        editions.link_by_text(candidates, decision, by_doc, words)
-    del words
+        editions.link_by_text(candidates, decision, by_doc, shared)
+    del shared
     editions.link_by_similarity(candidates, decision, by_doc, published, anchors)
 
     # 3. reference dates and every date of the relevant documents
