@@ -15,9 +15,7 @@ during the step and resident MB at its last end, both also relative to the resid
 from __future__ import annotations
 
 import argparse
-import functools
 import multiprocessing as mp
-import threading
 import time
 from pathlib import Path
 
@@ -36,62 +34,28 @@ def _prepare(corpus: str) -> None:
 
 def _measure(corpus: str, queue) -> None:
     import pandas as pd
-    import psutil
 
+    from benchmarks.step_memory import StepSampler
     from flows.dedup import dedup as mod
 
-    proc = psutil.Process()
     paragraphs = pd.read_parquet(Path(corpus) / ".paragraphs.parquet")
     mod._stopwords()  # imported before the baseline: the import is not dedup's memory
-    rows: list[dict] = []
-    state = {"label": "start", "peak": 0, "t": time.perf_counter(), "stop": False}
-    lock = threading.Lock()
-
-    def close(label_after: str) -> None:
-        rss = proc.memory_info().rss
-        now = time.perf_counter()
-        with lock:
-            rows.append({"step": state["label"], "s": now - state["t"], "peak": max(state["peak"], rss), "end": rss})
-            state.update(label=label_after, peak=rss, t=now)
-
-    def sample() -> None:
-        while not state["stop"]:
-            rss = proc.memory_info().rss
-            with lock:
-                state["peak"] = max(state["peak"], rss)
-            time.sleep(0.005)
-
-    def wrap(name):
-        fn = getattr(mod, name)
-
-        @functools.wraps(fn)
-        def inner(*args, **kwargs):
-            close(name)
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                close(f"after {name}")
-        return inner
-
+    sampler = StepSampler()
     for name in STEPS:
         if hasattr(mod, name):
-            setattr(mod, name, wrap(name))
-    base = proc.memory_info().rss
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    close("start")
-    rows.clear()
-    t0 = time.perf_counter()
-    out = mod.dedup(paragraphs)
-    total = time.perf_counter() - t0
-    close("end")
-    state["stop"] = True
-    thread.join()
+            sampler.wrap(mod, name)
+    base = sampler.rss()
+    with sampler:
+        t0 = time.perf_counter()
+        out = mod.dedup(paragraphs)
+        total = time.perf_counter() - t0
     queue.put({"paragraphs": len(paragraphs), "content": int((paragraphs["status"] == "content").sum()),
-               "clusters": int(out["cluster_id"].nunique()), "base": base, "rows": rows, "total_s": total})
+               "clusters": int(out["cluster_id"].nunique()), "base": base, "rows": sampler.rows, "total_s": total})
 
 
 def main(argv: list[str] | None = None) -> None:
+    from benchmarks.step_memory import by_step
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, action="append", required=True)
     args = ap.parse_args(argv)
@@ -112,14 +76,10 @@ def main(argv: list[str] | None = None) -> None:
               f"{r['clusters']:,} clusters; dedup {r['total_s']:.1f} s; resident before dedup {base / mb:.0f} MB ==")
         print("step".ljust(28) + "s".rjust(8) + "peak MB".rjust(10) + "end MB".rjust(10)
               + "peak +MB".rjust(10) + "end +MB".rjust(10))
-        steps: dict[str, dict] = {}
-        for row in r["rows"]:
-            step = steps.setdefault(row["step"], {"step": row["step"], "s": 0.0, "peak": 0})
-            step.update(s=step["s"] + row["s"], peak=max(step["peak"], row["peak"]), end=row["end"])
-        for row in steps.values():
+        for name, row in by_step(r["rows"]).items():
             if row["s"] < 0.01 and row["peak"] == row["end"]:
                 continue
-            print(row["step"].ljust(28) + f"{row['s']:8.2f}{row['peak'] / mb:10.0f}{row['end'] / mb:10.0f}"
+            print(name.ljust(28) + f"{row['s']:8.2f}{row['peak'] / mb:10.0f}{row['end'] / mb:10.0f}"
                   f"{(row['peak'] - base) / mb:10.0f}{(row['end'] - base) / mb:10.0f}")
         peak = max(row["peak"] for row in r["rows"])
         print(f"peak resident {peak / mb:.0f} MB (+{(peak - base) / mb:.0f} MB over the table and imports)")

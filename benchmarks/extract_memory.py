@@ -17,12 +17,10 @@ step: seconds, peak resident MB during it, resident MB at its end.
 from __future__ import annotations
 
 import argparse
-import functools
 import importlib
 import multiprocessing as mp
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -75,63 +73,27 @@ def _prepare(corpus: str, work: str) -> None:
 
 
 def _measure(work: str, queue) -> None:
-    import psutil
-
+    from benchmarks.step_memory import StepSampler
     from flows.orchestrate import extract_process
 
-    proc = psutil.Process()
-    rows: list[dict] = []
-    state = {"label": "start", "peak": 0, "t": time.perf_counter(), "stop": False}
-    lock = threading.Lock()
-
-    def close(label_after: str) -> None:
-        rss = proc.memory_info().rss
-        now = time.perf_counter()
-        with lock:
-            rows.append({"step": state["label"], "s": now - state["t"], "peak": max(state["peak"], rss), "end": rss})
-            state.update(label=label_after, peak=rss, t=now)
-
-    def sample() -> None:
-        while not state["stop"]:
-            rss = proc.memory_info().rss
-            with lock:
-                state["peak"] = max(state["peak"], rss)
-            time.sleep(0.005)
-
-    def wrap(module, name):
-        fn = getattr(module, name)
-
-        @functools.wraps(fn)
-        def inner(*args, **kwargs):
-            close(name)
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                close(f"after {name}")
-        return inner
-
+    sampler = StepSampler()
     for module_name, name in STEPS:
-        module = importlib.import_module(module_name)
-        setattr(module, name, wrap(module, name))
+        sampler.wrap(importlib.import_module(module_name), name)
     inputs_dir = Path(work) / "inputs"
     scans = (inputs_dir / "scans.txt").read_text().split("\n")
     inputs = {name: str(inputs_dir / f"{name}.parquet") for name in TABLES}
-    base = proc.memory_info().rss
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    close("start")
-    rows.clear()
-    t0 = time.perf_counter()
-    extract_process._read_scans(scans)  # as the flow's Extraction: the scans first, then the stage
-    built = extract_process._extract_read(inputs, Path(work) / "tables", ("paragraphs",))
-    total = time.perf_counter() - t0
-    close("end")
-    state["stop"] = True
-    thread.join()
-    queue.put({"rows": rows, "base": base, "total_s": total, "counts": built.rows})
+    base = sampler.rss()
+    with sampler:
+        t0 = time.perf_counter()
+        extract_process._read_scans(scans)  # as the flow's Extraction: the scans first, then the stage
+        built = extract_process._extract_read(inputs, Path(work) / "tables", ("paragraphs",))
+        total = time.perf_counter() - t0
+    queue.put({"rows": sampler.rows, "base": base, "total_s": total, "counts": built.rows})
 
 
 def main(argv: list[str] | None = None) -> None:
+    from benchmarks.step_memory import by_step
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, required=True)
     ap.add_argument("--work", type=Path, required=True, help="folder for the build's batches and extract's inputs")
@@ -154,11 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\n== {args.corpus}: extract {r['total_s']:.1f} s; resident before it {base / mb:.0f} MB; "
           + ", ".join(f"{k} {v:,}" for k, v in r["counts"].items() if k in ("paragraphs", "mentions", "quotes")))
     print("step".ljust(28) + "s".rjust(8) + "peak MB".rjust(10) + "end MB".rjust(10))
-    steps: dict[str, dict] = {}
-    for row in r["rows"]:
-        step = steps.setdefault(row["step"], {"s": 0.0, "peak": 0})
-        step.update(s=step["s"] + row["s"], peak=max(step["peak"], row["peak"]), end=row["end"])
-    for name, row in steps.items():
+    for name, row in by_step(r["rows"]).items():
         if row["s"] < 0.01 and row["peak"] == row["end"]:
             continue
         print(name.ljust(28) + f"{row['s']:8.2f}{row['peak'] / mb:10.0f}{row['end'] / mb:10.0f}")

@@ -1,0 +1,77 @@
+"""Resident memory by step, for the ``*_memory`` benchmarks: a thread samples the process's resident
+memory (psutil, every 5 ms) while functions wrapped by :meth:`StepSampler.wrap` label the samples with
+the step running; the code between two steps is labelled "after <previous step>"."""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+
+
+class StepSampler:
+    """Use as a context manager around the run; ``rows`` then holds one row per labelled interval
+    (step, seconds, peak and end resident bytes). :func:`by_step` sums them by step."""
+
+    def __init__(self):
+        import psutil
+
+        self.proc = psutil.Process()
+        self.rows: list[dict] = []
+        self._state = {"label": "start", "peak": 0, "t": time.perf_counter(), "stop": False}
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def rss(self) -> int:
+        return self.proc.memory_info().rss
+
+    def close(self, label_after: str) -> None:
+        """End the interval running now and start one labelled ``label_after``."""
+        rss = self.rss()
+        now = time.perf_counter()
+        with self._lock:
+            state = self._state
+            self.rows.append({"step": state["label"], "s": now - state["t"], "peak": max(state["peak"], rss),
+                              "end": rss})
+            state.update(label=label_after, peak=rss, t=now)
+
+    def _sample(self) -> None:
+        while not self._state["stop"]:
+            rss = self.rss()
+            with self._lock:
+                self._state["peak"] = max(self._state["peak"], rss)
+            time.sleep(0.005)
+
+    def wrap(self, module, name: str) -> None:
+        """Replace ``module.name`` by the same function labelling its samples ``name``."""
+        fn = getattr(module, name)
+
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            self.close(name)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.close(f"after {name}")
+
+        setattr(module, name, inner)
+
+    def __enter__(self) -> StepSampler:
+        self._thread.start()
+        self.close("start")
+        self.rows.clear()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close("end")
+        self._state["stop"] = True
+        self._thread.join()
+
+
+def by_step(rows: list[dict]) -> dict[str, dict]:
+    """Step -> its seconds (summed over its intervals), peak and last end resident bytes, in order."""
+    steps: dict[str, dict] = {}
+    for row in rows:
+        step = steps.setdefault(row["step"], {"s": 0.0, "peak": 0})
+        step.update(s=step["s"] + row["s"], peak=max(step["peak"], row["peak"]), end=row["end"])
+    return steps
