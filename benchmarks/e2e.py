@@ -115,6 +115,9 @@ def add_one_article(raw: Path, seed: int) -> Path:
 
 # --- measuring ------------------------------------------------------------------------------------
 
+LARGEST = "largest spawned process"
+
+
 class RssSampler(threading.Thread):
     def __init__(self, pid: int, every: float = 0.2):
         super().__init__(daemon=True)
@@ -125,6 +128,7 @@ class RssSampler(threading.Thread):
         self.peak_main = 0
         self.peak_tree = 0
         self.at_peak: dict[str, float] = {}  # MB by kind of process when the tree peaked, and when ("seconds")
+        self.samples: list[tuple[float, dict[str, int]]] = []  # (seconds, MB by kind): each stage's peak
         self.started = time.perf_counter()
         self.cpu: dict[int, tuple[str, float]] = {}  # pid -> (kind, user + system seconds when last seen)
         self.stop = threading.Event()
@@ -162,6 +166,7 @@ class RssSampler(threading.Thread):
                 self._seen(self.proc, "main")
                 tree = main
                 by_kind = {"main": main}
+                largest_spawned = 0
                 for child in self.proc.children(recursive=True):
                     try:
                         rss = child.memory_info().rss
@@ -169,11 +174,15 @@ class RssSampler(threading.Thread):
                         self._seen(child, kind)
                         tree += rss
                         by_kind[kind] = by_kind.get(kind, 0) + rss
+                        if kind.startswith("spawned"):
+                            largest_spawned = max(largest_spawned, rss)
                     except psutil.Error:
                         pass
             except psutil.Error:
                 break
             self.peak_main = max(self.peak_main, main)
+            mb = {k: round(v / 2**20) for k, v in {"tree": tree, **by_kind, LARGEST: largest_spawned}.items()}
+            self.samples.append((round(time.perf_counter() - self.started, 1), mb))
             if tree > self.peak_tree:
                 self.peak_tree = tree
                 self.at_peak = {k: round(v / 2**20) for k, v in by_kind.items()}
@@ -206,7 +215,20 @@ def run_build(raw: Path, out: Path, cache: Path, runner: str, batch_size: int, e
             "summary": summary,
             "peak_rss_main_mb": sampler.peak_main / 2**20, "peak_rss_tree_mb": sampler.peak_tree / 2**20,
             "tree_at_peak_mb": sampler.at_peak, "stage_at_tree_peak": stage_at(summary, sampler.at_peak, startup),
+            "tree_peak_by_stage_mb": peak_by_stage(summary, sampler.samples, startup),
             "cpu_seconds": sampler.cpu_seconds()}
+
+
+def peak_by_stage(summary: dict, samples: list, startup: float) -> dict[str, dict[str, int]]:
+    """Per stage (as :func:`stage_at` places a sample), the sample where the process tree was largest:
+    MB by kind of process, and the largest spawned process (the worker, extract, validation or
+    database process then biggest)."""
+    out: dict[str, dict[str, int]] = {}
+    for seconds, mb in samples:
+        stage = stage_at(summary, {"seconds": seconds}, startup)
+        if mb["tree"] > out.get(stage, {}).get("tree", -1):
+            out[stage] = mb
+    return out
 
 
 def stage_at(summary: dict, at_peak: dict, startup: float) -> str:
@@ -242,6 +264,9 @@ def report(label: str, n: int, r: dict) -> None:
           f"resident once the stage's memory is released {s.get('rss_mb')}")
     print(f"   process tree at its peak (MB by process, seconds since the build started): "
           f"{r.get('tree_at_peak_mb')}, during {r.get('stage_at_tree_peak')}")
+    for stage, mb in (r.get("tree_peak_by_stage_mb") or {}).items():
+        print(f"   process tree's peak during {stage}: {mb['tree']} MB = "
+              + ", ".join(f"{k} {v}" for k, v in mb.items() if k != "tree"))
     print(f"   CPU seconds by process (sampled every 0.2 s): {r.get('cpu_seconds')}")
     print(f"   published: {s['published']} ({s['version']})")
 
