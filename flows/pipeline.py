@@ -368,9 +368,8 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         logger.info("%s (report: %s)", unchanged.message, unchanged.report_path)
         return Completed(message=unchanged.message, data=unchanged)  # the run's state says what happened
     # the build's folder (validation's results and Data Docs, the cross-document stages' files); the
-    # validation process starts now, so that its imports (GX) overlap the build, and waits for the
-    # Parquet files of publish (folders of builds killed before they could remove them are removed
-    # first: flows/common/workdirs.py)
+    # validation process starts now and waits for the Parquet files of publish (folders of builds
+    # killed before they could remove them are removed first: flows/common/workdirs.py)
     with workdirs.WorkDir("build-dataset-") as workdir, \
             Validation(Path(workdir)) as validation, contextlib.ExitStack() as later:
         t0 = time.perf_counter()
@@ -403,9 +402,11 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         # a large build's database is made in a process of its own, a table at a time as their files
         # are written (the paragraphs by dedup, while extract runs; the rest during publishing)
         db = later.enter_context(database.Database(tables_dir, Path(workdir))) if database.apart(n_paragraphs) else None
+        own_process = extract_process.in_own_process(n_paragraphs)
+        if not own_process:  # GX's imports overlap the build; beside a large extract's peak they would add to it
+            validation.preload()
         # a large corpus's extract process starts now: it reads the scans while this one deduplicates
-        with (extract_process.Extraction(scans) if extract_process.in_own_process(n_paragraphs)
-              else contextlib.nullcontext()) as extraction:
+        with (extract_process.Extraction(scans) if own_process else contextlib.nullcontext()) as extraction:
             accounted, inventory, counts = stage("accounting", post_clean_task, raw_dir, gathered, workdir)
             summary.files_in, summary.documents, summary.quarantined = (
                 len(files), counts["documents"], counts["quarantined"])

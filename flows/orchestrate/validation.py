@@ -5,10 +5,12 @@ then validates the tables read back from those files (:func:`flows.validate.vali
 suite's columns are read as it runs) while the flow's process writes the CSV files, the fingerprint,
 the diff and the rest of the release. Validation (GX) and publishing (pandas, pyarrow) each keep one
 core busy, at the same time; what is validated is exactly what the release holds; nothing is committed
-before the report says the build passed (:func:`flows.publish.publish.publish`). The child imports GX
-as soon as it starts (its imports overlap the build), and GX's memory goes back to the system when it
-ends. The child is given the parent's folders of table definitions and of the GX project, so the same
-suites run as would in the parent's process.
+before the report says the build passed (:func:`flows.publish.publish.publish`). The child starts
+with the build; :meth:`Validation.preload` has it import GX while the build goes on (for a build
+whose extract runs in a process of its own, the flow does not: GX, idle, would sit beside extract's
+peak; it is imported when validation starts, which publishing outlasts). GX's memory goes back to
+the system when the child ends. The child is given the parent's folders of table definitions and of
+the GX project, so the same suites run as would in the parent's process.
 """
 
 from __future__ import annotations
@@ -36,11 +38,14 @@ class Validation:
     def __init__(self, workdir: Path):
         self.workdir = Path(workdir)
         self.child = isolate.Child()
-        self.child.submit(_load_gx)
         self.seconds: float | None = None  # validation's own time, in its process
         self.peak_rss_mb: float | None = None
         self._future = None
         self._report = None
+
+    def preload(self) -> None:
+        """Import GX in the child now, so that validation does not wait for it once submitted."""
+        self.child.submit(_load_gx)
 
     def submit(self, tables_dir: Path) -> None:
         """Validate the ``<table>.parquet`` files of ``tables_dir``."""
