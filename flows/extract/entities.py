@@ -87,10 +87,10 @@ class Para:
     para_id: str
     text_: str | None      # the text (see ``text``), or None when ``source`` holds it
     sents_: array | None   # the sentences' spans, flat (start, end, start, end, ...): see ``sents``
-    ents: list             # [(start, end, label, canonical, country)]
-    persons: list          # [Person]
-    descriptions: list     # [Description]
-    series: list           # [(start, end, series_name, text)]
+    ents: tuple            # ((start, end, label, canonical, country), ...)
+    persons: tuple         # (Person, ...)
+    descriptions: tuple    # (Description, ...)
+    series: tuple          # ((start, end, series_name, text), ...)
     countries: frozenset | None = None  # countries the text names (flows.extract.events.countries_said), if known
     source: object = None  # a flows.common.frames.TextColumn holding the text at position ``row``
     row: int = -1
@@ -522,7 +522,9 @@ def _scan_doc(doc, lex: Lexicons, doc_id: str, para_id: str, text: str | None = 
     # cycle that only the cyclic GC (paused during extraction) could free
     doc.user_data.pop("ent_index", None)
     doc.user_data.pop("ents", None)
-    return Para(doc_id, para_id, text, sents, ents, persons, descriptions, series)
+    # tuples: nothing changes a scan's findings, and most of them are empty (``()`` is one shared
+    # object, also once unpickled, where each empty list is an object of its own)
+    return Para(doc_id, para_id, text, sents, tuple(ents), tuple(persons), tuple(descriptions), tuple(series))
 
 
 def scan(paragraphs: pd.DataFrame, batch_size: int = 256) -> list[Para]:
