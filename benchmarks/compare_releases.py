@@ -4,8 +4,9 @@
 
 For every table of ``schemas/`` that either release has as Parquet, DuckDB counts the rows of each
 release, the rows only in A (``A EXCEPT ALL B``) and only in B, and prints a few of them by primary
-key; a table's columns must also be the same, in the same order and types. Exit 0 when every table
-is identical, 1 otherwise. A refactoring that must not change the data is checked by building the
+key; a table's columns must also be the same, in the same order and types. When both releases hold
+the SQLite database, its schema and every table's rows (in rowid order) must be the same too. Exit 0
+when everything is identical, 1 otherwise. A refactoring that must not change the data is checked by building the
 same raw folder before and after it and comparing the two releases.
 """
 
@@ -58,14 +59,48 @@ def _primary_key(name: str) -> list[str]:
     return list(schemas.table(name).primary_key or [])
 
 
+def database_digests(path: Path) -> dict[str, str]:
+    """sha256 of the database's schema (``sqlite_master``) and of each table's rows in rowid order
+    (key order for a table without rowid; full-text search tables included)."""
+    import hashlib
+    import sqlite3
+
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        master = con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+        out = {"(schema)": hashlib.sha256(repr(master).encode()).hexdigest()}
+        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall():
+            h = hashlib.sha256()
+            try:
+                rows = con.execute(f"SELECT * FROM [{name}] ORDER BY rowid")
+            except sqlite3.OperationalError:  # a WITHOUT ROWID table (full-text search's): key order
+                rows = con.execute(f"SELECT * FROM [{name}]")
+            for row in rows:
+                h.update(repr(row).encode())
+            out[name] = h.hexdigest()
+        return out
+    finally:
+        con.close()
+
+
+def compare_databases(a: Path, b: Path) -> list[str]:
+    """Differences of the SQLite databases ``a`` and ``b``, by table (empty: identical or not both there)."""
+    if not (a.exists() and b.exists()):
+        return []
+    da, db = database_digests(a), database_digests(b)
+    return [f"database: {name} differs" for name in sorted(set(da) | set(db)) if da.get(name) != db.get(name)]
+
+
 def compare(a: Path, b: Path, show: int = 5) -> list[str]:
     import duckdb
+
+    from flows.publish.sqlite_db import DATABASE_FILE
 
     con = duckdb.connect()
     diffs = []
     for name in table_names():
         diffs += compare_table(con, a / f"{name}.parquet", b / f"{name}.parquet", name, show)
-    return diffs
+    return diffs + compare_databases(a / DATABASE_FILE, b / DATABASE_FILE)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -133,14 +133,15 @@ def test_the_database_is_written_a_batch_of_rows_at_a_time(release, tmp_path, mo
     for name in schemas.tables():
         shutil.copy(rel / f"{name}.parquet", tmp_path / f"{name}.parquet")
     seen = []
-    rows = sqlite_db._rows
+    batches = sqlite_db._batches
 
-    def counting(name, batch):
-        seen.append(batch.num_rows)
-        return rows(name, batch)
+    def counting(name, parquet):
+        for rows in batches(name, parquet):
+            seen.append(len(rows))
+            yield rows
 
     monkeypatch.setattr(sqlite_db, "BATCH_ROWS", 7)
-    monkeypatch.setattr(sqlite_db, "_rows", counting)
+    monkeypatch.setattr(sqlite_db, "_batches", counting)
     sqlite_db.build_database(tmp_path, tmp_path / sqlite_db.DATABASE_FILE)
     assert max(seen) == 7 and sum(seen) == sum(pq.ParquetFile(rel / f"{n}.parquet").metadata.num_rows
                                                 for n in schemas.tables())

@@ -9,8 +9,8 @@ columns to facet by) and full-text search (FTS5, porter stemming) on the text of
 quotes. ``metadata.json`` gives datasette the dataset's title, licence and source and every
 table's and column's description, all from ``schemas/`` and :mod:`flows.publish.releases`.
 
-Made with sqlite-utils from the release's Parquet files, a batch of rows at a time: a large
-release's paragraphs (1.4 M, most of its text) are never held in memory at once.
+Made with sqlite-utils from the release's Parquet files, streamed by DuckDB a batch of rows at a
+time: a large release's paragraphs (1.4 M, most of its text) are never held in memory at once.
 """
 
 from __future__ import annotations
@@ -137,34 +137,53 @@ def _index_value_sets(db, name: str) -> None:
 
 
 def _insert_rows(db, name: str, parquet: Path) -> None:
-    """Insert the table's rows from its Parquet file, :data:`BATCH_ROWS` at a time. The values are
-    made storable here (:func:`_rows`), so they go to sqlite3's ``executemany`` as they are
-    (sqlite-utils' ``insert_all`` would inspect every value again)."""
-    import pyarrow.parquet as pq
-
-    columns = schemas.table(name).columns
-    sql = (f"INSERT INTO [{name}] ({', '.join(f'[{c}]' for c in columns)}) "
-           f"VALUES ({', '.join('?' for _ in columns)})")
-    with pq.ParquetFile(parquet) as file, db.conn:
-        for batch in file.iter_batches(batch_size=BATCH_ROWS, columns=columns):
-            rows = _rows(name, batch)
-            next(rows)  # the header
+    """Insert the table's rows from its Parquet file, :data:`BATCH_ROWS` at a time (:func:`_batches`:
+    values made storable there, so they go to sqlite3's ``executemany`` as they are; sqlite-utils'
+    ``insert_all`` would inspect every value again)."""
+    fields = schemas.table(name).fields
+    sql = (f"INSERT INTO [{name}] ({', '.join(f'[{f.name}]' for f in fields)}) "
+           f"VALUES ({', '.join('?' for _ in fields)})")
+    with db.conn:
+        for rows in _batches(name, parquet):
             db.conn.executemany(sql, rows)
 
 
-def _rows(name: str, batch):
-    """A header row, then the batch's rows as tuples of values sqlite3 stores as they are."""
-    values = []
-    for f in schemas.table(name).fields:
-        column = batch.column(f.name)
-        if f.type == "date":
-            values.append(column.cast("string").to_pylist())  # ISO text, as in CSV
-        elif f.type == "list":
-            values.append([None if v is None else json.dumps(v, ensure_ascii=False) for v in column.to_pylist()])
-        else:
-            values.append(column.to_pylist())
-    yield tuple(schemas.table(name).columns)
-    yield from zip(*values)
+def _batches(name: str, parquet: Path):
+    """The rows of the table's Parquet file, :data:`BATCH_ROWS` tuples at a time, of values sqlite3
+    stores as they are. DuckDB streams them (dates made ISO text in the query) within its memory
+    limit: pyarrow's Parquet reader left resident memory that grew with the file."""
+    from flows.common import duck
+
+    fields = schemas.table(name).fields
+    lists = [i for i, f in enumerate(fields) if f.type == "list"]
+    con = duck.connect()
+    try:
+        rows = con.execute(f"SELECT {', '.join(_stored(f) for f in fields)} "
+                           f"FROM read_parquet({duck.literal(parquet)})")
+        while batch := rows.fetchmany(BATCH_ROWS):
+            yield _lists_as_json(batch, lists) if lists else batch
+    finally:
+        con.close()
+
+
+def _stored(field) -> str:
+    """The select expression of a column: dates as ISO text (as in CSV), the rest as they are."""
+    from flows.common.duck import ident
+
+    column = ident(field.name)
+    return f"CAST({column} AS VARCHAR) AS {column}" if field.type == "date" else column
+
+
+def _lists_as_json(rows: list[tuple], positions: list[int]) -> list[tuple]:
+    """``rows`` with the lists at ``positions`` as JSON arrays of strings."""
+    out = []
+    for row in rows:
+        row = list(row)
+        for i in positions:
+            if row[i] is not None:
+                row[i] = json.dumps(row[i], ensure_ascii=False)
+        out.append(tuple(row))
+    return out
 
 
 # --- datasette ---------------------------------------------------------------------------------------
