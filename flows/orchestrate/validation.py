@@ -101,6 +101,7 @@ def _validate(tables_dir: str, workdir: str, gx_dir: str, tables_defs: str, view
 
     schemas.TABLES_DIR, schemas.VIEWS_DIR, paths.GX_DIR = Path(tables_defs), Path(views_defs), Path(gx_dir)
     t0 = time.perf_counter()
+    _load_gx()  # when not preloaded: GX frozen before the tables come, as after a preload
     tables = ParquetTables(Path(tables_dir))
     try:
         # what the last suite, the reading and the conversions freed goes back to the system
