@@ -6,8 +6,8 @@ For every table of ``schemas/`` that either release has as Parquet, DuckDB count
 release, the rows only in A (``A EXCEPT ALL B``) and only in B, and prints a few of them by primary
 key; a table's columns must also be the same, in the same order and types. When both releases hold
 the SQLite database, its schema and every table's rows (in rowid order) must be the same too. Exit 0
-when everything is identical, 1 otherwise. A refactoring that must not change the data is checked by building the
-same raw folder before and after it and comparing the two releases.
+when everything is identical, 1 otherwise. A refactoring that must not change the data is checked
+by building the same raw folder before and after it and comparing the two releases.
 """
 
 from __future__ import annotations

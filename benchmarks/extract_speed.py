@@ -72,6 +72,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def pin_one_core() -> None:
+    """Run this process on one core (where the system allows it): figures per core."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=None)
@@ -81,8 +87,7 @@ def main(argv=None) -> int:
     if corpus is None or not corpus.is_dir():
         print("no corpus folder (give --corpus DIR or set CORPUS_DIR)")
         return 2
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+    pin_one_core()
     from flows.extract import extract
     from flows.extract.nlp import get_nlp
 

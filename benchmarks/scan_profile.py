@@ -16,7 +16,6 @@ Over the content paragraphs of a real corpus (default: wikinews), on one pinned 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -43,8 +42,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args(argv)
     corpus = args.corpus or extract_speed._corpus_default()
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    extract_speed.pin_one_core()
 
     import pandas as pd
 

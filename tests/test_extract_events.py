@@ -179,6 +179,7 @@ def test_shared_paragraphs_compared_pass_by_pass_equal_one_comparison():
     assert by_pass == at_once
     assert sum(len(c) for c in at_once.values()) > 0
 
+
 def test_a_date_line_among_the_first_paragraphs_gives_the_publication_date():
     """A paragraph that is only a date, among a document's first six, is its publication date (the
     first such line wins); a date inside a longer paragraph, or further down, is not."""
