@@ -106,6 +106,17 @@ def test_with_python_text_converts_only_long_text_columns_and_keeps_their_values
     assert frames.with_python_text(df, min_mean_bytes=10_000) is df
 
 
+def test_with_numpy_integers_converts_only_full_nullable_integer_columns():
+    df = pd.DataFrame({"n": [3, 1, 2], "gap": [1, None, 2], "x": [0.5, 1.0, 2.0]}).astype({"n": "Int64", "gap": "Int64"})
+    out = frames.with_numpy_integers(df)
+    assert out["n"].dtype == np.int64 and out["n"].tolist() == [3, 1, 2]
+    assert out["gap"].dtype == "Int64" and out["gap"].isna().tolist() == [False, True, False]  # a missing value stays
+    assert df["n"].dtype == "Int64"  # the frame given is not changed
+    assert frames.with_numpy_integers(df[["gap", "x"]]).equals(df[["gap", "x"]])
+    plain = df[["x"]]
+    assert frames.with_numpy_integers(plain) is plain
+
+
 texts = st.lists(st.text(max_size=6), max_size=30)  # any Unicode, empty strings included
 
 

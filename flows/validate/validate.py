@@ -298,7 +298,8 @@ def validate(tables, workdir: Path, gx_dir: Path | None = None, run_name: str = 
             source.load(reads[i])
             for table in reads[i]:  # before a view joins them: the join then copies pointers too
                 source.frames[table] = frames.with_python_text(source.frames[table])
-            df = frame_to_validate(name, source.frames, views)
+            # after the view's joins, which give an unmatched row a missing value (kept nullable)
+            df = frames.with_numpy_integers(frame_to_validate(name, source.frames, views))
             if between_suites is not None:
                 between_suites()
             key_columns = list(views[name].primary_key if name in views else schemas.table(name).primary_key)
