@@ -175,6 +175,53 @@ def test_band_keys_sketched_in_the_batches_give_the_same_result_and_are_not_sket
     assert len(sketched) == 1 and 0 < sketched[0] < every_text  # the half's missing keys only
 
 
+def test_text_hashes_made_in_the_batches_give_the_same_result_and_texts_are_normalised_when_compared(monkeypatch):
+    """With the batches' hashes of the normalised texts, dedup normalises only the texts it compares
+    (candidate pairs, texts without hashes), and the tables are those of hashing every text itself:
+    also with some hashes missing, with hashes of another pandas, and when two different texts share
+    a first hash (then every text is encoded exactly)."""
+    from conftest import RAW
+
+    from flows.ingest import ingest
+
+    sources, _ = ingest.ingest(RAW)
+    extra = pd.DataFrame({"doc_id": ["dextra0000000001", "dextra0000000002"],
+                          "text": [f"Headline one\n{LONG}\n{OTHER}\n{LONG}\n", f"Headline two\n{THIRD}\n{EDITED}\n"]})
+    paragraphs, _ = clean.clean(pd.concat([sources[["doc_id", "text"]], extra], ignore_index=True))
+    docs = paragraphs["doc_id"].unique()
+    keys = dedup.combine_paragraph_keys([dedup.paragraph_band_keys(paragraphs[paragraphs["doc_id"].isin(docs[i::2])])
+                                         for i in range(2)])
+    content = int((paragraphs["status"] == "content").sum())
+    assert len(keys.text_ids) == content and keys.text_hashes.shape == (2, content)
+    expected = dedup.dedup(paragraphs)
+    assert (expected["reason"] == "exact_repeat").sum() >= 1  # LONG twice in one document
+
+    normalised = []
+    normalize = dedup.normalize
+    monkeypatch.setattr(dedup, "normalize", lambda t: normalised.append(t) or normalize(t))
+    pd.testing.assert_frame_equal(dedup.dedup(paragraphs, known_keys=keys), expected)
+    assert 0 < len(normalised) < content / 2  # the compared texts only
+    normalised.clear()
+    half = dedup.ParagraphKeys(keys.para_ids, keys.keys, keys.sketch, keys.text_ids[::2], keys.text_hashes[:, ::2],
+                               keys.hashing)
+    pd.testing.assert_frame_equal(dedup.dedup(paragraphs, known_keys=half), expected)
+    hashed_here = len(normalised)
+    assert content // 2 <= hashed_here < content
+    normalised.clear()
+    other = dedup.ParagraphKeys(keys.para_ids, keys.keys, keys.sketch, keys.text_ids, keys.text_hashes, "another pandas")
+    pd.testing.assert_frame_equal(dedup.dedup(paragraphs, known_keys=other), expected)
+    assert len(normalised) >= content  # every text hashed again
+    clash = keys.text_hashes.copy()
+    clash[0, 1] = clash[0, 0]  # two different texts with the same first hash (the second differs)
+    assert clash[1, 1] != clash[1, 0]
+    collided = dedup.ParagraphKeys(keys.para_ids, keys.keys, keys.sketch, keys.text_ids, clash, keys.hashing)
+    pd.testing.assert_frame_equal(dedup.dedup(paragraphs, known_keys=collided), expected)
+    subset = keys.only(keys.text_ids.to_pylist()[:5])
+    assert subset.text_ids.to_pylist() == keys.text_ids.to_pylist()[:5]
+    assert (subset.text_hashes == keys.text_hashes[:, :5]).all()
+    assert set(subset.para_ids.to_pylist()) <= set(subset.text_ids.to_pylist())
+
+
 def _seed_paragraphs_with_repeats(seed_tables) -> pd.DataFrame:
     """The seeds' paragraphs, every one content again, plus the first document's paragraphs once more
     under another document (exact repeats inside and across documents), in no particular order."""

@@ -264,6 +264,8 @@ def _same_batch(a, b):
     ka, kb = (combine_paragraph_keys([r.band_keys]) for r in (a, b))
     order_a, order_b = (pd.Series(k.para_ids.to_pylist()).sort_values().index.to_numpy() for k in (ka, kb))
     assert (ka.keys[:, order_a] == kb.keys[:, order_b]).all()
+    order_a, order_b = (pd.Series(k.text_ids.to_pylist()).sort_values().index.to_numpy() for k in (ka, kb))
+    assert (ka.text_hashes[:, order_a] == kb.text_hashes[:, order_b]).all()
 
 
 def test_a_batch_copies_the_documents_an_earlier_batch_made_of_the_same_files(raw_copy, tmp_path):

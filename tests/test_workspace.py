@@ -59,10 +59,28 @@ def test_band_keys_and_scans_read_back_are_the_batches(seed_batches, tmp_path):
     want = dedup.combine_paragraph_keys([r.band_keys for r in results])
     assert keys.sketch == want.sketch and keys.para_ids.equals(want.para_ids)
     assert (keys.keys == want.keys).all() and keys.keys.shape[1] > 0
+    assert keys.text_ids.equals(want.text_ids) and (keys.text_hashes == want.text_hashes).all()
+    assert keys.hashing == want.hashing and len(keys.text_ids) >= len(keys.para_ids)  # short paragraphs: hashes only
     scans = workspace.read_scans([b.path("scans") for b in filed])
     paragraphs = _in_document_order(results)[1]
     content = paragraphs.loc[paragraphs["status"] == "content", "para_id"]
     assert len(content) and set(scans.scanned) == set(content)
+
+
+def test_band_keys_file_keeps_the_hashes_of_short_paragraphs_and_keys_of_long_ones(tmp_path):
+    from flows.dedup import dedup
+
+    long = "The minister said the talks on security cooperation would continue in Washington next week."
+    paragraphs = pd.DataFrame({"para_id": ["p1", "p2", "p3", "p4"], "status": ["content", "content", "title", "content"],
+                               "n_words": [15, 2, 15, 15], "text": [long, "Yes.", long, long.upper()]}).astype(
+        {"para_id": "str", "status": "str", "text": "str", "n_words": "Int64"})
+    made = dedup.paragraph_band_keys(paragraphs)
+    assert made.text_ids.to_pylist() == ["p1", "p2", "p4"] and made.para_ids.to_pylist() == ["p1", "p4"]
+    got = workspace.read_band_keys([workspace.write_band_keys(made, tmp_path / "k.parquet")])
+    assert got.para_ids.to_pylist() == ["p1", "p4"] and (got.keys == made.keys).all()
+    assert got.text_ids.to_pylist() == ["p1", "p2", "p4"] and (got.text_hashes == made.text_hashes).all()
+    assert got.sketch == made.sketch and got.hashing == made.hashing
+    assert (got.text_hashes[:, 0] == got.text_hashes[:, 2]).all()  # the same text once normalised
 
 
 def test_extract_from_the_workspace_gives_the_tables_of_a_plain_build(seed_tables, seed_batches, tmp_path):

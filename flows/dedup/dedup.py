@@ -23,9 +23,11 @@ Near-duplicate candidates come from MinHash LSH over word shingles of the normal
 rensa computes each distinct text's MinHash signature, chunk by chunk; of a signature only one 64-bit
 key per LSH band is kept (a numpy array, ``num_bands`` x 8 bytes a text, instead of an LSH index), and
 two texts are a candidate pair when they share a band key (found band by band by sorting the keys).
-A text's band keys depend on nothing else, so the per-document batches compute them for their own
-paragraphs (``paragraph_band_keys``: on the workers, and cached with the batch) and dedup looks them
-up by paragraph (``known_keys``), sketching only what no batch did.
+A text's band keys, and the two 64-bit hashes of its normalised form that tell repeated texts apart,
+depend on nothing else, so the per-document batches compute them for their own paragraphs
+(``paragraph_band_keys``: on the workers, and cached with the batch) and dedup looks them up by
+paragraph (``known_keys``), making only what no batch did; a text is then normalised again only
+when dedup compares it (``LazyTexts``).
 Each candidate pair is confirmed with rapidfuzz. Paragraphs of fewer than ``near_min_words`` words are
 their own cluster (too little text to call two of them copies). The settings are chosen by measurement
 (``benchmarks/dedup.py``; figures in ``benchmarks/README.md``; memory by step:
@@ -33,9 +35,9 @@ their own cluster (too little text to call two of them copies). The settings are
 
 Memory: the whole corpus is held as pandas string columns (Arrow buffers) and integer codes; Python
 strings are only built a chunk at a time (normalising, shingling) or for the pairs being scored
-(one per text of a block of pairs). The distinct texts are kept in Arrow buffers of their exact size
-(``frames.exact_strings``, ``frames.take_sorted_strings``): Arrow's builders grow theirs as they go,
-and the pages they outgrow stay resident.
+(one per text of a block of pairs). Without the batches' hashes, the distinct normalised texts are
+kept in Arrow buffers of their exact size (``frames.exact_strings``, ``frames.take_sorted_strings``):
+Arrow's builders grow theirs as they go, and the pages they outgrow stay resident.
 """
 
 from __future__ import annotations
@@ -92,19 +94,27 @@ def shingles(text: str, k: int = 1, drop_stopwords: bool = False) -> list[str]:
     return [" ".join(words[i:i + k]) for i in range(len(words) - k + 1)]
 
 
-def _content(paragraphs: pd.DataFrame, chunk: int) -> tuple[pd.DataFrame, np.ndarray, pd.api.extensions.ExtensionArray]:
+def _content(paragraphs: pd.DataFrame, chunk: int, known: ParagraphKeys | None = None
+             ) -> tuple[pd.DataFrame, np.ndarray, pd.api.extensions.ExtensionArray | LazyTexts]:
     """The content paragraphs in document order, with their normalised texts as integer codes.
 
     Returns ``(content, codes, texts)``: ``content`` has the columns doc_id, position, para_id, n_words
     (index: the paragraphs' index), sorted by document and position; ``codes[i]`` is the position in
-    ``texts`` (the distinct normalised texts in order of first appearance, a pandas string array,
-    possibly of several Arrow chunks) of row i's text. Texts are normalised ``chunk`` at a time and only the first occurrence of each is
-    kept (as Arrow buffers, never as one Python string per paragraph): a text is known by two
-    independent 64-bit hashes (pandas ``hash_array``); should two different texts share the first
-    (the second then differs: checked), the texts are encoded exactly instead (:func:`_encode_exact`)."""
+    ``texts`` (the distinct normalised texts in order of first appearance) of row i's text. A text is
+    known by two independent 64-bit hashes of its normalised form (pandas ``hash_array``): ``known``'s,
+    which the batches computed (:func:`paragraph_band_keys`), or made here ``chunk`` texts at a time.
+    With ``known``'s, ``texts`` is a :class:`LazyTexts` (a text normalised when it is read: most are
+    never compared); else a pandas string array (possibly of several Arrow chunks) of the first
+    occurrences, kept as Arrow buffers, never as one Python string per paragraph. Should two
+    different texts share the first hash (the second then differs: checked), the texts are encoded
+    exactly instead (:func:`_encode_exact`)."""
     is_content = (paragraphs["status"] == "content").to_numpy()
     content = paragraphs.loc[is_content, ["doc_id", "position", "para_id", "n_words"]]
-    found = _encode_by_hash(paragraphs["text"], is_content, chunk)
+    found = None
+    if known is not None and known.text_hashes is not None and known.hashing == text_hashing():
+        found = _encode_known(paragraphs, is_content, known, chunk)
+    if found is None:
+        found = _encode_by_hash(paragraphs["text"], is_content, chunk)
     codes, texts = found if found is not None else _encode_exact(paragraphs["text"], is_content, chunk)
     ranked = content.assign(_row=np.arange(len(content))).sort_values(["doc_id", "position"])
     return ranked.drop(columns="_row"), codes[ranked["_row"].to_numpy()], texts
@@ -122,6 +132,60 @@ def _normalised_chunks(text: pd.Series, is_content: np.ndarray, chunk: int):
 def _text_hashes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Two independent 64-bit hashes (uint64 arrays) of each string of ``values`` (an object array)."""
     return pd.util.hash_array(values), pd.util.hash_array(values, hash_key=_SECOND_HASH_KEY)
+
+
+def text_hashing() -> str:
+    """What a text's hashes depend on besides the code (the per-document code version covers
+    ``normalize``): hashes made by another pandas are not mixed with these."""
+    return f"pandas {pd.__version__} hash_array"
+
+
+class LazyTexts:
+    """Distinct normalised texts, each read from the paragraphs' text column (``text``, a pandas
+    string Series) at its first occurrence (``rows``: positions in ``text``) and normalised when
+    it is read: dedup compares only the texts of its candidate pairs. ``take`` gives another
+    LazyTexts; :func:`_strings` the normalised texts themselves."""
+
+    def __init__(self, text: pd.Series, rows: np.ndarray):
+        self.text, self.rows = text, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> str:
+        t = self.text.iloc[int(self.rows[i])]
+        return normalize(t) if isinstance(t, str) else ""
+
+    def take(self, ids) -> LazyTexts:
+        return LazyTexts(self.text, self.rows[np.asarray(ids, dtype=np.int64)])
+
+    def normalised(self) -> pd.api.extensions.ExtensionArray:
+        raw = self.text.iloc[self.rows].tolist()
+        return pd.array([normalize(t) if isinstance(t, str) else "" for t in raw], dtype="str")
+
+
+def _encode_known(paragraphs: pd.DataFrame, is_content: np.ndarray, known: ParagraphKeys, chunk: int):
+    """``(codes, texts)`` as :func:`_content` describes them, from ``known``'s hashes (the content
+    paragraphs it lacks hashed here), or None when the first hash of two different texts is the same."""
+    import pyarrow.compute as pc
+
+    rows = np.flatnonzero(is_content)
+    found = pc.index_in(frames.arrow_strings(paragraphs["para_id"].iloc[rows]), value_set=known.text_ids)
+    pos = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    hit = pos >= 0
+    h1 = np.empty(len(rows), dtype=np.uint64)
+    h2 = np.empty(len(rows), dtype=np.uint64)
+    h1[hit], h2[hit] = known.text_hashes[0, pos[hit]], known.text_hashes[1, pos[hit]]
+    missing = np.flatnonzero(~hit)
+    for s in range(0, len(missing), chunk):
+        at = missing[s:s + chunk]
+        texts = paragraphs["text"].iloc[rows[at]].tolist()
+        h1[at], h2[at] = _text_hashes(np.array([normalize(t) if isinstance(t, str) else "" for t in texts], dtype=object))
+    codes = pd.factorize(h1)[0].astype(np.int64)  # in order of first appearance
+    firsts = np.unique(codes, return_index=True)[1]
+    if not np.array_equal(h2, h2[firsts][codes]):
+        return None
+    return codes, LazyTexts(paragraphs["text"], rows[firsts])
 
 
 def _encode_by_hash(text: pd.Series, is_content: np.ndarray, chunk: int):
@@ -229,7 +293,10 @@ def mark_exact_repeats(paragraphs: pd.DataFrame, params: DedupParams = DedupPara
 
 
 def _strings(texts) -> pd.api.extensions.ExtensionArray:
-    """``texts`` as a pandas string array (Arrow memory, not one Python object per text)."""
+    """``texts`` as a pandas string array (Arrow memory, not one Python object per text); a
+    :class:`LazyTexts` normalised."""
+    if isinstance(texts, LazyTexts):
+        return texts.normalised()
     return pd.array(texts, dtype="str", copy=False)
 
 
@@ -259,15 +326,29 @@ def band_keys(texts, params: DedupParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ParagraphKeys:
-    """LSH band keys of paragraphs sketched ahead of dedup (by :func:`paragraph_band_keys`).
+    """LSH band keys and text hashes of paragraphs, made ahead of dedup (by :func:`paragraph_band_keys`).
 
     ``para_ids[i]`` (an Arrow string array: no Python object a paragraph) is the paragraph of column
     ``i`` of ``keys`` (a ``band_keys`` array); ``sketch``: the settings they were computed with
-    (:func:`sketch_settings`): dedup uses them only with its own."""
+    (:func:`sketch_settings`): dedup uses them only with its own. ``text_ids[i]`` is the paragraph of
+    column ``i`` of ``text_hashes``: the two hashes of its normalised text (``_text_hashes``), made
+    as ``hashing`` says (:func:`text_hashing`), for every content paragraph (None: not made)."""
 
     para_ids: pa.Array
     keys: np.ndarray
     sketch: tuple
+    text_ids: pa.Array | None = None
+    text_hashes: np.ndarray | None = None
+    hashing: str | None = None
+
+    def only(self, para_ids) -> ParagraphKeys:
+        """The keys and hashes of the paragraphs ``para_ids`` (a list)."""
+        at = np.flatnonzero(frames.isin(self.para_ids, para_ids))
+        if self.text_ids is None:
+            return ParagraphKeys(self.para_ids.take(pa.array(at)), self.keys[:, at], self.sketch)
+        hashed = np.flatnonzero(frames.isin(self.text_ids, para_ids))
+        return ParagraphKeys(self.para_ids.take(pa.array(at)), self.keys[:, at], self.sketch,
+                             self.text_ids.take(pa.array(hashed)), self.text_hashes[:, hashed], self.hashing)
 
 
 def sketch_settings(params: DedupParams) -> tuple:
@@ -276,19 +357,27 @@ def sketch_settings(params: DedupParams) -> tuple:
 
 
 def paragraph_band_keys(paragraphs: pd.DataFrame, params: DedupParams = DedupParams()) -> ParagraphKeys:
-    """Band keys of the content paragraphs long enough for a near-duplicate cluster (``near_min_words``).
+    """The hashes of every content paragraph's normalised text, and the band keys of those long
+    enough for a near-duplicate cluster (``near_min_words``).
 
     Each depends on its paragraph's text alone, so the per-document batches compute them (on the
-    workers, cached with the batch) and dedup only looks them up; a paragraph without one (content
-    only after the batches, another setting) is sketched by dedup itself."""
+    workers, cached with the batch) and dedup only looks them up; a paragraph without them (content
+    only after the batches, another setting) is hashed and sketched by dedup itself."""
     if not len(paragraphs):
-        return ParagraphKeys(pa.array([], pa.large_string()), np.empty((params.num_bands, 0), np.uint64),
-                             sketch_settings(params))
-    eligible = ((paragraphs["status"] == "content") & (paragraphs["n_words"] >= params.near_min_words)).to_numpy()
-    para_ids = frames.arrow_strings(paragraphs["para_id"][eligible])
-    texts = [normalize(t) if isinstance(t, str) else "" for t in paragraphs["text"][eligible].tolist()]
-    codes, distinct = pd.factorize(pd.Series(texts, dtype=object))  # a repeated text is sketched once
-    return ParagraphKeys(para_ids, band_keys(list(distinct), params)[:, codes], sketch_settings(params))
+        none = pa.array([], pa.large_string())
+        return ParagraphKeys(none, np.empty((params.num_bands, 0), np.uint64), sketch_settings(params), none,
+                             np.empty((2, 0), np.uint64), text_hashing())
+    is_content = (paragraphs["status"] == "content").to_numpy()
+    text_ids = frames.arrow_strings(paragraphs["para_id"][is_content])
+    texts = np.array([normalize(t) if isinstance(t, str) else "" for t in paragraphs["text"][is_content].tolist()],
+                     dtype=object)
+    hashes = np.stack(_text_hashes(texts)) if len(texts) else np.empty((2, 0), np.uint64)
+    eligible = (paragraphs["n_words"][is_content] >= params.near_min_words).to_numpy(dtype=bool)
+    codes, distinct = pd.factorize(pd.Series(texts[eligible], dtype=object))  # a repeated text is sketched once
+    keys = (band_keys(list(distinct), params)[:, codes] if len(codes)
+            else np.empty((params.num_bands, 0), np.uint64))
+    return ParagraphKeys(text_ids.filter(pa.array(eligible)), keys, sketch_settings(params), text_ids, hashes,
+                         text_hashing())
 
 
 def combine_paragraph_keys(parts: list[ParagraphKeys | None]) -> ParagraphKeys | None:
@@ -297,6 +386,10 @@ def combine_paragraph_keys(parts: list[ParagraphKeys | None]) -> ParagraphKeys |
     if not parts or any(p is None for p in parts) or len({p.sketch for p in parts}) != 1:
         return None
     sketch = parts[0].sketch
+    hashed = len({p.hashing for p in parts}) == 1 and parts[0].text_ids is not None
+    text_ids = pa.concat_arrays([p.text_ids for p in parts]) if hashed else None
+    hashes = np.concatenate([p.text_hashes for p in parts], axis=1) if hashed else None
+    hashing = parts[0].hashing if hashed else None
     para_ids = pa.concat_arrays([p.para_ids for p in parts])
     keys = np.empty((parts[0].keys.shape[0], len(para_ids)), dtype=np.uint64)
     at = 0
@@ -306,7 +399,7 @@ def combine_paragraph_keys(parts: list[ParagraphKeys | None]) -> ParagraphKeys |
         at += n
         parts[i] = None
     parts.clear()
-    return ParagraphKeys(para_ids, keys, sketch)
+    return ParagraphKeys(para_ids, keys, sketch, text_ids, hashes, hashing)
 
 
 def _looked_up_keys(texts, para_ids: pa.Array, known: ParagraphKeys, params: DedupParams,
@@ -391,7 +484,7 @@ def confirm(texts, pairs: np.ndarray, params: DedupParams) -> np.ndarray:
 
     # one Python string per text of these pairs (a text is in many pairs: left and right refer to it)
     ids, at = np.unique(pairs, return_inverse=True)
-    strings = np.asarray(texts.take(ids), dtype=object)
+    strings = np.asarray(_strings(texts.take(ids)), dtype=object)
     at = at.reshape(pairs.shape)
     scores = cpdist(strings[at[:, 0]], strings[at[:, 1]], scorer=getattr(fuzz, params.scorer),
                     workers=params.workers, dtype=np.float32)
@@ -402,7 +495,8 @@ def near_pairs(texts, params: DedupParams, keys: np.ndarray | None = None) -> np
     """Confirmed near-duplicate pairs (i, j), i < j, among distinct normalised texts: LSH candidates
     (texts sharing a band of their MinHash signatures), each checked with rapidfuzz. ``keys``: the
     texts' ``band_keys`` when already known."""
-    texts = _strings(texts)
+    if not isinstance(texts, LazyTexts):
+        texts = _strings(texts)
     if len(texts) < 2:
         return np.empty((0, 2), dtype=np.int64)
     keys = band_keys(texts, params) if keys is None else keys
@@ -465,7 +559,7 @@ def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pa
     ``keys_handed_over``: the caller has no further use for ``known_keys``, whose array dedup then
     reuses (overwrites) for the keys it looks up."""
     out = paragraphs.copy(deep=False)  # copy on write: only the columns marked below are copied
-    content, codes, texts = _content(out, params.chunk)
+    content, codes, texts = _content(out, params.chunk, known_keys)
     if content.empty:
         out["cluster_id"] = None
         return conform("paragraphs", out)
@@ -482,18 +576,20 @@ def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pa
     # identical texts are one LSH item; near-duplicate groups are found among the distinct texts
     distinct, first_row = np.unique(codes[eligible], return_index=True)
     near_codes = np.searchsorted(distinct, codes[eligible])
-    # the texts of the near step, in one array of their own size (``texts`` may be chunked)
-    texts = _strings(frames.take_sorted_strings(pa.array(texts), distinct))
+    if isinstance(texts, LazyTexts):  # the texts of the near step
+        texts = texts.take(distinct)
+    else:  # in one array of their own size (``texts`` may be chunked)
+        texts = _strings(frames.take_sorted_strings(pa.array(texts), distinct))
     if keep is not None:  # after the take: the copy's memory is then what the texts freed
         content = content[keep]
     if known_keys is not None and find_pairs is near_pairs and known_keys.sketch == sketch_settings(params):
         para_ids = frames.arrow_strings(content["para_id"].take(np.flatnonzero(eligible)[first_row]))
-        keys = _looked_up_keys(_strings(texts), para_ids, known_keys, params, overwrite=keys_handed_over)
+        keys = _looked_up_keys(texts, para_ids, known_keys, params, overwrite=keys_handed_over)
         known_keys = None  # every batch's keys: the caller keeps no reference, so they go here
         pairs = near_pairs(texts, params, keys=keys)
         del keys
     else:
-        pairs = find_pairs(texts, params)
+        pairs = find_pairs(_strings(texts), params)
     labels = _components(len(distinct), pairs)
     group = np.arange(len(content), dtype=np.int64) + len(distinct)  # short paragraphs: groups of their own
     group[eligible] = labels[near_codes]

@@ -167,7 +167,7 @@ def reusable(made: dict[str, tuple], files: list, manifest: dict) -> dict[str, s
 def earlier_documents(root: Path, earlier: dict[str, str]):
     """The rows of the documents ``earlier`` names (sha256 -> the batch that made it), from their
     batches' files: a ``flows.orchestrate.batches.BatchResult`` (its scans unpacked), or None."""
-    from flows.dedup.dedup import ParagraphKeys, combine_paragraph_keys
+    from flows.dedup.dedup import combine_paragraph_keys
     from flows.extract import extract
     from flows.orchestrate.batches import BatchResult, combine
 
@@ -185,8 +185,7 @@ def earlier_documents(root: Path, earlier: dict[str, str]):
         para_ids = set(paragraphs["para_id"].tolist())
         keys = read_band_keys([batch.path("band_keys")])
         if keys is not None:
-            at = np.flatnonzero(frames.isin(keys.para_ids, list(para_ids)))
-            keys = ParagraphKeys(keys.para_ids.take(pa.array(at)), keys.keys[:, at], keys.sketch)
+            keys = keys.only(list(para_ids))
         scans = extract.subset_scans(pickle.loads(batch.path("scans").read_bytes()), para_ids)
         parts.append(BatchResult(sources, None, paragraphs, info, scans, band_keys=keys, reused=len(sources)))
     if not parts:
@@ -218,40 +217,69 @@ def prune(root: Path, keep: list[str], min_age_seconds: float = 86_400) -> int:
     return removed
 
 
-# --- band keys: a ParagraphKeys as a table (para_id, one column per band) -------------------
+# --- band keys: a ParagraphKeys as a table ------------------------------------------------
+# One row a hashed paragraph (para_id, text_hash_1, text_hash_2, band_0 ...), the bands null where
+# the paragraph has none (too short for a near-duplicate cluster); without hashes, one row a
+# paragraph with band keys. The settings they were made with are in the file's metadata.
 
 def write_band_keys(keys, path: Path) -> Path:
+    import pyarrow.compute as pc
+
     from flows.dedup.dedup import ParagraphKeys
 
     assert keys is None or isinstance(keys, ParagraphKeys)
     if keys is None:
         table = pa.table({"para_id": pa.array([], pa.large_string())}, metadata={b"sketch": b"null"})
     else:
-        columns = {"para_id": keys.para_ids, **{f"band_{b}": keys.keys[b] for b in range(keys.keys.shape[0])}}
-        table = pa.table(columns, metadata={b"sketch": json.dumps(list(keys.sketch)).encode()})
+        meta = {b"sketch": json.dumps(list(keys.sketch)).encode()}
+        if keys.text_ids is None:
+            rows, has = keys.para_ids, None
+            columns = {"para_id": rows}
+        else:
+            at = pc.index_in(keys.para_ids, value_set=keys.text_ids).to_numpy(zero_copy_only=False)
+            rows, has = keys.text_ids, np.zeros(len(keys.text_ids), dtype=bool)
+            has[at] = True
+            columns = {"para_id": rows, "text_hash_1": keys.text_hashes[0], "text_hash_2": keys.text_hashes[1]}
+            meta[b"hashing"] = keys.hashing.encode()
+        for b in range(keys.keys.shape[0]):
+            if has is None:
+                columns[f"band_{b}"] = keys.keys[b]
+            else:
+                band = np.zeros(len(rows), dtype=np.uint64)
+                band[has] = keys.keys[b]
+                columns[f"band_{b}"] = pa.array(band, mask=~has)
+        table = pa.table(columns, metadata=meta)
     _write_atomic(Path(path), lambda tmp: pq.write_table(table, tmp, compression="zstd"))
     return Path(path)
 
 
 def read_band_keys(paths: list[Path]):
-    """The batches' band keys as one ``ParagraphKeys`` (None when a batch has none, or their settings differ)."""
-    import numpy as np
+    """The batches' band keys as one ``ParagraphKeys`` (None when a batch has none, or their settings
+    differ), with their text hashes when every batch has them."""
+    from flows.dedup.dedup import ParagraphKeys, combine_paragraph_keys
 
-    from flows.dedup.dedup import ParagraphKeys
-
-    parts = [pq.read_table(p) for p in paths]
-    sketches = {p.schema.metadata.get(b"sketch") for p in parts}
-    if not parts or b"null" in sketches or len(sketches) != 1:
-        return None
-    sketch = tuple(json.loads(sketches.pop()))
-    table = pa.concat_tables(parts)
-    del parts
-    bands = [c for c in table.column_names if c.startswith("band_")]
-    keys = np.empty((len(bands), table.num_rows), dtype=np.uint64)
-    for b, name in enumerate(bands):
-        keys[b] = table.column(name).to_numpy()
-    para_ids = table.column("para_id").combine_chunks().cast(pa.large_string())
-    return ParagraphKeys(para_ids, keys, sketch)
+    parts = []
+    for path in paths:
+        table = pq.read_table(path)
+        meta = table.schema.metadata or {}
+        if meta.get(b"sketch", b"null") == b"null":
+            return None
+        bands = [c for c in table.column_names if c.startswith("band_")]
+        para_ids = table.column("para_id").combine_chunks().cast(pa.large_string())
+        has = (table.column(bands[0]).is_valid().to_numpy(zero_copy_only=False) if bands
+               else np.ones(table.num_rows, dtype=bool))
+        with_keys = table.select(bands).filter(pa.array(has))  # the rows with band keys: no nulls
+        keys = np.empty((len(bands), with_keys.num_rows), dtype=np.uint64)
+        for b, name in enumerate(bands):
+            keys[b] = with_keys.column(name).to_numpy()
+        hashed = "text_hash_1" in table.column_names
+        parts.append(ParagraphKeys(
+            para_ids.filter(pa.array(has)), keys, tuple(json.loads(meta[b"sketch"])),
+            para_ids if hashed else None,
+            np.stack([table.column(c).to_numpy() for c in ("text_hash_1", "text_hash_2")]) if hashed else None,
+            meta[b"hashing"].decode() if hashed else None))
+        del table
+    return combine_paragraph_keys(parts)
 
 
 def read_scans(paths: list[Path]):
