@@ -5,6 +5,7 @@ Tasks pass paths, never frames. Layout (``root`` persists between builds: it is 
 stages' cache; a build's own folder ``run`` does not):
 
     <root>/documents/<table>/<batch key>.parquet    sources, rejections, paragraphs, info, band_keys
+                                                    (dedup's text hashes and band keys)
     <root>/documents/scans/<batch key>.pickle       the extract stage's per-paragraph scans
     <root>/documents/done/<batch key>.json          written last: the batch is complete (its seconds,
                                                     files, manifest rows and code versions)
