@@ -81,6 +81,9 @@ def test_band_keys_file_keeps_the_hashes_of_short_paragraphs_and_keys_of_long_on
     assert got.text_ids.to_pylist() == ["p1", "p2", "p4"] and (got.text_hashes == made.text_hashes).all()
     assert got.sketch == made.sketch and got.hashing == made.hashing
     assert (got.text_hashes[:, 0] == got.text_hashes[:, 2]).all()  # the same text once normalised
+    keys_only = dedup.ParagraphKeys(made.para_ids, made.keys, made.sketch)  # without hashes: dedup makes them
+    got = workspace.read_band_keys([workspace.write_band_keys(keys_only, tmp_path / "k2.parquet")])
+    assert got.para_ids.to_pylist() == ["p1", "p4"] and (got.keys == made.keys).all() and got.text_ids is None
 
 
 def test_extract_from_the_workspace_gives_the_tables_of_a_plain_build(seed_tables, seed_batches, tmp_path):
