@@ -123,10 +123,15 @@ def _content(paragraphs: pd.DataFrame, chunk: int, known: ParagraphKeys | None =
 _SECOND_HASH_KEY = "dedup-check-key!"  # 16 characters: pandas hash_array's key for the second hash
 
 
+def _normalised(values) -> list[str]:
+    """The normalised form of each value (a missing text: the empty string)."""
+    return [normalize(t) if isinstance(t, str) else "" for t in values]
+
+
 def _normalised_chunks(text: pd.Series, is_content: np.ndarray, chunk: int):
     """The normalised texts of the content rows, ``chunk`` rows of ``text`` at a time (lists of str)."""
     for s in range(0, len(text), chunk):
-        yield [normalize(t) if isinstance(t, str) else "" for t in text.iloc[s:s + chunk][is_content[s:s + chunk]].tolist()]
+        yield _normalised(text.iloc[s:s + chunk][is_content[s:s + chunk]].tolist())
 
 
 def _text_hashes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -153,15 +158,13 @@ class LazyTexts:
         return len(self.rows)
 
     def __getitem__(self, i: int) -> str:
-        t = self.text.iloc[int(self.rows[i])]
-        return normalize(t) if isinstance(t, str) else ""
+        return _normalised([self.text.iloc[int(self.rows[i])]])[0]
 
     def take(self, ids) -> LazyTexts:
         return LazyTexts(self.text, self.rows[np.asarray(ids, dtype=np.int64)])
 
     def normalised(self) -> pd.api.extensions.ExtensionArray:
-        raw = self.text.iloc[self.rows].tolist()
-        return pd.array([normalize(t) if isinstance(t, str) else "" for t in raw], dtype="str")
+        return pd.array(_normalised(self.text.iloc[self.rows].tolist()), dtype="str")
 
 
 def _encode_known(paragraphs: pd.DataFrame, is_content: np.ndarray, known: ParagraphKeys, chunk: int):
@@ -179,13 +182,23 @@ def _encode_known(paragraphs: pd.DataFrame, is_content: np.ndarray, known: Parag
     missing = np.flatnonzero(~hit)
     for s in range(0, len(missing), chunk):
         at = missing[s:s + chunk]
-        texts = paragraphs["text"].iloc[rows[at]].tolist()
-        h1[at], h2[at] = _text_hashes(np.array([normalize(t) if isinstance(t, str) else "" for t in texts], dtype=object))
-    codes = pd.factorize(h1)[0].astype(np.int64)  # in order of first appearance
+        h1[at], h2[at] = _text_hashes(np.array(_normalised(paragraphs["text"].iloc[rows[at]].tolist()), dtype=object))
+    found = _codes(h1, h2)
+    if found is None:
+        return None
+    codes, firsts = found
+    return codes, LazyTexts(paragraphs["text"], rows[firsts])
+
+
+def _codes(h1: np.ndarray, h2: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(codes, firsts)``: each text's code by its first hash ``h1``, in order of first appearance,
+    and the row of each code's first text; None when two texts with the same first hash differ in
+    the second (two different texts: the caller encodes them another way)."""
+    codes = pd.factorize(h1)[0].astype(np.int64)
     firsts = np.unique(codes, return_index=True)[1]
     if not np.array_equal(h2, h2[firsts][codes]):
         return None
-    return codes, LazyTexts(paragraphs["text"], rows[firsts])
+    return codes, firsts
 
 
 def _encode_by_hash(text: pd.Series, is_content: np.ndarray, chunk: int):
@@ -210,10 +223,10 @@ def _encode_by_hash(text: pd.Series, is_content: np.ndarray, chunk: int):
     h1 = np.concatenate(first) if first else np.empty(0, dtype=np.uint64)
     h2 = np.concatenate(second) if second else np.empty(0, dtype=np.uint64)
     del first, second
-    codes = pd.factorize(h1)[0].astype(np.int64)  # in order of first appearance, as ``kept``
-    firsts = np.unique(codes, return_index=True)[1]
-    if not np.array_equal(h2, h2[firsts][codes]):
-        return None  # two different texts with the same first hash
+    found = _codes(h1, h2)  # in order of first appearance, as ``kept``
+    if found is None:  # two different texts with the same first hash
+        return None
+    codes = found[0]
     # the chunks as they are (joining them would hold the texts twice): dedup takes the ones it needs
     texts = pd.array(pa.chunked_array(kept, type=pa.large_string()), dtype="str")
     return codes, texts
@@ -369,8 +382,7 @@ def paragraph_band_keys(paragraphs: pd.DataFrame, params: DedupParams = DedupPar
                              np.empty((2, 0), np.uint64), text_hashing())
     is_content = (paragraphs["status"] == "content").to_numpy()
     text_ids = frames.arrow_strings(paragraphs["para_id"][is_content])
-    texts = np.array([normalize(t) if isinstance(t, str) else "" for t in paragraphs["text"][is_content].tolist()],
-                     dtype=object)
+    texts = np.array(_normalised(paragraphs["text"][is_content].tolist()), dtype=object)
     hashes = np.stack(_text_hashes(texts)) if len(texts) else np.empty((2, 0), np.uint64)
     eligible = (paragraphs["n_words"][is_content] >= params.near_min_words).to_numpy(dtype=bool)
     codes, distinct = pd.factorize(pd.Series(texts[eligible], dtype=object))  # a repeated text is sketched once

@@ -234,21 +234,22 @@ def write_band_keys(keys, path: Path) -> Path:
     else:
         meta = {b"sketch": json.dumps(list(keys.sketch)).encode()}
         if keys.text_ids is None:
-            rows, has = keys.para_ids, None
+            rows, at = keys.para_ids, np.arange(len(keys.para_ids))
             columns = {"para_id": rows}
         else:
-            at = pc.index_in(keys.para_ids, value_set=keys.text_ids).to_numpy(zero_copy_only=False)
-            rows, has = keys.text_ids, np.zeros(len(keys.text_ids), dtype=bool)
-            has[at] = True
+            rows = keys.text_ids
+            found = pc.index_in(keys.para_ids, value_set=rows)
+            if found.null_count:
+                raise ValueError("band keys of paragraphs without text hashes")
+            at = found.to_numpy(zero_copy_only=False)  # each keyed paragraph's row
             columns = {"para_id": rows, "text_hash_1": keys.text_hashes[0], "text_hash_2": keys.text_hashes[1]}
             meta[b"hashing"] = keys.hashing.encode()
+        no_keys = np.ones(len(rows), dtype=bool)
+        no_keys[at] = False
         for b in range(keys.keys.shape[0]):
-            if has is None:
-                columns[f"band_{b}"] = keys.keys[b]
-            else:
-                band = np.zeros(len(rows), dtype=np.uint64)
-                band[has] = keys.keys[b]
-                columns[f"band_{b}"] = pa.array(band, mask=~has)
+            band = np.zeros(len(rows), dtype=np.uint64)
+            band[at] = keys.keys[b]
+            columns[f"band_{b}"] = pa.array(band, mask=no_keys)
         table = pa.table(columns, metadata=meta)
     _write_atomic(Path(path), lambda tmp: pq.write_table(table, tmp, compression="zstd"))
     return Path(path)
