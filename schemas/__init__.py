@@ -38,6 +38,8 @@ import yaml
 TABLES_DIR = Path(__file__).with_name("tables")
 VIEWS_DIR = Path(__file__).with_name("views")
 LIST_SEPARATOR = "|"
+# libyaml's parser when PyYAML has it (its wheels do): every process reads these files at start
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 TYPES = ("string", "integer", "number", "boolean", "date", "list")
 
@@ -88,7 +90,7 @@ class Table:
 
 
 def _load(path: Path) -> Table:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     fields = []
     for spec in raw["fields"]:
         if spec["type"] not in TYPES:
@@ -227,7 +229,7 @@ class View:
 
 
 def _load_view(path: Path, known: dict[str, Table]) -> View:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     joins = []
     for j in raw.get("join", ()):
         # "keys", not "on": YAML 1.1 reads a bare `on` as the boolean true

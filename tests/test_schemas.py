@@ -113,3 +113,18 @@ def test_committed_gx_suite_matches_what_schemas_generate(name):
 def test_every_table_has_a_committed_checkpoint():
     for name in schemas.tables():
         assert (GX_DIR / "gx" / "checkpoints" / f"{name}.json").exists()
+
+
+def test_schemas_and_lexicons_read_the_same_with_the_fast_yaml_parser():
+    """Every process reads schemas/ and lexicons/ at start with libyaml's parser when PyYAML has
+    it; it must give what the reference (pure-Python) parser gives for every file we ship."""
+    import yaml
+
+    from flows.common import lexicons
+    from flows.common.paths import LEXICONS_DIR, ROOT
+
+    files = sorted([*LEXICONS_DIR.glob("*.yaml"), *(ROOT / "schemas").rglob("*.yaml")])
+    assert len(files) > 20
+    for path in files:
+        assert lexicons.read_yaml(path) == yaml.safe_load(path.read_text(encoding="utf-8")), path
+    assert lexicons.LOADER is getattr(yaml, "CSafeLoader", yaml.SafeLoader)

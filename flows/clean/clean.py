@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
+from flows.common.lexicons import read_yaml
 from flows.common.paths import LEXICONS_DIR
 from flows.common.text import normalize, stable_id
 
@@ -88,9 +88,9 @@ def _compile(groups: list[dict]) -> tuple[tuple[str, re.Pattern], ...]:
 
 @functools.cache
 def load_rules(lexicons_dir: Path = LEXICONS_DIR) -> Rules:
-    spec = yaml.safe_load((lexicons_dir / "boilerplate.yaml").read_text(encoding="utf-8"))
+    spec = read_yaml(lexicons_dir / "boilerplate.yaml")
     outlets = {}
-    for o in yaml.safe_load((lexicons_dir / "outlets.yaml").read_text(encoding="utf-8")):
+    for o in read_yaml(lexicons_dir / "outlets.yaml"):
         for name in [o["name"], *o.get("aliases", [])]:
             outlets[normalize(name)] = o["name"]
     return Rules(line=_compile(spec.get("line", [])), block=_compile(spec.get("block", [])), outlets=outlets,

@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import spacy
-import yaml
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Span
 from spacy.util import filter_spans
 
+from flows.common.lexicons import read_yaml
 from flows.common.paths import LEXICONS_DIR
 
 
@@ -80,10 +80,6 @@ class Lexicons:
         return None
 
 
-def _yaml(path: Path):
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
 @functools.lru_cache(maxsize=65536)
 def given_name_key(word: str) -> str:
     """How given names are compared: lower case, doubled letters collapsed ("Abdulwahhab" ~ "Abdulwahab")."""
@@ -99,7 +95,7 @@ def _given_names(lexicons_dir: Path, particles: tuple) -> tuple[frozenset, dict]
     import csv
     import importlib.resources
 
-    lists = dict(_yaml(lexicons_dir / "given_names.yaml") or {})
+    lists = dict(read_yaml(lexicons_dir / "given_names.yaml") or {})
     not_names = {given_name_key(n) for n in lists.pop("not_given_names", [])}
     names = {given_name_key(n) for group in lists.values() for n in group}
     forms: dict[str, set] = {}
@@ -115,7 +111,7 @@ def _given_names(lexicons_dir: Path, particles: tuple) -> tuple[frozenset, dict]
 
 @functools.cache
 def load_lexicons(lexicons_dir: Path = LEXICONS_DIR) -> Lexicons:
-    t = _yaml(lexicons_dir / "titles.yaml")
+    t = read_yaml(lexicons_dir / "titles.yaml")
     titles, variants = {}, []
     for kind in ("offices", "ranks"):
         for spec in t.get(kind, []):
@@ -123,7 +119,7 @@ def load_lexicons(lexicons_dir: Path = LEXICONS_DIR) -> Lexicons:
             for v in [spec["name"], *spec.get("variants", [])]:
                 variants.append((v, spec["name"], kind == "ranks"))
     orgs = {}
-    for spec in _yaml(lexicons_dir / "organizations.yaml"):
+    for spec in read_yaml(lexicons_dir / "organizations.yaml"):
         orgs[spec["name"]] = {
             "country": spec.get("country"),
             "national": bool(spec.get("national")),
@@ -131,7 +127,7 @@ def load_lexicons(lexicons_dir: Path = LEXICONS_DIR) -> Lexicons:
             "acronyms": list(spec.get("acronyms") or []),
             "variants": list(spec.get("variants") or []),
         }
-    p = _yaml(lexicons_dir / "places.yaml")
+    p = read_yaml(lexicons_dir / "places.yaml")
     countries = {c["name"]: c for c in p["countries"]}
     places = {c["name"]: c for c in p["places"]}
     demonyms = {}
@@ -141,8 +137,8 @@ def load_lexicons(lexicons_dir: Path = LEXICONS_DIR) -> Lexicons:
     for c in p["places"]:
         for d in c.get("demonyms") or []:
             demonyms[d] = c.get("country")
-    e = _yaml(lexicons_dir / "events.yaml")
-    roles = _yaml(lexicons_dir / "roles.yaml")
+    e = read_yaml(lexicons_dir / "events.yaml")
+    roles = read_yaml(lexicons_dir / "roles.yaml")
     given, short_forms = _given_names(lexicons_dir, tuple(t.get("name_particles", [])))
     return Lexicons(
         titles=titles,

@@ -52,8 +52,9 @@ from typing import NamedTuple
 import pandas as pd
 
 from flows.common import frames
+from flows.common.lexicons import lexicon
 from flows.common.text import stable_id
-from flows.extract.spans import alternation, content_rows, lexicon, sentence_spans
+from flows.extract.spans import alternation, content_rows, sentence_spans
 from schemas import frame_of_rows, row_type
 
 OPEN, STRAIGHT = "\u201c", '"'

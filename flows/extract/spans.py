@@ -1,22 +1,11 @@
-"""Helpers shared by the record extractors (quotes, facts, statements): lexicon loading, regular
+"""Helpers shared by the record extractors (quotes, facts, statements): regular
 expressions built from word lists, sentence spans and the content paragraphs they read."""
 
 from __future__ import annotations
 
-import functools
 import re
-from pathlib import Path
 
 import pandas as pd
-import yaml
-
-from flows.common.paths import LEXICONS_DIR
-
-
-@functools.cache
-def lexicon(name: str, lexicons_dir: Path = LEXICONS_DIR) -> dict:
-    """The parsed ``lexicons/<name>.yaml``."""
-    return yaml.safe_load((Path(lexicons_dir) / f"{name}.yaml").read_text(encoding="utf-8"))
 
 
 def alternation(phrases, *, words: bool = True) -> str:

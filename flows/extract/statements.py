@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from flows.common import frames
+from flows.common.lexicons import lexicon
 from flows.common.text import stable_id
-from flows.extract.spans import alternation, content_paragraphs, lexicon, sentence_spans
+from flows.extract.spans import alternation, content_paragraphs, sentence_spans
 from schemas import conform
 
 OTHER = "other"

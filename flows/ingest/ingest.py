@@ -66,9 +66,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 import pandas as pd
-import yaml
 
 from flows.common import frames
+from flows.common.lexicons import read_yaml
 from flows.common.paths import LEXICONS_DIR, MANIFEST_NAME
 
 MANIFEST_COLUMNS = ["file", "sha256", "outlet", "url", "retrieved_date", "published_date", "license", "encoding"]
@@ -106,7 +106,7 @@ class Config:
 
 @functools.cache
 def load_config(lexicons_dir: Path = LEXICONS_DIR) -> Config:
-    spec = yaml.safe_load((Path(lexicons_dir) / "ingest.yaml").read_text(encoding="utf-8"))
+    spec = read_yaml(Path(lexicons_dir) / "ingest.yaml")
     english = spec["english"]
     encodings = tuple(spec["legacy_encodings"])
     for name in encodings:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from flows.extract.spans import lexicon
+from flows.common.lexicons import lexicon
 from schemas import conform
 
 VIEWS = ("who_took_part", "agreements", "quotes_with_speakers", "facts_in_context")
