@@ -15,7 +15,6 @@ from flows.orchestrate import settings
 
 settings.configure()
 
-import pandas as pd  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
 from prefect.states import Completed  # noqa: E402
@@ -76,7 +75,7 @@ def post_clean_task(raw_dir: str, gathered: dict[str, str], run_dir: str):
     """The outlets' template lines, learned over the whole corpus, become boilerplate; documents left
     without content by cleaning go to rejections; the accounting must hold.
     ``gathered``: the paths of sources, paragraphs, info, rejections; returns the paths of the
-    tables after it, the raw inventory and the counts."""
+    tables after it and of the raw inventory (every input and what became of it), and the counts."""
     t0 = time.perf_counter()
     f = {name: workspace.read_frame(Path(path)) for name, path in gathered.items()}
     paragraphs = clean.mark_templates(f.pop("paragraphs"), f["sources"], f["info"])
@@ -100,7 +99,7 @@ def post_clean_task(raw_dir: str, gathered: dict[str, str], run_dir: str):
     out = Path(run_dir) / "accounting"
     written = {name: str(workspace.write_frame(df, out / f"{name}.parquet")) for name, df in
                (("sources", sources), ("paragraphs", paragraphs), ("info", info), ("rejections", rejections))}
-    return written, inventory, counts
+    return written, str(workspace.write_frame(inventory, out / "inventory.parquet")), counts
 
 
 # the release's tables that dedup writes itself (final once it has run); extract writes the others
@@ -147,19 +146,20 @@ def pq_rows(path: str) -> int:
 
 
 @task(name="validate and publish", cache_policy=NO_CACHE)
-def publish_task(built: BuiltTables, output_dir: str, validation, inventory: pd.DataFrame,
+def publish_task(built: BuiltTables, output_dir: str, validation, inventory: str,
                  version: str | None, build_key: str | None = None, db: database.Database | None = None):
     """Validate and publish at once: the tables' Parquet files (written by the extract stage) are
     validated by ``validation`` (a started ``flows.orchestrate.validation.Validation``: a process of its
     own) while the rest of the release is written from them; for a large corpus the SQLite database
     is made from them in a third process, ``db`` (:mod:`flows.orchestrate.database`). The
     release is committed only if no blocking expectation failed (else ``ValidationFailed``, with the
-    report). Returns the release; ``validation`` holds the report, and validation's own seconds and
-    peak RSS (MB)."""
+    report). ``inventory``: the raw inventory's file (from accounting). Returns the release;
+    ``validation`` holds the report, and validation's own seconds and peak RSS (MB)."""
     t0 = time.perf_counter()
     tables = parquet_tables.ParquetTables(Path(built.folder))
-    release = publish.publish(tables, Path(output_dir), None, None, inventory, version=version,
-                              build_key=build_key, validation=validation, database=db.built if db else None)
+    release = publish.publish(tables, Path(output_dir), None, None, workspace.read_frame(Path(inventory)),
+                              version=version, build_key=build_key, validation=validation,
+                              database=db.built if db else None)
     report = validation.report()
     _log("validate", t0, passed=report.passed, blocking=len(report.blocking), warnings=len(report.warnings),
          seconds=round(validation.seconds, 2), process_peak_rss_mb=round(validation.peak_rss_mb))
