@@ -215,3 +215,19 @@ def test_each_person_name_pattern_finds_its_kind_of_name(text, names):
 
     doc = get_nlp()(text)
     assert [s.text for s in doc.spans["names"]] == names
+
+
+def test_sentences_made_on_demand_are_those_of_the_full_pipeline():
+    """A paragraph the scan kept no sentences for gets them from the tokenizer and sentencizer
+    alone (the rule components are not built in the extract stage for that): the same spans the
+    scan's full pipeline gives, on every content paragraph of the seeds."""
+    import dataclasses
+
+    from flows.extract.entities import scan
+
+    paragraphs = seed_records()["paragraphs"]
+    paras = [p for p in scan(paragraphs[paragraphs["status"] == "content"]) if p.sents_ is not None]
+    assert len(paras) > 50
+    for p in paras:
+        on_demand = dataclasses.replace(p, text_=p.text, sents_=None)
+        assert on_demand.sents == p.sents, p.text

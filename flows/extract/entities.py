@@ -40,7 +40,7 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from flows.common.text import stable_id
-from flows.extract.nlp import Lexicons, get_nlp, load_lexicons
+from flows.extract.nlp import Lexicons, get_nlp, get_sentencizer, load_lexicons
 
 GIVEN_NAME_MIN_RATIO = 80
 SPEECH_VERBS = {"said", "says", "told", "tells", "added", "stated", "wrote", "announced", "noted", "tweeted", "explained",
@@ -119,9 +119,8 @@ class Para:
         a sentence instead of a tuple and two ints: the scans hold the sentences of every paragraph
         with a finding)."""
         if self.sents_ is None:
-            nlp = get_nlp()
             text = self.text
-            self.sents_ = _sentences(nlp.get_pipe("sentencizer")(nlp.make_doc(text)), text)
+            self.sents_ = _sentences(get_sentencizer()(text), text)
         flat = self.sents_
         return list(zip(flat[0::2], flat[1::2]))
 
