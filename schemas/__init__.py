@@ -153,7 +153,7 @@ def table(name: str) -> Table:
 @functools.cache
 def row_type(name: str):
     """A namedtuple of the table's columns, in schema order: a stage builds its rows by column name
-    and holds them as plain tuples (a dict a row cost ~0.15 GB more at 300k rows)."""
+    and holds them as plain tuples (a dict a row would cost several times the memory)."""
     import collections
 
     return collections.namedtuple(f"{name.title().replace('_', '')}Row", table(name).columns)
@@ -280,8 +280,8 @@ def build_view(view: View, frames: dict):
     Each joined table contributes at most one row per base row (its first row per join key), so the
     view has exactly the base table's rows, in order; unmatched rows get nulls. A join on one key
     looks each base row's key up among the other table's (:func:`first_rows`) and takes the joined
-    columns' values by position: no merge, which at 100k articles held ~0.45 GB for a moment to join
-    the mentions with their paragraphs' text.
+    columns' values by position: no merge, which would copy the joined columns (the paragraphs' text
+    for every mention) into a frame of its own first.
     """
     base = frames[view.base].reset_index(drop=True)
     out = base[view.base_columns].copy(deep=False)  # copy on write: the base table is never changed

@@ -145,7 +145,7 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
                                             encoding="utf-8")
     if changes is not None:
         with (target / "changes.json").open("w", encoding="utf-8") as fh:  # streamed: a first release's
-            json.dump(changes, fh, indent=1)  # lists every key (~65 MB of JSON at 100k articles)
+            json.dump(changes, fh, indent=1)  # lists every key of every table
         (target / "CHANGES.md").write_text(changes_mod.markdown(changes, version), encoding="utf-8")
     release_pages.write(target, version, created, report)  # previews, changes page, citation, zip
     if database is not None:  # made beside publishing: waited for as late as the release allows
@@ -279,8 +279,8 @@ def _publish_locked(output_dir: Path, tables: dict, fp: str, csv_files: dict, do
     point_latest(output_dir, version)
     checkpoint("latest_moved")
     catalog.write(output_dir)
-    # the counts only: the diff lists every added key (millions at 100k articles), and Prefect walks a
-    # task's and a flow's return value (~6 s per 2 M keys); the keys are in the release's changes.json
+    # the counts only: the diff lists every added key, and Prefect walks a task's and a flow's return
+    # value item by item; the keys are in the release's changes.json
     return Release(version, final, final / "validation" / "index.html", True, f"published release {version}",
                    changes=changes_mod.summary(diff))
 

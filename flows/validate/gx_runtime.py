@@ -30,8 +30,7 @@ def load_gx():
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     # GX fingerprints every dataframe it loads as a batch (md5 over ``hash_pandas_object`` of every
     # column, the paragraphs' text included) when the frame is under HASH_THRESHOLD bytes; the
-    # fingerprint is only a batch marker in the results, which nothing here reads, and it was a
-    # quarter of validation's time at 100k articles (55 -> 42 s, same report). 0 turns it off.
+    # fingerprint is only a batch marker in the results, which nothing here reads. 0 turns it off.
     pandas_execution_engine.HASH_THRESHOLD = 0
     return gx
 
@@ -49,8 +48,8 @@ def file_context(project_root: Path):
 def forget_batches(context) -> None:
     """Drop the frames GX keeps of the batches it validated. Each data source's execution engine
     holds every batch's data (its ``BatchManager`` cache, keyed by batch id) for as long as the
-    context lives: validating the suites one after another held every table and view at once (at
-    100k articles the validation process grew by ~1 GB over the suites). GX 1.x has no public call
+    context lives: validating the suites one after another would hold every table and view at
+    once. GX 1.x has no public call
     for this; the cache is the batch manager's ``batch_data_cache`` dict."""
     with LOCK:
         for source in context.data_sources.all().values():
