@@ -287,8 +287,10 @@ def read_band_keys(paths: list[Path]):
 def read_scans(paths: list[Path]):
     """The scans of the batches' ``scans`` files as one ``flows.extract.extract.Scans``."""
     from flows.extract import extract
+    from flows.orchestrate import memory
 
-    return extract.combine_scans([pickle.loads(Path(p).read_bytes()) for p in paths])
+    with memory.gc_paused():  # unpickling makes a great many small acyclic records
+        return extract.combine_scans([pickle.loads(Path(p).read_bytes()) for p in paths])
 
 
 # --- gathering: the batches in document order, by DuckDB ------------------------------------
