@@ -7,18 +7,16 @@ The suite's frame is made as the validation stage makes it (its columns read fro
 files, long text as Python strings, full integer columns as numpy, a view built from its tables;
 the foreign keys lent to ``expect_column_values_to_be_keys_of``). Then each expectation of
 ``schemas/`` runs alone on that frame through GX, with the checkpoints' result format, while a
-thread samples the process's resident memory every 5 ms; the allocator's free memory is handed
-back before each one, so its figure is what it needed on top of the frame. Printed per
-expectation: type, column, seconds, MB. A suite run as one checkpoint shares some metrics between
-its expectations, so the sum of the seconds is an upper bound.
+thread samples the process's resident memory every 5 ms (``step_memory.StepSampler``); the
+allocator's free memory is handed back before each one, so its figure is what it needed on top of
+the frame. Printed per expectation: type, column, seconds, MB. A suite run as one checkpoint shares
+some metrics between its expectations, so the sum of the seconds is an upper bound.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import threading
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,26 +25,6 @@ sys.path.insert(0, str(ROOT))
 from flows.orchestrate import settings  # noqa: E402
 
 settings.configure()
-
-
-class PeakRss:
-    """The largest resident memory (MB) seen since :meth:`reset`, sampled every 5 ms."""
-
-    def __init__(self):
-        from flows.orchestrate import memory
-
-        self._rss = memory.rss_mb
-        self.peak = self._rss()
-        threading.Thread(target=self._sample, daemon=True).start()
-
-    def _sample(self):
-        while True:
-            self.peak = max(self.peak, self._rss())
-            time.sleep(0.005)
-
-    def reset(self) -> float:
-        self.peak = now = self._rss()
-        return now
 
 
 def profile_suite(release: Path, name: str) -> list[tuple[str, str, float, float]]:
@@ -61,6 +39,7 @@ def profile_suite(release: Path, name: str) -> list[tuple[str, str, float, float
     from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.expectations.registry import get_expectation_impl
 
+    from benchmarks.step_memory import StepSampler
     from flows.validate.gx_expectations import reference_keys
 
     views = schemas.views()
@@ -74,20 +53,21 @@ def profile_suite(release: Path, name: str) -> list[tuple[str, str, float, float
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     batches = context.data_sources.add_pandas("profile").add_dataframe_asset(name).add_batch_definition_whole_dataframe(
         "whole")
-    sampler = PeakRss()
-    rows = []
-    with reference_keys(validate.foreign_keys(tables)):
-        for spec in expectation_specs(name):
+    specs = expectation_specs(name)
+    with reference_keys(validate.foreign_keys(tables)), StepSampler() as sampler:
+        for i, spec in enumerate(specs):
             suite = gx.ExpectationSuite(name=f"{name}-one")
             suite.add_expectation(get_expectation_impl(spec["type"])(severity=spec["severity"], **spec["kwargs"]))
             memory.release_memory()
-            before = sampler.reset()
-            t0 = time.perf_counter()
+            sampler.close(i)  # an interval of its own: from here to the end of its validation
             batches.get_batch(batch_parameters={"dataframe": df}).validate(suite, result_format=result_format)
-            seconds = time.perf_counter() - t0
+            sampler.close("between")
             gx_runtime.forget_batches(context)
-            rows.append((spec["type"], spec["kwargs"].get("column", ""), seconds, sampler.peak - before))
-    return rows
+    # each expectation's interval, and the resident memory when it started (the interval before it ended)
+    started = {row["step"]: before["end"] for before, row in zip(sampler.rows, sampler.rows[1:])}
+    timed = {row["step"]: row for row in sampler.rows}
+    return [(spec["type"], spec["kwargs"].get("column", ""), timed[i]["s"], (timed[i]["peak"] - started[i]) / 2**20)
+            for i, spec in enumerate(specs)]
 
 
 def main() -> None:

@@ -38,8 +38,8 @@ import yaml
 TABLES_DIR = Path(__file__).with_name("tables")
 VIEWS_DIR = Path(__file__).with_name("views")
 LIST_SEPARATOR = "|"
-# libyaml's parser when PyYAML has it (its wheels do): every process reads these files at start
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml's parser when PyYAML has it (its wheels do): every process reads schemas/ and lexicons/ at start
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 TYPES = ("string", "integer", "number", "boolean", "date", "list")
 
@@ -89,8 +89,13 @@ class Table:
         raise KeyError(f"{self.name} has no column {name!r}")
 
 
+def read_yaml(path: Path):
+    """The parsed YAML file at ``path`` (safe: plain data only): how schemas/ and lexicons/ are read."""
+    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=YAML_LOADER)
+
+
 def _load(path: Path) -> Table:
-    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+    raw = read_yaml(path)
     fields = []
     for spec in raw["fields"]:
         if spec["type"] not in TYPES:
@@ -229,7 +234,7 @@ class View:
 
 
 def _load_view(path: Path, known: dict[str, Table]) -> View:
-    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+    raw = read_yaml(path)
     joins = []
     for j in raw.get("join", ()):
         # "keys", not "on": YAML 1.1 reads a bare `on` as the boolean true

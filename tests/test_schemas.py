@@ -127,4 +127,4 @@ def test_schemas_and_lexicons_read_the_same_with_the_fast_yaml_parser():
     assert len(files) > 20
     for path in files:
         assert lexicons.read_yaml(path) == yaml.safe_load(path.read_text(encoding="utf-8")), path
-    assert lexicons.LOADER is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    assert schemas.YAML_LOADER is getattr(yaml, "CSafeLoader", yaml.SafeLoader)

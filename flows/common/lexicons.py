@@ -5,18 +5,10 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import yaml
-
 from flows.common.paths import LEXICONS_DIR
+from schemas import read_yaml  # the one YAML reader (libyaml's parser): schemas/ and lexicons/
 
-# libyaml's parser, which PyYAML's wheels include: the same data, several times faster to read (every
-# worker process reads the rules at start); the pure-Python one where PyYAML was built without it
-LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def read_yaml(path: Path):
-    """The parsed YAML file at ``path`` (safe: plain data only)."""
-    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=LOADER)
+__all__ = ["lexicon", "read_yaml"]
 
 
 @functools.cache

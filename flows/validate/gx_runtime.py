@@ -49,8 +49,8 @@ def forget_batches(context) -> None:
     """Drop the frames GX keeps of the batches it validated. Each data source's execution engine
     holds every batch's data (its ``BatchManager`` cache, keyed by batch id) for as long as the
     context lives: validating the suites one after another would hold every table and view at
-    once. GX 1.x has no public call
-    for this; the cache is the batch manager's ``batch_data_cache`` dict."""
+    once. GX 1.x has no public call for this; the cache is the batch manager's ``batch_data_cache``
+    dict."""
     with LOCK:
         for source in context.data_sources.all().values():
             engine = getattr(source, "_execution_engine", None)  # None until a batch was loaded
