@@ -104,12 +104,17 @@ class ParquetTables(LoadedTables, Mapping):
         """The table's row count (from the file's metadata)."""
         return self._files[name].metadata.num_rows
 
-    def parts(self, name: str, columns: Iterable[str] | None = None):
+    def parts(self, name: str, columns: Iterable[str] | None = None, rows: int | None = None):
         """The table (or these of its columns) one row group at a time (the release's files hold
-        100,000 rows a group: ``PARQUET_ROW_GROUP``), each part with the schema's
-        dtypes; nothing if the table is empty."""
+        100,000 rows a group: ``PARQUET_ROW_GROUP``), or ``rows`` rows at a time, each part with
+        the schema's dtypes; nothing if the table is empty."""
         columns = schemas.in_table_order(name, columns)
         file = self._files[name]
+        if rows is not None:
+            for batch in file.iter_batches(batch_size=rows, columns=columns):
+                if batch.num_rows:
+                    yield schemas.conform(name, batch.to_pandas(), columns=columns)
+            return
         for group in range(file.num_row_groups):
             part = file.read_row_group(group, columns=columns)
             if part.num_rows:

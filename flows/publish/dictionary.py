@@ -107,10 +107,13 @@ def _column_reference(t: schemas.Table, column: str) -> dict | None:
     return None
 
 
+EXAMPLE_ROWS = 1_000  # rows of a column read at a time while looking for an example value
+
+
 def _column_values(tables, name: str, column: str):
-    """The values of a column of a :class:`flows.common.parquet_tables.ParquetTables`, read lazily, a row
-    group at a time."""
-    for part in tables.parts(name, [column]):
+    """The values of a column of a :class:`flows.common.parquet_tables.ParquetTables`, read lazily,
+    :data:`EXAMPLE_ROWS` at a time (most columns give an example in their first rows)."""
+    for part in tables.parts(name, [column], rows=EXAMPLE_ROWS):
         yield from part[column]
 
 
