@@ -19,7 +19,9 @@ Text: the real Wikinews articles (``../shared/corpus/wikinews`` relative to the 
 ``--wikinews``) verbatim, and synthetic articles whose sentences come from a word-bigram Markov chain
 trained on those articles and on ``raw/`` (real vocabulary and word statistics, new sentences: reusing
 real paragraphs thousands of times would make every paragraph a cross-document duplicate).
-Deterministic for a given seed.
+Deterministic for a given seed. A missing Wikinews folder is an error; an empty one gives a corpus
+made from ``raw/`` alone, every article on the dataset's subject (a different benchmark: extract's
+cross-document steps then compare nearly every article with every other).
 
 CLI: ``python -m benchmarks.corpus --n 1000 --seed 1 --out DIR`` (writes the labels to DIR/.labels.csv too;
 a dotfile, so that ingest does not read it as an article).
@@ -172,10 +174,13 @@ def _real_labels(name: str, text: str) -> list[dict]:
 def generate(n_articles: int, seed: int, out_dir: Path, wikinews: Path = DEFAULT_WIKINEWS,
              raw_dir: Path = ROOT / "raw") -> pd.DataFrame:
     """Write the corpus into ``out_dir`` (articles + sources.csv); return the labels (see module doc)."""
+    if not Path(wikinews).is_dir():
+        raise FileNotFoundError(f"no Wikinews corpus at {wikinews}: pass --wikinews DIR or set WIKINEWS_DIR or "
+                                f"CORPUS_DIR (an empty folder gives a corpus made from raw/ alone)")
     rng = random.Random(seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    real = _real_articles(Path(wikinews)) if Path(wikinews).is_dir() else []
+    real = _real_articles(Path(wikinews))
     seeds = [p.read_text(encoding="utf-8") for p in sorted(Path(raw_dir).glob("*.txt"))]
     chain = Markov([t for _, t in real] + seeds, rng)
     vocab = [w for ws in chain.next.values() for w in ws if w][:200_000]
