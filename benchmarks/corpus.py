@@ -37,7 +37,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,8 +70,9 @@ FAULT_RATES = {"title_repeat": 0.15, "body_twice": 0.10, "near_repeat": 0.15, "s
 
 
 def _outlets() -> list[str]:
-    spec = yaml.safe_load((ROOT / "lexicons" / "outlets.yaml").read_text(encoding="utf-8"))
-    return [o["name"] for o in spec if o["name"] != "Wikinews"]
+    from flows.common.lexicons import lexicon
+
+    return [o["name"] for o in lexicon("outlets") if o["name"] != "Wikinews"]
 
 
 class Markov:

@@ -3,9 +3,8 @@ above the suite's frame, one expectation at a time, over a release's Parquet fil
 
     .venv/bin/python -m benchmarks.suite_profile RELEASE_DIR [--suite paragraphs] [--suite ...]
 
-The suite's frame is made as the validation stage makes it (its columns read from the Parquet
-files, long text as Python strings, full integer columns as numpy, a view built from its tables;
-the foreign keys lent to ``expect_column_values_to_be_keys_of``). Then each expectation of
+The suite's frame is the validation stage's (``validate.suite_frame`` over the Parquet files; the
+foreign keys lent to ``expect_column_values_to_be_keys_of``). Then each expectation of
 ``schemas/`` runs alone on that frame through GX, with the checkpoints' result format, while a
 thread samples the process's resident memory every 5 ms (``step_memory.StepSampler``); the
 allocator's free memory is handed back before each one, so its figure is what it needed on top of
@@ -30,7 +29,7 @@ settings.configure()
 def profile_suite(release: Path, name: str) -> list[tuple[str, str, float, float]]:
     """(expectation type, column, seconds, MB above the frame) of each expectation of suite ``name``."""
     import schemas
-    from flows.common import frames, parquet_tables
+    from flows.common import parquet_tables
     from flows.orchestrate import memory
     from flows.validate import gx_runtime, validate
     from flows.validate.gx_suites import expectation_specs, unexpected_index_columns
@@ -44,10 +43,7 @@ def profile_suite(release: Path, name: str) -> list[tuple[str, str, float, float
 
     views = schemas.views()
     tables = parquet_tables.ParquetTables(release)
-    tables.load(validate.suite_columns(name, views))
-    for table in list(tables.frames):
-        tables.frames[table] = frames.with_python_text(tables.frames[table])
-    df = frames.with_numpy_integers(validate.frame_to_validate(name, tables.frames, views))
+    df = validate.suite_frame(tables, name, views, validate.suite_columns(name, views))
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": unexpected_index_columns(name)}
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)

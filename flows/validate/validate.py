@@ -265,6 +265,16 @@ def frame_to_validate(name: str, tables: dict[str, pd.DataFrame], views: dict) -
     return schemas.build_view(views[name], tables) if name in views else tables[name]
 
 
+def suite_frame(source: LoadedTables, name: str, views: dict, needs: dict[str, set[str]]) -> pd.DataFrame:
+    """The frame suite ``name`` validates: ``needs`` (:func:`suite_columns`) read into ``source``,
+    long text as Python strings, full integer columns as numpy, a view built from its tables."""
+    source.load(needs)
+    for table in needs:  # before a view joins them: the join then copies pointers too
+        source.frames[table] = frames.with_python_text(source.frames[table])
+    # after the view's joins, which give an unmatched row a missing value (kept nullable)
+    return frames.with_numpy_integers(frame_to_validate(name, source.frames, views))
+
+
 def validate(tables, workdir: Path, gx_dir: Path | None = None, run_name: str = "build",
              between_suites=None) -> Report:
     """Run every suite over ``tables``: the frames of every table of ``schemas/``, or a
@@ -295,11 +305,7 @@ def validate(tables, workdir: Path, gx_dir: Path | None = None, run_name: str = 
 
         run_id = RunIdentifier(run_name=run_name)
         for i, name in enumerate(names):
-            source.load(reads[i])
-            for table in reads[i]:  # before a view joins them: the join then copies pointers too
-                source.frames[table] = frames.with_python_text(source.frames[table])
-            # after the view's joins, which give an unmatched row a missing value (kept nullable)
-            df = frames.with_numpy_integers(frame_to_validate(name, source.frames, views))
+            df = suite_frame(source, name, views, reads[i])
             if between_suites is not None:
                 between_suites()
             key_columns = list(views[name].primary_key if name in views else schemas.table(name).primary_key)
