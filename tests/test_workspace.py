@@ -142,3 +142,21 @@ def test_prune_keeps_the_current_batches_and_recent_files(seed_batches, tmp_path
         os.utime(old.path(table), (1, 1))
     assert workspace.prune(tmp_path / "ws", keep=[current.key]) == len(workspace.BATCH_TABLES) + 3
     assert current.complete() and not old.path("done").exists()
+
+
+def test_a_frame_read_from_several_row_groups_has_one_chunk_a_column(tmp_path):
+    """Selecting rows of a chunked Arrow column copies all of it first: a large build's paragraphs
+    (many row groups) must come back as one chunk a column, with the same values and types."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    df = pd.DataFrame({"para_id": [f"p{i}" for i in range(1000)], "text": [f"text {i}" for i in range(1000)],
+                       "n": range(1000)})
+    path = tmp_path / "p.parquet"
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path, row_group_size=100)
+    assert pq.ParquetFile(path).num_row_groups == 10
+    got = workspace.read_frame(path)
+    pd.testing.assert_frame_equal(got, workspace.read_frame(path, ["para_id", "text", "n"]))
+    assert got["text"].tolist() == df["text"].tolist() and got["n"].tolist() == df["n"].tolist()
+    for name in ("para_id", "text"):
+        assert got[name].array._pa_array.num_chunks == 1, name

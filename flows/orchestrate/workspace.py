@@ -86,8 +86,13 @@ def write_frame(df: pd.DataFrame, path: Path) -> Path:
 
 def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """A frame written by :func:`write_frame` (or gathered), with its pandas types. Arrow's buffers
-    are handed to pandas column by column (no second copy of the table while it converts)."""
+    are handed to pandas column by column (no second copy of the table while it converts). Each
+    column is one chunk: pyarrow's take over a chunked column first concatenates all of it, so
+    every row selection from a file of several row groups would copy its whole text column."""
     table = pq.read_table(path, columns=columns)
+    for i in range(table.num_columns):  # a column at a time: one column's copy at once
+        if table.column(i).num_chunks > 1:
+            table = table.set_column(i, table.field(i), pa.chunked_array([table.column(i).combine_chunks()]))
     meta = table.schema.pandas_metadata or {"columns": []}
     # text in an object column (pandas would read it back as str): kept as Python objects
     objects = {col["name"]: table.column(col["name"]).to_pylist() for col in meta["columns"]
