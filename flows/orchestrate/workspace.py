@@ -92,7 +92,10 @@ def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     table = pq.read_table(path, columns=columns)
     for i in range(table.num_columns):  # a column at a time: one column's copy at once
         if table.column(i).num_chunks > 1:
-            table = table.set_column(i, table.field(i), pa.chunked_array([table.column(i).combine_chunks()]))
+            try:
+                table = table.set_column(i, table.field(i), pa.chunked_array([table.column(i).combine_chunks()]))
+            except pa.ArrowInvalid:  # over 2 GB in a type with 32-bit offsets: it stays in chunks
+                pass
     meta = table.schema.pandas_metadata or {"columns": []}
     # text in an object column (pandas would read it back as str): kept as Python objects
     objects = {col["name"]: table.column(col["name"]).to_pylist() for col in meta["columns"]
