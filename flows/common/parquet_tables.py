@@ -110,13 +110,9 @@ class ParquetTables(LoadedTables, Mapping):
         the schema's dtypes; nothing if the table is empty."""
         columns = schemas.in_table_order(name, columns)
         file = self._files[name]
-        if rows is not None:
-            for batch in file.iter_batches(batch_size=rows, columns=columns):
-                if batch.num_rows:
-                    yield schemas.conform(name, batch.to_pandas(), columns=columns)
-            return
-        for group in range(file.num_row_groups):
-            part = file.read_row_group(group, columns=columns)
+        found = (file.iter_batches(batch_size=rows, columns=columns) if rows is not None
+                 else (file.read_row_group(group, columns=columns) for group in range(file.num_row_groups)))
+        for part in found:
             if part.num_rows:
                 yield schemas.conform(name, part.to_pandas(), columns=columns)
 
