@@ -1,88 +1,99 @@
-"""Where the dedup stage's memory goes (issue 7): resident memory by step of ``flows.dedup.dedup.dedup``.
+"""Where the flow's dedup memory goes (issues 7, 32): resident memory by step of the flow's dedup task.
 
-    python -m benchmarks.dedup_memory --corpus DIR [--corpus DIR2 ...]
+    python -m benchmarks.dedup_memory --corpus DIR --work WORK
 
-``DIR`` is a raw folder (e.g. one written by ``python -m benchmarks.corpus``). A child process runs
-ingest -> clean once and caches the paragraphs table in ``DIR/.paragraphs.parquet``; a fresh child
-process then reads that table and runs ``dedup`` alone while a thread samples its resident memory
-(psutil, every 5 ms). The functions of ``flows.dedup.dedup`` in ``STEPS`` (those it has) are wrapped to label
-the samples; the code between them is labelled "after <previous step>" (a step called many times, such
-as ``confirm`` on each block of candidate pairs, is summed). Printed per step: seconds, peak resident MB
-during the step and resident MB at its last end, both also relative to the resident memory before
-``dedup`` started (the table and the imports).
+``DIR`` is a raw folder (e.g. one written by ``python -m benchmarks.corpus``). Once per ``WORK``:
+``python -m flows build --cache-dir WORK/cache`` makes the per-document batches' files, then a child
+process gathers them and runs templates and rejections as the flow does
+(:mod:`benchmarks.workspace_inputs`), writing dedup's input to ``WORK/dedup_input``. A fresh child
+process, with the flow's imports, then runs the flow's own dedup task
+(``flows.pipeline.dedup_task``: the batches' band keys and the paragraphs read from the workspace,
+``dedup``, the paragraphs table written) while a thread samples its resident memory (every 5 ms). The
+functions in ``STEPS`` are wrapped to label the samples; the code between them is labelled "after
+<previous step>" (a step called many times, such as ``confirm`` on each block of candidate pairs, is
+summed). Printed per step: seconds, peak resident MB during it, resident MB at its end.
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
+import importlib
 import time
 from pathlib import Path
 
-STEPS = ("_content", "_exact_repeats", "_mark", "mark_exact_repeats", "near_pairs", "candidate_pairs", "band_keys", "confirm", "_components",
-         "_near_repeats", "conform")
+STEPS = (  # (module, function): the task's parts, in the order they run. Not near_pairs: dedup tells
+    # its own default from another pair finder by identity, so a wrapped one would sketch every text
+    ("flows.orchestrate.workspace", "read_band_keys"),
+    ("flows.orchestrate.workspace", "read_frame"),
+    ("flows.dedup.dedup", "_content"),
+    ("flows.dedup.dedup", "_encode_known"),
+    ("flows.dedup.dedup", "_exact_repeats"),
+    ("flows.dedup.dedup", "_mark"),
+    ("flows.dedup.dedup", "_looked_up_keys"),
+    ("flows.dedup.dedup", "candidate_pairs"),
+    ("flows.dedup.dedup", "confirm"),
+    ("flows.dedup.dedup", "_components"),
+    ("flows.dedup.dedup", "_near_repeats"),
+    ("flows.dedup.dedup", "conform"),
+    ("flows.common.parquet_tables", "write_tables"),
+    ("flows.orchestrate.workspace", "write_frame"),
+)
 
 
-def _prepare(corpus: str) -> None:
-    from flows.clean import clean
-    from flows.ingest import ingest
+def _prepare(corpus: str, work: str, queue) -> None:
+    """Dedup's input as the flow makes it: the paragraphs after templates and rejections, and the
+    list of the batches' band-key files."""
+    from benchmarks.workspace_inputs import accounted
+    from flows.orchestrate import workspace
 
-    sources, _ = ingest.ingest(Path(corpus))
-    paragraphs, _ = clean.clean(sources)
-    paragraphs.to_parquet(Path(corpus) / ".paragraphs.parquet")
+    done, tables = accounted(Path(corpus), Path(work))
+    out = Path(work) / "dedup_input"
+    workspace.write_frame(tables["paragraphs"], out / "paragraphs.parquet")
+    (out / "band_keys.txt").write_text("\n".join(str(b.path("band_keys")) for b in done))
+    queue.put(None)
 
 
-def _measure(corpus: str, queue) -> None:
-    import pandas as pd
+def _measure(work: str, queue) -> None:
+    from prefect.logging import disable_run_logger
 
     from benchmarks.step_memory import StepSampler
-    from flows.dedup import dedup as mod
+    from flows import pipeline
 
-    paragraphs = pd.read_parquet(Path(corpus) / ".paragraphs.parquet")
-    mod._stopwords()  # imported before the baseline: the import is not dedup's memory
     sampler = StepSampler()
-    for name in STEPS:
-        if hasattr(mod, name):
-            sampler.wrap(mod, name)
+    for module_name, name in STEPS:
+        sampler.wrap(importlib.import_module(module_name), name)
+    inputs = Path(work) / "dedup_input"
+    band_keys = (inputs / "band_keys.txt").read_text().split("\n")
     base = sampler.rss()
-    with sampler:
+    with sampler, disable_run_logger():
         t0 = time.perf_counter()
-        out = mod.dedup(paragraphs)
+        path = pipeline.dedup_task.fn(str(inputs / "paragraphs.parquet"), band_keys, str(Path(work) / "run"),
+                                      str(Path(work) / "tables"))
         total = time.perf_counter() - t0
-    queue.put({"paragraphs": len(paragraphs), "content": int((paragraphs["status"] == "content").sum()),
-               "clusters": int(out["cluster_id"].nunique()), "base": base, "rows": sampler.rows, "total_s": total})
+    import pyarrow.parquet as pq
+
+    status = pq.read_table(path, columns=["status"]).column(0).to_pylist()
+    queue.put({"rows": sampler.rows, "base": base, "total_s": total, "paragraphs": len(status),
+               "content": status.count("content"), "duplicates": status.count("duplicate")})
 
 
 def main(argv: list[str] | None = None) -> None:
-    from benchmarks.step_memory import by_step
+    from benchmarks.step_memory import in_fresh_process, print_steps
+    from benchmarks.workspace_inputs import build
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--corpus", type=Path, action="append", required=True)
+    ap.add_argument("--corpus", type=Path, required=True)
+    ap.add_argument("--work", type=Path, required=True, help="folder for the build's batches and dedup's input")
     args = ap.parse_args(argv)
-    ctx = mp.get_context("spawn")
-    mb = 1024 * 1024
-    for corpus in args.corpus:
-        if not (corpus / ".paragraphs.parquet").exists():
-            p = ctx.Process(target=_prepare, args=(str(corpus),))
-            p.start()
-            p.join()
-        q = ctx.Queue()
-        p = ctx.Process(target=_measure, args=(str(corpus), q))
-        p.start()
-        r = q.get()
-        p.join()
-        base = r["base"]
-        print(f"\n== {corpus.name}: {r['paragraphs']:,} paragraphs ({r['content']:,} content), "
-              f"{r['clusters']:,} clusters; dedup {r['total_s']:.1f} s; resident before dedup {base / mb:.0f} MB ==")
-        print("step".ljust(28) + "s".rjust(8) + "peak MB".rjust(10) + "end MB".rjust(10)
-              + "peak +MB".rjust(10) + "end +MB".rjust(10))
-        for name, row in by_step(r["rows"]).items():
-            if row["s"] < 0.01 and row["peak"] == row["end"]:
-                continue
-            print(name.ljust(28) + f"{row['s']:8.2f}{row['peak'] / mb:10.0f}{row['end'] / mb:10.0f}"
-                  f"{(row['peak'] - base) / mb:10.0f}{(row['end'] - base) / mb:10.0f}")
-        peak = max(row["peak"] for row in r["rows"])
-        print(f"peak resident {peak / mb:.0f} MB (+{(peak - base) / mb:.0f} MB over the table and imports)")
+    if not (args.work / "dedup_input" / "band_keys.txt").exists():
+        if not (args.work / "cache").exists():
+            build(args.corpus, args.work)
+        in_fresh_process(_prepare, str(args.corpus), str(args.work))
+    r = in_fresh_process(_measure, str(args.work))
+    mb, base = 1024 * 1024, r["base"]
+    print(f"\n== {args.corpus}: {r['paragraphs']:,} paragraphs ({r['content']:,} content, {r['duplicates']:,} "
+          f"duplicates); the dedup task {r['total_s']:.1f} s; resident before it {base / mb:.0f} MB")
+    print_steps(r["rows"])
 
 
 if __name__ == "__main__":

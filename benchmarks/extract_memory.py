@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import multiprocessing as mp
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -36,44 +33,28 @@ STEPS = (  # (module, function): the stage's parts, in the order they run
     ("flows.views.views", "build_views"),
     ("flows.orchestrate.extract_process", "write_built"),
 )
-TABLES = ("sources", "paragraphs", "info", "rejections")
 
 
-def _build(corpus: Path, work: Path) -> None:
-    """The batches' files, by the flow itself."""
-    subprocess.run([sys.executable, "-m", "flows", "build", "--raw", str(corpus), "--output", str(work / "output"),
-                    "--cache-dir", str(work / "cache"), "--no-progress"], check=True)
-
-
-def _prepare(corpus: str, work: str) -> None:
+def _prepare(corpus: str, work: str, queue) -> None:
     """Extract's inputs as the flow makes them, from the workspace's batches."""
-    from flows import pipeline
-    from flows.clean import clean
+    from benchmarks.workspace_inputs import accounted
     from flows.dedup import dedup
-    from flows.ingest import ingest
-    from flows.orchestrate import batches, workspace
+    from flows.orchestrate import workspace
 
     work_dir = Path(work)
-    files, manifest = batches.fingerprint(Path(corpus))
-    plan = batches.plan(files, batches.DEFAULT_BATCH_SIZE)
-    root = pipeline.workspace_dir(str(work_dir / "cache"))
-    done = [workspace.existing_batch(root, p["key"]) for p in pipeline.batch_inputs(corpus, plan, manifest, root)]
-    if any(b is None for b in done):
-        raise SystemExit(f"the workspace {root} does not hold every batch of {corpus}: remove {work_dir} and rerun")
-    f = {name: workspace.read_frame(path) for name, path in workspace.gather(done, work_dir / "run").items()}
-    paragraphs = clean.mark_templates(f.pop("paragraphs"), f["sources"], f["info"])
-    sources, paragraphs, info, rejections = ingest.reject_all_boilerplate(
-        f.pop("sources"), paragraphs, f.pop("info"), f.pop("rejections"))
+    done, tables = accounted(Path(corpus), work_dir)
     known = workspace.read_band_keys([b.path("band_keys") for b in done])
-    paragraphs = dedup.dedup(paragraphs, known_keys=known, keys_handed_over=True)
+    tables["paragraphs"] = dedup.dedup(tables["paragraphs"], known_keys=known, keys_handed_over=True)
     out = work_dir / "inputs"
-    for name, df in (("sources", sources), ("paragraphs", paragraphs), ("info", info), ("rejections", rejections)):
+    for name, df in tables.items():
         workspace.write_frame(df, out / f"{name}.parquet")
     (out / "scans.txt").write_text("\n".join(str(b.path("scans")) for b in done))
+    queue.put(None)
 
 
 def _measure(work: str, queue) -> None:
     from benchmarks.step_memory import StepSampler
+    from benchmarks.workspace_inputs import TABLES
     from flows.orchestrate import extract_process
 
     sampler = StepSampler()
@@ -92,35 +73,22 @@ def _measure(work: str, queue) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from benchmarks.step_memory import by_step
+    from benchmarks.step_memory import in_fresh_process, print_steps
+    from benchmarks.workspace_inputs import build
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, required=True)
     ap.add_argument("--work", type=Path, required=True, help="folder for the build's batches and extract's inputs")
     args = ap.parse_args(argv)
-    ctx = mp.get_context("spawn")
-    mb = 1024 * 1024
     if not (args.work / "inputs" / "scans.txt").exists():
-        _build(args.corpus, args.work)
-        p = ctx.Process(target=_prepare, args=(str(args.corpus), str(args.work)))
-        p.start()
-        p.join()
-        if p.exitcode:
-            raise SystemExit(p.exitcode)
-    q = ctx.Queue()
-    p = ctx.Process(target=_measure, args=(str(args.work), q))
-    p.start()
-    r = q.get()
-    p.join()
-    base = r["base"]
+        if not (args.work / "cache").exists():
+            build(args.corpus, args.work)
+        in_fresh_process(_prepare, str(args.corpus), str(args.work))
+    r = in_fresh_process(_measure, str(args.work))
+    mb, base = 1024 * 1024, r["base"]
     print(f"\n== {args.corpus}: extract {r['total_s']:.1f} s; resident before it {base / mb:.0f} MB; "
           + ", ".join(f"{k} {v:,}" for k, v in r["counts"].items() if k in ("paragraphs", "mentions", "quotes")))
-    print("step".ljust(28) + "s".rjust(8) + "peak MB".rjust(10) + "end MB".rjust(10))
-    for name, row in by_step(r["rows"]).items():
-        if row["s"] < 0.01 and row["peak"] == row["end"]:
-            continue
-        print(name.ljust(28) + f"{row['s']:8.2f}{row['peak'] / mb:10.0f}{row['end'] / mb:10.0f}")
-    print(f"peak resident {max(row['peak'] for row in r['rows']) / mb:.0f} MB")
+    print_steps(r["rows"])
 
 
 if __name__ == "__main__":

@@ -75,3 +75,35 @@ def by_step(rows: list[dict]) -> dict[str, dict]:
         step = steps.setdefault(row["step"], {"s": 0.0, "peak": 0})
         step.update(s=step["s"] + row["s"], peak=max(step["peak"], row["peak"]), end=row["end"])
     return steps
+
+
+def in_fresh_process(target, *args):
+    """``target(*args, queue)`` in a spawned process (none of this one's memory resident in it); what
+    it put in ``queue``. Exits with the child's code when it ends without putting anything."""
+    import multiprocessing as mp
+    import queue as queues
+
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=target, args=(*args, q))
+    p.start()
+    while True:  # read before joining: a large result would fill the pipe and block the child
+        try:
+            result = q.get(timeout=1)
+            break
+        except queues.Empty:
+            if not p.is_alive():
+                raise SystemExit(p.exitcode or 1)
+    p.join()
+    return result
+
+
+def print_steps(rows: list[dict]) -> None:
+    """The table of :func:`by_step`: seconds, peak and end resident MB a step, and the peak."""
+    mb = 1024 * 1024
+    print("step".ljust(28) + "s".rjust(8) + "peak MB".rjust(10) + "end MB".rjust(10))
+    for name, row in by_step(rows).items():
+        if row["s"] < 0.01 and row["peak"] == row["end"]:
+            continue
+        print(name.ljust(28) + f"{row['s']:8.2f}{row['peak'] / mb:10.0f}{row['end'] / mb:10.0f}")
+    print(f"peak resident {max(row['peak'] for row in rows) / mb:.0f} MB")

@@ -1,0 +1,43 @@
+"""The inputs of the flow's cross-document stages, made as the flow makes them from a build's
+workspace: what the ``*_memory`` benchmarks measure a stage on.
+
+``build(corpus, work)`` runs ``python -m flows build --cache-dir WORK/cache`` once (the per-document
+batches' files); ``accounted(corpus, work)`` then gathers the batches and runs the steps between the
+batches and dedup (the outlets' template lines, the rejections), as ``flows.pipeline`` does.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+TABLES = ("sources", "paragraphs", "info", "rejections")
+
+
+def build(corpus: Path, work: Path) -> None:
+    """The batches' files, by the flow itself."""
+    subprocess.run([sys.executable, "-m", "flows", "build", "--raw", str(corpus), "--output", str(work / "output"),
+                    "--cache-dir", str(work / "cache"), "--no-progress"], check=True)
+
+
+def accounted(corpus: Path, work: Path) -> tuple[list, dict]:
+    """``(batches, tables)``: the workspace's batches of ``corpus`` (``flows.orchestrate.workspace.Batch``)
+    and the tables of :data:`TABLES` after templates and rejections, before dedup."""
+    from flows import pipeline
+    from flows.clean import clean
+    from flows.ingest import ingest
+    from flows.orchestrate import batches, workspace
+
+    files, manifest = batches.fingerprint(Path(corpus))
+    plan = batches.plan(files, batches.DEFAULT_BATCH_SIZE)
+    root = pipeline.workspace_dir(str(work / "cache"))
+    done = [workspace.existing_batch(root, p["key"]) for p in pipeline.batch_inputs(str(corpus), plan, manifest, root)]
+    if any(b is None for b in done):
+        raise SystemExit(f"the workspace {root} does not hold every batch of {corpus} made by this code: "
+                         f"remove {work} and rerun")
+    f = {name: workspace.read_frame(path) for name, path in workspace.gather(done, work / "run").items()}
+    paragraphs = clean.mark_templates(f.pop("paragraphs"), f["sources"], f["info"])
+    tables = dict(zip(TABLES, ingest.reject_all_boilerplate(f.pop("sources"), paragraphs, f.pop("info"),
+                                                            f.pop("rejections"))))
+    return done, tables
