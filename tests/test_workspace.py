@@ -160,3 +160,19 @@ def test_a_frame_read_from_several_row_groups_has_one_chunk_a_column(tmp_path):
     assert got["text"].tolist() == df["text"].tolist() and got["n"].tolist() == df["n"].tolist()
     for name in ("para_id", "text"):  # pyarrow gives a ChunkedArray for a column of several chunks
         assert isinstance(pa.array(got[name]), pa.LargeStringArray), name
+
+
+def test_an_empty_frame_reads_back_with_its_columns_and_types(tmp_path):
+    """A batch or stage may leave no rows: its file (one empty row group, or none: DuckDB's) still
+    gives the frame's columns and pandas types, all of them or those asked for."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    df = pd.DataFrame({"para_id": pd.Series([], dtype="str"), "n": pd.Series([], dtype="Int64")})
+    one = workspace.write_frame(df, tmp_path / "one.parquet")
+    none = tmp_path / "none.parquet"
+    pq.ParquetWriter(none, pa.Table.from_pandas(df, preserve_index=False).schema).close()
+    assert [pq.ParquetFile(p).num_row_groups for p in (one, none)] == [1, 0]
+    for path in (one, none):
+        pd.testing.assert_frame_equal(workspace.read_frame(path), df)
+        pd.testing.assert_frame_equal(workspace.read_frame(path, ["n"]), df[["n"]])

@@ -89,13 +89,24 @@ def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     are handed to pandas column by column (no second copy of the table while it converts). Each
     column is one chunk: pyarrow's take over a chunked column first concatenates all of it, so
     every row selection from a file of several row groups would copy its whole text column."""
-    table = pq.read_table(path, columns=columns)
+    pool = pa.default_memory_pool()
+    with pq.ParquetFile(path) as file:
+        # a row group at a time, Arrow's freed memory handed back after each: a whole file read at
+        # once holds its decompressed pages and its decoded columns together, about twice the table
+        pieces = []
+        for i in range(file.num_row_groups):
+            pieces.append(file.read_row_group(i, columns=columns))
+            pool.release_unused()
+        empty = file.schema_arrow.empty_table()
+        table = pa.concat_tables(pieces) if pieces else empty.select(columns) if columns else empty
+    del pieces
     for i in range(table.num_columns):  # a column at a time: one column's copy at once
         if table.column(i).num_chunks > 1:
             try:
                 table = table.set_column(i, table.field(i), pa.chunked_array([table.column(i).combine_chunks()]))
             except pa.ArrowInvalid:  # over 2 GB in a type with 32-bit offsets: it stays in chunks
                 pass
+            pool.release_unused()
     meta = table.schema.pandas_metadata or {"columns": []}
     # text in an object column (pandas would read it back as str): kept as Python objects
     objects = {col["name"]: table.column(col["name"]).to_pylist() for col in meta["columns"]
@@ -267,6 +278,7 @@ def read_band_keys(paths: list[Path]):
     """The batches' band keys as one ``ParagraphKeys`` (None when a batch has none, or their settings
     differ), with their text hashes when every batch has them."""
     from flows.dedup.dedup import ParagraphKeys, combine_paragraph_keys
+    from flows.orchestrate import memory
 
     parts = []
     for path in paths:
@@ -289,7 +301,9 @@ def read_band_keys(paths: list[Path]):
             np.stack([table.column(c).to_numpy() for c in ("text_hash_1", "text_hash_2")]) if hashed else None,
             meta[b"hashing"].decode() if hashed else None))
         del table
-    return combine_paragraph_keys(parts)
+    keys = combine_paragraph_keys(parts)
+    memory.release_memory()  # the batches' arrays, copied into one: otherwise they stay resident
+    return keys
 
 
 def read_scans(paths: list[Path]):
