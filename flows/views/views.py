@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from flows.common.lexicons import lexicon
 from schemas import conform
@@ -69,6 +70,12 @@ def build_views(tables: dict) -> dict[str, pd.DataFrame]:
         for name in ("documents", "events", "entities", "participants", "statements", "quotes", "facts"):
             con.register(name, tables[name])
         con.register("topics", topic_labels())
-        return {name: conform(name, con.execute(QUERIES[name]).fetch_df()) for name in VIEWS}
+        return {name: conform(name, _frame(con.execute(QUERIES[name]))) for name in VIEWS}
     finally:
         con.close()
+
+
+def _frame(result) -> pd.DataFrame:
+    """A query's rows as a frame of Arrow-backed columns (``fetch_df`` would make a Python object of
+    every string, and a float of every integer column holding a null)."""
+    return result.fetch_arrow_table().to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
