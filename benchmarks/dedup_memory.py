@@ -16,7 +16,6 @@ summed). Printed per step: seconds, peak resident MB during it, resident MB at i
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import time
 from pathlib import Path
@@ -78,18 +77,10 @@ def _measure(work: str, queue) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from benchmarks.step_memory import in_fresh_process, print_steps
-    from benchmarks.workspace_inputs import build
+    from benchmarks.step_memory import print_steps
+    from benchmarks.workspace_inputs import measured
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--corpus", type=Path, required=True)
-    ap.add_argument("--work", type=Path, required=True, help="folder for the build's batches and dedup's input")
-    args = ap.parse_args(argv)
-    if not (args.work / "dedup_input" / "band_keys.txt").exists():
-        if not (args.work / "cache").exists():
-            build(args.corpus, args.work)
-        in_fresh_process(_prepare, str(args.corpus), str(args.work))
-    r = in_fresh_process(_measure, str(args.work))
+    args, r = measured(__doc__, "dedup_input/band_keys.txt", _prepare, _measure, argv)
     mb, base = 1024 * 1024, r["base"]
     print(f"\n== {args.corpus}: {r['paragraphs']:,} paragraphs ({r['content']:,} content, {r['duplicates']:,} "
           f"duplicates); the dedup task {r['total_s']:.1f} s; resident before it {base / mb:.0f} MB")

@@ -16,7 +16,6 @@ step: seconds, peak resident MB during it, resident MB at its end.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import time
 from pathlib import Path
@@ -73,18 +72,10 @@ def _measure(work: str, queue) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from benchmarks.step_memory import in_fresh_process, print_steps
-    from benchmarks.workspace_inputs import build
+    from benchmarks.step_memory import print_steps
+    from benchmarks.workspace_inputs import measured
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--corpus", type=Path, required=True)
-    ap.add_argument("--work", type=Path, required=True, help="folder for the build's batches and extract's inputs")
-    args = ap.parse_args(argv)
-    if not (args.work / "inputs" / "scans.txt").exists():
-        if not (args.work / "cache").exists():
-            build(args.corpus, args.work)
-        in_fresh_process(_prepare, str(args.corpus), str(args.work))
-    r = in_fresh_process(_measure, str(args.work))
+    args, r = measured(__doc__, "inputs/scans.txt", _prepare, _measure, argv)
     mb, base = 1024 * 1024, r["base"]
     print(f"\n== {args.corpus}: extract {r['total_s']:.1f} s; resident before it {base / mb:.0f} MB; "
           + ", ".join(f"{k} {v:,}" for k, v in r["counts"].items() if k in ("paragraphs", "mentions", "quotes")))

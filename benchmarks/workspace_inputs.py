@@ -8,6 +8,7 @@ batches and dedup (the outlets' template lines, the rejections), as ``flows.pipe
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,21 @@ def accounted(corpus: Path, work: Path) -> tuple[list, dict]:
     tables = dict(zip(TABLES, ingest.reject_all_boilerplate(f.pop("sources"), paragraphs, f.pop("info"),
                                                             f.pop("rejections"))))
     return done, tables
+
+
+def measured(doc: str, prepared: str, prepare, measure, argv: list[str] | None = None):
+    """A ``*_memory`` benchmark's command line (``--corpus DIR --work WORK``, described by ``doc``):
+    the workspace built once, ``prepare(corpus, work, queue)`` run once (until ``WORK/<prepared>``
+    exists), then ``measure(work, queue)``, each in a fresh process. Returns ``(args, what measure
+    put in its queue)``."""
+    from benchmarks.step_memory import in_fresh_process
+
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--corpus", type=Path, required=True, help="the raw folder")
+    ap.add_argument("--work", type=Path, required=True, help="folder for the build's batches and the stage's inputs")
+    args = ap.parse_args(argv)
+    if not (args.work / prepared).exists():
+        if not (args.work / "cache").exists():
+            build(args.corpus, args.work)
+        in_fresh_process(prepare, str(args.corpus), str(args.work))
+    return args, in_fresh_process(measure, str(args.work))
