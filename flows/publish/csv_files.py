@@ -60,6 +60,7 @@ def write_csv(name: str, table, path: Path, digest=None) -> None:
     from flows.common.parquet_tables import to_arrow
 
     con = duck.connect()
+    con.execute("SET threads = 1")  # streams in row order; more threads buffer row groups to keep that order
     try:
         if isinstance(table, (str, Path)):
             source = f"read_parquet({duck.literal(table)})"
