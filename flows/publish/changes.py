@@ -43,9 +43,18 @@ def _keys_of(rows: list[tuple]) -> list:
     return [r[0] if len(r) == 1 else list(r) for r in rows]
 
 
+def _keys(con, query: str) -> list:
+    """The keys a query selects: a string each for a one-column key (fetched as one Arrow column, not
+    a tuple a row: a first release lists every key of every table), else a list each."""
+    result = con.execute(query)
+    if len(result.description) == 1:
+        return result.fetch_arrow_table().column(0).to_pylist()
+    return _keys_of(result.fetchall())
+
+
 def _all_keys(con, source: str, pk: list[str]) -> list:
     order = ", ".join(f"_k{i}" for i in range(len(pk)))
-    return _keys_of(con.execute(f"SELECT {_key_exprs(pk)} FROM {source} ORDER BY {order}").fetchall())
+    return _keys(con, f"SELECT {_key_exprs(pk)} FROM {source} ORDER BY {order}")
 
 
 def _table_diff(tables, name: str, old_path: Path, common: dict[str, str], pk: list[str]) -> dict:
@@ -67,10 +76,8 @@ def _table_diff(tables, name: str, old_path: Path, common: dict[str, str], pk: l
         con.execute(f"CREATE TEMP VIEW n AS SELECT {select} FROM {new}")
         con.execute(f"CREATE TEMP VIEW o AS SELECT {select} FROM {old}")
         order, using = ", ".join(keys), ", ".join(keys)
-        out["added"] = _keys_of(con.execute(
-            f"SELECT {order} FROM n ANTI JOIN o USING ({using}) ORDER BY {order}").fetchall())
-        out["removed"] = _keys_of(con.execute(
-            f"SELECT {order} FROM o ANTI JOIN n USING ({using}) ORDER BY {order}").fetchall())
+        out["added"] = _keys(con, f"SELECT {order} FROM n ANTI JOIN o USING ({using}) ORDER BY {order}")
+        out["removed"] = _keys(con, f"SELECT {order} FROM o ANTI JOIN n USING ({using}) ORDER BY {order}")
         if cols:
             which = ", ".join(f"CASE WHEN n._c{j} IS DISTINCT FROM o._c{j} THEN {j} END" for j in range(len(cols)))
             rows = con.execute(
@@ -160,6 +167,15 @@ def summary(d: dict) -> dict:
         "tables": {name: {"added": len(t["added"]), "removed": len(t["removed"]), "changed": len(t["changed"])}
                    for name, t in d["tables"].items()},
     }
+
+
+def write(folder: Path, d: dict, version: str) -> dict:
+    """Write the diff ``d`` into a release's ``folder``: ``changes.json`` (in full) and ``CHANGES.md``;
+    returns its :func:`summary`."""
+    with (folder / "changes.json").open("w", encoding="utf-8") as fh:  # streamed: a first release's
+        json.dump(d, fh, indent=1)  # lists every key of every table
+    (folder / "CHANGES.md").write_text(markdown(d, version), encoding="utf-8")
+    return summary(d)
 
 
 def _md(text) -> str:

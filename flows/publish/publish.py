@@ -102,10 +102,12 @@ def _validation_summary(validation_json: Path | None) -> dict | None:
 
 def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, fingerprint_: str,
                   docs_dir: Path | None, validation_json: Path | None, raw_files: pd.DataFrame,
-                  changes: dict | None = None, csv_files: dict[str, Path] | None = None,
+                  changes_summary: dict | None = None, csv_files: dict[str, Path] | None = None,
                   build_key: str | None = None, parquet_files: dict[str, Path] | None = None,
                   validated=None, database=None) -> None:
-    """Write every file of a release into ``target`` (a staging folder). ``csv_files``,
+    """Write every file of a release into ``target`` (a staging folder; the diff's files,
+    :func:`flows.publish.changes.write`, may be there already: ``changes_summary`` is their summary,
+    for ``release.json``). ``csv_files``,
     ``parquet_files``: the tables' files when already written (for the fingerprint, for validation):
     moved into ``target``. ``validated``: called once the data files and their descriptions are
     written, before the report is copied in; it waits for a validation running beside publishing and
@@ -114,10 +116,9 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
     database made beside publishing from the same Parquet files
     (:func:`flows.publish.sqlite_db.build_database`) and returns its path (the file is moved in);
     without it the database is made here."""
-    from flows.publish import changes as changes_mod
     from flows.publish import dictionary
 
-    target.mkdir(parents=True)
+    target.mkdir(parents=True, exist_ok=True)
     created = _now()
     counts = {}
     for name in schemas.tables():
@@ -143,10 +144,6 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
     (target / "README.md").write_text(dictionary.markdown(tables, version, created, described), encoding="utf-8")
     (target / "dictionary.html").write_text(dictionary.html(tables, version, created, described, report),
                                             encoding="utf-8")
-    if changes is not None:
-        with (target / "changes.json").open("w", encoding="utf-8") as fh:  # streamed: a first release's
-            json.dump(changes, fh, indent=1)  # lists every key of every table
-        (target / "CHANGES.md").write_text(changes_mod.markdown(changes, version), encoding="utf-8")
     release_pages.write(target, version, created, report)  # previews, changes page, citation, zip
     if database is not None:  # made beside publishing: waited for as late as the release allows
         _database(target, database, validated)
@@ -166,7 +163,7 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
         "schema": schema_signature(),
         "primary_keys": {name: list(t.primary_key) for name, t in schemas.tables().items()},
         "validation": _validation_summary(validation_json),
-        "changes": changes_mod.summary(changes) if changes is not None else None,
+        "changes": changes_summary,
     }, indent=1), encoding="utf-8")
     checkpoint("release_written")
 
@@ -263,7 +260,10 @@ def _publish_locked(output_dir: Path, tables: dict, fp: str, csv_files: dict, do
     staging = output_dir / f"{STAGING_PREFIX}{version}-{uuid.uuid4().hex[:8]}"
     try:
         checkpoint("version_chosen")
-        write_release(tables, staging, version, fp, docs_dir, validation_json, raw_files, diff, csv_files,
+        staging.mkdir(parents=True)
+        summary = changes_mod.write(staging, diff, version)
+        del diff  # a first release's diff lists every key of every table: not held while the rest is written
+        write_release(tables, staging, version, fp, docs_dir, validation_json, raw_files, summary, csv_files,
                       build_key, parquet_files, validated, database)
         make_read_only(staging)
         _fsync_tree(staging)
@@ -282,7 +282,7 @@ def _publish_locked(output_dir: Path, tables: dict, fp: str, csv_files: dict, do
     # the counts only: the diff lists every added key, and Prefect walks a task's and a flow's return
     # value item by item; the keys are in the release's changes.json
     return Release(version, final, final / "validation" / "index.html", True, f"published release {version}",
-                   changes=changes_mod.summary(diff))
+                   changes=summary)
 
 
 def repair(output_dir: Path, lock_timeout: float | None = 0) -> list[str] | None:
