@@ -42,17 +42,19 @@ class StepSampler:
                 self._state["peak"] = max(self._state["peak"], rss)
             time.sleep(0.005)
 
-    def wrap(self, module, name: str) -> None:
-        """Replace ``module.name`` by the same function labelling its samples ``name``."""
+    def wrap(self, module, name: str, label: str | None = None) -> None:
+        """Replace ``module.name`` by the same function labelling its samples ``label`` (default
+        ``name``)."""
         fn = getattr(module, name)
+        label = label or name
 
         @functools.wraps(fn)
         def inner(*args, **kwargs):
-            self.close(name)
+            self.close(label)
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.close(f"after {name}")
+                self.close(f"after {label}")
 
         setattr(module, name, inner)
 
