@@ -97,8 +97,7 @@ def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
         for i in range(file.num_row_groups):
             pieces.append(file.read_row_group(i, columns=columns))
             pool.release_unused()
-        empty = file.schema_arrow.empty_table()
-        table = pa.concat_tables(pieces) if pieces else empty.select(columns) if columns else empty
+        table = pa.concat_tables(pieces) if pieces else file.read(columns=columns)  # no row group: no rows
     del pieces
     for i in range(table.num_columns):  # a column at a time: one column's copy at once
         if table.column(i).num_chunks > 1:
