@@ -42,6 +42,25 @@ def raw_copy(tmp_path) -> Path:
     return dest
 
 
+def assert_release_holds(release_dir: Path, tables: dict) -> None:
+    """Every table of ``release_dir`` (its Parquet files) holds the rows of the frame ``tables[name]``
+    with the schema's types; the release writes a table's rows in the order of its key, so both are
+    compared in that order."""
+    import pandas as pd
+
+    import schemas
+    from flows.common.parquet_tables import ParquetTables
+
+    published = ParquetTables(release_dir)
+
+    def by_key(table, df):
+        return df.sort_values(list(schemas.table(table).primary_key)).reset_index(drop=True)
+
+    for table in schemas.tables():
+        pd.testing.assert_frame_equal(by_key(table, published[table]), by_key(table, schemas.conform(table, tables[table])),
+                                      obj=table)
+
+
 def doc_paragraphs(tables, source_file):
     docs = tables["documents"]
     doc_id = docs.loc[docs["source_file"] == source_file, "doc_id"].item()

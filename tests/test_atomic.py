@@ -107,16 +107,27 @@ def test_sigkill_during_publish_keeps_latest_and_the_rerun_publishes(base, tmp_p
     assert publish.repair(out) == []
 
 
-@pytest.mark.parametrize("damage", ["latest removed", "latest on the older release", "catalog removed",
-                                    "catalog of the older release only"])
-def test_an_unchanged_build_repairs_latest_and_the_catalog(base, tmp_path, damage):
-    """Whatever state a crash left ``latest`` and the catalog in, the next build (unchanged input:
-    nothing rebuilt) points latest at the newest release and lists every release."""
+@pytest.fixture(scope="module")
+def newer(base, tmp_path_factory):
+    """``base``'s output folder after publishing release 1.1.0 of its raw folder, and the catalog of
+    1.0.0 alone."""
     base_out, raw = base
-    out = tmp_path / "out"
+    out = tmp_path_factory.mktemp("newer") / "out"
     shutil.copytree(base_out, out, symlinks=True)
     old_catalog = (out / "catalog.json").read_bytes()
     assert publish_raw(raw, out).published  # 1.1.0
+    return out, old_catalog
+
+
+@pytest.mark.parametrize("damage", ["latest removed", "latest on the older release", "catalog removed",
+                                    "catalog of the older release only"])
+def test_an_unchanged_build_repairs_latest_and_the_catalog(base, newer, tmp_path, damage):
+    """Whatever state a crash left ``latest`` and the catalog in, the next build (unchanged input:
+    nothing rebuilt) points latest at the newest release and lists every release."""
+    _, raw = base
+    out = tmp_path / "out"
+    shutil.copytree(newer[0], out, symlinks=True)
+    old_catalog = newer[1]
     if damage == "latest removed":
         (out / "latest").unlink()
     elif damage == "latest on the older release":

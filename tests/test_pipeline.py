@@ -22,14 +22,20 @@ def _tree_digest(path: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def built(prefect_harness, tmp_path_factory):
+def first_run(prefect_harness, tmp_path_factory):
+    """The first build of raw/ into an empty output folder: its folder and its flow run's final state."""
     from conftest import RAW
 
     from flows.pipeline import build_dataset
 
     out = tmp_path_factory.mktemp("output")
-    release = build_dataset(raw_dir=str(RAW), output_dir=str(out))
-    return out, release
+    return out, build_dataset(raw_dir=str(RAW), output_dir=str(out), return_state=True)
+
+
+@pytest.fixture(scope="module")
+def built(first_run):
+    out, state = first_run
+    return out, state.result()
 
 
 def test_release_has_tables_datapackage_report_and_latest(built):
@@ -79,14 +85,16 @@ def test_frictionless_validates_the_datapackage(built):
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
 
 
-def test_second_run_on_unchanged_input_publishes_nothing(built):
+def test_second_run_on_unchanged_input_publishes_nothing_and_says_so(built):
     from conftest import RAW
 
     from flows.pipeline import build_dataset
 
     out, _ = built
     before = _tree_digest(out)
-    release = build_dataset(raw_dir=str(RAW), output_dir=str(out))
+    state = build_dataset(raw_dir=str(RAW), output_dir=str(out), return_state=True)
+    assert state.is_completed() and state.message.startswith("unchanged:") and "nothing published" in state.message
+    release = state.result()
     assert not release.published and release.version == "1.0.0"
     assert _tree_digest(out) == before
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
@@ -175,20 +183,15 @@ def test_extract_in_a_process_of_its_own_publishes_the_same_release(prefect_harn
     assert dumps[0] == dumps[1] and len(dumps[0]) > 100
 
 
-def test_a_run_ends_saying_what_it_published_with_its_summary_as_a_table(prefect_harness, tmp_path):
-    """The run's final state message says what happened ("published release 1.0.0", then "unchanged:
-    ... nothing published"), and the build summary is a table artifact."""
-    from conftest import RAW
+def test_a_run_ends_saying_what_it_published_with_its_summary_as_a_table(first_run):
+    """The run's final state message says what happened ("published release 1.0.0"; an unchanged
+    run's: test_second_run_on_unchanged_input_publishes_nothing_and_says_so), and the build summary
+    is a table artifact."""
     from prefect import get_client
 
-    from flows.pipeline import build_dataset
-
-    out = tmp_path / "out"
-    first = build_dataset(raw_dir=str(RAW), output_dir=str(out), return_state=True)
+    _, first = first_run
     assert first.is_completed() and first.message == "published release 1.0.0"
     assert first.result().version == "1.0.0"
-    again = build_dataset(raw_dir=str(RAW), output_dir=str(out), return_state=True)
-    assert again.is_completed() and again.message.startswith("unchanged:") and "nothing published" in again.message
 
     with get_client(sync_client=True) as client:
         from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId

@@ -25,12 +25,22 @@ REAL = Path(schemas.__file__).parent
 
 
 @pytest.fixture(scope="module")
-def tables_and_inventory(seed_tables):
+def tables_and_inventory():
     from conftest import RAW
 
     from flows.orchestrate.build import build_tables
 
     return build_tables(RAW)
+
+
+@pytest.fixture(scope="module")
+def first_release(tables_and_inventory, tmp_path_factory):
+    """An output folder holding release 1.0.0 of the seeds' tables (tests publish over a copy)."""
+    tables, inventory = tables_and_inventory
+    root = tmp_path_factory.mktemp("first")
+    (root / "work").mkdir()
+    release, report = _publish(tables, inventory, root / "out", root / "work", preload=True)
+    return root / "out", release, report
 
 
 def _publish(tables, inventory, out, workdir, preload=False):
@@ -41,10 +51,10 @@ def _publish(tables, inventory, out, workdir, preload=False):
         return release, validation.report()
 
 
-def test_the_published_parquet_files_are_validated_and_the_report_is_in_the_release(tables_and_inventory, tmp_path):
-    tables, inventory = tables_and_inventory
-    (tmp_path / "work").mkdir()
-    release, report = _publish(tables, inventory, tmp_path / "out", tmp_path / "work", preload=True)
+def test_the_published_parquet_files_are_validated_and_the_report_is_in_the_release(tables_and_inventory,
+                                                                                     first_release):
+    tables, _ = tables_and_inventory
+    out, release, report = first_release
     assert release.published and report.passed
     assert {t.table: t.n_rows for t in report.tables if t.kind == "table"} == {n: len(df) for n, df in tables.items()}
     kept = json.loads((release.path / "validation" / "validation.json").read_text(encoding="utf-8"))
@@ -53,14 +63,15 @@ def test_the_published_parquet_files_are_validated_and_the_report_is_in_the_rele
     assert json.loads((release.path / "release.json").read_text())["validation"]["passed"] is True
     # the Parquet files it read are the release's own (linked in, not written again)
     assert sorted(p.name for p in release.path.glob("*.parquet")) == sorted(f"{n}.parquet" for n in tables)
-    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(releases.STAGING_PREFIX)]
+    assert not [p for p in out.iterdir() if p.name.startswith(releases.STAGING_PREFIX)]
 
 
-def test_a_validation_process_that_dies_publishes_nothing(tables_and_inventory, tmp_path):
+def test_a_validation_process_that_dies_publishes_nothing(tables_and_inventory, first_release, tmp_path):
     tables, inventory = tables_and_inventory
     out = tmp_path / "out"
+    shutil.copytree(first_release[0], out, symlinks=True)
     (tmp_path / "work").mkdir()
-    first, _ = _publish(tables, inventory, out, tmp_path / "work")
+    first = first_release[1]
     before, link = tree_digest(out / "latest"), os.readlink(out / "latest")
     edited = {**tables, "documents": tables["documents"].assign(outlet="Another outlet")}
     with validate_process.Validation(tmp_path / "work") as validation:
@@ -92,11 +103,12 @@ def blocking_check(tmp_path):
         yield
 
 
-def test_a_failed_validation_commits_nothing_even_for_unchanged_tables(tables_and_inventory, tmp_path, request):
+def test_a_failed_validation_commits_nothing_even_for_unchanged_tables(tables_and_inventory, first_release, tmp_path,
+                                                                      request):
     tables, inventory = tables_and_inventory
     out = tmp_path / "out"
-    (tmp_path / "work").mkdir()
-    first, _ = _publish(tables, inventory, out, tmp_path / "work")
+    shutil.copytree(first_release[0], out, symlinks=True)
+    first = first_release[1]
     before, link = tree_digest(out / "latest"), os.readlink(out / "latest")
     request.getfixturevalue("blocking_check")
     for candidate in (tables, {**tables, "documents": tables["documents"].assign(outlet="Another outlet")}):
