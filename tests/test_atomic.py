@@ -61,6 +61,7 @@ def base(tmp_path_factory):
     return out, raw
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", POINTS_BEFORE_RENAME + POINTS_AFTER_RENAME)
 def test_sigkill_during_publish_keeps_latest_and_the_rerun_publishes(base, tmp_path, point):
     base_out, raw = base
@@ -143,6 +144,7 @@ def test_an_unchanged_build_repairs_latest_and_the_catalog(base, newer, tmp_path
     assert catalog["latest"] == "1.1.0" and [r["version"] for r in catalog["releases"]] == ["1.1.0", "1.0.0"]
 
 
+@pytest.mark.slow
 def test_two_builds_at_once_exactly_one_publishes_and_the_other_reports_the_lock(base, tmp_path):
     base_out, raw = base
     out = tmp_path / "out"
@@ -170,6 +172,7 @@ def test_two_builds_at_once_exactly_one_publishes_and_the_other_reports_the_lock
     verify_release(out / "1.1.0")
 
 
+@pytest.mark.slow
 def test_a_waiting_build_publishes_nothing_twice(base, tmp_path):
     """With a lock timeout the second build waits, then finds the same tables already published."""
     base_out, raw = base
