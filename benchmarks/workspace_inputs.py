@@ -26,9 +26,7 @@ def accounted(corpus: Path, work: Path) -> tuple[list, dict]:
     """``(batches, tables)``: the workspace's batches of ``corpus`` (``flows.orchestrate.workspace.Batch``)
     and the tables of :data:`TABLES` after templates and rejections, before dedup."""
     from flows import pipeline
-    from flows.clean import clean
-    from flows.ingest import ingest
-    from flows.orchestrate import batches, workspace
+    from flows.orchestrate import batches, build, workspace
 
     files, manifest = batches.fingerprint(Path(corpus))
     plan = batches.plan(files, batches.DEFAULT_BATCH_SIZE)
@@ -38,10 +36,8 @@ def accounted(corpus: Path, work: Path) -> tuple[list, dict]:
         raise SystemExit(f"the workspace {root} does not hold every batch of {corpus} made by this code: "
                          f"remove {work} and rerun")
     f = {name: workspace.read_frame(path) for name, path in workspace.gather(done, work / "run").items()}
-    paragraphs = clean.mark_templates(f.pop("paragraphs"), f["sources"], f["info"])
-    tables = dict(zip(TABLES, ingest.reject_all_boilerplate(f.pop("sources"), paragraphs, f.pop("info"),
-                                                            f.pop("rejections"))))
-    return done, tables
+    *accounted_tables, _ = build.post_clean(*(f.pop(name) for name in TABLES))
+    return done, dict(zip(TABLES, accounted_tables))
 
 
 def measured(doc: str, prepared: str, prepare, measure, argv: list[str] | None = None):

@@ -21,13 +21,12 @@ from prefect.states import Completed  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE  # noqa: E402
 
-from flows.clean import clean
 from flows.common import parquet_tables, workdirs
 from flows.common.paths import OUTPUT_DIR, RAW_DIR  # noqa: E402
 from flows.dedup import dedup
 from flows.extract import extract
 from flows.ingest import ingest
-from flows.orchestrate import batches, database, extract_process, memory, progress, workspace
+from flows.orchestrate import batches, build, database, extract_process, memory, progress, workspace
 from flows.orchestrate.extract_process import BuiltTables  # noqa: E402
 from flows.publish import publish
 from flows.orchestrate.validation import Validation, ValidationFailed as ChecksFailed  # noqa: E402
@@ -78,10 +77,8 @@ def post_clean_task(raw_dir: str, gathered: dict[str, str], run_dir: str):
     tables after it and of the raw inventory (every input and what became of it), and the counts."""
     t0 = time.perf_counter()
     f = {name: workspace.read_frame(Path(path)) for name, path in gathered.items()}
-    paragraphs = clean.mark_templates(f.pop("paragraphs"), f["sources"], f["info"])
-    templates = int((paragraphs["reason"] == "template").sum())
-    sources, paragraphs, info, rejections = ingest.reject_all_boilerplate(
-        f.pop("sources"), paragraphs, f.pop("info"), f.pop("rejections"))
+    sources, paragraphs, info, rejections, templates = build.post_clean(
+        f.pop("sources"), f.pop("paragraphs"), f.pop("info"), f.pop("rejections"))
     ingest.check_accounting(Path(raw_dir), sources, rejections)
     inventory = ingest.raw_inventory(sources, rejections, Path(raw_dir))
     for r in rejections.to_dict("records"):
