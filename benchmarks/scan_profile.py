@@ -1,7 +1,7 @@
 """Where the per-batch scan spends its time (issue 32): the scan is most of a large build's CPU.
 
 Over the content paragraphs of a real corpus (default: wikinews), on one pinned core, the best of
-``--repeat`` runs of each part of :func:`flows.extract.extract.scan_paragraphs`:
+``--repeat`` runs of each part of :func:`flows.extract.scans.scan_paragraphs`:
 
 - the whole scan, and the entity part of it (:func:`flows.extract.entities.scan`);
 - the spaCy pipeline: the tokenizer alone, the pipeline as the scan runs it (no sentencizer), and
@@ -46,7 +46,7 @@ def main(argv=None) -> int:
 
     import pandas as pd
 
-    from flows.extract import extract
+    from flows.extract.scans import scan_paragraphs
     from flows.extract.entities import _scan_doc, scan
     from flows.extract.events import countries_said
     from flows.extract.facts import extract_facts
@@ -58,11 +58,11 @@ def main(argv=None) -> int:
     texts = list(dict.fromkeys(content["text"].tolist()))  # the scan reads each distinct text once
     words = int(content["n_words"].sum())
     nlp, lex = get_nlp(), load_lexicons()
-    extract.scan_paragraphs(paragraphs)  # warm: the pipeline, the lexicons, the tokenizer's cache
+    scan_paragraphs(paragraphs)  # warm: the pipeline, the lexicons, the tokenizer's cache
     docs = list(nlp.pipe(texts, disable=["sentencizer"]))
     sentencizer = nlp.get_pipe("sentencizer")
     parts = {
-        "scan_paragraphs (the whole scan)": lambda: extract.scan_paragraphs(paragraphs),
+        "scan_paragraphs (the whole scan)": lambda: scan_paragraphs(paragraphs),
         "entities.scan (pipeline, sentences, _scan_doc)": lambda: scan(paragraphs),
         "tokenizer alone": lambda: list(nlp.tokenizer.pipe(texts)),
         "pipeline as the scan runs it": lambda: list(nlp.pipe(texts, disable=["sentencizer"])),

@@ -16,25 +16,24 @@ def stage_inputs():
 
     from flows.clean import clean
     from flows.dedup import dedup
-    from flows.extract import extract
+    from flows.extract.scans import scan_paragraphs
     from flows.ingest import ingest
 
     sources, rejections = ingest.ingest(RAW)
     paragraphs, info = clean.clean(sources)
-    scans = extract.scan_paragraphs(paragraphs)
+    scans = scan_paragraphs(paragraphs)
     sources, paragraphs, info, rejections = ingest.reject_all_boilerplate(sources, paragraphs, info, rejections)
     frames = {"sources": sources, "paragraphs": dedup.dedup(paragraphs), "info": info, "rejections": rejections}
-    return frames, extract.pack_scans(scans)
+    return frames, scans
 
 
 def _run(stage_inputs, tmp_path, own_process):
     from flows.orchestrate import workspace
 
-    frames, packed = stage_inputs
+    frames, found = stage_inputs
     tmp_path.mkdir()
     inputs = {name: str(workspace.write_frame(df, tmp_path / f"{name}.parquet")) for name, df in frames.items()}
-    scans = tmp_path / "scans.pickle"  # a batch's scans file in the workspace
-    scans.write_bytes(packed)
+    scans = workspace.write_scans(found, tmp_path / "scans")  # a batch's scans folder in the workspace
     return extract_process.extract_and_write(inputs, [str(scans)], tmp_path / "tables", own_process)
 
 

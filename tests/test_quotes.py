@@ -237,13 +237,14 @@ def test_sentence_spans_read_only_the_end_of_a_sentence_for_abbreviations():
 
 
 def test_quotes_the_batches_found_give_the_same_table(seed_tables, monkeypatch):
-    """The per-document batches find each paragraph's quotes (flows.extract.extract.scan_paragraphs); the
+    """The per-document batches find each paragraph's quotes (flows.extract.scans.scan_paragraphs); the
     quotes table built from them is the one read here from the paragraphs."""
     from flows.extract import extract, quotes
+    from flows.extract.scans import quotes_of, scan_paragraphs
 
     paragraphs, documents, entities = seed_tables["paragraphs"], seed_tables["documents"], seed_tables["entities"]
     expected = extract_quotes(paragraphs, documents, entities)
-    found = extract.unpack_quotes(extract.scan_paragraphs(paragraphs).quotes)
+    found = quotes_of(scan_paragraphs(paragraphs).quotes)
     assert len(found) >= 10 and expected.loc[~expected["is_social_post"], "para_id"].isin(list(found)).all()
     read = []
     monkeypatch.setattr(quotes, "quotes_in", lambda text: read.append(text) or ())

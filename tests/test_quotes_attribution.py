@@ -235,9 +235,9 @@ def test_turn_labels():
 
 
 def test_the_batches_scans_give_the_same_speakers():
-    """The flow finds each paragraph's quotes per batch (flows.extract.extract.scan_paragraphs); continued
+    """The flow finds each paragraph's quotes per batch (flows.extract.scans.scan_paragraphs); continued
     turns, pronouns and transcripts settle the same way from them."""
-    from flows.extract import extract
+    from flows.extract.scans import quotes_of, scan_paragraphs
 
     paras = paragraphs_frame([
         ("d1", "MAJ GEN JANE ROE: All right, good morning."), ("d1", "We have a few things today."),
@@ -245,7 +245,7 @@ def test_the_batches_scans_give_the_same_speakers():
         ("d2", "\u201cThe talks went very well indeed,\u201d he added."),
     ])
     docs = documents_frame(["d1", "d2"])
-    found = extract.unpack_quotes(extract.scan_paragraphs(paras).quotes)
+    found = quotes_of(scan_paragraphs(paras).quotes)
     from_scans = extract_quotes(paras, docs, found=found)
     pd.testing.assert_frame_equal(from_scans, extract_quotes(paras, docs))
     assert from_scans["speaker_label"].tolist().count("Jane Roe") == 2

@@ -10,6 +10,8 @@ import pytest
 from conftest import RAW
 
 from flows.extract import extract
+from flows.extract.scans import TABLES as SCAN_TABLES
+from flows.extract.scans import Scans
 from flows.orchestrate import batches, workspace
 
 
@@ -64,7 +66,7 @@ def test_band_keys_and_scans_read_back_are_the_batches(seed_batches, tmp_path):
     scans = workspace.read_scans([b.path("scans") for b in filed])
     paragraphs = _in_document_order(results)[1]
     content = paragraphs.loc[paragraphs["status"] == "content", "para_id"]
-    assert len(content) and set(scans.scanned) == set(content)
+    assert len(content) and set(scans.scanned.to_pylist()) == set(content)
 
 
 def test_band_keys_file_keeps_the_hashes_of_short_paragraphs_and_keys_of_long_ones(tmp_path):
@@ -115,7 +117,7 @@ def test_batches_of_no_paragraphs_gather_to_empty_tables_with_the_columns(seed_b
     _, results = seed_batches
     r = results[0]
     empty = batches.BatchResult(r.sources.iloc[0:0], r.rejections, r.paragraphs.iloc[0:0], r.info.iloc[0:0],
-                                extract.pack_scans(extract.Scans()), {}, r.band_keys)
+                                Scans.empty(), {}, r.band_keys)
     filed = [workspace.write_batch(tmp_path / "ws", "empty", empty)]
     paragraphs = workspace.read_frame(workspace.gather(filed, tmp_path / "run")["paragraphs"])
     assert len(paragraphs) == 0 and list(paragraphs.columns) == list(r.paragraphs.columns)
@@ -140,7 +142,7 @@ def test_prune_keeps_the_current_batches_and_recent_files(seed_batches, tmp_path
     assert workspace.prune(tmp_path / "ws", keep=[current.key]) == 0  # too recent: maybe another build's
     for table in (*workspace.BATCH_TABLES, "band_keys", "scans", "done"):
         os.utime(old.path(table), (1, 1))
-    assert workspace.prune(tmp_path / "ws", keep=[current.key]) == len(workspace.BATCH_TABLES) + 3
+    assert workspace.prune(tmp_path / "ws", keep=[current.key]) == len(workspace.BATCH_TABLES) + 2 + len(SCAN_TABLES)
     assert current.complete() and not old.path("done").exists()
 
 

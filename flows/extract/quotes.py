@@ -469,7 +469,7 @@ class Found(NamedTuple):
 def quotes_in(text: str) -> tuple:
     """The quotes of one paragraph, as its text alone gives them (:class:`Found` each): a
     transcript turn first, then each quoted passage with the speaker named around it. The
-    per-document batches find them (``flows.extract.extract.scan_paragraphs``); :func:`extract_quotes`
+    per-document batches find them (``flows.extract.scans.scan_paragraphs``); :func:`extract_quotes`
     settles what needs the other paragraphs (a pronoun's speaker, a continued quote, a transcript's
     unlabelled paragraphs, a social post's author, the speaker's entity)."""
     found = []

@@ -4,7 +4,7 @@ The per-document work runs on batches of raw files, one Prefect task per batch, 
 spread over Dask workers and cached from one build to the next: ``process(raw_dir, files, manifest)``
 runs ingest (check + decode), clean (paragraphs, titles, boilerplate; an outlet's template lines are
 learned over the whole corpus, after the batches), the extract stage's
-per-paragraph scan (``flows.extract.extract.scan_paragraphs``) and the MinHash band keys of the dedup stage
+per-paragraph scan (``flows.extract.scans.scan_paragraphs``) and the MinHash band keys of the dedup stage
 (``flows.dedup.dedup.paragraph_band_keys``) on one batch and returns a :class:`BatchResult` (without the
 raw text, which nothing after cleaning reads).
 
@@ -168,7 +168,7 @@ class BatchResult:
     rejections: pd.DataFrame
     paragraphs: pd.DataFrame
     info: pd.DataFrame
-    scans: object  # flows.extract.extract.Scans, or its flows.extract.extract.pack_scans bytes (as batches return them)
+    scans: object  # flows.extract.scans.Scans
     seconds: dict = field(default_factory=dict)
     band_keys: object = None  # flows.dedup.dedup.ParagraphKeys of the batch's paragraphs (None: dedup sketches them)
     reused: int = 0  # documents taken from earlier batches (flows.orchestrate.workspace.earlier_documents)
@@ -176,11 +176,11 @@ class BatchResult:
 
 def process(raw_dir: Path, files: list[tuple[str, str]], manifest: dict, reused: BatchResult | None = None) -> BatchResult:
     """Ingest, clean and scan one batch of raw files (see the module docstring). ``reused``: the
-    documents of some of its files, as earlier batches made them (their scans unpacked): only the
+    documents of some of its files, as earlier batches made them: only the
     other files are read, and the result holds both."""
     from flows.clean import clean
     from flows.dedup import dedup
-    from flows.extract import extract
+    from flows.extract.scans import combine_scans, scan_paragraphs
     from flows.orchestrate import memory
 
     t0 = time.perf_counter()
@@ -195,7 +195,7 @@ def process(raw_dir: Path, files: list[tuple[str, str]], manifest: dict, reused:
     paragraphs, info = clean.clean(sources, templates=None)  # templates: corpus-level, after the batches
     t2 = time.perf_counter()
     with memory.gc_paused():
-        scans = extract.scan_paragraphs(paragraphs)
+        scans = scan_paragraphs(paragraphs)
     t3 = time.perf_counter()
     band_keys = dedup.paragraph_band_keys(paragraphs)
     t4 = time.perf_counter()
@@ -204,9 +204,9 @@ def process(raw_dir: Path, files: list[tuple[str, str]], manifest: dict, reused:
     if reused is not None:
         sources, paragraphs, info = (combine([mine, theirs]) for mine, theirs in (
             (sources, reused.sources), (paragraphs, reused.paragraphs), (info, reused.info)))
-        scans = extract.combine_scans([scans, reused.scans])
+        scans = combine_scans([scans, reused.scans])
         band_keys = dedup.combine_paragraph_keys([band_keys, reused.band_keys])
-    return BatchResult(sources, rejections, paragraphs, info, extract.pack_scans(scans), seconds, band_keys,
+    return BatchResult(sources, rejections, paragraphs, info, scans, seconds, band_keys,
                        reused.reused if reused is not None else 0)
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 from flows.clean import clean
 from flows.dedup import dedup
 from flows.extract import extract
+from flows.extract.scans import scan_paragraphs
 from flows.ingest import ingest
 
 
@@ -26,7 +27,7 @@ def build(raw_dir: Path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.Data
     raw_dir = Path(raw_dir)
     sources, rejections = ingest.ingest(raw_dir)
     paragraphs, info = clean.clean(sources, templates=None)
-    scans = extract.scan_paragraphs(paragraphs)
+    scans = scan_paragraphs(paragraphs)
     sources, paragraphs, info, rejections, _ = post_clean(sources, paragraphs, info, rejections)
     ingest.check_accounting(raw_dir, sources, rejections)
     inventory = ingest.raw_inventory(sources, rejections, raw_dir)

@@ -122,7 +122,7 @@ def _extract_read(inputs: dict, folder: Path, written: tuple) -> BuiltTables:
 
 
 def _extract_and_write(inputs: dict, found, folder: Path, written: tuple = ()) -> BuiltTables:
-    """``found``: the batches' scans, read (a ``flows.extract.extract.Scans``)."""
+    """``found``: the batches' scans, read (a ``flows.extract.scans.Scans``)."""
     from flows.extract import extract
     from flows.orchestrate import memory, workspace
 

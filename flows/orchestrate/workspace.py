@@ -6,7 +6,9 @@ stages' cache; a build's own folder ``run`` does not):
 
     <root>/documents/<table>/<batch key>.parquet    sources, rejections, paragraphs, info, band_keys
                                                     (dedup's text hashes and band keys)
-    <root>/documents/scans/<batch key>.pickle       the extract stage's per-paragraph scans
+    <root>/documents/scans/<batch key>/<table>.parquet
+                                                    the extract stage's per-paragraph scans
+                                                    (the tables of flows.extract.scans)
     <root>/documents/done/<batch key>.json          written last: the batch is complete (its seconds,
                                                     files, manifest rows and code versions)
     <run>/gathered/<table>.parquet                  the batches in document order (DuckDB)
@@ -28,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,11 +61,16 @@ class Batch:
     reused: int = 0
 
     def path(self, table: str) -> Path:
-        suffix = "pickle" if table == "scans" else "json" if table == "done" else "parquet"
+        if table == "scans":  # a folder: a file a table
+            return Path(self.root) / "documents" / "scans" / self.key
+        suffix = "json" if table == "done" else "parquet"
         return Path(self.root) / "documents" / table / f"{self.key}.{suffix}"
 
     def complete(self) -> bool:
-        return self.path("done").is_file() and all(self.path(t).is_file() for t in (*BATCH_TABLES, "scans"))
+        from flows.extract.scans import TABLES as SCAN_TABLES
+
+        return (self.path("done").is_file() and all(self.path(t).is_file() for t in BATCH_TABLES)
+                and all((self.path("scans") / f"{t}.parquet").is_file() for t in SCAN_TABLES))
 
 
 def _write_atomic(path: Path, write) -> None:
@@ -127,9 +134,7 @@ def write_batch(root: Path, key: str, result, made_of: dict | None = None) -> Ba
     for table in BATCH_TABLES:
         write_frame(getattr(result, table), batch.path(table))
     write_band_keys(result.band_keys, batch.path("band_keys"))
-    scans = result.scans if isinstance(result.scans, (bytes, bytearray)) else pickle.dumps(
-        result.scans, protocol=pickle.HIGHEST_PROTOCOL)
-    _write_atomic(batch.path("scans"), lambda tmp: tmp.write_bytes(scans))
+    write_scans(result.scans, batch.path("scans"))
     done = {"seconds": batch.seconds, "reused": batch.reused, **(made_of or {})}
     _write_atomic(batch.path("done"), lambda tmp: tmp.write_text(json.dumps(done, default=str)))
     return batch
@@ -187,7 +192,7 @@ def earlier_documents(root: Path, earlier: dict[str, str]):
     """The rows of the documents ``earlier`` names (sha256 -> the batch that made it), from their
     batches' files: a ``flows.orchestrate.batches.BatchResult`` (its scans unpacked), or None."""
     from flows.dedup.dedup import combine_paragraph_keys
-    from flows.extract import extract
+    from flows.extract.scans import combine_scans, subset_scans
     from flows.orchestrate.batches import BatchResult, combine
 
     parts = []
@@ -205,12 +210,12 @@ def earlier_documents(root: Path, earlier: dict[str, str]):
         keys = read_band_keys([batch.path("band_keys")])
         if keys is not None:
             keys = keys.only(list(para_ids))
-        scans = extract.subset_scans(pickle.loads(batch.path("scans").read_bytes()), para_ids)
+        scans = subset_scans(read_scans([batch.path("scans")]), para_ids)
         parts.append(BatchResult(sources, None, paragraphs, info, scans, band_keys=keys, reused=len(sources)))
     if not parts:
         return None
     return BatchResult(combine([p.sources for p in parts]), None, combine([p.paragraphs for p in parts]),
-                       combine([p.info for p in parts]), extract.combine_scans([p.scans for p in parts]),
+                       combine([p.info for p in parts]), combine_scans([p.scans for p in parts]),
                        band_keys=combine_paragraph_keys([p.band_keys for p in parts]),
                        reused=sum(p.reused for p in parts))
 
@@ -231,8 +236,12 @@ def prune(root: Path, keep: list[str], min_age_seconds: float = 86_400) -> int:
             except FileNotFoundError:
                 continue
             if stale and not path.name.startswith("."):
-                path.unlink(missing_ok=True)
-                removed += 1
+                if path.is_dir():  # a batch's scans
+                    removed += sum(1 for _ in path.iterdir())
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+                    removed += 1
     return removed
 
 
@@ -305,13 +314,24 @@ def read_band_keys(paths: list[Path]):
     return keys
 
 
-def read_scans(paths: list[Path]):
-    """The scans of the batches' ``scans`` files as one ``flows.extract.extract.Scans``."""
-    from flows.extract import extract
-    from flows.orchestrate import memory
+def write_scans(scans, folder: Path) -> Path:
+    """A ``flows.extract.scans.Scans`` as its tables' Parquet files in ``folder``."""
+    for name, table in scans.tables().items():
+        path = Path(folder) / f"{name}.parquet"
+        if isinstance(table, pd.DataFrame):
+            write_frame(table, path)
+        else:
+            _write_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    return Path(folder)
 
-    with memory.gc_paused():  # unpickling makes a great many small acyclic records
-        return extract.combine_scans([pickle.loads(Path(p).read_bytes()) for p in paths])
+
+def read_scans(folders: list[Path]):
+    """The scans of the batches' ``scans`` folders as one ``flows.extract.scans.Scans``."""
+    from flows.extract.scans import SCHEMAS, Scans, combine_scans
+
+    return combine_scans([Scans(**{name: pq.read_table(Path(f) / f"{name}.parquet", schema=schema)
+                                   for name, schema in SCHEMAS.items()},
+                                facts=read_frame(Path(f) / "facts.parquet")) for f in folders])
 
 
 # --- gathering: the batches in document order, by DuckDB ------------------------------------
