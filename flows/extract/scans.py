@@ -56,6 +56,7 @@ SCHEMAS = {  # the scans' tables (``facts`` is the ``facts`` table of schemas/, 
                          pa.field("speaker_at", pa.int32())]),
 }
 TABLES = (*SCHEMAS, "facts")
+ROWS_AT_ONCE = 65_536  # rows turned into Python values at a time
 
 
 @dataclass
@@ -139,9 +140,9 @@ def subset_scans(scans: Scans, para_ids) -> Scans:
 def _grouped(table: pa.Table, make) -> dict:
     """para_id -> the tuple of ``make(row)`` over the table's rows of that paragraph, in row order."""
     out: dict[str, list] = {}
-    columns = [table.column(name).to_pylist() for name in table.column_names]
-    for row in zip(*columns):
-        out.setdefault(row[0], []).append(make(row))
+    for batch in table.to_batches(max_chunksize=ROWS_AT_ONCE):
+        for row in zip(*(column.to_pylist() for column in batch.columns)):
+            out.setdefault(row[0], []).append(make(row))
     return {pid: tuple(found) for pid, found in out.items()}
 
 
@@ -151,18 +152,30 @@ def paras_of(scans: Scans) -> tuple[dict, dict]:
     which the paragraphs table gives), and para_id -> the countries each scanned paragraph names."""
     from flows.extract.entities import Description, Para, Person
 
-    ents = _grouped(scans.entities, lambda r: r[1:])
-    persons = _grouped(scans.persons, lambda r: Person(r[1], r[2], r[3], r[4], Counter(r[5]), r[6]))
-    descriptions = _grouped(scans.descriptions, lambda r: Description(*r[1:]))
-    series = _grouped(scans.series, lambda r: r[1:])
-    shared: dict = {}  # one frozenset per distinct set of countries
-    countries, paras = {}, {}
+    # the labels, names and titles recur: one string object each, and one empty Counter for the names
+    # whose context gives no country (nothing changes a scan's findings)
+    words: dict = {}
+    w = words.setdefault
+    none = Counter()
+    ents = _grouped(scans.entities, lambda r: (r[1], r[2], w(r[3], r[3]), w(r[4], r[4]), r[5] and w(r[5], r[5])))
+    persons = _grouped(scans.persons, lambda r: Person(r[1], r[2], w(r[3], r[3]), r[4] and w(r[4], r[4]),
+                                                       Counter(r[5]) if r[5] else none, w(r[6], r[6])))
+    descriptions = _grouped(scans.descriptions, lambda r: Description(r[1], r[2], r[3], w(r[4], r[4]),
+                                                                      r[5] and w(r[5], r[5])))
+    series = _grouped(scans.series, lambda r: (r[1], r[2], w(r[3], r[3]), r[4]))
     p = scans.paragraphs
-    for pid, said, sents in zip(*(p.column(name).to_pylist() for name in p.column_names)):
-        if said:
-            countries[pid] = shared.setdefault(tuple(said), frozenset(said))
-        if sents is not None:
-            paras[pid] = Para(None, pid, None, array("I", sents), ents.get(pid, ()), persons.get(pid, ()),
+    shared: dict = {}  # one frozenset per distinct set of countries
+    named = p.filter(pc.is_valid(p.column("countries")))
+    countries = {pid: shared.setdefault(tuple(said), frozenset(said)) for batch in named.to_batches(ROWS_AT_ONCE)
+                 for pid, said in zip(batch.column("para_id").to_pylist(), batch.column("countries").to_pylist())}
+    paras = {}
+    for batch in p.filter(pc.is_valid(p.column("sentences"))).to_batches(ROWS_AT_ONCE):
+        sentences = batch.column("sentences")
+        at, values = sentences.offsets.to_numpy(), sentences.values.to_numpy()
+        for i, pid in enumerate(batch.column("para_id").to_pylist()):
+            flat = array("I")
+            flat.frombytes(values[at[i]:at[i + 1]].tobytes())  # no Python int a bound
+            paras[pid] = Para(None, pid, None, flat, ents.get(pid, ()), persons.get(pid, ()),
                               descriptions.get(pid, ()), series.get(pid, ()))
     return paras, countries
 
