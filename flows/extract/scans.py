@@ -131,10 +131,10 @@ def subset_scans(scans: Scans, para_ids) -> Scans:
     an earlier batch scanned (``flows.orchestrate.workspace.earlier_documents``)."""
     from flows.common import frames
 
-    keep = pa.array(list(para_ids), _ID)
-    return Scans(**{name: t.filter(pc.is_in(t.column("para_id"), value_set=keep)) for name, t in scans.tables().items()
-                    if name != "facts"},
-                 facts=scans.facts[frames.isin(scans.facts["para_id"], list(para_ids))])
+    keep = pa.array(list(para_ids), pa.large_string())
+    return Scans(**{name: t.filter(pc.is_in(t.column("para_id"), value_set=keep))
+                    for name, t in scans.tables().items() if name in SCHEMAS},
+                 facts=scans.facts[frames.isin(scans.facts["para_id"], keep)])
 
 
 def _grouped(table: pa.Table, make) -> dict:

@@ -190,7 +190,7 @@ def reusable(made: dict[str, tuple], files: list, manifest: dict) -> dict[str, s
 
 def earlier_documents(root: Path, earlier: dict[str, str]):
     """The rows of the documents ``earlier`` names (sha256 -> the batch that made it), from their
-    batches' files: a ``flows.orchestrate.batches.BatchResult`` (its scans unpacked), or None."""
+    batches' files: a ``flows.orchestrate.batches.BatchResult``, or None."""
     from flows.dedup.dedup import combine_paragraph_keys
     from flows.extract.scans import combine_scans, subset_scans
     from flows.orchestrate.batches import BatchResult, combine
