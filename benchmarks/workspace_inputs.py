@@ -46,7 +46,9 @@ def measured(doc: str, prepared: str, prepare, measure, argv: list[str] | None =
     exists), then ``measure(work, queue)``, each in a fresh process. Returns ``(args, what measure
     put in its queue)``."""
     from benchmarks.step_memory import in_fresh_process
+    from flows.orchestrate import settings
 
+    settings.configure()  # the build's environment (Arrow's allocator among it): the fresh processes inherit it
     ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, required=True, help="the raw folder")
     ap.add_argument("--work", type=Path, required=True, help="folder for the build's batches and the stage's inputs")

@@ -17,9 +17,11 @@ import sys
 from pathlib import Path
 
 from flows.common.paths import OUTPUT_DIR, RAW_DIR
+from flows.orchestrate import settings
 
 
 def main(argv: list[str] | None = None) -> int:
+    settings.configure()  # before anything imports pyarrow or prefect
     parser = argparse.ArgumentParser(prog="python -m flows", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -47,9 +49,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build(args) -> int:
-    from flows.orchestrate import settings
-
-    settings.configure()
     from flows.ingest.ingest import ManifestError
     from flows.orchestrate.buildopts import flow_options, progress_display
     from flows.orchestrate.memory import freeze_imports

@@ -100,8 +100,8 @@ def local_server(port: int, timeout: float = 180.0):
 
 
 def main(argv: list[str] | None = None) -> None:
+    settings.configure()  # before anything imports pyarrow or prefect
     args = build_parser().parse_args(argv)
-    settings.configure()
     if os.environ.get("PREFECT_API_URL") or args.no_server:
         serve(args)
         return

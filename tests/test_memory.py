@@ -32,3 +32,34 @@ def test_freeze_imports_collects_garbage_first_and_keeps_what_is_alive_out_of_la
         assert later_ref() is None, "objects made after the freeze are still collected"
     finally:
         gc.unfreeze()
+
+
+def test_the_build_and_its_child_processes_keep_arrow_buffers_on_the_c_heap():
+    """``python -m flows`` sets Arrow's allocator before anything imports pyarrow, and the stages'
+    child processes inherit it: with pyarrow's default (mimalloc) the freed buffers of one step stay
+    resident under the next."""
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "from flows import cli\n"
+        "try:\n"
+        "    cli.main(['build', '--help'])\n"  # parses its options (their modules import pyarrow), then exits
+        "except SystemExit:\n"
+        "    pass\n"
+        "import pyarrow as pa\n"
+        "from flows.orchestrate import isolate\n"
+        "from tests.test_memory import arrow_backend\n"
+        "print(pa.default_memory_pool().backend_name, isolate.run(arrow_backend)[0])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert out.stdout.split()[-2:] == ["system", "system"]
+
+
+def arrow_backend() -> str:
+    import pyarrow as pa
+
+    return pa.default_memory_pool().backend_name

@@ -1,6 +1,8 @@
-"""Environment for running Prefect offline on its embedded default (temporary local API + SQLite).
+"""Environment for running Prefect offline on its embedded default (temporary local API + SQLite),
+and for the build's processes.
 
-Must run before ``import prefect``. Values already set in the environment win.
+Must run before ``import prefect`` and ``import pyarrow`` (both read it once, when imported); the
+child processes inherit it. Values already set in the environment win.
 """
 
 import os
@@ -11,6 +13,9 @@ DEFAULTS = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     "GX_ANALYTICS_ENABLED": "false",
     "TQDM_DISABLE": "1",
+    # Arrow's buffers on the C heap, whose freed pages go back to the system (and which
+    # memory.release_memory trims); pyarrow's default allocator, mimalloc, keeps them in the process
+    "ARROW_DEFAULT_MEMORY_POOL": "system",
 }
 
 
