@@ -69,6 +69,27 @@ def test_columns_are_read_as_asked_and_let_go(seed_tables, tmp_path):
     assert store.frames == {}
 
 
+def test_long_text_the_next_suite_does_not_read_is_let_go_and_read_again_later(seed_tables, tmp_path):
+    """Validation holds the paragraphs' text (Python strings, the largest column) only while the
+    suites reading it run one after another; a later one reads it again."""
+    from flows.common import frames
+
+    store = ParquetTables(_write({k: seed_tables[k] for k in schemas.tables()}, tmp_path / "files"))
+    later = {"paragraphs": {"para_id", "text", "status"}}
+    store.load(later)
+    store.frames["paragraphs"] = frames.with_python_text(store.frames["paragraphs"])  # as validation does
+    assert frames.holds_python_text(store.frames["paragraphs"]["text"])
+    assert not frames.holds_python_text(store.frames["paragraphs"]["status"])
+    store.keep(later, {"paragraphs": {"para_id", "text"}})  # the next suite reads it: kept
+    assert list(store.frames["paragraphs"].columns) == ["para_id", "text", "status"]
+    store.keep(later, {"paragraphs": {"para_id"}})
+    # status is short text (not converted): held until no later suite reads it
+    assert list(store.frames["paragraphs"].columns) == ["para_id", "status"]
+    store.load(later)
+    expected = schemas.conform("paragraphs", seed_tables["paragraphs"])[["para_id", "text", "status"]]
+    pd.testing.assert_frame_equal(store.frames["paragraphs"], expected)
+
+
 def test_open_files_are_read_after_they_are_moved_or_removed(seed_tables, tmp_path):
     files = _write({k: seed_tables[k] for k in schemas.tables()}, tmp_path / "files")
     store = ParquetTables(files)

@@ -155,6 +155,11 @@ def with_python_text(df: pd.DataFrame, min_mean_bytes: int = LONG_TEXT_BYTES) ->
     return df.assign(**long) if long else df
 
 
+def holds_python_text(column: pd.Series) -> bool:
+    """Whether ``column`` is text held as Python strings (as :func:`with_python_text` makes long text)."""
+    return isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "python"
+
+
 def with_numpy_integers(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with each nullable integer column (``Int64``) that has no missing value as numpy
     ``int64`` (same values). Returns ``df`` itself when no column qualifies, else a new frame (``df``

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 import schemas
+from flows.common import frames
 
 
 def suite_columns(name: str, views: dict) -> dict[str, set[str]]:
@@ -56,7 +57,7 @@ class LoadedTables:
     def load(self, needs: dict[str, set[str]]) -> None:
         pass
 
-    def keep(self, needs: dict[str, set[str]]) -> None:
+    def keep(self, needs: dict[str, set[str]], next_needs: dict[str, set[str]] | None = None) -> None:
         pass
 
 
@@ -141,9 +142,16 @@ class ParquetTables(LoadedTables, Mapping):
                 new = frame[schemas.in_table_order(name, frame.columns)]
             self.frames[name] = new
 
-    def keep(self, needs: dict[str, set[str]]) -> None:
+    def keep(self, needs: dict[str, set[str]], next_needs: dict[str, set[str]] | None = None) -> None:
+        """Let go of the columns not in ``needs`` (what the later suites read) and of the long text
+        the next suite does not read (``next_needs``, if given): a paragraph's text is read again for
+        the last suites rather than held through every suite between (long text: the columns
+        :func:`flows.common.frames.with_python_text` made Python strings)."""
         for name in list(self.frames):
             wanted = needs.get(name, set())
+            if next_needs is not None:
+                frame, soon = self.frames[name], next_needs.get(name, set())
+                wanted = {c for c in wanted if c in soon or c not in frame or not frames.holds_python_text(frame[c])}
             if not wanted:
                 del self.frames[name]
             elif set(self.frames[name].columns) - wanted:
