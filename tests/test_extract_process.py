@@ -52,3 +52,20 @@ def test_a_child_process_writes_the_same_tables(stage_inputs, tmp_path):
 def test_only_a_large_corpus_gets_a_process_of_its_own():
     n = extract_process.OWN_PROCESS_MIN_PARAGRAPHS
     assert extract_process.in_own_process(n) and not extract_process.in_own_process(n - 1)
+
+
+def test_the_process_has_ended_when_the_stage_is_done(stage_inputs, tmp_path):
+    """Publishing starts once extract's process has ended, not beside its memory as it winds down."""
+    import os
+
+    from flows.orchestrate import workspace
+
+    frames, found = stage_inputs
+    inputs = {name: str(workspace.write_frame(df, tmp_path / f"{name}.parquet")) for name, df in frames.items()}
+    scans = workspace.write_scans(found, tmp_path / "scans")
+    with extract_process.Extraction([str(scans)]) as extraction:
+        built = extraction.run(inputs, tmp_path / "tables")
+        pid = extraction.child.submit(os.getpid).result()[0]
+    assert built.rows["documents"] > 0 and pid != os.getpid()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # gone, and reaped

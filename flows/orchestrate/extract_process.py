@@ -100,8 +100,10 @@ class Extraction:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.child.close()
+    def __exit__(self, exc_type, *exc):
+        # after a build's extract, the process has ended before publishing starts: its resident
+        # memory would otherwise stay beside validation's until it has wound down
+        self.child.close(wait=exc_type is None)
 
 
 _scans_read = None  # in an Extraction's child: the scans it read, until the stage takes them

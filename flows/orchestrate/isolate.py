@@ -35,8 +35,9 @@ class Child:
             failed.set_exception(e)
             return failed
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def close(self, wait: bool = False) -> None:
+        """Let the child end (``wait``: return once it has ended, its memory back to the system)."""
+        self._pool.shutdown(wait=wait, cancel_futures=True)
 
     def __enter__(self):
         return self
