@@ -240,7 +240,7 @@ def stage_at(summary: dict, at_peak: dict, startup: float) -> str:
     t = at_peak["seconds"] - startup
     if t < 0:
         return "orchestration startup"
-    line = ["fingerprint", "runner startup", "documents (total)", "accounting", "dedup", "extract",
+    line = ["fingerprint", "runner startup", "documents (total)", "gather", "accounting", "dedup", "extract",
             "write tables", "publish"]
     for name in line:
         t -= summary["seconds"].get(name, 0.0)

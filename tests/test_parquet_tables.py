@@ -40,7 +40,8 @@ def _report(report) -> dict:
 
 
 @pytest.mark.parametrize("broken", [False, True])
-def test_the_parquet_files_give_the_report_of_the_frames(seed_tables, tmp_path, broken):
+def test_the_parquet_files_give_the_report_of_the_frames(seed_tables, tmp_path, broken, monkeypatch):
+    monkeypatch.setattr(parquet_tables, "REREAD_MIN_ROWS", 0)  # long text read again as for a large corpus
     tables = _broken(seed_tables) if broken else {k: seed_tables[k].copy() for k in schemas.tables()}
     from_frames = validate.validate(tables, tmp_path / "a")
     from_files = validate.validate(ParquetTables(_write(tables, tmp_path / "files")), tmp_path / "b")
@@ -69,11 +70,12 @@ def test_columns_are_read_as_asked_and_let_go(seed_tables, tmp_path):
     assert store.frames == {}
 
 
-def test_long_text_the_next_suite_does_not_read_is_let_go_and_read_again_later(seed_tables, tmp_path):
-    """Validation holds the paragraphs' text (Python strings, the largest column) only while the
-    suites reading it run one after another; a later one reads it again."""
+def test_long_text_the_next_suite_does_not_read_is_let_go_and_read_again_later(seed_tables, tmp_path, monkeypatch):
+    """Validation holds a large corpus's paragraph text (Python strings, the largest column) only
+    while the suites reading it run one after another; a later one reads it again."""
     from flows.common import frames
 
+    monkeypatch.setattr(parquet_tables, "REREAD_MIN_ROWS", len(seed_tables["paragraphs"]))
     store = ParquetTables(_write({k: seed_tables[k] for k in schemas.tables()}, tmp_path / "files"))
     later = {"paragraphs": {"para_id", "text", "status"}}
     store.load(later)
@@ -88,6 +90,9 @@ def test_long_text_the_next_suite_does_not_read_is_let_go_and_read_again_later(s
     store.load(later)
     expected = schemas.conform("paragraphs", seed_tables["paragraphs"])[["para_id", "text", "status"]]
     pd.testing.assert_frame_equal(store.frames["paragraphs"], expected)
+    monkeypatch.setattr(parquet_tables, "REREAD_MIN_ROWS", len(seed_tables["paragraphs"]) + 1)
+    store.keep(later, {"paragraphs": {"para_id"}})  # a smaller table: its text is held
+    assert list(store.frames["paragraphs"].columns) == ["para_id", "text", "status"]
 
 
 def test_open_files_are_read_after_they_are_moved_or_removed(seed_tables, tmp_path):

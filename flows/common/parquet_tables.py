@@ -61,6 +61,9 @@ class LoadedTables:
         pass
 
 
+REREAD_MIN_ROWS = 250_000  # below, reading long text again costs more time than holding it costs memory
+
+
 class ParquetTables(LoadedTables, Mapping):
     """The ``<table>.parquet`` files of ``tables_dir`` (every table of ``schemas/``), read on demand.
 
@@ -143,14 +146,16 @@ class ParquetTables(LoadedTables, Mapping):
             self.frames[name] = new
 
     def keep(self, needs: dict[str, set[str]], next_needs: dict[str, set[str]] | None = None) -> None:
-        """Let go of the columns not in ``needs`` (what the later suites read) and of the long text
-        the next suite does not read (``next_needs``, if given): a paragraph's text is read again for
-        the last suites rather than held through every suite between (long text: the columns
+        """Let go of the columns not in ``needs`` (what the later suites read) and, in a table of
+        :data:`REREAD_MIN_ROWS` rows or more, of the long text the next suite does not read
+        (``next_needs``, if given): a large corpus's paragraph text is read again for the last
+        suites rather than held through every suite between (long text: the columns
         :func:`flows.common.frames.with_python_text` made Python strings)."""
         for name in list(self.frames):
             wanted = needs.get(name, set())
-            if next_needs is not None:
-                frame, soon = self.frames[name], next_needs.get(name, set())
+            frame = self.frames[name]
+            if next_needs is not None and len(frame) >= REREAD_MIN_ROWS:
+                soon = next_needs.get(name, set())
                 wanted = {c for c in wanted if c in soon or c not in frame or not frames.holds_python_text(frame[c])}
             if not wanted:
                 del self.frames[name]
