@@ -63,3 +63,22 @@ def arrow_backend() -> str:
     import pyarrow as pa
 
     return pa.default_memory_pool().backend_name
+
+
+def test_handing_memory_back_starts_no_process(monkeypatch):
+    """release_memory runs between stages in processes of gigabytes: finding the C library must not
+    fork one (``ctypes.util.find_library`` runs ``ldconfig`` in a child process)."""
+    import subprocess
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return  # glibc's malloc_trim is what it loads
+
+    def started(*args, **kwargs):
+        raise AssertionError(f"release_memory started a process: {args}")
+
+    memory._libc.cache_clear()
+    monkeypatch.setattr(subprocess, "Popen", started)
+    memory.release_memory()
+    memory.release_memory()
+    assert memory._libc() is not None and hasattr(memory._libc(), "malloc_trim")

@@ -5,6 +5,7 @@ objects. The stages themselves never call these: the orchestration does, around 
 from __future__ import annotations
 
 import contextlib
+import functools
 
 
 def peak_rss_mb() -> float:
@@ -39,8 +40,6 @@ def release_memory() -> None:
     C heap trimmed (glibc ``malloc_trim``) and Arrow's pool released. The stages allocate through
     three allocators (Python's, the C heap, Arrow's), which do not reuse each other's free memory:
     what one stage freed would otherwise stay resident under the next stage's allocations."""
-    import ctypes
-    import ctypes.util
     import gc
 
     gc.collect()
@@ -50,11 +49,27 @@ def release_memory() -> None:
         pa.default_memory_pool().release_unused()
     except Exception:  # noqa: BLE001 - best effort
         pass
+    trim = getattr(_libc(), "malloc_trim", None)  # glibc's only
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _libc():
+    """The C library, loaded once; None if it cannot be. glibc's is loaded by name first:
+    ``ctypes.util.find_library`` runs ``ldconfig`` in a child process, a fork of this one, which a
+    process of gigabytes would pay for (and a sampler would count twice) at every call."""
+    import ctypes
+    import ctypes.util
+
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
         pass
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c"))
+    except OSError:
+        return None
 
 
 @contextlib.contextmanager
