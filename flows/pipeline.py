@@ -344,6 +344,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
 
     def stage(name, fn, *args, counts=None):
         t0 = time.perf_counter()
+        summary.starts[name] = round(t0 - flow_t0, 3)
         rep.stage_start(name)
         out = fn(*args)
         summary.seconds[name] = time.perf_counter() - t0

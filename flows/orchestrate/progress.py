@@ -55,6 +55,7 @@ class BuildSummary:
     # "validate" runs in a process of its own during "publish" (flows.orchestrate.validation): its seconds
     # are inside publish's, and its peak RSS is "validate (its process)" in peak_rss_mb
     seconds: dict = field(default_factory=dict)
+    starts: dict = field(default_factory=dict)  # stage -> seconds after the flow body started when it began
     peak_rss_mb: dict = field(default_factory=dict)  # stage -> peak RSS of the flow's process so far (MB)
     rss_mb: dict = field(default_factory=dict)  # stage -> RSS of the flow's process after it, memory released (MB)
     batches: int = 0
@@ -76,7 +77,7 @@ class BuildSummary:
         return {
             "files_in": self.files_in, "documents": self.documents, "quarantined": self.quarantined,
             "paragraphs": self.paragraphs, "rows": self.rows, "seconds": self.seconds,
-            "peak_rss_mb": self.peak_rss_mb, "rss_mb": self.rss_mb, "batches": self.batches,
+            "starts": self.starts, "peak_rss_mb": self.peak_rss_mb, "rss_mb": self.rss_mb, "batches": self.batches,
             "batches_cached": self.batches_cached, "runner": self.runner, "workers": self.workers, "words": self.words,
             "version": self.version, "published": self.published, "started_at": self.started_at,
             "skipped": self.skipped,
