@@ -344,7 +344,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
 
     def stage(name, fn, *args, counts=None):
         t0 = time.perf_counter()
-        summary.starts[name] = round(t0 - flow_t0, 3)
+        summary.starts[name] = t0 - flow_t0
         rep.stage_start(name)
         out = fn(*args)
         summary.seconds[name] = time.perf_counter() - t0
@@ -390,6 +390,8 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         summary.seconds["runner startup"] = startup
         summary.seconds.update(seconds)
         summary.seconds["documents (total)"] = time.perf_counter() - t0 - startup
+        summary.starts["runner startup"] = t0 - flow_t0
+        summary.starts["documents (total)"] = t0 + startup - flow_t0
         summary.peak_rss_mb["documents"] = round(memory.peak_rss_mb())
         summary.rss_mb["documents"] = round(memory.rss_mb())
         summary.batches, summary.batches_cached = len(plan), cached
