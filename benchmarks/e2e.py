@@ -234,26 +234,17 @@ def peak_by_stage(summary: dict, samples: list, startup: float) -> dict[str, dic
 def stage_at(summary: dict, at_peak: dict, startup: float) -> str:
     """The stage running when the process tree peaked: the last to start before it, from the stages'
     starts in the build summary (the flow's own time after a stage, handing memory back, counts in
-    it); "teardown" after publishing. Without starts (an older summary), from the stages' seconds
-    summed (they follow one another in the flow; the per-stage parts of "documents (total)" and
-    validation, which runs beside publishing, are not on that line)."""
+    it); "teardown" after publishing."""
     if "seconds" not in at_peak:
         return "unknown"
     t = at_peak["seconds"] - startup
     if t < 0:
         return "orchestration startup"
-    starts = summary.get("starts") or {}
-    if starts:
-        name, start = max(((n, s) for n, s in starts.items() if s <= t), key=lambda x: x[1],
-                          default=("orchestration startup", 0.0))
-        return "teardown" if name == "publish" and t > start + summary["seconds"].get(name, 0.0) else name
-    line = ["fingerprint", "runner startup", "documents (total)", "gather", "accounting", "dedup", "extract",
-            "write tables", "publish"]
-    for name in line:
-        t -= summary["seconds"].get(name, 0.0)
-        if t < 0:
-            return name
-    return "teardown"
+    begun = [(start, name) for name, start in summary.get("starts", {}).items() if start <= t]
+    if not begun:
+        return "orchestration startup"
+    start, name = max(begun)
+    return "teardown" if name == "publish" and t > start + summary["seconds"].get(name, 0.0) else name
 
 
 def report(label: str, n: int, r: dict) -> None:

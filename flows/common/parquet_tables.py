@@ -159,8 +159,8 @@ class ParquetTables(LoadedTables, Mapping):
                 wanted = {c for c in wanted if c in soon or c not in frame or not frames.holds_python_text(frame[c])}
             if not wanted:
                 del self.frames[name]
-            elif set(self.frames[name].columns) - wanted:
-                self.frames[name] = self.frames[name][[c for c in self.frames[name].columns if c in wanted]]
+            elif set(frame.columns) - wanted:
+                self.frames[name] = frame[[c for c in frame.columns if c in wanted]]
 
     def close(self) -> None:
         self.frames.clear()

@@ -318,6 +318,7 @@ def validate(tables, workdir: Path, gx_dir: Path | None = None, run_name: str = 
             n_rows = len(df)
             del df  # a view is built for its suite only
             gx_runtime.forget_batches(context)  # GX keeps each batch's frame for the context's life
+            # the columns later suites read (long text: only what the next one reads)
             source.keep(_union(reads[i + 1:]), reads[i + 1] if i + 1 < len(reads) else {})
             n_block = n_warn = n_exp = 0
             for vr in run.run_results.values():
