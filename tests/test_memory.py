@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import weakref
 
@@ -63,6 +64,46 @@ def arrow_backend() -> str:
     import pyarrow as pa
 
     return pa.default_memory_pool().backend_name
+
+
+def test_the_build_and_its_child_processes_map_big_buffers_on_their_own():
+    """After ``settings.configure`` (which ``python -m flows`` runs first), a buffer of 2 MiB gets a
+    mapping of its own, which goes back to the system when freed, in the process and in its children;
+    glibc's default raises its threshold once a big buffer is freed and puts later ones in its heap."""
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "from tests.test_memory import own_mapping_mb\n"
+        "before = own_mapping_mb()\n"
+        "from flows.orchestrate import settings\n"
+        "settings.configure()\n"
+        "from flows.orchestrate import isolate\n"
+        "print(before, own_mapping_mb(), isolate.run(own_mapping_mb)[0])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert list(map(float, out.stdout.split()[-3:])) == [0, 2, 2]
+
+
+class _MallInfo2(ctypes.Structure):  # glibc's struct mallinfo2
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                      "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def own_mapping_mb() -> float:
+    """MiB of mappings of their own that a buffer of 2 MiB adds, once one of 16 MiB was freed."""
+    mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
+    mallinfo2.restype = _MallInfo2
+    big = bytearray(16 * 2**20)
+    del big
+    before = mallinfo2().hblkhd
+    buffer = bytearray(2 * 2**20)
+    mapped = (mallinfo2().hblkhd - before) / 2**20
+    del buffer
+    return round(mapped)
 
 
 def test_handing_memory_back_starts_no_process(monkeypatch):

@@ -54,6 +54,17 @@ def release_memory() -> None:
         trim(0)
 
 
+def set_mmap_threshold(n_bytes: int) -> None:
+    """Allocate buffers of ``n_bytes`` or more in mappings of their own in this process (glibc's
+    ``M_MMAP_THRESHOLD``; child processes take it from ``MALLOC_MMAP_THRESHOLD_``)."""
+    mallopt = getattr(_libc(), "mallopt", None)  # glibc's only
+    if mallopt is not None:
+        mallopt(_M_MMAP_THRESHOLD, n_bytes)
+
+
+_M_MMAP_THRESHOLD = -3  # glibc's malloc.h
+
+
 @functools.cache
 def _libc():
     """The C library, loaded once; None if it cannot be. glibc's is loaded by name first:
