@@ -58,3 +58,26 @@ def test_the_scans_of_some_paragraphs_are_those_paragraphs_rows(seed_paragraphs)
     for name in sc.SCHEMAS:
         assert getattr(whole, name).num_rows == getattr(scans, name).num_rows, name
     assert len(whole.facts) == len(scans.facts)
+
+
+def test_the_stage_lets_go_of_the_scans_tables_once_their_records_are_made(tmp_path):
+    """The scans of a large corpus are hundreds of MB: read from the batches' files, each column is
+    one buffer (big enough to go back to the system when freed), and ``build_records`` keeps only the
+    quotes' table, the one it reads after making the records, though its caller still holds them."""
+    from flows.clean import clean
+    from flows.extract import extract
+    from flows.ingest import ingest
+    from flows.orchestrate import workspace
+
+    sources, _ = ingest.ingest(RAW)
+    paragraphs, info = clean.clean(sources)
+    halves = [paragraphs.iloc[:len(paragraphs) // 2], paragraphs.iloc[len(paragraphs) // 2:]]
+    read = workspace.read_scans([workspace.write_scans(sc.scan_paragraphs(half), tmp_path / f"scans{i}")
+                                 for i, half in enumerate(halves)])
+    assert all(getattr(read, name).column(0).num_chunks == 1 for name in sc.SCHEMAS)
+    n_quotes = read.quotes.num_rows
+    documents = extract.build_documents(sources, paragraphs, info)
+    tables = extract.build_records(sources, documents, paragraphs, read)
+    assert len(tables["mentions"]) and len(tables["quotes"])
+    assert read.quotes.num_rows == n_quotes > 0
+    assert all(getattr(read, name).num_rows == 0 for name in sc.SCHEMAS if name != "quotes") and read.facts.empty

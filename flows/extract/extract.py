@@ -148,6 +148,7 @@ def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd
     if scans is None:
         scans = scan_paragraphs(paragraphs)
     paras, facts = _selected(scans, paragraphs, documents)
+    scans.keep_only_quotes()  # the records and facts hold what the other tables did
     quotes_found = scans.quotes  # every content paragraph was scanned (_selected checks)
     del scans
     resolution = resolve(paras)

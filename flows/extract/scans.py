@@ -81,6 +81,14 @@ class Scans:
     def tables(self) -> dict:
         return {name: getattr(self, name) for name in TABLES}
 
+    def keep_only_quotes(self) -> None:
+        """Empty every table but ``quotes``: the one read once :func:`paras_of` has made the records and
+        the facts are filtered (the stage's callers hold this Scans until the stage ends)."""
+        empty = Scans.empty()
+        for name in TABLES:
+            if name != "quotes":
+                setattr(self, name, getattr(empty, name))
+
     @property
     def scanned(self) -> pa.Array:
         """The para_ids of every scanned paragraph."""

@@ -326,12 +326,16 @@ def write_scans(scans, folder: Path) -> Path:
 
 
 def read_scans(folders: list[Path]):
-    """The scans of the batches' ``scans`` folders as one ``flows.extract.scans.Scans``."""
+    """The scans of the batches' ``scans`` folders as one ``flows.extract.scans.Scans``, each table's
+    columns one chunk (buffers big enough to be mapped on their own: freed, they go back to the system)."""
     from flows.extract.scans import SCHEMAS, Scans, combine_scans
 
-    return combine_scans([Scans(**{name: pq.read_table(Path(f) / f"{name}.parquet", schema=schema)
-                                   for name, schema in SCHEMAS.items()},
-                                facts=read_frame(Path(f) / "facts.parquet")) for f in folders])
+    scans = combine_scans([Scans(**{name: pq.read_table(Path(f) / f"{name}.parquet", schema=schema)
+                                    for name, schema in SCHEMAS.items()},
+                                 facts=read_frame(Path(f) / "facts.parquet")) for f in folders])
+    for name in SCHEMAS:
+        setattr(scans, name, getattr(scans, name).combine_chunks())
+    return scans
 
 
 # --- gathering: the batches in document order, by DuckDB ------------------------------------
