@@ -163,7 +163,7 @@ def test_diff_finds_each_kind_of_edit_from_frames_and_from_files(first, tmp_path
     from_files = changes.diff(prev, parquet_tables.ParquetTables(files))
     assert from_frames == from_files
     t = from_frames["tables"]["paragraphs"]
-    assert t["added"] == ["p" + "f" * 16] and t["removed"] == [removed_key]
+    assert t["added"].to_pylist() == ["p" + "f" * 16] and t["removed"].to_pylist() == [removed_key]
     assert t["changed"] == [{"key": first_key, "columns": ["text", "n_words"]},
                             {"key": second_key, "columns": ["reason"]},
                             {"key": third_key, "columns": ["cluster_id"]}]
@@ -184,7 +184,8 @@ def test_semver_from_the_diff(first, monkeypatch):
     assert changes.bump(d) == "patch"
     fewer = {k: v.copy() for k, v in tables.items()}
     fewer["paragraphs"] = fewer["paragraphs"].iloc[1:]
-    assert changes.diff(prev, fewer)["tables"]["paragraphs"]["removed"] == [tables["paragraphs"]["para_id"].iloc[0]]
+    removed = changes.diff(prev, fewer)["tables"]["paragraphs"]["removed"]
+    assert removed.to_pylist() == [tables["paragraphs"]["para_id"].iloc[0]]
     assert changes.bump(changes.diff(prev, fewer)) == "patch"
 
     def patched_release(schema):

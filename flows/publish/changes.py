@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
 
 import schemas
 from flows.common import duck
@@ -43,16 +44,26 @@ def _keys_of(rows: list[tuple]) -> list:
     return [r[0] if len(r) == 1 else list(r) for r in rows]
 
 
-def _keys(con, query: str) -> list:
-    """The keys a query selects: a string each for a one-column key (fetched as one Arrow column, not
-    a tuple a row: a first release lists every key of every table), else a list each."""
+def _keys(con, query: str):
+    """The keys a query selects: for a one-column key an Arrow array of strings (a first release lists
+    every key of every table, held until ``changes.json`` is written: as Python strings they would
+    take three times the memory), else a list of lists."""
     result = con.execute(query)
     if len(result.description) == 1:
-        return result.fetch_arrow_table().column(0).to_pylist()
+        return result.fetch_arrow_table().column(0)
     return _keys_of(result.fetchall())
 
 
-def _all_keys(con, source: str, pk: list[str]) -> list:
+def _listed(keys) -> list:
+    """The keys as a list (:func:`_keys` gives an Arrow array for one-column keys)."""
+    if isinstance(keys, pa.ChunkedArray):
+        return keys.to_pylist()
+    if isinstance(keys, list):
+        return keys
+    raise TypeError(f"not a list of keys: {type(keys).__name__}")
+
+
+def _all_keys(con, source: str, pk: list[str]):
     order = ", ".join(f"_k{i}" for i in range(len(pk)))
     return _keys(con, f"SELECT {_key_exprs(pk)} FROM {source} ORDER BY {order}")
 
@@ -99,7 +110,8 @@ def _previous_schema(previous_dir: Path) -> tuple[dict, dict]:
 def diff(previous_dir: Path | None, tables) -> dict:
     """The diff of ``tables`` (frames, or a :class:`flows.common.parquet_tables.ParquetTables`: their
     files, read a column at a time) against the release in ``previous_dir`` (None: the first
-    release)."""
+    release). Per table, the keys ``added`` and ``removed``: an Arrow array of strings for a one-column
+    key, else a list of lists."""
     new_schema = {name: {f.name: f.type for f in t.fields} for name, t in schemas.tables().items()}
     new_pks = {name: list(t.primary_key) for name, t in schemas.tables().items()}
     if previous_dir is None:
@@ -172,8 +184,8 @@ def summary(d: dict) -> dict:
 def write(folder: Path, d: dict, version: str) -> dict:
     """Write the diff ``d`` into a release's ``folder``: ``changes.json`` (in full) and ``CHANGES.md``;
     returns its :func:`summary`."""
-    with (folder / "changes.json").open("w", encoding="utf-8") as fh:  # streamed: a first release's
-        json.dump(d, fh, indent=1)  # lists every key of every table
+    with (folder / "changes.json").open("w", encoding="utf-8") as fh:  # streamed, a table's keys made a
+        json.dump(d, fh, indent=1, default=_listed)  # list at a time: a first release lists every key
     (folder / "CHANGES.md").write_text(markdown(d, version), encoding="utf-8")
     return summary(d)
 
@@ -224,7 +236,7 @@ def markdown(d: dict, version: str) -> str:
                                  ("changed", [c["key"] for c in t["changed"]])):
                 if not items:
                     continue
-                shown = items[:MAX_KEYS_IN_MARKDOWN]
+                shown = _listed(items[:MAX_KEYS_IN_MARKDOWN])
                 lines.append(f"- {label} ({len(items)}): " + ", ".join(_md(k) for k in shown)
                              + (f" … and {len(items) - len(shown)} more" if len(items) > len(shown) else ""))
             if t["changed"]:
