@@ -202,6 +202,9 @@ def test_the_database_made_in_a_process_of_its_own_is_the_one_publishing_makes(r
         made.add(["paragraphs"])  # as the flow does once dedup has written it; built() adds the others
         apart = publish.publish(ParquetTables(folder), tmp_path / "out", None, None, inventory,
                                 database=made.built)
+        loaded = made.child.submit(_imported, ["pandas", "numpy", "sqlite_utils"]).result()[0]
+    # sqlite-utils would import pandas and numpy, which take more memory than the rest of the process
+    assert loaded == {"pandas": False, "numpy": False, "sqlite_utils": True}
     assert made.peak_rss_mb > 0 and not (tmp_path / "work" / sqlite_db.DATABASE_FILE).exists()  # moved in
     assert (apart.path / sqlite_db.METADATA_FILE).is_file()
     mine, whole = _open(apart.path / sqlite_db.DATABASE_FILE), _open(rel / sqlite_db.DATABASE_FILE)
@@ -222,6 +225,10 @@ def test_the_database_made_in_a_process_of_its_own_is_the_one_publishing_makes(r
     with Database(broken, tmp_path / "work2") as made, pytest.raises(Refused):
         publish.write_release(ParquetTables(broken), tmp_path / "refused", "1.0.0", "f" * 64, None, None,
                               inventory, validated=refused, database=made.built)
+
+
+def _imported(names: list[str]) -> dict:
+    return {name: sys.modules.get(name) is not None for name in names}
 
 
 def _get(ds, *paths):

@@ -66,5 +66,16 @@ class Database:
 
 
 def _in_child(tables_defs: str, fn, *args):
+    _without_pandas()
     schemas.TABLES_DIR = Path(tables_defs)
     return fn(*args)
+
+
+def _without_pandas() -> None:
+    """Keep pandas and numpy out of the database's process: sqlite-utils imports them when it finds
+    them (for values of theirs it might be given; it gets DuckDB's Python values), which would more
+    than double the process's resident memory, beside extract's and validation's peaks."""
+    import sys
+
+    for name in ("pandas", "numpy"):
+        sys.modules.setdefault(name, None)  # an import of it then fails, as if it were not installed
