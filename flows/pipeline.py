@@ -41,8 +41,10 @@ def _log(stage: str, started: float, **counts) -> None:
     get_run_logger().info("[%s] done in %.2fs: %s", stage, time.perf_counter() - started, detail)
 
 
-@task(name="fingerprint", cache_policy=NO_CACHE)
-def fingerprint_task(raw_dir: str, batch_size: int):
+def fingerprint(raw_dir: str, batch_size: int):
+    """Every raw entry's content key, the manifest's rows and the plan of batches. A step of the flow,
+    not a task: Prefect keeps a task's return value until the flow run ends, and this one holds a row
+    per raw file (~100 MB at 100k), which the flow lets go once the documents stage has run."""
     t0 = time.perf_counter()
     files, manifest = batches.fingerprint(Path(raw_dir))
     plan = batches.plan(files, batch_size)
@@ -354,7 +356,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         rep.stage_end(name, summary.seconds[name], counts(out) if counts else {})
         return out
 
-    files, manifest, plan = stage("fingerprint", fingerprint_task, raw_dir, batch_size)
+    files, manifest, plan = stage("fingerprint", fingerprint, raw_dir, batch_size)
     build_key = batches.build_key(files, manifest)
     unchanged = None if (version or refresh_cache) else publish.unchanged_build(Path(output_dir), build_key)
     if unchanged is not None:  # same raw files, code and rules as the latest release: nothing to rebuild
@@ -396,6 +398,8 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         summary.rss_mb["documents"] = round(memory.rss_mb())
         summary.batches, summary.batches_cached = len(plan), cached
         _log("documents", t0, files=len(files), batches=len(plan), **{f"cached_{k}": v for k, v in cached.items()})
+        n_files, batch_keys = len(files), [p["key"] for p in inputs]
+        del files, manifest, plan, inputs  # a row per raw file: not held beside extract and validation
         gathered = stage("gather", gather_task, done, workdir)
         scans, tables_dir = [str(b.path("scans")) for b in done], Path(workdir) / "tables"
         n_paragraphs = pq_rows(gathered["paragraphs"])
@@ -409,7 +413,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         with (extract_process.Extraction(scans) if own_process else contextlib.nullcontext()) as extraction:
             accounted, inventory, counts = stage("accounting", post_clean_task, raw_dir, gathered, workdir)
             summary.files_in, summary.documents, summary.quarantined = (
-                len(files), counts["documents"], counts["quarantined"])
+                n_files, counts["documents"], counts["quarantined"])
             paragraphs = stage("dedup", dedup_task, accounted["paragraphs"],
                                [str(b.path("band_keys")) for b in done], workdir, str(tables_dir))
             if db is not None:
@@ -438,7 +442,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             raise ValidationFailed(
                 f"validation failed: {len(report.blocking)} blocking expectation(s) failed; nothing published, "
                 f"latest unchanged. Report: {kept / 'validation' / 'index.html'}\n" + report.summary_text()) from None
-        workspace.prune(root, keep=[p["key"] for p in inputs])
+        workspace.prune(root, keep=batch_keys)
         report = validation.report()
         summary.seconds["validate"] = validation.seconds  # in its own process, during publish
         summary.peak_rss_mb["validate (its process)"] = round(validation.peak_rss_mb)
