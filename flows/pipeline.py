@@ -44,7 +44,7 @@ def _log(stage: str, started: float, **counts) -> None:
 def fingerprint(raw_dir: str, batch_size: int):
     """Every raw entry's content key, the manifest's rows and the plan of batches. A step of the flow,
     not a task: Prefect keeps a task's return value until the flow run ends, and this one holds a row
-    per raw file (~100 MB at 100k), which the flow lets go once the documents stage has run."""
+    per raw file, which the flow lets go once the documents stage has run."""
     t0 = time.perf_counter()
     files, manifest = batches.fingerprint(Path(raw_dir))
     plan = batches.plan(files, batch_size)

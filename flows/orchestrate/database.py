@@ -73,8 +73,8 @@ def _in_child(tables_defs: str, fn, *args):
 
 def _without_pandas() -> None:
     """Keep pandas and numpy out of the database's process: sqlite-utils imports them when it finds
-    them (for values of theirs it might be given; it gets DuckDB's Python values), which would more
-    than double the process's resident memory, beside extract's and validation's peaks."""
+    them (for values of theirs it might be given; it gets DuckDB's Python values), and they would be
+    most of what the process holds, beside extract's and validation's peaks."""
     import sys
 
     for name in ("pandas", "numpy"):

@@ -46,8 +46,8 @@ def _keys_of(rows: list[tuple]) -> list:
 
 def _keys(con, query: str):
     """The keys a query selects: for a one-column key an Arrow array of strings (a first release lists
-    every key of every table, held until ``changes.json`` is written: as Python strings they would
-    take three times the memory), else a list of lists."""
+    every key of every table, held until ``changes.json`` is written: a Python string a key would take
+    several times the memory), else a list of lists."""
     result = con.execute(query)
     if len(result.description) == 1:
         return result.fetch_arrow_table().column(0)
