@@ -1,10 +1,14 @@
-"""flows.orchestrate.memory: the garbage collector kept off imported objects."""
+"""flows.orchestrate.memory and the allocator settings of flows.orchestrate.settings: the garbage collector
+kept off imported objects, Arrow's pool and glibc's mapping threshold in the build's processes."""
 
 from __future__ import annotations
 
 import ctypes
 import gc
+import platform
 import weakref
+
+import pytest
 
 from flows.orchestrate import memory
 
@@ -66,6 +70,7 @@ def arrow_backend() -> str:
     return pa.default_memory_pool().backend_name
 
 
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator setting")
 def test_the_build_and_its_child_processes_map_big_buffers_on_their_own():
     """After ``settings.configure`` (which ``python -m flows`` runs first), a buffer of 2 MiB gets a
     mapping of its own, which goes back to the system when freed, in the process and in its children;
