@@ -44,8 +44,6 @@ def test_the_build_and_its_child_processes_keep_arrow_buffers_on_the_c_heap():
     child processes inherit it: with pyarrow's default (mimalloc) the freed buffers of one step stay
     resident under the next."""
     import os
-    import subprocess
-    import sys
 
     probe = (
         "from flows import cli\n"
@@ -58,10 +56,19 @@ def test_the_build_and_its_child_processes_keep_arrow_buffers_on_the_c_heap():
         "from tests.test_memory import arrow_backend\n"
         "print(pa.default_memory_pool().backend_name, isolate.run(arrow_backend)[0])\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
-    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True,
+    out = _probe(probe, {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"})
+    assert out[-2:] == ["system", "system"]
+
+
+def _probe(code: str, env: dict) -> list[str]:
+    """The words ``code`` prints, run by a fresh Python from the repository's root with ``env``."""
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    assert out.stdout.split()[-2:] == ["system", "system"]
+    return out.stdout.split()
 
 
 def arrow_backend() -> str:
@@ -76,8 +83,6 @@ def test_the_build_and_its_child_processes_map_big_buffers_on_their_own():
     mapping of its own, which goes back to the system when freed, in the process and in its children;
     glibc's default raises its threshold once a big buffer is freed and puts later ones in its heap."""
     import os
-    import subprocess
-    import sys
 
     probe = (
         "from tests.test_memory import own_mapping_mb\n"
@@ -90,9 +95,7 @@ def test_the_build_and_its_child_processes_map_big_buffers_on_their_own():
     # glibc's defaults: any of its malloc settings turns the rising threshold off (Dask's nanny, which
     # a test before this one may have imported, sets MALLOC_TRIM_THRESHOLD_ in the environment)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"}
-    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True,
-                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    assert list(map(float, out.stdout.split()[-3:])) == [0, 2, 2]
+    assert list(map(float, _probe(probe, env)[-3:])) == [0, 2, 2]
 
 
 class _MallInfo2(ctypes.Structure):  # glibc's struct mallinfo2
@@ -102,7 +105,7 @@ class _MallInfo2(ctypes.Structure):  # glibc's struct mallinfo2
 
 def own_mapping_mb() -> float:
     """MiB of mappings of their own that a buffer of 2 MiB adds, once one of 16 MiB was freed."""
-    mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
+    mallinfo2 = memory._libc().mallinfo2
     mallinfo2.restype = _MallInfo2
     big = bytearray(16 * 2**20)
     del big
