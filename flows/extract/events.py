@@ -307,9 +307,32 @@ def _event_id(*parts) -> str:
     return stable_id("v", *parts)
 
 
+def _names_every_subject_country(paras: list[Para], lex: Lexicons) -> bool:
+    """Whether the paragraphs ``paras`` (one document's) name every subject country between them."""
+    if not lex.subject_countries:
+        return False
+    said = set().union(*(p.countries if p.countries is not None else countries_said(p.text, lex) for p in paras))
+    return set(lex.subject_countries) <= said
+
+
+def linkable(paras: list[Para], lex: Lexicons | None = None) -> list[Para]:
+    """The records of the documents :func:`build_events` can link to an event (those naming a subject
+    series or every subject country), in order: it reads no other document's, so a caller can let
+    the rest go first."""
+    lex = lex or load_lexicons()
+    by_doc: dict[str, list[Para]] = defaultdict(list)
+    for p in paras:
+        by_doc[p.doc_id].append(p)
+    keep = {doc_id for doc_id, ps in by_doc.items()
+            if any(lex.series.get(series, {}).get("subject") for p in ps for _, _, series, _ in p.series)
+            or _names_every_subject_country(ps, lex)}
+    return [p for p in paras if p.doc_id in keep]
+
+
 def build_events(paras: list[Para], res: Resolution, documents: pd.DataFrame,
                  paragraphs: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """``events``, ``participants`` and the documents with event_id/relevant/evidence/dates filled."""
+    """``events``, ``participants`` and the documents with event_id/relevant/evidence/dates filled.
+    Only the records of :func:`linkable` documents are read: ``paras`` may be those alone."""
     lex = load_lexicons()
     by_doc: dict[str, list[Para]] = defaultdict(list)
     for p in paras:
@@ -340,8 +363,7 @@ def build_events(paras: list[Para], res: Resolution, documents: pd.DataFrame,
     for doc_id, ps in by_doc.items():
         if doc_id in decision.event_of:
             continue
-        said = set().union(*(p.countries if p.countries is not None else countries_said(p.text, lex) for p in ps))
-        if doc_id in decision.names_series or (lex.subject_countries and set(lex.subject_countries) <= said):
+        if doc_id in decision.names_series or _names_every_subject_country(ps, lex):
             candidates.append(doc_id)
     hosts = frozenset(c for ed in found.values() for loc in ed.locations
                       for c in [loc if loc in lex.countries else lex.places.get(loc, {}).get("country")] if c)

@@ -140,7 +140,7 @@ def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd
     content paragraphs are scanned here.
     """
     from flows.extract.entities import resolve
-    from flows.extract.events import build_events
+    from flows.extract.events import build_events, linkable
     from flows.extract.quotes import extract_quotes
     from flows.extract.scans import quotes_of, scan_paragraphs
     from flows.extract.statements import extract_statements
@@ -152,6 +152,7 @@ def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd
     quotes_found = scans.quotes  # every content paragraph was scanned (_selected checks)
     del scans
     resolution = resolve(paras)
+    paras = linkable(paras)  # the other documents' records go before the events stage
     events, participants, docs = build_events(paras, resolution, documents, paragraphs)
     del paras  # a record and a text a content paragraph, not needed after events: quotes and
     # statements read the paragraphs table
