@@ -795,6 +795,9 @@ def standing_alone(text: str, forms: list[str]) -> list[tuple[int, int, str]]:
     return out
 
 
+_SEVERAL = object()  # a surname that more than one person of a document has
+
+
 def resolve(paras: list[Para]) -> Resolution:
     lex = load_lexicons()
     rows: list[_Found] = []
@@ -822,9 +825,12 @@ def resolve(paras: list[Para]) -> Resolution:
             rows.append(_Found(key, para.doc_id, para.para_id, s, e, text[s:e], "lexicon"))
     # people ---------------------------------------------------------------------------------
     full, short = [], []
+    parts_of: dict[str, dict] = {}  # name -> its parts: one dict a distinct name, not one a mention
     for para in paras:
         for p in para.persons:
-            parts = name_parts(p.text, lex)
+            parts = parts_of.get(p.text)
+            if parts is None:
+                parts = parts_of[p.text] = name_parts(p.text, lex)
             if parts["last"] is None:
                 continue
             (full if parts["first"] and p.cue not in WEAK_CUES else short).append((para, p, parts))
@@ -873,30 +879,35 @@ def resolve(paras: list[Para]) -> Resolution:
         for para, p in items:
             people.append((para, p, key))
     # surnames written alone later in a document ("Austin met with ...")
-    spans_by_para = defaultdict(list)
+    surname_forms = defaultdict(dict)  # doc -> surname text -> the key it names, or _SEVERAL
     for para, p, key in people:
-        spans_by_para[para.para_id].append((p.start, p.end))
-    for para in paras:
-        for s, e, *_ in para.ents:
-            spans_by_para[para.para_id].append((s, e))
-    surname_forms = defaultdict(dict)  # doc -> surname text -> key
-    for para, p, key in people:
-        parts = name_parts(p.text, lex)
+        parts = parts_of[p.text]
         last_word = re.split(r"\s+", p.text.strip())[-1]
         if parts["first"] and last_word[:1].isupper() and len(last_word) > 2 and last_word not in lex.suffixes:
-            surname_forms[para.doc_id].setdefault(last_word, set()).add(key)
+            named = surname_forms[para.doc_id]
+            known = named.setdefault(last_word, key)
+            if known is not _SEVERAL and known != key:
+                named[last_word] = _SEVERAL
     surnames = {}  # doc -> its surnames that name one person each
     for doc_id, by_form in surname_forms.items():
-        forms = [f for f, keys in by_form.items() if len(keys) == 1]
+        forms = [f for f, named_key in by_form.items() if named_key is not _SEVERAL]
         if forms:
             surnames[doc_id] = forms
+    spans_by_para = defaultdict(list)  # what a surname standing alone must not overlap (where one may)
+    for para, p, key in people:
+        if para.doc_id in surnames:
+            spans_by_para[para.para_id].append((p.start, p.end))
+    for para in paras:
+        if para.doc_id in surnames:
+            for s, e, *_ in para.ents:
+                spans_by_para[para.para_id].append((s, e))
     for para in paras:
         forms = surnames.get(para.doc_id)
         text = para.text if forms else ""  # (read once: it may be decoded on each read, see Para.text)
         for s, e, form in standing_alone(text, forms) if forms else ():
             if any(a < e and s < b for a, b in spans_by_para[para.para_id]) or re.match(r"\s[A-Z]", text[e:e + 2]):
                 continue
-            people.append((para, Person(s, e, form, cue="surname_in_document"), next(iter(surname_forms[para.doc_id][form]))))
+            people.append((para, Person(s, e, form, cue="surname_in_document"), surname_forms[para.doc_id][form]))
             spans_by_para[para.para_id].append((s, e))
     # titles and countries per person ----------------------------------------------------------
     titles = defaultdict(Counter)
@@ -927,7 +938,7 @@ def resolve(paras: list[Para]) -> Resolution:
             if len(fits) == 1:
                 people.append((para, Person(d.start, d.end, d.text, title=d.title, cue="description"), fits[0]))
     # the working sets go before the rows are made into tables, so the two are never held together
-    del full, short, spans_by_para, surname_forms, doc_people, titles, ranks, clusters, root_of
+    del full, short, parts_of, spans_by_para, surname_forms, doc_people, titles, ranks, clusters, root_of
     last = text = None
     for para, p, key in people:
         if para is not last:
