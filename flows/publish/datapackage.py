@@ -74,14 +74,18 @@ def datapackage(version: str, created: str, release_dir: Path, manifest: pd.Data
         **_file_facts(release_dir / "raw_manifest.csv"), "schema": manifest_schema(manifest),
     })
     sources = []
-    for r in manifest.to_dict("records"):
-        src = {"title": r["file"]}
-        if isinstance(r.get("url"), str) and r["url"].strip():
-            src["path"] = r["url"]
-        if isinstance(r.get("outlet"), str) and r["outlet"].strip():
-            src["description"] = f"{r['outlet']}; sha256 {r.get('sha256')}"
-        elif isinstance(r.get("sha256"), str):
-            src["description"] = f"sha256 {r['sha256']}"
+
+    def column(name: str):  # (not a dict a row: a large build has a row per raw file)
+        return manifest[name] if name in manifest else [None] * len(manifest)
+
+    for file, url, outlet, sha256 in zip(manifest["file"], column("url"), column("outlet"), column("sha256")):
+        src = {"title": file}
+        if isinstance(url, str) and url.strip():
+            src["path"] = url
+        if isinstance(outlet, str) and outlet.strip():
+            src["description"] = f"{outlet}; sha256 {sha256}"
+        elif isinstance(sha256, str):
+            src["description"] = f"sha256 {sha256}"
         sources.append(src)
     return {
         "profile": "data-package",  # not "tabular-": the Parquet resources are files

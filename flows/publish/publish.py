@@ -149,7 +149,8 @@ def write_release(tables: dict[str, pd.DataFrame], target: Path, version: str, f
         _database(target, database, validated)
     package = datapackage(version, created, target, snapshot)
     package["resources"].append(sqlite_db.resource(target))
-    (target / "datapackage.json").write_text(json.dumps(package, indent=2), encoding="utf-8")
+    with open(target / "datapackage.json", "w", encoding="utf-8") as out:  # written as encoded: a source a raw file
+        json.dump(package, out, indent=2)
     if validated is not None:
         docs_dir, validation_json = validated()
     if docs_dir:
