@@ -55,15 +55,18 @@ def test_the_parquet_files_give_the_report_of_the_frames(seed_tables, tmp_path, 
 
 
 def test_columns_are_read_as_asked_and_let_go(seed_tables, tmp_path):
+    from flows.common import frames
+
     store = ParquetTables(_write({k: seed_tables[k] for k in schemas.tables()}, tmp_path / "files"))
     assert store.frames == {}
     store.load({"paragraphs": {"text", "para_id"}})
     part = store.frames["paragraphs"]
     assert list(part.columns) == ["para_id", "text"]  # the table's order
     expected = schemas.conform("paragraphs", seed_tables["paragraphs"])[["para_id", "text"]]
-    pd.testing.assert_frame_equal(part, expected)
+    pd.testing.assert_frame_equal(part, frames.with_python_text(expected))  # long text as a suite holds it
     store.load({"paragraphs": set(schemas.table("paragraphs").columns)})
-    pd.testing.assert_frame_equal(store.frames["paragraphs"], schemas.conform("paragraphs", seed_tables["paragraphs"]))
+    pd.testing.assert_frame_equal(store.frames["paragraphs"],
+                                  frames.with_python_text(schemas.conform("paragraphs", seed_tables["paragraphs"])))
     store.keep({"paragraphs": {"text"}})
     assert list(store.frames["paragraphs"].columns) == ["text"]
     store.keep({})
@@ -78,8 +81,7 @@ def test_long_text_the_next_suite_does_not_read_is_let_go_and_read_again_later(s
     monkeypatch.setattr(parquet_tables, "REREAD_MIN_ROWS", len(seed_tables["paragraphs"]))
     store = ParquetTables(_write({k: seed_tables[k] for k in schemas.tables()}, tmp_path / "files"))
     later = {"paragraphs": {"para_id", "text", "status"}}
-    store.load(later)
-    store.frames["paragraphs"] = frames.with_python_text(store.frames["paragraphs"])  # as validation does
+    store.load(later)  # long text as Python strings, as the suites hold it
     assert frames.holds_python_text(store.frames["paragraphs"]["text"])
     assert not frames.holds_python_text(store.frames["paragraphs"]["status"])
     store.keep(later, {"paragraphs": {"para_id", "text"}})  # the next suite reads it: kept
@@ -89,7 +91,7 @@ def test_long_text_the_next_suite_does_not_read_is_let_go_and_read_again_later(s
     assert list(store.frames["paragraphs"].columns) == ["para_id", "status"]
     store.load(later)
     expected = schemas.conform("paragraphs", seed_tables["paragraphs"])[["para_id", "text", "status"]]
-    pd.testing.assert_frame_equal(store.frames["paragraphs"], expected)
+    pd.testing.assert_frame_equal(store.frames["paragraphs"], frames.with_python_text(expected))
     monkeypatch.setattr(parquet_tables, "REREAD_MIN_ROWS", len(seed_tables["paragraphs"]) + 1)
     store.keep(later, {"paragraphs": {"para_id"}})  # a smaller table: its text is held
     assert list(store.frames["paragraphs"].columns) == ["para_id", "text", "status"]
@@ -183,3 +185,34 @@ def test_tables_are_written_in_their_row_order_a_row_group_at_a_time(seed_tables
         parquet_tables.write_parquet(name, expected, tmp_path / f"{name}.sorted.parquet")
         assert (folder / f"{name}.parquet").read_bytes() == (tmp_path / f"{name}.sorted.parquet").read_bytes()
     assert len(list(store.parts("mentions"))) > 1
+
+
+def test_validation_reads_long_text_a_row_group_at_a_time(seed_tables, tmp_path, monkeypatch):
+    """What a suite reads of its files is the frame it would be given, long text as Python strings
+    (``with_python_text``), but the text is made a row group at a time: its Arrow column is never
+    read whole beside it. Short text and ids stay in Arrow; a column read alone comes whole too."""
+    import pyarrow.parquet as pq
+
+    from flows.common import frames
+
+    folder = _write({k: seed_tables[k] for k in schemas.tables()}, tmp_path / "files")
+    paragraphs = schemas.conform("paragraphs", seed_tables["paragraphs"])
+    parquet_tables.write_parquet("paragraphs", paragraphs, folder / "paragraphs.parquet", rows=5)
+    store = ParquetTables(folder)
+    columns = schemas.table("paragraphs").columns
+    reads = []
+    whole = pq.ParquetFile.read
+
+    def read(self, columns=None, **kwargs):
+        reads.append(list(columns or []))
+        return whole(self, columns=columns, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read", read)
+    got = store.read("paragraphs", columns, python_text=True)
+    assert "text" not in sum(reads, []) and store._files["paragraphs"].num_row_groups > 1
+    pd.testing.assert_frame_equal(got, frames.with_python_text(store.read("paragraphs", columns)))
+    assert frames.holds_python_text(got["text"]) and not frames.holds_python_text(got["para_id"])
+    pd.testing.assert_frame_equal(store.read("paragraphs", ["text"], python_text=True), got[["text"]])
+    store.load({"paragraphs": {"para_id"}})
+    store.load({"paragraphs": {"para_id", "text"}})  # what the views' suites do
+    assert frames.holds_python_text(store.frames["paragraphs"]["text"])

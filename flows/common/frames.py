@@ -149,10 +149,22 @@ def with_python_text(df: pd.DataFrame, min_mean_bytes: int = LONG_TEXT_BYTES) ->
         col = df[name]
         if not (isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow") or not len(col):
             continue
-        size = pc.sum(pc.binary_length(pa.array(col))).as_py() or 0
-        if size >= min_mean_bytes * len(col):
+        if is_long_text(pa.array(col), min_mean_bytes):
             long[name] = col.astype(pd.StringDtype("python", na_value=col.dtype.na_value))
     return df.assign(**long) if long else df
+
+
+def is_long_text(values, min_mean_bytes: int = LONG_TEXT_BYTES) -> bool:
+    """Whether the strings ``values`` (an Arrow array) average ``min_mean_bytes`` UTF-8 bytes or more
+    (a missing value counts as none)."""
+    return len(values) > 0 and (pc.sum(pc.binary_length(values)).as_py() or 0) >= min_mean_bytes * len(values)
+
+
+def python_text(parts) -> pd.Series:
+    """The Arrow string arrays ``parts`` (one column's, in order) as one column of Python strings, as
+    :func:`with_python_text` makes long text: each part converted and let go before the next is read."""
+    values = np.concatenate([part.to_numpy(zero_copy_only=False) for part in parts] or [np.empty(0, dtype=object)])
+    return pd.Series(values, dtype=pd.StringDtype("python", na_value=np.nan))
 
 
 def holds_python_text(column: pd.Series) -> bool:

@@ -120,11 +120,31 @@ class ParquetTables(LoadedTables, Mapping):
             if part.num_rows:
                 yield schemas.conform(name, part.to_pandas(), columns=columns)
 
-    def read(self, name: str, columns: Iterable[str]):
-        """Columns of table ``name`` from its file, with the schema's dtypes, in the table's order."""
+    def read(self, name: str, columns: Iterable[str], python_text: bool = False):
+        """Columns of table ``name`` from its file, with the schema's dtypes, in the table's order.
+        ``python_text``: long text as :func:`flows.common.frames.with_python_text` makes it, each
+        such column made a row group at a time (its Arrow form is never held whole beside it)."""
         columns = schemas.in_table_order(name, columns)
-        df = self._files[name].read(columns=columns).to_pandas()
-        return schemas.conform(name, df, columns=columns)
+        file = self._files[name]
+        long = self._long_text(name, columns) if python_text else []
+        short = [c for c in columns if c not in long]
+        df = (schemas.conform(name, file.read(columns=short).to_pandas(), columns=short) if short
+              else pd.DataFrame(index=pd.RangeIndex(file.metadata.num_rows)))
+        for column in long:
+            df[column] = frames.python_text(file.read_row_group(group, columns=[column]).column(0)
+                                            for group in range(file.num_row_groups))
+        return df[columns]
+
+    def _long_text(self, name: str, columns: list[str]) -> list[str]:
+        """The text columns among ``columns`` whose values in the file's first row group average
+        :data:`flows.common.frames.LONG_TEXT_BYTES` or more."""
+        file = self._files[name]
+        types = {f.name: f.type for f in schemas.table(name).fields}
+        text = [c for c in columns if types[c] == "string"]
+        if not text or not file.num_row_groups or not file.metadata.row_group(0).num_rows:
+            return []
+        first = file.read_row_group(0, columns=text)
+        return [c for c in text if frames.is_long_text(first.column(c))]
 
     def column(self, name: str, column: str):
         frame = self.frames.get(name)
@@ -138,7 +158,7 @@ class ParquetTables(LoadedTables, Mapping):
             todo = [c for c in columns if frame is None or c not in frame.columns]
             if not todo:
                 continue
-            new = self.read(name, todo)
+            new = self.read(name, todo, python_text=True)
             if frame is not None:
                 for c in new.columns:
                     frame[c] = new[c].array
