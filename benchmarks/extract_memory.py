@@ -1,5 +1,5 @@
 """Where the extract stage's memory goes (issue 32): resident memory by step of a large build's
-extract process.
+two extract processes.
 
     python -m benchmarks.extract_memory --corpus DIR --work WORK
 
@@ -7,11 +7,12 @@ extract process.
 ``python -m flows build --cache-dir WORK/cache`` makes the per-document batches' files, then a child
 process gathers them and runs the steps between the batches and extract as the flow does
 (templates, rejections, dedup with the batches' band keys), writing extract's inputs to
-``WORK/inputs``. A fresh child process then does what the flow's extract process does
-(:mod:`flows.orchestrate.extract_process`: read the scans, read the tables, ``build_tables``, write
-the tables) while a thread samples its resident memory (every 5 ms). The functions in ``STEPS`` are
+``WORK/inputs``. Then two fresh child processes, one after the other, do what the flow's extract
+processes do (:mod:`flows.orchestrate.extract_process`): the first reads the scans and resolves the
+entities, the second reads the scans, the tables and the entities again and makes and writes the
+rest; a thread samples each one's resident memory (every 5 ms). The functions in ``STEPS`` are
 wrapped to label the samples; the code between them is labelled "after <previous step>". Printed per
-step: seconds, peak resident MB during it, resident MB at its end.
+process and step: seconds, peak resident MB during it, resident MB at its end.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ STEPS = (  # (module, function): the stage's parts, in the order they run
     ("flows.orchestrate.workspace", "read_scans"),
     ("flows.orchestrate.workspace", "read_frame"),
     ("flows.extract.extract", "build_documents"),
-    ("flows.extract.extract", "_selected"),
+    ("flows.extract.extract", "records_of"),
     ("flows.extract.entities", "resolve"),
+    ("flows.extract.events", "linkable"),
     ("flows.extract.events", "build_events"),
     ("flows.extract.quotes", "extract_quotes"),
     ("flows.extract.statements", "extract_statements"),
@@ -51,7 +53,8 @@ def _prepare(corpus: str, work: str, queue) -> None:
     queue.put(None)
 
 
-def _measure(work: str, queue) -> None:
+def _measure(work: str, part: str, resolved: dict | None, queue) -> None:
+    """One of the two extract processes (``part``: "resolution" or "records"), sampled."""
     from benchmarks.step_memory import StepSampler
     from benchmarks.workspace_inputs import TABLES
     from flows.orchestrate import extract_process
@@ -62,24 +65,36 @@ def _measure(work: str, queue) -> None:
     inputs_dir = Path(work) / "inputs"
     scans = (inputs_dir / "scans.txt").read_text().split("\n")
     inputs = {name: str(inputs_dir / f"{name}.parquet") for name in TABLES}
+    tables = str(Path(work) / "tables")
     base = sampler.rss()
     with sampler:
         t0 = time.perf_counter()
-        extract_process._read_scans(scans)  # as the flow's Extraction: the scans first, then the stage
-        built = extract_process._extract_read(inputs, Path(work) / "tables", ("paragraphs",))
+        if part == "resolution":  # as the flow's Extraction: the scans first, then the stage
+            extract_process._read_scans(scans)
+            result = extract_process._resolve_read(inputs, tables)
+        else:
+            result = extract_process._records_read(inputs, scans, tables, ("paragraphs",), resolved)
         total = time.perf_counter() - t0
-    queue.put({"rows": sampler.rows, "base": base, "total_s": total, "counts": built.rows})
+    queue.put({"rows": sampler.rows, "base": base, "total_s": total, "result": result})
+
+
+def _resolution(work: str, queue) -> None:
+    _measure(work, "resolution", None, queue)
 
 
 def main(argv: list[str] | None = None) -> None:
-    from benchmarks.step_memory import print_steps
+    from benchmarks.step_memory import in_fresh_process, print_steps
     from benchmarks.workspace_inputs import measured
 
-    args, r = measured(__doc__, "inputs/scans.txt", _prepare, _measure, argv)
-    mb, base = 1024 * 1024, r["base"]
-    print(f"\n== {args.corpus}: extract {r['total_s']:.1f} s; resident before it {base / mb:.0f} MB; "
-          + ", ".join(f"{k} {v:,}" for k, v in r["counts"].items() if k in ("paragraphs", "mentions", "quotes")))
-    print_steps(r["rows"])
+    args, first = measured(__doc__, "inputs/scans.txt", _prepare, _resolution, argv)
+    second = in_fresh_process(_measure, str(args.work), "records", first["result"])
+    mb = 1024 * 1024
+    counts = second["result"].rows
+    print(f"\n== {args.corpus}: extract {first['total_s'] + second['total_s']:.1f} s; "
+          + ", ".join(f"{k} {v:,}" for k, v in counts.items() if k in ("paragraphs", "mentions", "quotes")))
+    for name, r in (("entity resolution", first), ("the rest", second)):
+        print(f"\n-- {name}'s process: {r['total_s']:.1f} s; resident before it {r['base'] / mb:.0f} MB")
+        print_steps(r["rows"])
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ calling process, given only the paths of its inputs in the workspace, the child'
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 import schemas
@@ -69,3 +70,23 @@ def test_the_process_has_ended_when_the_stage_is_done(stage_inputs, tmp_path):
     assert built.rows["documents"] > 0 and pid != os.getpid()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # gone, and reaped
+
+
+def test_the_resolution_read_back_from_its_files_is_the_one_made(stage_inputs, tmp_path):
+    """The second extract process takes the entities and mentions from the files the first wrote:
+    the same frames, and the same lookups for the events stage as entity resolution gave."""
+    from flows.common import parquet_tables
+    from flows.extract import extract
+    from flows.extract.entities import Resolution
+
+    frames, found = stage_inputs
+    resolved = extract.resolve_entities(extract.records_of(found, frames["paragraphs"]))
+    made = resolved.resolution
+    assert any(v["country"] is None for v in made.info.values()) and any(v["title"] for v in made.info.values())
+    parquet_tables.write_tables({"entities": made.entities, "mentions": made.mentions}, tmp_path,
+                                ["entities", "mentions"])
+    back = Resolution.of_tables(*(parquet_tables.read_table(name, tmp_path / f"{name}.parquet")
+                                  for name in ("entities", "mentions")))
+    pd.testing.assert_frame_equal(back.entities, made.entities)
+    pd.testing.assert_frame_equal(back.mentions, made.mentions)
+    assert back.info == made.info

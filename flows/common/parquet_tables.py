@@ -198,6 +198,13 @@ def row_count(tables, name: str) -> int:
     return tables.rows(name) if isinstance(tables, ParquetTables) else len(tables[name])
 
 
+def read_table(name: str, path: Path) -> pd.DataFrame:
+    """Table ``name`` from its file at ``path`` (as :func:`write_tables` writes it), with the schema's dtypes."""
+    import pyarrow.parquet as pq
+
+    return schemas.conform(name, pq.read_table(path).to_pandas())
+
+
 def write_tables(tables: dict, folder: Path, names: list[str] | None = None) -> Path:
     """Write every table of ``schemas/`` (or those ``names``) to ``folder/<table>.parquet`` in its
     published row order (the release's own files: :func:`write_parquet`)."""

@@ -755,6 +755,17 @@ class Resolution:
     mentions: pd.DataFrame
     info: dict      # entity_id -> {"type", "name", "country", "title"}
 
+    @classmethod
+    def of_tables(cls, entities: pd.DataFrame, mentions: pd.DataFrame) -> Resolution:
+        """The resolution whose tables these are (read back from their files)."""
+        def value(v):
+            return None if pd.isna(v) else v
+
+        info = {eid: {"type": t, "name": n, "country": value(c), "title": value(ti)}
+                for eid, t, n, c, ti in zip(entities["entity_id"], entities["entity_type"],
+                                            entities["canonical_name"], entities["country"], entities["title"])}
+        return cls(entities, mentions, info)
+
 
 class _Found(NamedTuple):
     """A mention :func:`resolve` found, with the key of the entity it names (a tuple, not a dict:

@@ -15,9 +15,15 @@ The stage has two parts:
 - ``build_records(..., scans=...)``: the cross-document work (entity resolution, events,
   participants, quotes' speakers, statements) over the scans of the paragraphs that are still
   content after dedup. Given no scans, it scans those paragraphs itself (same function, same result).
+  Its first step, ``resolve_entities``, needs a record of every content paragraph; the rest needs
+  records of the documents the events stage can link only. A large build runs the two apart
+  (:mod:`flows.orchestrate.extract_process`), so that the two sets of records are never held with
+  what the other step holds.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -66,44 +72,48 @@ def build_rejections(rejections: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_tables(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataFrame,
-                 rejections: pd.DataFrame, scans: Scans | None = None) -> dict[str, pd.DataFrame]:
+                 rejections: pd.DataFrame, scans: Scans | None = None,
+                 resolved: Resolved | None = None) -> dict[str, pd.DataFrame]:
     """The extract stage: every table of ``schemas/`` from the cleaned, deduplicated paragraphs
-    (and the scans of their content paragraphs, if already made per batch)."""
+    (and the scans of their content paragraphs, if already made per batch; and their entities, if
+    resolved already: :func:`resolve_entities`)."""
     from flows.views.views import build_views
 
     documents = build_documents(sources, paragraphs, info)
     tables = {
         "paragraphs": paragraphs,
         "rejections": build_rejections(rejections),
-        **build_records(sources, documents, paragraphs, scans),
+        **build_records(sources, documents, paragraphs, scans, resolved),
     }
     return {**tables, **build_views(tables)}
 
 
-def _selected(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -> tuple[list, pd.DataFrame]:
-    """The records of the content paragraphs (document order), each reading its text from the
-    paragraphs table (:class:`flows.common.frames.TextColumn`: no copy), and their facts, as one corpus
-    scan gives."""
+def records_of(scans: Scans, paragraphs: pd.DataFrame, doc_ids=None) -> list:
+    """The records of the content paragraphs (of the documents ``doc_ids`` only, if given), in
+    document order, each reading its text from the paragraphs table
+    (:class:`flows.common.frames.TextColumn`: no copy), as one corpus scan gives."""
     from flows.extract.entities import Para
-    from flows.extract.scans import paras_of
+    from flows.extract.scans import paras_of, subset_scans
     from flows.extract.spans import content_rows
 
-    rows = content_rows(paragraphs)  # positions in ``paragraphs``, in reading order
+    rows = content_rows(paragraphs, doc_ids)  # positions in ``paragraphs``, in reading order
     content = paragraphs[["doc_id", "para_id"]].iloc[rows]
     unscanned = ~frames.isin(content["para_id"], scans.scanned)
     if unscanned.any():
         missing = content.loc[unscanned, "para_id"].tolist()
         raise KeyError(f"{len(missing)} content paragraphs were not scanned (e.g. {missing[:3]}): the scans "
                        f"must come from the same cleaned paragraphs")
+    if doc_ids is not None:  # the others' findings are not made into records
+        scans = subset_scans(scans, content["para_id"])
     found_in, countries = paras_of(scans)
     texts = frames.TextColumn(paragraphs["text"])
     paras = []
     none: frozenset = frozenset()
-    doc_ids: dict[str, str] = {}  # one string object per document, not one per paragraph
+    doc_ids_seen: dict[str, str] = {}  # one string object per document, not one per paragraph
     # one object per content paragraph, so each must be cheap: those where the scan found nothing
     # share empty tuples (nothing appends to them)
     for (doc_id, pid), row in zip(frames.iter_rows(content["doc_id"], content["para_id"]), rows.tolist()):
-        doc_id = doc_ids.setdefault(doc_id, doc_id)
+        doc_id = doc_ids_seen.setdefault(doc_id, doc_id)
         found = found_in.get(pid)
         said = countries.get(pid, none)
         if found is None:
@@ -111,14 +121,39 @@ def _selected(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -
         else:
             found.doc_id, found.countries, found.source, found.row = doc_id, said, texts, row
             paras.append(found)
+    return paras
+
+
+def _facts(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
+    """The scans' facts of the content paragraphs of ``documents``, in document order."""
+    from flows.extract.spans import content_rows
+
     facts = scans.facts
     if facts.empty:
-        return paras, facts
-    keep = frames.isin(facts["para_id"], content["para_id"])
+        return facts
+    content = paragraphs["para_id"].iloc[content_rows(paragraphs)]
+    keep = frames.isin(facts["para_id"], content)
     if "doc_id" in documents:
         keep &= frames.isin(facts["doc_id"], documents["doc_id"])
     facts = facts[keep].sort_values(["doc_id", "para_id", "char_start"])
-    return paras, conform("facts", facts)
+    return conform("facts", facts)
+
+
+class Resolved(NamedTuple):
+    """What :func:`resolve_entities` gives the rest of the stage."""
+
+    resolution: object     # flows.extract.entities.Resolution: the entities and mentions tables
+    linkable: list         # the doc_ids the events stage can link (flows.extract.events.linkable)
+
+
+def resolve_entities(paras: list) -> Resolved:
+    """Entity resolution over the records of every content paragraph (:func:`records_of`; it is
+    corpus-wide: a person's name, title and country come from every document), and the documents
+    the events stage can link, which alone it needs records of."""
+    from flows.extract.entities import resolve
+    from flows.extract.events import linkable
+
+    return Resolved(resolve(paras), list(dict.fromkeys(p.doc_id for p in linkable(paras))))
 
 
 def with_event(records: pd.DataFrame, documents: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -129,7 +164,7 @@ def with_event(records: pd.DataFrame, documents: pd.DataFrame, table: str) -> pd
 
 
 def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd.DataFrame,
-                  scans: Scans | None = None) -> dict[str, pd.DataFrame]:
+                  scans: Scans | None = None, resolved: Resolved | None = None) -> dict[str, pd.DataFrame]:
     """The record tables of the content paragraphs, and ``documents`` with event_id/relevant/dates.
 
     Returns ``{"documents", "entities", "mentions", "events", "participants", "quotes", "facts",
@@ -137,25 +172,26 @@ def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd
     speakers against the entities; statements take their event from the documents). ``sources`` is
     the ingest table (kept in the signature for stages that need the raw text; unused here).
     ``scans``: the per-paragraph results made per batch (see the module docstring); by default the
-    content paragraphs are scanned here.
+    content paragraphs are scanned here. ``resolved``: :func:`resolve_entities` of the same
+    paragraphs and scans, if already made (a large build makes it in a process of its own).
     """
-    from flows.extract.entities import resolve
-    from flows.extract.events import build_events, linkable
+    from flows.extract.events import build_events
     from flows.extract.quotes import extract_quotes
     from flows.extract.scans import quotes_of, scan_paragraphs
     from flows.extract.statements import extract_statements
 
     if scans is None:
         scans = scan_paragraphs(paragraphs)
-    paras, facts = _selected(scans, paragraphs, documents)
+    if resolved is None:
+        resolved = resolve_entities(records_of(scans, paragraphs))
+    resolution = resolved.resolution
+    facts = _facts(scans, paragraphs, documents)
+    paras = records_of(scans, paragraphs, resolved.linkable)  # the events stage's: made again, for its documents
     scans.keep_only_quotes()  # the records and facts hold what the other tables did
-    quotes_found = scans.quotes  # every content paragraph was scanned (_selected checks)
+    quotes_found = scans.quotes  # every content paragraph was scanned (records_of checks)
     del scans
-    resolution = resolve(paras)
-    paras = linkable(paras)  # the other documents' records go before the events stage
     events, participants, docs = build_events(paras, resolution, documents, paragraphs)
-    del paras  # a record and a text a content paragraph, not needed after events: quotes and
-    # statements read the paragraphs table
+    del paras  # quotes and statements read the paragraphs table
     docs = conform("documents", docs)
     records = {"quotes": with_event(extract_quotes(paragraphs, docs, resolution.entities, quotes_of(quotes_found)),
                                     docs, "quotes"),

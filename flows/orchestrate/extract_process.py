@@ -1,4 +1,4 @@
-"""The extract stage and the writing of its tables, in a process of its own for a large corpus.
+"""The extract stage and the writing of its tables, in processes of their own for a large corpus.
 
 Extract builds a great many small Python objects on a large corpus (the paragraphs' scans, entity
 resolution's rows, the events stage's records). Once they are freed, Python's allocator keeps most of
@@ -6,15 +6,20 @@ the arenas they were in, so the flow's process would stay that much larger throu
 the validation process runs beside it. Run in a child process, that memory goes back to the system
 when the child ends, before the release is written.
 
-:class:`Extraction` is that child (:mod:`flows.orchestrate.isolate`). The flow starts it as soon as
-the per-document batches are done: it reads their scans (which nothing after the batches changes)
-while the flow's process accounts and deduplicates, on the core that would otherwise be idle. Then
+:class:`Extraction` runs the stage in two children (:mod:`flows.orchestrate.isolate`), one after the
+other, because its two steps need different records: entity resolution a record of every content
+paragraph, the rest records of the documents the events stage can link only
+(:func:`flows.extract.extract.resolve_entities`). The flow starts the first as soon as the
+per-document batches are done: it reads their scans (which nothing after the batches changes) while
+the flow's process accounts and deduplicates, on the core that would otherwise be idle. Then
 :meth:`Extraction.run` gives it the paths of the cleaned, deduplicated tables in the build's
-workspace (:mod:`flows.orchestrate.workspace`): it reads them, runs
-:func:`flows.extract.extract.build_tables` and writes the tables' Parquet files (:func:`write_built`),
-and returns the :class:`BuiltTables` with its own peak RSS. The same inputs give the same tables in
-either process. Below ``OWN_PROCESS_MIN_PARAGRAPHS`` paragraphs the work stays in the calling
-process: starting a child costs more than the memory it gives back.
+workspace (:mod:`flows.orchestrate.workspace`): it resolves the entities, writes the entities and
+mentions tables and the documents the events stage can link, and ends. The second reads the scans,
+the tables and those files, runs :func:`flows.extract.extract.build_tables` and writes the other
+tables' Parquet files (:func:`write_built`). ``run`` returns the :class:`BuiltTables` with the larger
+of the two peak RSS. The same inputs give the same tables in either way. Below
+``OWN_PROCESS_MIN_PARAGRAPHS`` paragraphs the work stays in the calling process: starting a child
+costs more than the memory it gives back.
 """
 
 from __future__ import annotations
@@ -77,25 +82,36 @@ def extract_and_write(inputs: dict, scans: list[str], folder: Path, own_process:
 
 
 class Extraction:
-    """The extract stage's child process, started with the batches' ``scans`` files (it reads them at
-    once); :meth:`run` then makes and writes the tables. Use it as a context manager: the process
-    goes when the block ends (its memory back to the system)."""
+    """The extract stage's child processes, the first started with the batches' ``scans`` files (it
+    reads them at once); :meth:`run` then makes and writes the tables. Use it as a context manager:
+    the last process goes when the block ends (its memory back to the system)."""
 
     def __init__(self, scans: list[str]):
         from flows.orchestrate import isolate
 
+        self.scans = [str(p) for p in scans]
         self.child = isolate.Child()
-        self._read = self.child.submit(_read_scans, [str(p) for p in scans])
+        self._read = self.child.submit(_read_scans, self.scans)
 
     def run(self, inputs: dict, folder: Path, written: tuple = ()) -> BuiltTables:
+        """Resolve the entities in this process, then make and write the rest in a second one, started
+        once this one has ended (each holds only its part's records): the entities and mentions
+        go from one to the other as their tables' files, with the ids of the documents the events
+        stage can link."""
         from dataclasses import replace
 
         from flows.orchestrate import isolate
 
         isolate.result_of(self._read, "extract (reading the scans)")
-        built, peak_rss_mb = isolate.result_of(self.child.submit(_extract_read, inputs, Path(folder), written),
-                                               "extract")
-        return replace(built, peak_rss_mb=peak_rss_mb)
+        resolved, peak_1 = isolate.result_of(self.child.submit(_resolve_read, inputs, str(folder)),
+                                             "extract (entity resolution)")
+        self.child.close(wait=True)
+        self.child = isolate.Child()
+        built, peak_2 = isolate.result_of(self.child.submit(_records_read, inputs, self.scans, str(folder), written,
+                                                            resolved), "extract")
+        seconds = {"extract": resolved["seconds"] + built.seconds["extract"],
+                   "write tables": resolved["write_seconds"] + built.seconds["write tables"]}
+        return replace(built, seconds=seconds, peak_rss_mb=max(peak_1, peak_2))
 
     def __enter__(self):
         return self
@@ -117,14 +133,51 @@ def _read_scans(paths: list[str]) -> None:
     memory.release_memory()  # what reading the files took (Arrow's pool keeps it otherwise)
 
 
-def _extract_read(inputs: dict, folder: Path, written: tuple) -> BuiltTables:
+RESOLUTION_READS = ["para_id", "doc_id", "position", "status", "text"]  # of the paragraphs table
+RESOLVED = ("entities", "mentions")  # the tables entity resolution writes
+
+
+def _resolve_read(inputs: dict, folder: str) -> dict:
+    """The first part of a large build's extract (in the process that read the scans): entity
+    resolution, its two tables written to ``folder``. Returns the documents the events stage can
+    link and the seconds taken."""
     global _scans_read
+    from flows.common import parquet_tables
+    from flows.extract import extract
+    from flows.orchestrate import memory, workspace
+
+    t0 = time.perf_counter()
     found, _scans_read = _scans_read, None
-    return _extract_and_write(inputs, found, folder, written)
+    paragraphs = workspace.read_frame(Path(inputs["paragraphs"]), columns=RESOLUTION_READS)
+    memory.release_memory()
+    with memory.gc_paused():
+        paras = extract.records_of(found, paragraphs)
+        del found  # all in the records now: nothing else here reads the scans
+        resolved = extract.resolve_entities(paras)
+    del paras, paragraphs
+    seconds = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    tables = {"entities": resolved.resolution.entities, "mentions": resolved.resolution.mentions}
+    parquet_tables.write_tables(tables, Path(folder), list(RESOLVED))
+    return {"linkable": resolved.linkable, "seconds": seconds, "write_seconds": time.perf_counter() - t0}
 
 
-def _extract_and_write(inputs: dict, found, folder: Path, written: tuple = ()) -> BuiltTables:
-    """``found``: the batches' scans, read (a ``flows.extract.scans.Scans``)."""
+def _records_read(inputs: dict, scans: list[str], folder: str, written: tuple, resolved: dict) -> BuiltTables:
+    """The rest of a large build's extract, in a second process: the scans and tables read again,
+    the entities and mentions from their files."""
+    from flows.common import parquet_tables
+    from flows.extract.entities import Resolution
+    from flows.extract.extract import Resolved
+    from flows.orchestrate import workspace
+
+    entities, mentions = (parquet_tables.read_table(name, Path(folder) / f"{name}.parquet") for name in RESOLVED)
+    return _extract_and_write(inputs, workspace.read_scans([Path(p) for p in scans]), Path(folder),
+                              (*written, *RESOLVED), Resolved(Resolution.of_tables(entities, mentions), resolved["linkable"]))
+
+
+def _extract_and_write(inputs: dict, found, folder: Path, written: tuple = (), resolved=None) -> BuiltTables:
+    """``found``: the batches' scans, read (a ``flows.extract.scans.Scans``); ``resolved``: their
+    entities, if resolved already (``flows.extract.extract.Resolved``)."""
     from flows.extract import extract
     from flows.orchestrate import memory, workspace
 
@@ -133,7 +186,7 @@ def _extract_and_write(inputs: dict, found, folder: Path, written: tuple = ()) -
     memory.release_memory()  # what reading the files took (Arrow's pool keeps it otherwise)
     with memory.gc_paused():
         tables = extract.build_tables(frames.pop("sources"), frames.pop("paragraphs"), frames.pop("info"),
-                                      frames.pop("rejections"), found)
+                                      frames.pop("rejections"), found, resolved)
     del found
     seconds = {"extract": time.perf_counter() - t0}
     memory.release_memory()
