@@ -88,10 +88,14 @@ def build_tables(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataF
     return {**tables, **build_views(tables)}
 
 
+RECORDS_READ = ("para_id", "doc_id", "position", "status", "text")  # what records_of reads of the paragraphs
+
+
 def records_of(scans: Scans, paragraphs: pd.DataFrame, doc_ids=None) -> list:
     """The records of the content paragraphs (of the documents ``doc_ids`` only, if given), in
     document order, each reading its text from the paragraphs table
-    (:class:`flows.common.frames.TextColumn`: no copy), as one corpus scan gives."""
+    (:class:`flows.common.frames.TextColumn`: no copy), as one corpus scan gives. Only the columns
+    :data:`RECORDS_READ` are read (entity resolution reads nothing else)."""
     from flows.extract.entities import Para
     from flows.extract.scans import paras_of, subset_scans
     from flows.extract.spans import content_rows

@@ -133,7 +133,6 @@ def _read_scans(paths: list[str]) -> None:
     memory.release_memory()  # what reading the files took (Arrow's pool keeps it otherwise)
 
 
-RESOLUTION_READS = ["para_id", "doc_id", "position", "status", "text"]  # of the paragraphs table
 RESOLVED = ("entities", "mentions")  # the tables entity resolution writes
 
 
@@ -148,7 +147,7 @@ def _resolve_read(inputs: dict, folder: str) -> dict:
 
     t0 = time.perf_counter()
     found, _scans_read = _scans_read, None
-    paragraphs = workspace.read_frame(Path(inputs["paragraphs"]), columns=RESOLUTION_READS)
+    paragraphs = workspace.read_frame(Path(inputs["paragraphs"]), columns=list(extract.RECORDS_READ))
     memory.release_memory()
     with memory.gc_paused():
         paras = extract.records_of(found, paragraphs)
