@@ -14,9 +14,9 @@ per-document batches are done: it reads their scans (which nothing after the bat
 the flow's process accounts and deduplicates, on the core that would otherwise be idle. Then
 :meth:`Extraction.run` gives it the paths of the cleaned, deduplicated tables in the build's
 workspace (:mod:`flows.orchestrate.workspace`): it resolves the entities, writes the entities and
-mentions tables and the documents the events stage can link, and ends. The second reads the scans,
-the tables and those files, runs :func:`flows.extract.extract.build_tables` and writes the other
-tables' Parquet files (:func:`write_built`). ``run`` returns the :class:`BuiltTables` with the larger
+mentions tables, returns the ids of the documents the events stage can link, and ends. The second
+reads the scans, the tables and those two files, runs :func:`flows.extract.extract.build_tables`
+and writes the other tables' Parquet files (:func:`write_built`). ``run`` returns the :class:`BuiltTables` with the larger
 of the two peak RSS. The same inputs give the same tables in either way. Below
 ``OWN_PROCESS_MIN_PARAGRAPHS`` paragraphs the work stays in the calling process: starting a child
 costs more than the memory it gives back.
@@ -94,8 +94,8 @@ class Extraction:
         self._read = self.child.submit(_read_scans, self.scans)
 
     def run(self, inputs: dict, folder: Path, written: tuple = ()) -> BuiltTables:
-        """Resolve the entities in this process, then make and write the rest in a second one, started
-        once this one has ended (each holds only its part's records): the entities and mentions
+        """Resolve the entities in the first child, then make and write the rest in a second one, started
+        once the first has ended (each holds only its part's records): the entities and mentions
         go from one to the other as their tables' files, with the ids of the documents the events
         stage can link."""
         from dataclasses import replace
