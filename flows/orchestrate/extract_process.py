@@ -16,10 +16,10 @@ the flow's process accounts and deduplicates, on the core that would otherwise b
 workspace (:mod:`flows.orchestrate.workspace`): it resolves the entities, writes the entities and
 mentions tables, returns the ids of the documents the events stage can link, and ends. The second
 reads the scans, the tables and those two files, runs :func:`flows.extract.extract.build_tables`
-and writes the other tables' Parquet files (:func:`write_built`). ``run`` returns the :class:`BuiltTables` with the larger
-of the two peak RSS. The same inputs give the same tables in either way. Below
-``OWN_PROCESS_MIN_PARAGRAPHS`` paragraphs the work stays in the calling process: starting a child
-costs more than the memory it gives back.
+and writes the other tables' Parquet files (:func:`write_built`). ``run`` returns the
+:class:`BuiltTables` with the larger of the two peak RSS. The same inputs give the same tables in
+either way. Below ``OWN_PROCESS_MIN_PARAGRAPHS`` paragraphs the work stays in the calling process:
+starting a child costs more than the memory it gives back.
 """
 
 from __future__ import annotations
@@ -170,8 +170,9 @@ def _records_read(inputs: dict, scans: list[str], folder: str, written: tuple, r
     from flows.orchestrate import workspace
 
     entities, mentions = (parquet_tables.read_table(name, Path(folder) / f"{name}.parquet") for name in RESOLVED)
+    resolution = Resolution.of_tables(entities, mentions)
     return _extract_and_write(inputs, workspace.read_scans([Path(p) for p in scans]), Path(folder),
-                              (*written, *RESOLVED), Resolved(Resolution.of_tables(entities, mentions), resolved["linkable"]))
+                              (*written, *RESOLVED), Resolved(resolution, resolved["linkable"]))
 
 
 def _extract_and_write(inputs: dict, found, folder: Path, written: tuple = (), resolved=None) -> BuiltTables:
