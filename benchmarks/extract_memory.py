@@ -31,8 +31,8 @@ STEPS = (  # (module, function): the stage's parts, in the order they run
     ("flows.extract.events", "build_events"),
     ("flows.extract.quotes", "extract_quotes"),
     ("flows.extract.statements", "extract_statements"),
-    ("flows.views.views", "build_views"),
     ("flows.orchestrate.extract_process", "write_built"),
+    ("flows.views.views", "build_views"),
 )
 
 

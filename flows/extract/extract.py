@@ -79,13 +79,21 @@ def build_tables(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataF
     resolved already: :func:`resolve_entities`)."""
     from flows.views.views import build_views
 
+    tables = build_record_tables(sources, paragraphs, info, rejections, scans, resolved)
+    return {**tables, **build_views(tables)}
+
+
+def build_record_tables(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataFrame,
+                        rejections: pd.DataFrame, scans: Scans | None = None,
+                        resolved: Resolved | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`build_tables` but the views (:mod:`flows.views.views`, made from these tables but
+    the paragraphs)."""
     documents = build_documents(sources, paragraphs, info)
-    tables = {
+    return {
         "paragraphs": paragraphs,
         "rejections": build_rejections(rejections),
         **build_records(sources, documents, paragraphs, scans, resolved),
     }
-    return {**tables, **build_views(tables)}
 
 
 RECORDS_READ = ("para_id", "doc_id", "position", "status", "text")  # what records_of reads of the paragraphs

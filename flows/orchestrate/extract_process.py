@@ -51,8 +51,9 @@ def in_own_process(n_paragraphs: int) -> bool:
 
 
 def write_built(tables: dict, folder: Path, seconds: dict | None = None, written: tuple = ()) -> BuiltTables:
-    """Write every table but those ``written`` already to ``folder/<table>.parquet`` (the release's
-    files, in row order) and count what the build summary reports."""
+    """Write the tables of ``tables`` but those ``written`` already to ``folder/<table>.parquet`` (the
+    release's files, in row order) and count what the build summary reports (``tables`` holds the
+    paragraphs)."""
     import schemas
     from flows.common import parquet_tables
     from flows.orchestrate import progress
@@ -61,7 +62,8 @@ def write_built(tables: dict, folder: Path, seconds: dict | None = None, written
     paragraphs = tables["paragraphs"]
     counts = progress.BuildSummary.paragraph_counts(paragraphs)
     words = int(paragraphs["n_words"].sum()) if len(paragraphs) else 0
-    parquet_tables.write_tables(tables, Path(folder), [name for name in schemas.tables() if name not in written])
+    parquet_tables.write_tables(tables, Path(folder),
+                                [name for name in schemas.tables() if name in tables and name not in written])
     return BuiltTables(folder=str(Path(folder)), rows={name: int(len(df)) for name, df in tables.items()},
                        paragraphs=counts, words=words,
                        seconds={**(seconds or {}), "write tables": time.perf_counter() - t0})
@@ -178,16 +180,29 @@ def _records_read(inputs: dict, scans: list[str], folder: str, written: tuple, r
 def _extract_and_write(inputs: dict, found, folder: Path, written: tuple = (), resolved=None) -> BuiltTables:
     """``found``: the batches' scans, read (a ``flows.extract.scans.Scans``); ``resolved``: their
     entities, if resolved already (``flows.extract.extract.Resolved``)."""
+    from dataclasses import replace
+
+    from flows.common import parquet_tables
     from flows.extract import extract
     from flows.orchestrate import memory, workspace
+    from flows.views.views import build_views
 
     t0 = time.perf_counter()
     frames = {name: workspace.read_frame(Path(path)) for name, path in inputs.items()}
     memory.release_memory()  # what reading the files took (Arrow's pool keeps it otherwise)
     with memory.gc_paused():
-        tables = extract.build_tables(frames.pop("sources"), frames.pop("paragraphs"), frames.pop("info"),
-                                      frames.pop("rejections"), found, resolved)
+        tables = extract.build_record_tables(frames.pop("sources"), frames.pop("paragraphs"), frames.pop("info"),
+                                             frames.pop("rejections"), found, resolved)
     del found
     seconds = {"extract": time.perf_counter() - t0}
     memory.release_memory()
-    return write_built(tables, folder, seconds, written)
+    built = write_built(tables, folder, seconds, written)
+    # the views read the record tables but the paragraphs: those go before the views are made
+    del tables["paragraphs"]
+    t0 = time.perf_counter()
+    views = build_views(tables)
+    seconds["extract"] += time.perf_counter() - t0
+    t0 = time.perf_counter()
+    parquet_tables.write_tables(views, folder, list(views))
+    return replace(built, rows={**built.rows, **{name: int(len(df)) for name, df in views.items()}},
+                   seconds={**seconds, "write tables": built.seconds["write tables"] + time.perf_counter() - t0})
