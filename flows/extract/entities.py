@@ -757,7 +757,8 @@ class Resolution:
 
     @classmethod
     def of_tables(cls, entities: pd.DataFrame, mentions: pd.DataFrame) -> Resolution:
-        """The resolution whose tables these are (read back from their files)."""
+        """The resolution whose tables these are (as :func:`resolve` makes them, or read back from their
+        files): ``info`` is derived from the entities."""
         def value(v):
             return None if pd.isna(v) else v
 
@@ -964,13 +965,12 @@ def _tables(rows: list, lex: Lexicons, person_title: dict, countries: dict) -> R
     if not rows:
         from schemas import empty_frame
 
-        return Resolution(empty_frame("entities"), empty_frame("mentions"), {})
+        return Resolution.of_tables(empty_frame("entities"), empty_frame("mentions"))
     groups: dict = defaultdict(list)
     for r in rows:
         groups[r.key].append(r)
     ents = []
     id_of = {}
-    info = {}
     id_keys = {key: _entity_id_key(key) for key in groups}
     taken = Counter(id_keys.values())
     for key, grp in groups.items():
@@ -996,7 +996,6 @@ def _tables(rows: list, lex: Lexicons, person_title: dict, countries: dict) -> R
         ents.append({"entity_id": eid, "entity_type": etype, "canonical_name": name, "aliases": aliases,
                      "country": country, "title": title, "n_mentions": len(grp),
                      "n_documents": len({r.doc_id for r in grp})})
-        info[eid] = {"type": etype, "name": name, "country": country, "title": title}
     del groups, grp  # (they hold every row too: each row below goes as its mention is made)
     from schemas import conform, frame_of_rows, row_type
 
@@ -1017,7 +1016,7 @@ def _tables(rows: list, lex: Lexicons, person_title: dict, countries: dict) -> R
 
     entities = conform("entities", pd.DataFrame(ents).sort_values("entity_id"))
     out.sort(key=lambda m: (m.doc_id, m.para_id, m.char_start))  # (stable, as pandas' sort by columns)
-    return Resolution(entities, frame_of_rows("mentions", out), info)
+    return Resolution.of_tables(entities, frame_of_rows("mentions", out))
 
 
 def _entity_id_key(key: tuple) -> tuple[str, str]:

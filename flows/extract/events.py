@@ -315,24 +315,23 @@ def _names_every_subject_country(paras: list[Para], lex: Lexicons) -> bool:
     return set(lex.subject_countries) <= said
 
 
-def linkable(paras: list[Para], lex: Lexicons | None = None) -> list[Para]:
-    """The records of the documents :func:`build_events` can link to an event (those naming a subject
-    series or every subject country), in order: it reads no other document's, so a caller can let
-    the rest go first."""
+def linkable(paras: list[Para], lex: Lexicons | None = None) -> list[str]:
+    """The ids of the documents :func:`build_events` can link to an event (those naming a subject
+    series or every subject country), in order: it reads no other document's records, so a caller
+    can let the rest go first."""
     lex = lex or load_lexicons()
     by_doc: dict[str, list[Para]] = defaultdict(list)
     for p in paras:
         by_doc[p.doc_id].append(p)
-    keep = {doc_id for doc_id, ps in by_doc.items()
+    return [doc_id for doc_id, ps in by_doc.items()
             if any(lex.series.get(series, {}).get("subject") for p in ps for _, _, series, _ in p.series)
-            or _names_every_subject_country(ps, lex)}
-    return [p for p in paras if p.doc_id in keep]
+            or _names_every_subject_country(ps, lex)]
 
 
 def build_events(paras: list[Para], res: Resolution, documents: pd.DataFrame,
                  paragraphs: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """``events``, ``participants`` and the documents with event_id/relevant/evidence/dates filled.
-    Only the records of :func:`linkable` documents are read: ``paras`` may be those alone."""
+    Only the records of the :func:`linkable` documents are read: ``paras`` may be those alone."""
     lex = load_lexicons()
     by_doc: dict[str, list[Para]] = defaultdict(list)
     for p in paras:

@@ -138,12 +138,10 @@ def records_of(scans: Scans, paragraphs: pd.DataFrame, doc_ids=None) -> list:
 
 def _facts(scans: Scans, paragraphs: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
     """The scans' facts of the content paragraphs of ``documents``, in document order."""
-    from flows.extract.spans import content_rows
-
     facts = scans.facts
     if facts.empty:
         return facts
-    content = paragraphs["para_id"].iloc[content_rows(paragraphs)]
+    content = paragraphs["para_id"][paragraphs["status"] == "content"]  # (as content_rows, unordered)
     keep = frames.isin(facts["para_id"], content)
     if "doc_id" in documents:
         keep &= frames.isin(facts["doc_id"], documents["doc_id"])
@@ -165,7 +163,7 @@ def resolve_entities(paras: list) -> Resolved:
     from flows.extract.entities import resolve
     from flows.extract.events import linkable
 
-    return Resolved(resolve(paras), list(dict.fromkeys(p.doc_id for p in linkable(paras))))
+    return Resolved(resolve(paras), linkable(paras))
 
 
 def with_event(records: pd.DataFrame, documents: pd.DataFrame, table: str) -> pd.DataFrame:
