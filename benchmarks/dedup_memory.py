@@ -29,13 +29,15 @@ STEPS = (  # (module, function): the task's parts, in the order they run. Not ne
     ("flows.dedup.dedup", "_exact_repeats"),
     ("flows.dedup.dedup", "_mark"),
     ("flows.dedup.dedup", "_looked_up_keys"),
+    ("flows.dedup.dedup", "_shares_a_band"),
+    ("flows.dedup.dedup", "_held"),
     ("flows.dedup.dedup", "candidate_pairs"),
     ("flows.dedup.dedup", "confirm"),
     ("flows.dedup.dedup", "_components"),
     ("flows.dedup.dedup", "_near_repeats"),
-    ("flows.dedup.dedup", "conform"),
-    ("flows.common.parquet_tables", "write_tables"),
-    ("flows.orchestrate.workspace", "write_frame"),
+    ("flows.dedup.dedup", "_conformed"),
+    ("flows.orchestrate.workspace", "write_frame_with"),
+    ("flows.common.parquet_tables", "write_sorted"),
 )
 
 

@@ -107,16 +107,23 @@ WRITTEN_BY_DEDUP = ("paragraphs",)
 
 @task(name="dedup", cache_policy=NO_CACHE)
 def dedup_task(paragraphs: str, band_keys: list[str], run_dir: str, tables_dir: str) -> str:
-    """Dedup over the paragraphs' file, with the batches' band keys (no corpus-wide sketching). The
-    deduplicated paragraphs are the release's paragraphs table: written to ``tables_dir`` now (the
-    database can start on it while extract runs); returns the path of their frame for extract."""
+    """Dedup over the paragraphs' file, with the batches' band keys (no corpus-wide sketching), the
+    text read from the file only where compared. The deduplicated paragraphs are the release's
+    paragraphs table: written to ``tables_dir`` now (the database can start on it while extract
+    runs); returns the path of their frame for extract."""
     t0 = time.perf_counter()
+    source = Path(paragraphs)
     known = workspace.read_band_keys([Path(p) for p in band_keys])
-    out = dedup.dedup(workspace.read_frame(Path(paragraphs)), known_keys=known, keys_handed_over=True)
+    columns = [c for c in workspace.frame_columns(source) if c != "text"]
+    out = dedup.dedup(workspace.read_frame(source, columns=columns), known_keys=known, keys_handed_over=True,
+                      text=parquet_tables.FileColumn(source, "text"))
     del known
-    parquet_tables.write_tables({"paragraphs": out}, Path(tables_dir), list(WRITTEN_BY_DEDUP))
+    frame = workspace.write_frame_with(out, Path(run_dir) / "dedup" / "paragraphs.parquet", source, ["text"])
     _log("dedup", t0, duplicates=int((out["status"] == "duplicate").sum()), clusters=int(out["cluster_id"].nunique()))
-    return str(workspace.write_frame(out, Path(run_dir) / "dedup" / "paragraphs.parquet"))
+    del out
+    (name,) = WRITTEN_BY_DEDUP
+    parquet_tables.write_sorted(name, frame, Path(tables_dir), Path(run_dir) / "duckdb-tmp")
+    return str(frame)
 
 
 @task(name="extract", cache_policy=NO_CACHE)

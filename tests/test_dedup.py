@@ -266,3 +266,45 @@ def test_a_cluster_is_named_after_its_smallest_paragraph_id(seed_tables):
     smallest = named_by.groupby("cluster_id")["para_id"].min()
     assert len(smallest) > 1
     assert all(cluster == stable_id("c", para_id) for cluster, para_id in smallest.items())
+
+
+def test_with_the_text_in_its_file_dedup_reads_only_the_texts_it_compares_and_marks_the_same(tmp_path, monkeypatch):
+    """The flow's dedup reads the paragraphs without their text and the text from the file
+    (flows.common.parquet_tables.FileColumn) only for the texts it compares: the marks are those of
+    the text in memory, with the batches' keys and without them (then every text is read)."""
+    from conftest import RAW
+
+    from flows.common.parquet_tables import FileColumn
+    from flows.ingest import ingest
+    from flows.orchestrate import workspace
+
+    sources, _ = ingest.ingest(RAW)
+    extra = pd.DataFrame({"doc_id": ["dextra0000000001", "dextra0000000002"],
+                          "text": [f"Headline one\n{LONG}\n{OTHER}\n{LONG}\n", f"Headline two\n{THIRD}\n{EDITED}\n"]})
+    paragraphs, _ = clean.clean(pd.concat([sources[["doc_id", "text"]], extra], ignore_index=True))
+    monkeypatch.setattr(workspace, "FRAME_ROW_GROUP", 40)  # texts spread over several row groups
+    path = workspace.write_frame(paragraphs, tmp_path / "paragraphs.parquet")
+    docs = paragraphs["doc_id"].unique()
+
+    def keys():  # the batches' keys, made anew (dedup may reuse a handed-over array)
+        return dedup.combine_paragraph_keys([dedup.paragraph_band_keys(paragraphs[paragraphs["doc_id"].isin(docs[i::2])])
+                                             for i in range(2)])
+
+    expected = dedup.dedup(paragraphs, known_keys=keys()).drop(columns="text")
+    assert (expected["reason"] == "exact_repeat").sum() >= 1 and (expected["status"] == "duplicate").any()
+    assert expected["cluster_id"].nunique() < expected["cluster_id"].count()  # LONG and EDITED share one
+
+    read = []
+    take = FileColumn.take
+    monkeypatch.setattr(FileColumn, "take", lambda self, rows: read.append(len(rows)) or take(self, rows))
+    without_text = workspace.read_frame(path, columns=[c for c in paragraphs.columns if c != "text"])
+    content = int((paragraphs["status"] == "content").sum())
+    for known in (keys(), None):
+        read.clear()
+        out = dedup.dedup(without_text, known_keys=known, text=FileColumn(path, "text"))
+        assert "text" not in out
+        pd.testing.assert_frame_equal(out, expected)
+        if known is not None:
+            assert len(read) == 1 and 0 < read[0] < content / 2  # one pass, the compared texts only
+        else:
+            assert sum(read) >= len(paragraphs)  # nothing hashed ahead: every text read

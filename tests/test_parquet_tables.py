@@ -216,3 +216,19 @@ def test_validation_reads_long_text_a_row_group_at_a_time(seed_tables, tmp_path,
     store.load({"paragraphs": {"para_id"}})
     store.load({"paragraphs": {"para_id", "text"}})  # what the views' suites do
     assert frames.holds_python_text(store.frames["paragraphs"]["text"])
+
+
+def test_a_table_sorted_from_a_frame_file_is_the_table_written_from_its_frame(seed_tables, tmp_path):
+    """The flow writes the release's paragraphs from dedup's frame file, sorted by DuckDB
+    (write_sorted): the same rows, order and schema as write_tables gives from the frame."""
+    import pyarrow.parquet as pq
+
+    from flows.orchestrate import workspace
+
+    paragraphs = seed_tables["paragraphs"].sample(frac=1.0, random_state=5)  # not in the published order
+    frame = workspace.write_frame(paragraphs, tmp_path / "frame.parquet")
+    parquet_tables.write_tables({"paragraphs": paragraphs}, tmp_path / "whole", ["paragraphs"])
+    got = parquet_tables.write_sorted("paragraphs", frame, tmp_path / "sorted", tmp_path / "spill")
+    expected = pq.read_table(tmp_path / "whole" / "paragraphs.parquet")
+    assert pq.read_table(got).equals(expected)
+    assert pq.read_schema(got).equals(expected.schema, check_metadata=True)

@@ -178,3 +178,30 @@ def test_an_empty_frame_reads_back_with_its_columns_and_types(tmp_path):
     for path in (one, none):
         pd.testing.assert_frame_equal(workspace.read_frame(path), df)
         pd.testing.assert_frame_equal(workspace.read_frame(path, ["n"]), df[["n"]])
+
+
+def test_a_frame_written_with_a_column_of_another_file_is_the_frame_written_whole(seed_tables, tmp_path, monkeypatch):
+    """Dedup writes its paragraphs with the text it did not read (write_frame_with): the file reads back
+    as the whole frame written at once, also over several row groups and for no rows; the text read
+    from its file by row position (FileColumn.take) is the frame's, in the order asked."""
+    import pyarrow.parquet as pq
+
+    from flows.common.parquet_tables import FileColumn
+
+    monkeypatch.setattr(workspace, "FRAME_ROW_GROUP", 16)
+    paragraphs = seed_tables["paragraphs"]
+    for name, df in (("all", paragraphs), ("none", paragraphs.iloc[0:0])):
+        source = workspace.write_frame(df, tmp_path / f"{name}.parquet")
+        marked = workspace.read_frame(source).drop(columns="text").assign(status="content")
+        got = workspace.write_frame_with(marked, tmp_path / f"{name}-out.parquet", source, ["text"])
+        pd.testing.assert_frame_equal(workspace.read_frame(got), workspace.read_frame(source).assign(status="content"))
+        assert pq.ParquetFile(got).num_row_groups == pq.ParquetFile(source).num_row_groups
+    rows = np.array([40, 3, 3, len(paragraphs) - 1, 17, 0])
+    column = FileColumn(tmp_path / "all.parquet", "text")
+    assert pq.ParquetFile(column.path).num_row_groups > 5
+    assert column.take(rows).to_pylist() == paragraphs["text"].iloc[rows].tolist()
+    assert column.take([]).to_pylist() == []
+    with pytest.raises(IndexError):
+        column.take([len(paragraphs)])
+    with pytest.raises(ValueError, match="columns"):
+        workspace.write_frame_with(marked, tmp_path / "bad.parquet", source, ["text", "status"])

@@ -187,6 +187,73 @@ class ParquetTables(LoadedTables, Mapping):
         self._files.clear()  # the handles close with their readers
 
 
+class FileColumn:
+    """One column of a Parquet file, read by row position when asked: the values of some rows
+    without the whole column in memory (dedup's texts of the pairs it compares). Each call reads the
+    row groups holding the rows asked for, once each."""
+
+    def __init__(self, path: Path, name: str):
+        import numpy as np
+        import pyarrow.parquet as pq
+
+        self.path, self.name = Path(path), name
+        meta = pq.read_metadata(self.path)
+        self.starts = np.cumsum([0] + [meta.row_group(i).num_rows for i in range(meta.num_row_groups)])
+        self.type = pq.read_schema(self.path).field(name).type
+
+    def __len__(self) -> int:
+        return int(self.starts[-1])
+
+    def take(self, rows):
+        """The values at positions ``rows`` (any order, repeats allowed), in that order (an Arrow array)."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):
+            raise IndexError(f"{self.path.name}: rows outside 0..{len(self) - 1}")
+        groups = np.searchsorted(self.starts, rows, side="right") - 1
+        pieces, placed = [], []
+        with pq.ParquetFile(self.path) as file:
+            for group in np.unique(groups).tolist():
+                at = np.flatnonzero(groups == group)
+                values = file.read_row_group(group, columns=[self.name]).column(0)
+                pieces.append(values.take(pa.array(rows[at] - self.starts[group])).combine_chunks())
+                placed.append(at)
+        if not pieces:
+            return pa.array([], type=self.type)
+        where = np.empty(len(rows), dtype=np.int64)
+        where[np.concatenate(placed)] = np.arange(len(rows))
+        return pa.concat_arrays(pieces).take(pa.array(where))
+
+
+def write_sorted(name: str, source: Path, folder: Path, spill_dir: Path | None = None) -> Path:
+    """Table ``name`` from the frame file ``source`` (its columns, any order) to ``folder/<name>.parquet``
+    in its published row order, as :func:`write_parquet` writes it: DuckDB sorts (within its memory
+    limit, spilling beyond it), a row group at a time is written, and the table is never held whole."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from flows.common import duck
+
+    schema = schemas.arrow_schema(name)
+    columns = ", ".join(duck.ident(c) for c in schema.names)
+    order = ", ".join(duck.ident(c) for c in schemas.table(name).row_order)
+    path = Path(folder) / f"{name}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duck.connect(spill_dir)
+    try:
+        batches = con.execute(f"SELECT {columns} FROM read_parquet({duck.literal(source)}) ORDER BY {order}"
+                              ).fetch_record_batch(PARQUET_ROW_GROUP)
+        with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+            for batch in batches:
+                writer.write_table(pa.Table.from_batches([batch]).cast(schema))
+    finally:
+        con.close()
+    return path
+
+
 def read_columns(tables, name: str, columns: list[str]):
     """These columns of table ``name``: read from its file when ``tables`` is a :class:`ParquetTables`,
     else taken from its frame."""

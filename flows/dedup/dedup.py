@@ -27,7 +27,8 @@ A text's band keys, and the two 64-bit hashes of its normalised form that tell r
 depend on nothing else, so the per-document batches compute them for their own paragraphs
 (``paragraph_band_keys``: on the workers, and cached with the batch) and dedup looks them up by
 paragraph (``known_keys``), making only what no batch did; a text is then normalised again only
-when dedup compares it (``LazyTexts``).
+when dedup compares it (``LazyTexts``). The text need not be in memory at all: given the column in
+its file (``text``), dedup reads the texts that share a band key with another text, in one pass.
 Each candidate pair is confirmed with rapidfuzz. Paragraphs of fewer than ``near_min_words`` words are
 their own cluster (too little text to call two of them copies). The settings are chosen by measurement
 (``benchmarks/dedup.py``; figures in ``benchmarks/README.md``; memory by step:
@@ -53,7 +54,7 @@ import pyarrow as pa
 
 from flows.common import duck, frames
 from flows.common.text import normalize
-from schemas import conform
+from schemas import conform, table
 
 _WORD = re.compile(r"\w+")
 
@@ -94,7 +95,7 @@ def shingles(text: str, k: int = 1, drop_stopwords: bool = False) -> list[str]:
     return [" ".join(words[i:i + k]) for i in range(len(words) - k + 1)]
 
 
-def _content(paragraphs: pd.DataFrame, chunk: int, known: ParagraphKeys | None = None
+def _content(paragraphs: pd.DataFrame, chunk: int, known: ParagraphKeys | None = None, text=None
              ) -> tuple[pd.DataFrame, np.ndarray, pd.api.extensions.ExtensionArray | LazyTexts]:
     """The content paragraphs in document order, with their normalised texts as integer codes.
 
@@ -107,20 +108,34 @@ def _content(paragraphs: pd.DataFrame, chunk: int, known: ParagraphKeys | None =
     never compared); else a pandas string array (possibly of several Arrow chunks) of the first
     occurrences, kept as Arrow buffers, never as one Python string per paragraph. Should two
     different texts share the first hash (the second then differs: checked), the texts are encoded
-    exactly instead (:func:`_encode_exact`)."""
+    exactly instead (:func:`_encode_exact`). ``text``: the paragraphs' text column when ``paragraphs``
+    has none (see :func:`dedup`)."""
+    text = paragraphs["text"] if text is None else text
     is_content = (paragraphs["status"] == "content").to_numpy()
     content = paragraphs.loc[is_content, ["doc_id", "position", "para_id", "n_words"]]
     found = None
     if known is not None and known.text_hashes is not None and known.hashing == text_hashing():
-        found = _encode_known(paragraphs, is_content, known, chunk)
-    if found is None:
-        found = _encode_by_hash(paragraphs["text"], is_content, chunk)
-    codes, texts = found if found is not None else _encode_exact(paragraphs["text"], is_content, chunk)
+        found = _encode_known(paragraphs, text, is_content, known, chunk)
+    if found is None:  # every text normalised here: the whole column
+        text = _whole(text)
+        found = _encode_by_hash(text, is_content, chunk)
+    codes, texts = found if found is not None else _encode_exact(text, is_content, chunk)
     ranked = content.assign(_row=np.arange(len(content))).sort_values(["doc_id", "position"])
     return ranked.drop(columns="_row"), codes[ranked["_row"].to_numpy()], texts
 
 
 _SECOND_HASH_KEY = "dedup-check-key!"  # 16 characters: pandas hash_array's key for the second hash
+
+
+def _texts_at(text, rows) -> list:
+    """The texts at positions ``rows`` of ``text``: a pandas Series, or a column read from its file
+    (:class:`flows.common.parquet_tables.FileColumn`)."""
+    return text.iloc[rows].tolist() if isinstance(text, pd.Series) else text.take(rows).to_pylist()
+
+
+def _whole(text) -> pd.Series:
+    """``text`` as a pandas Series (a column read from its file: read whole)."""
+    return text if isinstance(text, pd.Series) else pd.Series(text.take(np.arange(len(text))), dtype="str")
 
 
 def _normalised(values) -> list[str]:
@@ -146,28 +161,40 @@ def text_hashing() -> str:
 
 
 class LazyTexts:
-    """Distinct normalised texts, each read from the paragraphs' text column (``text``, a pandas
-    string Series) at its first occurrence (``rows``: positions in ``text``) and normalised when
-    it is read: dedup compares only the texts of its candidate pairs. ``take`` gives another
-    LazyTexts; :func:`_strings` the normalised texts themselves."""
+    """Distinct normalised texts, each read from the paragraphs' text column (``text``: a pandas
+    string Series, or the column in its file) at its first occurrence (``rows``: positions in
+    ``text``) and normalised when it is read: dedup compares only the texts of its candidate pairs.
+    ``take`` gives another LazyTexts; :func:`_strings` the normalised texts themselves."""
 
-    def __init__(self, text: pd.Series, rows: np.ndarray):
+    def __init__(self, text, rows: np.ndarray):
         self.text, self.rows = text, rows
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def __getitem__(self, i: int) -> str:
-        return _normalised([self.text.iloc[int(self.rows[i])]])[0]
+        row = int(self.rows[i])  # a Series' own scalar access: this is called once per pair compared
+        value = self.text.iloc[row] if isinstance(self.text, pd.Series) else _texts_at(self.text, [row])[0]
+        return _normalised([value])[0]
 
     def take(self, ids) -> LazyTexts:
         return LazyTexts(self.text, self.rows[np.asarray(ids, dtype=np.int64)])
 
     def normalised(self) -> pd.api.extensions.ExtensionArray:
-        return pd.array(_normalised(self.text.iloc[self.rows].tolist()), dtype="str")
+        return pd.array(_normalised(_texts_at(self.text, self.rows)), dtype="str")
+
+    def read(self, wanted: np.ndarray) -> LazyTexts:
+        """These texts, those where ``wanted`` (a mask) is true read from a column in its file now,
+        in one pass (the others can no longer be read); from a Series: ``self``."""
+        if isinstance(self.text, pd.Series):
+            return self
+        ids = np.flatnonzero(wanted)
+        rows = np.full(len(self.rows), len(ids), dtype=np.int64)  # past the end: an IndexError if read
+        rows[ids] = np.arange(len(ids))
+        return LazyTexts(pd.Series(self.text.take(self.rows[ids]), dtype="str"), rows)
 
 
-def _encode_known(paragraphs: pd.DataFrame, is_content: np.ndarray, known: ParagraphKeys, chunk: int):
+def _encode_known(paragraphs: pd.DataFrame, text, is_content: np.ndarray, known: ParagraphKeys, chunk: int):
     """``(codes, texts)`` as :func:`_content` describes them, from ``known``'s hashes (the content
     paragraphs it lacks hashed here), or None when the first hash of two different texts is the same."""
     import pyarrow.compute as pc
@@ -182,12 +209,12 @@ def _encode_known(paragraphs: pd.DataFrame, is_content: np.ndarray, known: Parag
     missing = np.flatnonzero(~hit)
     for s in range(0, len(missing), chunk):
         at = missing[s:s + chunk]
-        h1[at], h2[at] = _text_hashes(np.array(_normalised(paragraphs["text"].iloc[rows[at]].tolist()), dtype=object))
+        h1[at], h2[at] = _text_hashes(np.array(_normalised(_texts_at(text, rows[at])), dtype=object))
     found = _codes(h1, h2)
     if found is None:
         return None
     codes, firsts = found
-    return codes, LazyTexts(paragraphs["text"], rows[firsts])
+    return codes, LazyTexts(text, rows[firsts])
 
 
 def _codes(h1: np.ndarray, h2: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -440,6 +467,27 @@ def _looked_up_keys(texts, para_ids: pa.Array, known: ParagraphKeys, params: Ded
     return keys
 
 
+def _held(texts, wanted: np.ndarray):
+    """``texts`` with those ``wanted`` (a mask) readable: a :class:`LazyTexts` over a column in its
+    file reads them now, in one pass."""
+    return texts.read(wanted) if isinstance(texts, LazyTexts) else texts
+
+
+def _conformed(out: pd.DataFrame) -> pd.DataFrame:
+    """``out`` with the paragraphs table's columns and types (but the text, when it was read from
+    its file instead)."""
+    return conform("paragraphs", out, columns=[c for c in table("paragraphs").columns if c != "text" or c in out])
+
+
+def _shares_a_band(keys: np.ndarray) -> np.ndarray:
+    """Whether each text (a column of ``keys``, its band keys) has a band key another text has too:
+    the texts of :func:`candidate_pairs`."""
+    shared = np.zeros(keys.shape[1], dtype=bool)
+    for band in keys:  # pandas' hash table: no sort
+        shared |= pd.Series(band, copy=False).duplicated(keep=False).to_numpy()
+    return shared
+
+
 def _equal_pairs(key: np.ndarray):
     """Pairs (i, j), i < j, of positions holding equal values, in blocks (one per distance in sort order).
 
@@ -561,7 +609,7 @@ def _near_repeats(docs: np.ndarray, codes: np.ndarray, eligible: np.ndarray, pai
 
 
 def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pairs=near_pairs,
-          known_keys: ParagraphKeys | None = None, keys_handed_over: bool = False) -> pd.DataFrame:
+          known_keys: ParagraphKeys | None = None, keys_handed_over: bool = False, text=None) -> pd.DataFrame:
     """Exact and near repeats inside documents, and ``cluster_id`` across the corpus.
 
     ``find_pairs(texts, params) -> array of index pairs`` finds the near-duplicate pairs among distinct
@@ -569,12 +617,14 @@ def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pa
     ``known_keys``: band keys the batches computed (:func:`paragraph_band_keys`); with the default
     ``find_pairs`` and the same settings, the texts are not sketched again (same result);
     ``keys_handed_over``: the caller has no further use for ``known_keys``, whose array dedup then
-    reuses (overwrites) for the keys it looks up."""
+    reuses (overwrites) for the keys it looks up. ``text``: the paragraphs' text column, when
+    ``paragraphs`` has none (:class:`flows.common.parquet_tables.FileColumn`: only the texts compared
+    are read, or every text when the batches' hashes are missing); the result then has none either."""
     out = paragraphs.copy(deep=False)  # copy on write: only the columns marked below are copied
-    content, codes, texts = _content(out, params.chunk, known_keys)
+    content, codes, texts = _content(out, params.chunk, known_keys, text)
     if content.empty:
         out["cluster_id"] = None
-        return conform("paragraphs", out)
+        return _conformed(out)
     docs = pd.factorize(content["doc_id"])[0].astype(np.int64)
     n_words = content["n_words"].to_numpy()
     exact = _exact_repeats(docs, codes, n_words, params)
@@ -598,9 +648,11 @@ def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pa
         para_ids = frames.arrow_strings(content["para_id"].take(np.flatnonzero(eligible)[first_row]))
         keys = _looked_up_keys(texts, para_ids, known_keys, params, overwrite=keys_handed_over)
         known_keys = None  # every batch's keys: the caller keeps no reference, so they go here
+        texts = _held(texts, _shares_a_band(keys))  # a text alone in every band is compared with none
         pairs = near_pairs(texts, params, keys=keys)
         del keys
     else:
+        texts = _held(texts, np.ones(len(texts), dtype=bool))
         pairs = find_pairs(_strings(texts), params)
     labels = _components(len(distinct), pairs)
     group = np.arange(len(content), dtype=np.int64) + len(distinct)  # short paragraphs: groups of their own
@@ -628,4 +680,4 @@ def dedup(paragraphs: pd.DataFrame, params: DedupParams = DedupParams(), find_pa
         targets = out.loc[is_exact, "duplicate_of"]
         by_para = out.loc[out["para_id"].isin(targets), ["para_id", "cluster_id"]].set_index("para_id")["cluster_id"]
         out.loc[is_exact, "cluster_id"] = targets.map(by_para).to_numpy()
-    return conform("paragraphs", out)
+    return _conformed(out)

@@ -84,11 +84,46 @@ def _write_atomic(path: Path, write) -> None:
         tmp.unlink(missing_ok=True)
 
 
+FRAME_ROW_GROUP = 100_000  # rows a row group: a reader of some rows reads no more than their groups
+
+
 def write_frame(df: pd.DataFrame, path: Path) -> Path:
     """An intermediate frame as Parquet, its pandas types kept."""
     table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
-    _write_atomic(Path(path), lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    _write_atomic(Path(path), lambda tmp: pq.write_table(table, tmp, compression="zstd",
+                                                         row_group_size=FRAME_ROW_GROUP))
     return Path(path)
+
+
+def write_frame_with(df: pd.DataFrame, path: Path, like: Path, added: list[str]) -> Path:
+    """``df`` and the columns ``added`` of the frame file ``like`` (the same rows, in the same order)
+    as one frame file with ``like``'s columns and pandas types: ``added`` is read a row group at a
+    time, never whole (dedup's paragraphs with the text it did not read)."""
+    schema = pq.read_schema(like)
+    if sorted(schema.names) != sorted([*df.columns, *added]):
+        raise ValueError(f"{like.name}: columns {schema.names} are not {list(df.columns)} and {added}")
+    df = df.reset_index(drop=True)
+
+    def write(tmp):
+        at = 0
+        with pq.ParquetFile(like) as source, pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            for group in range(source.num_row_groups):
+                theirs = source.read_row_group(group, columns=added)
+                ours = pa.Table.from_pandas(df.iloc[at:at + theirs.num_rows], preserve_index=False)
+                at += theirs.num_rows
+                writer.write_table(pa.Table.from_arrays(
+                    [(theirs if name in added else ours).column(name).cast(schema.field(name).type)
+                     for name in schema.names], schema=schema))
+        if at != len(df):
+            raise ValueError(f"{like.name} has {at} rows, the frame {len(df)}")
+
+    _write_atomic(Path(path), write)
+    return Path(path)
+
+
+def frame_columns(path: Path) -> list[str]:
+    """The columns of a frame file, in order."""
+    return pq.read_schema(path).names
 
 
 def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
