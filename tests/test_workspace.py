@@ -183,7 +183,7 @@ def test_an_empty_frame_reads_back_with_its_columns_and_types(tmp_path):
 def test_a_frame_written_with_a_column_of_another_file_is_the_frame_written_whole(seed_tables, tmp_path, monkeypatch):
     """Dedup writes its paragraphs with the text it did not read (write_frame_with): the file reads back
     as the whole frame written at once, also over several row groups and for no rows; the text read
-    from its file by row position (FileColumn.take) is the frame's, in the order asked."""
+    from its file by row position (FileColumn.take) is the frame's."""
     import pyarrow.parquet as pq
 
     from flows.common.parquet_tables import FileColumn
@@ -196,12 +196,13 @@ def test_a_frame_written_with_a_column_of_another_file_is_the_frame_written_whol
         got = workspace.write_frame_with(marked, tmp_path / f"{name}-out.parquet", source, ["text"])
         pd.testing.assert_frame_equal(workspace.read_frame(got), workspace.read_frame(source).assign(status="content"))
         assert pq.ParquetFile(got).num_row_groups == pq.ParquetFile(source).num_row_groups
-    rows = np.array([40, 3, 3, len(paragraphs) - 1, 17, 0])
+    rows = np.array([0, 3, 3, 17, 40, 41, len(paragraphs) - 1])
     column = FileColumn(tmp_path / "all.parquet", "text")
     assert pq.ParquetFile(column.path).num_row_groups > 5
     assert column.take(rows).to_pylist() == paragraphs["text"].iloc[rows].tolist()
     assert column.take([]).to_pylist() == []
-    with pytest.raises(IndexError):
-        column.take([len(paragraphs)])
+    for wrong in ([len(paragraphs)], [-1], [5, 4]):  # outside the column, or not ascending
+        with pytest.raises(IndexError):
+            column.take(wrong)
     with pytest.raises(ValueError, match="columns"):
         workspace.write_frame_with(marked, tmp_path / "bad.parquet", source, ["text", "status"])

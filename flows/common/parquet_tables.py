@@ -190,7 +190,7 @@ class ParquetTables(LoadedTables, Mapping):
 class FileColumn:
     """One column of a Parquet file, read by row position when asked: the values of some rows
     without the whole column in memory (dedup's texts of the pairs it compares). Each call reads the
-    row groups holding the rows asked for, once each."""
+    row groups holding the rows asked for, once each, in order."""
 
     def __init__(self, path: Path, name: str):
         import numpy as np
@@ -205,27 +205,21 @@ class FileColumn:
         return int(self.starts[-1])
 
     def take(self, rows):
-        """The values at positions ``rows`` (any order, repeats allowed), in that order (an Arrow array)."""
+        """The values at the ascending positions ``rows`` (repeats allowed), an Arrow array."""
         import numpy as np
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         rows = np.asarray(rows, dtype=np.int64)
-        if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):
-            raise IndexError(f"{self.path.name}: rows outside 0..{len(self) - 1}")
+        if len(rows) and (rows[0] < 0 or rows[-1] >= len(self) or (np.diff(rows) < 0).any()):
+            raise IndexError(f"{self.path.name}: rows must ascend within 0..{len(self) - 1}")
         groups = np.searchsorted(self.starts, rows, side="right") - 1
-        pieces, placed = [], []
+        pieces = []
         with pq.ParquetFile(self.path) as file:
             for group in np.unique(groups).tolist():
-                at = np.flatnonzero(groups == group)
                 values = file.read_row_group(group, columns=[self.name]).column(0)
-                pieces.append(values.take(pa.array(rows[at] - self.starts[group])).combine_chunks())
-                placed.append(at)
-        if not pieces:
-            return pa.array([], type=self.type)
-        where = np.empty(len(rows), dtype=np.int64)
-        where[np.concatenate(placed)] = np.arange(len(rows))
-        return pa.concat_arrays(pieces).take(pa.array(where))
+                pieces.append(values.take(pa.array(rows[groups == group] - self.starts[group])).combine_chunks())
+        return pa.concat_arrays(pieces) if pieces else pa.array([], type=self.type)
 
 
 def write_sorted(name: str, source: Path, folder: Path, spill_dir: Path | None = None) -> Path:

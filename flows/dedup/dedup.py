@@ -129,7 +129,8 @@ _SECOND_HASH_KEY = "dedup-check-key!"  # 16 characters: pandas hash_array's key 
 
 def _texts_at(text, rows) -> list:
     """The texts at positions ``rows`` of ``text``: a pandas Series, or a column read from its file
-    (:class:`flows.common.parquet_tables.FileColumn`)."""
+    (:class:`flows.common.parquet_tables.FileColumn`; ``rows`` ascending, as every caller's are:
+    texts in order of first appearance)."""
     return text.iloc[rows].tolist() if isinstance(text, pd.Series) else text.take(rows).to_pylist()
 
 
