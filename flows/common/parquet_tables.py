@@ -197,9 +197,10 @@ class FileColumn:
         import pyarrow.parquet as pq
 
         self.path, self.name = Path(path), name
-        meta = pq.read_metadata(self.path)
-        self.starts = np.cumsum([0] + [meta.row_group(i).num_rows for i in range(meta.num_row_groups)])
-        self.type = pq.read_schema(self.path).field(name).type
+        with pq.ParquetFile(self.path) as file:
+            meta = file.metadata
+            self.starts = np.cumsum([0] + [meta.row_group(i).num_rows for i in range(meta.num_row_groups)])
+            self.type = file.schema_arrow.field(name).type
 
     def __len__(self) -> int:
         return int(self.starts[-1])
@@ -227,7 +228,6 @@ def write_sorted(name: str, source: Path, folder: Path, spill_dir: Path | None =
     in its published row order, as :func:`write_parquet` writes it: DuckDB sorts (within its memory
     limit, spilling beyond it), a row group at a time is written, and the table is never held whole."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from flows.common import duck
 
@@ -240,7 +240,7 @@ def write_sorted(name: str, source: Path, folder: Path, spill_dir: Path | None =
     try:
         batches = con.execute(f"SELECT {columns} FROM read_parquet({duck.literal(source)}) ORDER BY {order}"
                               ).fetch_record_batch(PARQUET_ROW_GROUP)
-        with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        with _writer(name, path) as writer:
             for batch in batches:
                 writer.write_table(pa.Table.from_batches([batch]).cast(schema))
     finally:
@@ -305,16 +305,21 @@ def to_arrow(name: str, df: pd.DataFrame):
 PARQUET_ROW_GROUP = 100_000  # rows converted to Arrow and written at a time: one row group each
 
 
+def _writer(name: str, path: Path):
+    """The writer of table ``name``'s release file: zstd, the schema of :func:`schemas.arrow_schema`."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetWriter(path, schemas.arrow_schema(name), compression="zstd")
+
+
 def write_parquet(name: str, df: pd.DataFrame, path: Path, rows: int | None = None, order=None) -> None:
     """Write the table as Parquet (zstd, the schema of :func:`schemas.arrow_schema` with its column
     descriptions), ``rows`` rows at a time (default :data:`PARQUET_ROW_GROUP`), one row group each:
     the table is never held twice (no whole-table Arrow copy beside the frame).
     ``order``: the rows' positions in the order to write them (:func:`row_order`), taken a row group
     at a time instead of a sorted copy of the whole table; None: as they are."""
-    import pyarrow.parquet as pq
-
     rows = rows or PARQUET_ROW_GROUP
-    with pq.ParquetWriter(path, schemas.arrow_schema(name), compression="zstd") as writer:
+    with _writer(name, path) as writer:
         for start in range(0, max(len(df), 1), rows):
             part = df.iloc[start:start + rows] if order is None else df.iloc[order[start:start + rows]]
             writer.write_table(to_arrow(name, part))

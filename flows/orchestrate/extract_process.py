@@ -15,8 +15,9 @@ the flow's process accounts and deduplicates, on the core that would otherwise b
 :meth:`Extraction.run` gives it the paths of the cleaned, deduplicated tables in the build's
 workspace (:mod:`flows.orchestrate.workspace`): it resolves the entities, writes the entities and
 mentions tables, returns the ids of the documents the events stage can link, and ends. The second
-reads the scans, the tables and those two files, runs :func:`flows.extract.extract.build_tables`
-and writes the other tables' Parquet files (:func:`write_built`). ``run`` returns the
+reads the scans, the tables and those two files, runs
+:func:`flows.extract.extract.build_record_tables` and writes the other tables' Parquet files
+(:func:`write_built`), then makes and writes the views once the paragraphs are let go. ``run`` returns the
 :class:`BuiltTables` with the larger of the two peak RSS. The same inputs give the same tables in
 either way. Below ``OWN_PROCESS_MIN_PARAGRAPHS`` paragraphs the work stays in the calling process:
 starting a child costs more than the memory it gives back.
