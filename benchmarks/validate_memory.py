@@ -22,7 +22,7 @@ def _measure(tables_dir: str, queue) -> None:
     from benchmarks.step_memory import StepSampler
     from flows.common.parquet_tables import ParquetTables
     from flows.orchestrate import memory
-    from flows.validate import gx_runtime, validate
+    from flows.validate import gx_runtime, parts, validate
 
     gx_runtime.load_gx()
     memory.freeze_imports()  # as the validation process does before its first suite
@@ -34,6 +34,17 @@ def _measure(tables_dir: str, queue) -> None:
         return suite_frame(source, name, *args)
 
     validate.suite_frame = labelled
+    load_part, whole_table_results = parts.PartFrames.load, parts.whole_table_results
+
+    def labelled_part(frames, k):
+        sampler.close(f"part {k + 1} of {len(frames.plan.bounds)} ({len(frames.plan.suites)} suites)")
+        return load_part(frames, k)
+
+    def labelled_whole(context, source, name, *args):
+        sampler.close(f"{name}: its whole-table checks, its parts merged")
+        return whole_table_results(context, source, name, *args)
+
+    parts.PartFrames.load, parts.whole_table_results = labelled_part, labelled_whole
     base = sampler.rss()
     with sampler, tempfile.TemporaryDirectory() as work:
         t0 = time.perf_counter()

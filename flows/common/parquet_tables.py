@@ -54,6 +54,27 @@ class LoadedTables:
     def column(self, name: str, column: str):
         return self.frames[name][column]
 
+    def rows(self, name: str) -> int:
+        return len(self.frames[name])
+
+    def read(self, name: str, columns: Iterable[str]) -> pd.DataFrame:
+        return self.frames[name][list(columns)]
+
+    def read_rows(self, name: str, columns: Iterable[str], start: int, stop: int) -> pd.DataFrame:
+        """Rows ``start`` to ``stop`` of these columns, indexed by their positions, long text as
+        Python strings (as :meth:`ParquetTables.read_rows`)."""
+        part = frames.with_python_text(self.frames[name].iloc[start:stop][list(columns)])
+        return part.set_axis(pd.RangeIndex(start, stop))
+
+    def long_text_columns(self, name: str) -> list[str]:
+        """The table's text columns whose values average :data:`flows.common.frames.LONG_TEXT_BYTES`
+        or more."""
+        import pyarrow as pa
+
+        frame = self.frames[name]
+        return [c for c in frame.columns if isinstance(frame[c].dtype, pd.StringDtype)
+                and frames.is_long_text(pa.array(frame[c].array, from_pandas=True))]
+
     def load(self, needs: dict[str, set[str]]) -> None:
         pass
 
@@ -134,6 +155,27 @@ class ParquetTables(LoadedTables, Mapping):
             df[column] = frames.python_text(file.read_row_group(group, columns=[column]).column(0)
                                             for group in range(file.num_row_groups))
         return df[columns]
+
+    def read_rows(self, name: str, columns: Iterable[str], start: int, stop: int) -> pd.DataFrame:
+        """Rows ``start`` to ``stop`` of these columns, indexed by their positions: only the row
+        groups holding them are read; long text as Python strings (as :meth:`read` makes it)."""
+        import numpy as np
+
+        columns = schemas.in_table_order(name, columns)
+        file = self._files[name]
+        starts = np.cumsum([0] + [file.metadata.row_group(g).num_rows for g in range(file.num_row_groups)])
+        groups = [g for g in range(file.num_row_groups) if starts[g] < stop and starts[g + 1] > start]
+        table = file.read_row_groups(groups, columns=columns).slice(start - starts[groups[0]], stop - start)
+        long = self._long_text(name, columns)
+        short = [c for c in columns if c not in long]
+        df = schemas.conform(name, table.select(short).to_pandas(), columns=short)
+        for column in long:
+            df[column] = frames.python_text(table.column(column).chunks)
+        del table
+        return df[columns].set_axis(pd.RangeIndex(start, stop))
+
+    def long_text_columns(self, name: str) -> list[str]:
+        return self._long_text(name, schemas.in_table_order(name))
 
     def _long_text(self, name: str, columns: list[str]) -> list[str]:
         """The text columns among ``columns`` whose values in the file's first row group average

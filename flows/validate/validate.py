@@ -22,7 +22,7 @@ import pandas as pd
 import schemas
 from flows.common import frames, paths
 from flows.common.parquet_tables import LoadedTables, suite_columns
-from flows.validate import data_docs, gx_runtime
+from flows.validate import data_docs, gx_runtime, parts
 from flows.validate.gx_suites import expectation_specs, referenced_keys, suite_names
 
 MAX_KEYS_IN_SUMMARY = 20
@@ -265,22 +265,72 @@ def frame_to_validate(name: str, tables: dict[str, pd.DataFrame], views: dict) -
     return schemas.build_view(views[name], tables) if name in views else tables[name]
 
 
-def suite_frame(source: LoadedTables, name: str, views: dict, needs: dict[str, set[str]]) -> pd.DataFrame:
-    """The frame suite ``name`` validates: ``needs`` (:func:`suite_columns`) read into ``source``,
-    long text as Python strings, full integer columns as numpy, a view built from its tables."""
+def _load(source: LoadedTables, needs: dict[str, set[str]]) -> None:
+    """``needs`` (:func:`suite_columns`) read into ``source``, long text as Python strings."""
     source.load(needs)
     for table in needs:  # before a view joins them: the join then copies pointers too
         source.frames[table] = frames.with_python_text(source.frames[table])
+
+
+def suite_frame(source: LoadedTables, name: str, views: dict, needs: dict[str, set[str]]) -> pd.DataFrame:
+    """The frame suite ``name`` validates: ``needs`` (:func:`suite_columns`) read into ``source``,
+    long text as Python strings, full integer columns as numpy, a view built from its tables."""
+    _load(source, needs)
     # after the view's joins, which give an unmatched row a missing value (kept nullable)
     return frames.with_numpy_integers(frame_to_validate(name, source.frames, views))
 
 
+def _checkpoint(context, name: str, gx_dir: Path):
+    try:
+        return context.checkpoints.get(name)
+    except Exception as exc:
+        raise RuntimeError(f"no checkpoint {name!r} in {gx_dir}: run `python -m flows gx-init` "
+                           f"after changing schemas/") from exc
+
+
+def _table_result(name: str, views: dict, result, n_rows: int, failures: list) -> TableResult:
+    """Suite ``name``'s line of the report from its GX result; its failures appended to ``failures``."""
+    key_columns = list(views[name].primary_key if name in views else schemas.table(name).primary_key)
+    n_block = n_warn = 0
+    for er in result.results:
+        if er.success:
+            continue
+        cfg = er.expectation_config
+        # GX's own severity decides: critical blocks the release, warning/info do not
+        blocking = getattr(cfg.severity, "value", cfg.severity) == "critical"
+        n_block += blocking
+        n_warn += not blocking
+        res = er.result or {}
+        error = None
+        if er.exception_info and er.exception_info.get("raised_exception"):
+            error = er.exception_info.get("exception_message")
+        failures.append(Failure(
+            table=name, expectation=cfg.type, column=_column_of(cfg.kwargs), blocking=blocking,
+            reason=cfg.notes or (cfg.meta or {}).get("reason", ""),
+            unexpected_count=_clean(res.get("unexpected_count")),
+            unexpected_keys=[_clean(k) if not isinstance(k, list) else [_clean(x) for x in k]
+                             for k in _keys(res, key_columns)],
+            key_columns=key_columns, error=error,
+        ))
+    n_exp = len(result.results)
+    expected = len(expectation_specs(name))
+    if n_exp != expected:
+        raise RuntimeError(
+            f"suite {name!r} ran {n_exp} expectations but schemas/ declares {expected}: GX dropped "
+            f"expectations it does not know (is flows/validate/gx_expectations.py imported?) or expectations/ "
+            f"is stale (run `python -m flows gx-init`)")
+    return TableResult(table=name, success=n_block == 0, n_expectations=n_exp, n_failed_blocking=n_block,
+                       n_failed_warning=n_warn, n_rows=n_rows, kind="view" if name in views else "table")
+
+
 def validate(tables, workdir: Path, gx_dir: Path | None = None, run_name: str = "build",
-             between_suites=None) -> Report:
+             between_suites=None, part_rows: int = parts.PART_ROWS) -> Report:
     """Run every suite over ``tables``: the frames of every table of ``schemas/``, or a
     :class:`flows.common.parquet_tables.ParquetTables` (each suite's columns are then read just before it
-    runs, and let go once no later suite reads them). ``between_suites``: called before each suite
-    (the orchestration hands freed memory back to the system there)."""
+    runs, and let go once no later suite reads them). The suites that read the paragraphs' text run
+    over parts of ``part_rows`` paragraphs when there are more (:mod:`flows.validate.parts`).
+    ``between_suites``: called before each suite and after each part (the orchestration hands freed
+    memory back to the system there)."""
     source = LoadedTables.of(tables)
     gx_dir = paths.GX_DIR if gx_dir is None else gx_dir
     workdir = Path(workdir)
@@ -294,8 +344,7 @@ def validate(tables, workdir: Path, gx_dir: Path | None = None, run_name: str = 
         raise KeyError(f"tables {missing} are defined in schemas/ but were not built")
     views = schemas.views()
     names = suite_names()
-    reads = [suite_columns(name, views) for name in names]
-    results, failures = [], []
+    outcomes = {}
     gx_runtime.load_gx()
     from flows.validate.gx_expectations import reference_keys  # after load_gx: it imports GX
 
@@ -304,54 +353,30 @@ def validate(tables, workdir: Path, gx_dir: Path | None = None, run_name: str = 
         from great_expectations.core.run_identifier import RunIdentifier
 
         run_id = RunIdentifier(run_name=run_name)
-        for i, name in enumerate(names):
+        plan = parts.plan(source, names, views, context.suites.get, part_rows)
+        in_parts = plan.suites if plan else []
+        whole = [name for name in names if name not in in_parts]
+        reads = [suite_columns(name, views) for name in whole]
+        held = _union([parts.held_needs(suite_columns(name, views)) for name in in_parts])
+        for i, name in enumerate(whole):
             df = suite_frame(source, name, views, reads[i])
             if between_suites is not None:
                 between_suites()
-            key_columns = list(views[name].primary_key if name in views else schemas.table(name).primary_key)
-            try:
-                checkpoint = context.checkpoints.get(name)
-            except Exception as exc:
-                raise RuntimeError(f"no checkpoint {name!r} in {gx_dir}: run `python -m flows gx-init` "
-                                   f"after changing schemas/") from exc
-            run = checkpoint.run(batch_parameters={"dataframe": df}, run_id=run_id)
-            n_rows = len(df)
+            checkpoint = _checkpoint(context, name, gx_dir)
+            (_, result), = checkpoint.run(batch_parameters={"dataframe": df}, run_id=run_id).run_results.items()
+            outcomes[name] = result, len(df)
             del df  # a view is built for its suite only
             gx_runtime.forget_batches(context)  # GX keeps each batch's frame for the context's life
             # the columns later suites read (long text: only what the next one reads)
-            source.keep(_union(reads[i + 1:]), reads[i + 1] if i + 1 < len(reads) else {})
-            n_block = n_warn = n_exp = 0
-            for vr in run.run_results.values():
-                for er in vr.results:
-                    n_exp += 1
-                    if er.success:
-                        continue
-                    cfg = er.expectation_config
-                    # GX's own severity decides: critical blocks the release, warning/info do not
-                    blocking = getattr(cfg.severity, "value", cfg.severity) == "critical"
-                    n_block += blocking
-                    n_warn += not blocking
-                    res = er.result or {}
-                    error = None
-                    if er.exception_info and er.exception_info.get("raised_exception"):
-                        error = er.exception_info.get("exception_message")
-                    failures.append(Failure(
-                        table=name, expectation=cfg.type, column=_column_of(cfg.kwargs), blocking=blocking,
-                        reason=cfg.notes or (cfg.meta or {}).get("reason", ""),
-                        unexpected_count=_clean(res.get("unexpected_count")),
-                        unexpected_keys=[_clean(k) if not isinstance(k, list) else [_clean(x) for x in k]
-                                         for k in _keys(res, key_columns)],
-                        key_columns=key_columns, error=error,
-                    ))
-            expected = len(expectation_specs(name))
-            if n_exp != expected:
-                raise RuntimeError(
-                    f"suite {name!r} ran {n_exp} expectations but schemas/ declares {expected}: GX dropped "
-                    f"expectations it does not know (is flows/validate/gx_expectations.py imported?) or expectations/ "
-                    f"is stale (run `python -m flows gx-init`)")
-            results.append(TableResult(table=name, success=n_block == 0, n_expectations=n_exp,
-                                       n_failed_blocking=n_block, n_failed_warning=n_warn, n_rows=n_rows,
-                                       kind="view" if name in views else "table"))
+            later = reads[i + 1:] + [held]
+            source.keep(_union(later), later[0])
+        if plan:
+            _load(source, held)
+            outcomes.update(parts.run_in_parts(context, run_id, plan, source, views, between_suites))
+        results, failures = [], []
+        for name in names:
+            result, n_rows = outcomes.pop(name)
+            results.append(_table_result(name, views, result, n_rows, failures))
         context.build_data_docs()
     docs = project_root / "gx" / "uncommitted" / "data_docs" / "local_site"
     report = Report(tables=results, failures=failures, docs_dir=str(docs) if docs.exists() else None)
