@@ -115,23 +115,16 @@ def plan(source, names: list[str], views: dict, suite_of, part_rows: int = PART_
     if TEXT_TABLE not in source.names() or source.rows(TEXT_TABLE) <= part_rows:
         return None
     text = set(source.long_text_columns(TEXT_TABLE))
-    key = schemas.table(TEXT_TABLE).primary_key
     chosen, per_part = [], {}
-    for name in names:
+    for name in (n for n in names if n == TEXT_TABLE or _joins_text(views.get(n), text)):
         expectations = suite_of(name).expectations
         local = [i for i, e in enumerate(expectations)
                  if decided_per_part(e, DOCUMENT if name == TEXT_TABLE else None)]
-        whole = [expectations[i] for i in range(len(expectations)) if i not in set(local)]
-        if name == TEXT_TABLE:
-            fits = all((cols := columns_read(e)) is not None and not cols & text for e in whole)
-        elif name in views:
-            view = views[name]
-            joined = [c for j in view.joins if j.table == TEXT_TABLE for c, _ in j.columns]
-            fits = (not whole and len(view.joins) == 1 and view.base != TEXT_TABLE
-                    and view.joins[0].table == TEXT_TABLE
-                    and tuple(b for _, b in view.joins[0].on) == tuple(key) and bool(set(joined) & text))
-        else:
-            fits = False
+        whole = [e for i, e in enumerate(expectations) if i not in set(local)]
+        if name == TEXT_TABLE:  # its other checks run once, over the columns they read: not the text
+            fits = all((columns := columns_read(e)) is not None and not columns & text for e in whole)
+        else:  # a view's checks all run per part
+            fits = not whole
         if fits:
             chosen.append(name)
             per_part[name] = local
@@ -139,6 +132,15 @@ def plan(source, names: list[str], views: dict, suite_of, part_rows: int = PART_
         return None
     bounds = document_bounds(source.column(TEXT_TABLE, DOCUMENT), part_rows)
     return Plan(chosen, bounds, per_part) if bounds and len(bounds) > 1 else None
+
+
+def _joins_text(view, text: set[str]) -> bool:
+    """Whether ``view`` is a table's rows, each joined on the text table's key to its long text."""
+    if view is None or view.base == TEXT_TABLE or len(view.joins) != 1 or view.joins[0].table != TEXT_TABLE:
+        return False
+    join = view.joins[0]
+    return (tuple(b for _, b in join.on) == tuple(schemas.table(TEXT_TABLE).primary_key)
+            and bool({c for c, _ in join.columns} & text))
 
 
 def held_needs(needs: dict[str, set[str]]) -> dict[str, set[str]]:
