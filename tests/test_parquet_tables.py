@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import schemas
-from flows.common import parquet_tables
+from flows.common import frames, parquet_tables
 from flows.common.parquet_tables import ParquetTables, suite_columns
 from flows.publish import csv_files
 from flows.validate import validate
@@ -232,3 +232,21 @@ def test_a_table_sorted_from_a_frame_file_is_the_table_written_from_its_frame(se
     expected = pq.read_table(tmp_path / "whole" / "paragraphs.parquet")
     assert pq.read_table(got).equals(expected)
     assert pq.read_schema(got).equals(expected.schema, check_metadata=True)
+
+
+def test_rows_read_from_their_row_groups_are_those_rows_of_the_table(seed_tables, tmp_path):
+    folder = _write({k: seed_tables[k] for k in schemas.tables()}, tmp_path / "files")
+    paragraphs = schemas.conform("paragraphs", seed_tables["paragraphs"])
+    parquet_tables.write_parquet("paragraphs", paragraphs, folder / "paragraphs.parquet", rows=25)  # 5 row groups
+    columns = ["para_id", "doc_id", "char_start", "text"]
+    store = ParquetTables(folder)
+    frames_store = parquet_tables.LoadedTables({"paragraphs": paragraphs})
+    for start, stop in [(0, 25), (20, 60), (49, 51), (100, len(paragraphs))]:
+        expected = paragraphs[columns].iloc[start:stop]
+        for source in (store, frames_store):
+            got = source.read_rows("paragraphs", columns, start, stop)
+            assert list(got.index) == list(range(start, stop))  # each row keeps its position
+            assert got["text"].tolist() == expected["text"].tolist()
+            assert frames.holds_python_text(got["text"])  # long text as validation holds it
+            pd.testing.assert_frame_equal(got.drop(columns="text").reset_index(drop=True),
+                                          expected.drop(columns="text").reset_index(drop=True))
