@@ -32,7 +32,7 @@ import pandas as pd
 import schemas
 from flows.common import frames
 
-PART_ROWS = 250_000  # paragraphs a part: their text as Python strings is ~75 MB
+PART_ROWS = 250_000  # paragraphs a part: small beside what is held between parts, few parts for GX's fixed cost
 TEXT_TABLE = "paragraphs"
 DOCUMENT = "doc_id"  # a part holds whole documents: a uniqueness over this column is decided within one
 
