@@ -172,10 +172,12 @@ def holds_python_text(column: pd.Series) -> bool:
     return isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "python"
 
 
-def with_numpy_integers(df: pd.DataFrame) -> pd.DataFrame:
+def with_numpy_integers(df: pd.DataFrame, columns=None) -> pd.DataFrame:
     """``df`` with each nullable integer column (``Int64``) that has no missing value as numpy
-    ``int64`` (same values). Returns ``df`` itself when no column qualifies, else a new frame (``df``
-    is not changed)."""
-    full = {name: df[name].to_numpy(dtype="int64") for name in df.columns
-            if isinstance(df[name].dtype, pd.Int64Dtype) and not df[name].hasnans}
+    ``int64`` (same values); ``columns``: these columns instead, known to have none (a part of a
+    table converted as the whole table is). Returns ``df`` itself when no column qualifies, else a
+    new frame (``df`` is not changed)."""
+    chosen = df.columns if columns is None else [c for c in columns if c in df.columns]
+    full = {name: df[name].to_numpy(dtype="int64") for name in chosen
+            if isinstance(df[name].dtype, pd.Int64Dtype) and (columns is not None or not df[name].hasnans)}
     return df.assign(**full) if full else df

@@ -163,8 +163,9 @@ class ParquetTables(LoadedTables, Mapping):
 
         columns = schemas.in_table_order(name, columns)
         file = self._files[name]
-        starts = np.cumsum([0] + [file.metadata.row_group(g).num_rows for g in range(file.num_row_groups)])
-        groups = [g for g in range(file.num_row_groups) if starts[g] < stop and starts[g + 1] > start]
+        starts = group_starts(file.metadata)
+        groups = list(range(int(np.searchsorted(starts, start, side="right")) - 1,
+                            int(np.searchsorted(starts, stop, side="left"))))
         table = file.read_row_groups(groups, columns=columns).slice(start - starts[groups[0]], stop - start)
         long = self._long_text(name, columns)
         short = [c for c in columns if c not in long]
@@ -229,19 +230,24 @@ class ParquetTables(LoadedTables, Mapping):
         self._files.clear()  # the handles close with their readers
 
 
+def group_starts(metadata):
+    """The first row of each row group of a Parquet file, then its row count (numpy)."""
+    import numpy as np
+
+    return np.cumsum([0] + [metadata.row_group(g).num_rows for g in range(metadata.num_row_groups)])
+
+
 class FileColumn:
     """One column of a Parquet file, read by row position when asked: the values of some rows
     without the whole column in memory (dedup's texts of the pairs it compares). Each call reads the
     row groups holding the rows asked for, once each, in order."""
 
     def __init__(self, path: Path, name: str):
-        import numpy as np
         import pyarrow.parquet as pq
 
         self.path, self.name = Path(path), name
         with pq.ParquetFile(self.path) as file:
-            meta = file.metadata
-            self.starts = np.cumsum([0] + [meta.row_group(i).num_rows for i in range(meta.num_row_groups)])
+            self.starts = group_starts(file.metadata)
             self.type = file.schema_arrow.field(name).type
 
     def __len__(self) -> int:

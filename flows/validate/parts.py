@@ -180,7 +180,7 @@ class PartFrames:
         start, stop = self.bounds = self.plan.bounds[k]
         self.part = None
         part = self.source.read_rows(TEXT_TABLE, self.columns, start, stop)
-        self.part = _integers_as_numpy(part, self.integers[TEXT_TABLE])
+        self.part = frames.with_numpy_integers(part, self.integers[TEXT_TABLE])
 
     def frame(self, name: str, k: int) -> pd.DataFrame:
         if name not in self.views:
@@ -195,12 +195,12 @@ class PartFrames:
         base = self.source.frames[view.base]
         out = schemas.build_view(view, {view.base: base.iloc[rows], TEXT_TABLE: self.part})
         out.index = rows  # the row's position in the whole view, as GX reports it
-        return _integers_as_numpy(out, self.integers[name])
+        return frames.with_numpy_integers(out, self.integers[name])
 
 
-def _integers_as_numpy(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    full = {c: df[c].to_numpy(dtype="int64") for c in columns if isinstance(df[c].dtype, pd.Int64Dtype)}
-    return df.assign(**full) if full else df
+def _batch(checkpoint, df: pd.DataFrame):
+    """``df`` as a batch of the suite's data asset, validated without storing a result."""
+    return checkpoint.validation_definitions[0].batch_definition.get_batch(batch_parameters={"dataframe": df})
 
 
 def local_suite(suite, positions: list[int]):
@@ -278,32 +278,30 @@ def run_in_parts(context, run_id, plan: Plan, source, views: dict, between_parts
 
     from flows.validate import gx_runtime
 
-    parts = PartFrames(source, plan, views)
+    part_frames = PartFrames(source, plan, views)
     checkpoints = {name: context.checkpoints.get(name) for name in plan.suites}
     suites = {name: context.suites.get(name) for name in plan.suites}
+    per_part = {name: local_suite(suites[name], plan.per_part[name]) for name in plan.suites}
     found = {name: {} for name in plan.suites}  # expectation id -> its results, a part each
     stored, rows = {}, dict.fromkeys(plan.suites, 0)
     for k in range(len(plan.bounds)):
-        parts.load(k)
+        part_frames.load(k)
         for name in plan.suites:
-            df = parts.frame(name, k)
+            df = part_frames.frame(name, k)
             rows[name] += len(df)
             checkpoint = checkpoints[name]
             if k == 0:
                 (key, result), = checkpoint.run(batch_parameters={"dataframe": df}, run_id=run_id).run_results.items()
                 stored[name] = key, result
             else:
-                batch = checkpoint.validation_definitions[0].batch_definition.get_batch(
-                    batch_parameters={"dataframe": df})
-                result = batch.validate(local_suite(suites[name], plan.per_part[name]),
-                                        result_format=checkpoint.result_format)
+                result = _batch(checkpoint, df).validate(per_part[name], result_format=checkpoint.result_format)
             del df
             gx_runtime.forget_batches(context)
             for r in result.results:
                 found[name].setdefault(r.expectation_config.id, []).append(r)
         if between_parts is not None:
             between_parts()
-    parts.part = None
+    del part_frames  # the last part and the views' positions
     out = {}
     for name in plan.suites:
         suite, checkpoint = suites[name], checkpoints[name]
@@ -337,8 +335,7 @@ def whole_table_results(context, source, name: str, suite, plan: Plan) -> dict:
         columns |= columns_read(suite.expectations[i])
     df = frames.with_numpy_integers(source.read(name, schemas.in_table_order(name, columns)))
     checkpoint = context.checkpoints.get(name)
-    batch = checkpoint.validation_definitions[0].batch_definition.get_batch(batch_parameters={"dataframe": df})
-    results = batch.validate(local_suite(suite, whole), result_format=checkpoint.result_format).results
-    del df, batch
+    results = _batch(checkpoint, df).validate(local_suite(suite, whole), result_format=checkpoint.result_format).results
+    del df
     gx_runtime.forget_batches(context)
     return {r.expectation_config.id: r for r in results}
