@@ -181,3 +181,22 @@ def with_numpy_integers(df: pd.DataFrame, columns=None) -> pd.DataFrame:
     full = {name: df[name].to_numpy(dtype="int64") for name in chosen
             if isinstance(df[name].dtype, pd.Int64Dtype) and (columns is not None or not df[name].hasnans)}
     return df.assign(**full) if full else df
+
+
+def document_bounds(doc_ids: pd.Series, part_rows: int) -> list[tuple[int, int]] | None:
+    """[start, stop) row ranges of about ``part_rows`` rows, each ending where a document ends;
+    None when a document's rows are not consecutive or a row has none."""
+    codes, uniques = pd.factorize(doc_ids)
+    n = len(codes)
+    if not n or (codes < 0).any():
+        return None
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    if len(starts) != len(uniques):
+        return None
+    bounds, start = [], 0
+    while start < n:
+        i = np.searchsorted(starts, start + part_rows)
+        stop = int(starts[i]) if i < len(starts) else n
+        bounds.append((start, stop))
+        start = stop
+    return bounds

@@ -2,9 +2,10 @@
 
 The paragraphs' text is the largest thing validation holds, and several suites read it: the
 paragraphs table's own and the views that join it to their rows (mentions, facts, quotes, ...).
-When the paragraphs table has more than ``PART_ROWS`` rows, those suites run over parts of it,
-whole documents each, each part's rows read once for all of them (:func:`run_in_parts`), and each
-suite's results are merged into the one GX gives for the whole table:
+When the paragraphs table has more than two parts' rows (``PART_ROWS`` each), those suites run
+over parts of it, whole documents each, each part's rows read once for all of them
+(:func:`run_in_parts`), and each suite's results are merged into the one GX gives for the whole
+table:
 
 - an expectation decided row by row (GX's map expectations: a value's format, a span inside its
   text, a foreign key) runs on every part; the parts' counts are added up and their failing rows
@@ -32,7 +33,7 @@ import pandas as pd
 import schemas
 from flows.common import frames
 
-PART_ROWS = 250_000  # paragraphs a part: small beside what is held between parts, few parts for GX's fixed cost
+PART_ROWS = 125_000  # paragraphs a part: small beside what is held between parts, few parts for GX's fixed cost
 TEXT_TABLE = "paragraphs"
 DOCUMENT = "doc_id"  # a part holds whole documents: a uniqueness over this column is decided within one
 
@@ -48,25 +49,6 @@ class Plan:
     suites: list[str]  # the suites run in parts, in suite order
     bounds: list[tuple[int, int]]  # the parts: [start, stop) rows of TEXT_TABLE
     per_part: dict[str, list[int]]  # each suite's expectations run on every part (their positions)
-
-
-def document_bounds(doc_ids: pd.Series, part_rows: int) -> list[tuple[int, int]] | None:
-    """[start, stop) row ranges of about ``part_rows`` rows, each ending where a document ends;
-    None when a document's rows are not consecutive or a row has none."""
-    codes, uniques = pd.factorize(doc_ids)
-    n = len(codes)
-    if not n or (codes < 0).any():
-        return None
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    if len(starts) != len(uniques):
-        return None
-    bounds, start = [], 0
-    while start < n:
-        i = np.searchsorted(starts, start + part_rows)
-        stop = int(starts[i]) if i < len(starts) else n
-        bounds.append((start, stop))
-        start = stop
-    return bounds
 
 
 def columns_read(expectation) -> set[str] | None:
@@ -112,8 +94,8 @@ def decided_per_part(expectation, document: str | None) -> bool:
 def plan(source, names: list[str], views: dict, suite_of, part_rows: int = PART_ROWS) -> Plan | None:
     """Which suites run in parts and the parts (None: every suite runs whole). ``source``: the
     tables (:class:`flows.common.parquet_tables.LoadedTables`); ``suite_of(name)``: the GX suite."""
-    if TEXT_TABLE not in source.names() or source.rows(TEXT_TABLE) <= part_rows:
-        return None
+    if TEXT_TABLE not in source.names() or source.rows(TEXT_TABLE) <= 2 * part_rows:
+        return None  # two parts' rows or fewer: GX's cost per part, for little memory
     text = set(source.long_text_columns(TEXT_TABLE))
     chosen, per_part = [], {}
     for name in (n for n in names if n == TEXT_TABLE or _joins_text(views.get(n), text)):
@@ -130,7 +112,7 @@ def plan(source, names: list[str], views: dict, suite_of, part_rows: int = PART_
             per_part[name] = local
     if not chosen:
         return None
-    bounds = document_bounds(source.column(TEXT_TABLE, DOCUMENT), part_rows)
+    bounds = frames.document_bounds(source.column(TEXT_TABLE, DOCUMENT), part_rows)
     return Plan(chosen, bounds, per_part) if bounds and len(bounds) > 1 else None
 
 
