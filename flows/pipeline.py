@@ -424,7 +424,7 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             paragraphs = stage("dedup", dedup_task, accounted["paragraphs"],
                                [str(b.path("band_keys")) for b in done], workdir, str(tables_dir))
             if db is not None:
-                db.add(list(WRITTEN_BY_DEDUP))
+                db.add(list(WRITTEN_BY_DEDUP), rest_later=True)  # its process not held through extract
             built = stage("extract", extract_task, {**accounted, "paragraphs": paragraphs}, scans,
                           str(tables_dir), extraction)
         # the stage's time in two: writing the tables, and the rest (extract; and the start of its

@@ -199,12 +199,14 @@ def test_the_database_made_in_a_process_of_its_own_is_the_one_publishing_makes(r
     folder = write_tables(tables, tmp_path / "tables")
     (tmp_path / "work").mkdir()
     with Database(folder, tmp_path / "work") as made:
-        made.add(["paragraphs"])  # as the flow does once dedup has written it; built() adds the others
+        # as the flow does once dedup has written it: that process ends, and a new one adds the others
+        made.add(["paragraphs"], rest_later=True)
         apart = publish.publish(ParquetTables(folder), tmp_path / "out", None, None, inventory,
                                 database=made.built)
         loaded = made.child.submit(_imported, ["pandas", "numpy", "sqlite_utils"]).result()[0]
     # sqlite-utils would import pandas and numpy, which take more memory than the rest of the process
     assert loaded == {"pandas": False, "numpy": False, "sqlite_utils": True}
+    assert len({child for child, _ in made._children}) == 2
     assert made.peak_rss_mb > 0 and not (tmp_path / "work" / sqlite_db.DATABASE_FILE).exists()  # moved in
     assert (apart.path / sqlite_db.METADATA_FILE).is_file()
     mine, whole = _open(apart.path / sqlite_db.DATABASE_FILE), _open(rel / sqlite_db.DATABASE_FILE)

@@ -4,14 +4,16 @@ The database (:mod:`flows.publish.sqlite_db`) is made from the tables' Parquet f
 be made a table at a time as their files are written, before publishing has chosen a version. For a
 large build the flow starts a child process (:mod:`flows.orchestrate.isolate`) once dedup has written
 the paragraphs table (most of the database: its rows and full-text search), which it adds while
-extract runs; the other tables follow once extract has written them, while the flow's process
-writes the CSV files, the diff and the zip and validation runs in its own. Publishing waits for it
+extract runs, and then ends (it would sit idle beside extract's peak); another adds the other
+tables once extract has written them, while the flow's process writes the CSV files, the diff and
+the zip and validation runs in its own. Publishing waits for it
 last (:func:`flows.publish.publish.write_release`'s ``database``) and moves the file in. On a small
 corpus the child's start costs more than it saves: publishing makes the database itself.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import wait
 from pathlib import Path
 
 import schemas
@@ -37,32 +39,51 @@ class Database:
         self.path = str(Path(workdir) / sqlite_db.DATABASE_FILE)
         self.peak_rss_mb: float | None = None
         self._tables_defs = str(schemas.TABLES_DIR)  # the parent's (tests may point elsewhere)
-        self.child = isolate.Child()
         self._added: list[str] = []
-        self._steps = [self.child.submit(_in_child, self._tables_defs, sqlite_db.start_database, self.path)]
+        self._children: list[tuple[isolate.Child, list]] = []  # each child process, and the steps given it
+        self._ending = True  # the last child (none yet) takes no more steps
+        self._submit(sqlite_db.start_database, self.path)
 
-    def add(self, names: list[str]) -> None:
-        """Add the rows of the tables ``names`` (their files are written)."""
+    @property
+    def child(self) -> isolate.Child:
+        """The process adding tables now (or the last one)."""
+        return self._children[-1][0]
+
+    def _submit(self, fn, *args) -> None:
+        if self._ending:  # a new child, once the last has done its steps (one writer at a time)
+            wait([step for _, steps in self._children for step in steps])
+            self._children.append((isolate.Child(), []))
+            self._ending = False
+        child, steps = self._children[-1]
+        steps.append(child.submit(_in_child, self._tables_defs, fn, *args))
+
+    def add(self, names: list[str], rest_later: bool = False) -> None:
+        """Add the rows of the tables ``names`` (their files are written). ``rest_later``: the process
+        ends once they are in, and a new one adds the rest (what it holds is not kept while the
+        build works on without it)."""
         self._added += names
-        self._steps.append(self.child.submit(_in_child, self._tables_defs, sqlite_db.add_tables, self.path,
-                                             self.tables_dir, list(names)))
+        self._submit(sqlite_db.add_tables, self.path, self.tables_dir, list(names))
+        if rest_later:
+            self._children[-1][0].finish()
+            self._ending = True
 
     def built(self) -> Path:
         rest = [name for name in schemas.tables() if name not in self._added]
         if rest:
             self.add(rest)
-        self._steps.append(self.child.submit(_in_child, self._tables_defs, sqlite_db.finish_database, self.path))
-        for step in self._steps:
-            _, self.peak_rss_mb = isolate.result_of(step, "the SQLite database")
+        self._submit(sqlite_db.finish_database, self.path)
+        peaks = [isolate.result_of(step, "the SQLite database")[1] for _, steps in self._children for step in steps]
+        self.peak_rss_mb = max(peaks)
         return Path(self.path)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        if not all(step.done() for step in self._steps):
-            self.child.kill()
-        self.child.close()
+        for child, steps in self._children:
+            if not all(step.done() for step in steps):
+                child.kill()
+            child.close()
 
 
 def _in_child(tables_defs: str, fn, *args):

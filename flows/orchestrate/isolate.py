@@ -35,6 +35,10 @@ class Child:
             failed.set_exception(e)
             return failed
 
+    def finish(self) -> None:
+        """Let the child end once it has run what it was given."""
+        self._pool.shutdown(wait=False)
+
     def close(self, wait: bool = False) -> None:
         """Let the child end (``wait``: return once it has ended, its memory back to the system)."""
         self._pool.shutdown(wait=wait, cancel_futures=True)
