@@ -31,6 +31,7 @@ STEPS = (  # (module, function): the stage's parts, in the order they run
     ("flows.extract.events", "build_events"),
     ("flows.extract.quotes", "extract_quotes"),
     ("flows.extract.statements", "extract_statements"),
+    ("flows.orchestrate.extract_process", "paragraph_summary"),
     ("flows.orchestrate.extract_process", "write_built"),
     ("flows.views.views", "build_views"),
 )
@@ -39,6 +40,7 @@ STEPS = (  # (module, function): the stage's parts, in the order they run
 def _prepare(corpus: str, work: str, queue) -> None:
     """Extract's inputs as the flow makes them, from the workspace's batches."""
     from benchmarks.workspace_inputs import accounted
+    from flows.common import parquet_tables
     from flows.dedup import dedup
     from flows.orchestrate import workspace
 
@@ -49,6 +51,8 @@ def _prepare(corpus: str, work: str, queue) -> None:
     out = work_dir / "inputs"
     for name, df in tables.items():
         workspace.write_frame(df, out / f"{name}.parquet")
+    # the release's paragraphs table, as the flow's dedup writes it (extract's first step reads it)
+    parquet_tables.write_sorted("paragraphs", out / "paragraphs.parquet", work_dir / "tables", work_dir / "tmp")
     (out / "scans.txt").write_text("\n".join(str(b.path("scans")) for b in done))
     queue.put(None)
 
@@ -69,9 +73,8 @@ def _measure(work: str, part: str, resolved: dict | None, queue) -> None:
     base = sampler.rss()
     with sampler:
         t0 = time.perf_counter()
-        if part == "resolution":  # as the flow's Extraction: the scans first, then the stage
-            extract_process._read_scans(scans)
-            result = extract_process._resolve_read(inputs, tables)
+        if part == "resolution":
+            result = extract_process._resolve_read(scans, tables)
         else:
             result = extract_process._records_read(inputs, scans, tables, ("paragraphs",), resolved)
         total = time.perf_counter() - t0

@@ -133,8 +133,8 @@ def extract_task(inputs: dict[str, str], scans: list[str], folder: str,
     files. Builds every table and writes it (but the paragraphs, which dedup wrote) to
     ``folder/<table>.parquet`` (the release's files, in row
     order: from here on the tables are read from their files, one at a time: validation, CSV, diff,
-    dictionary); for a large corpus in ``extraction``, a process of its own started earlier
-    (:mod:`flows.orchestrate.extract_process`), which has read the scans already."""
+    dictionary); for a large corpus in ``extraction``'s processes
+    (:mod:`flows.orchestrate.extract_process`)."""
     t0 = time.perf_counter()
     if extraction is not None:
         built = extraction.run(inputs, Path(folder), WRITTEN_BY_DEDUP)
@@ -416,15 +416,15 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
         own_process = extract_process.in_own_process(n_paragraphs)
         if not own_process:  # GX's imports overlap the build; beside a large extract's peak they would add to it
             validation.preload()
-        # a large corpus's extract process starts now: it reads the scans while this one deduplicates
+        accounted, inventory, counts = stage("accounting", post_clean_task, raw_dir, gathered, workdir)
+        summary.files_in, summary.documents, summary.quarantined = (
+            n_files, counts["documents"], counts["quarantined"])
+        paragraphs = stage("dedup", dedup_task, accounted["paragraphs"],
+                           [str(b.path("band_keys")) for b in done], workdir, str(tables_dir))
+        if db is not None:
+            db.add(list(WRITTEN_BY_DEDUP), rest_later=True)  # its process not held through extract
+        # a large corpus's extract processes start once dedup is done: beside its peak, theirs would add to it
         with (extract_process.Extraction(scans) if own_process else contextlib.nullcontext()) as extraction:
-            accounted, inventory, counts = stage("accounting", post_clean_task, raw_dir, gathered, workdir)
-            summary.files_in, summary.documents, summary.quarantined = (
-                n_files, counts["documents"], counts["quarantined"])
-            paragraphs = stage("dedup", dedup_task, accounted["paragraphs"],
-                               [str(b.path("band_keys")) for b in done], workdir, str(tables_dir))
-            if db is not None:
-                db.add(list(WRITTEN_BY_DEDUP), rest_later=True)  # its process not held through extract
             built = stage("extract", extract_task, {**accounted, "paragraphs": paragraphs}, scans,
                           str(tables_dir), extraction)
         # the stage's time in two: writing the tables, and the rest (extract; and the start of its

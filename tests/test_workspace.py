@@ -183,7 +183,7 @@ def test_an_empty_frame_reads_back_with_its_columns_and_types(tmp_path):
 def test_a_frame_written_with_a_column_of_another_file_is_the_frame_written_whole(seed_tables, tmp_path, monkeypatch):
     """Dedup writes its paragraphs with the text it did not read (write_frame_with): the file reads back
     as the whole frame written at once, also over several row groups and for no rows; the text read
-    from its file by row position (FileColumn.take) is the frame's."""
+    from its file by row position (FileColumn.take, or a row at a time) is the frame's."""
     import pyarrow.parquet as pq
 
     from flows.common.parquet_tables import FileColumn
@@ -204,5 +204,30 @@ def test_a_frame_written_with_a_column_of_another_file_is_the_frame_written_whol
     for wrong in ([len(paragraphs)], [-1], [5, 4]):  # outside the column, or not ascending
         with pytest.raises(IndexError):
             column.take(wrong)
+    # a row at a time (entity resolution's records), in any order: one row group held
+    assert [column[i] for i in [*rows, 2, 40, 1]] == paragraphs["text"].iloc[[*rows, 2, 40, 1]].tolist()
+    for wrong in (len(paragraphs), -1):
+        with pytest.raises(IndexError):
+            column[wrong]
     with pytest.raises(ValueError, match="columns"):
         workspace.write_frame_with(marked, tmp_path / "bad.parquet", source, ["text", "status"])
+
+
+def test_a_frame_read_with_some_rows_text_holds_theirs_alone(seed_tables, tmp_path, monkeypatch):
+    """read_frame(keep_text=): the text of the rows kept, the others' null, and no other row's bytes
+    held (extract's steps read the text of some rows only)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    monkeypatch.setattr(workspace, "FRAME_ROW_GROUP", 16)
+    paragraphs = seed_tables["paragraphs"]
+    path = workspace.write_frame(paragraphs, tmp_path / "paragraphs.parquet")
+    got = workspace.read_frame(path, keep_text=lambda rows: pc.equal(rows.column("status"), "title"))
+    titles = (paragraphs["status"] == "title").to_numpy()
+    assert 0 < titles.sum() < len(paragraphs) / 4
+    assert got.loc[titles, "text"].tolist() == paragraphs.loc[titles, "text"].tolist()
+    assert got.loc[~titles, "text"].isna().all()
+    pd.testing.assert_frame_equal(got.drop(columns="text"), workspace.read_frame(path).drop(columns="text"))
+    held = pa.Table.from_pandas(got[["text"]]).column("text").nbytes
+    kept = sum(len(t.encode()) for t in paragraphs.loc[titles, "text"])
+    assert held <= kept + 9 * len(paragraphs)  # the titles' bytes, an offset and a validity bit a row

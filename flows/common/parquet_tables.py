@@ -253,6 +253,23 @@ class FileColumn:
     def __len__(self) -> int:
         return int(self.starts[-1])
 
+    def __getitem__(self, i: int):
+        """Row ``i``'s value, a Python object (as :class:`flows.common.frames.TextColumn` gives it). Its
+        row group is read and kept until a row of another group is asked for: rows asked for in
+        order read each group once, and only one is held."""
+        import numpy as np
+        import pyarrow.parquet as pq
+
+        if not 0 <= i < len(self):
+            raise IndexError(f"{self.path.name}: row {i} not within 0..{len(self) - 1}")
+        held = getattr(self, "_held", None)
+        if held is None or not held[0] <= i < held[1]:
+            group = int(np.searchsorted(self.starts, i, side="right")) - 1
+            with pq.ParquetFile(self.path) as file:
+                values = file.read_row_group(group, columns=[self.name]).column(0).combine_chunks()
+            held = self._held = (int(self.starts[group]), int(self.starts[group + 1]), values)
+        return held[2][i - held[0]].as_py()
+
     def take(self, rows):
         """The values at the ascending positions ``rows`` (repeats allowed), an Arrow array."""
         import numpy as np

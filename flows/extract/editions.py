@@ -63,6 +63,7 @@ _PUBLISHED = re.compile(
     re.IGNORECASE)
 _FILE_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})-(\d{2})-(\d{2})(?!\d)")
 MAX_DATE_LINE = 60  # characters: a longer paragraph is not a line giving the publication date
+HEAD_LINES = 6  # a document's first paragraphs, where a line giving its date is looked for
 PAGE_CLOCK = "page_clock"  # the boilerplate reason of a site header's clock (lexicons/boilerplate.yaml)
 
 
@@ -83,7 +84,7 @@ def _date_line(text: str) -> dt.date | None:
     return None
 
 
-def published_in_text(paragraphs: pd.DataFrame, first_n: int = 6) -> dict:
+def published_in_text(paragraphs: pd.DataFrame, first_n: int = HEAD_LINES) -> dict:
     """doc_id -> date for documents whose first paragraphs include a line that is only a date
     ("July 24, 2024", "Friday, January 4, 2019", "Published: 24 July 2024 10:03"); a site header's
     clock is not one (see :func:`page_dates`)."""
@@ -96,7 +97,7 @@ def published_in_text(paragraphs: pd.DataFrame, first_n: int = 6) -> dict:
     return out
 
 
-def page_dates(paragraphs: pd.DataFrame, first_n: int = 6) -> dict:
+def page_dates(paragraphs: pd.DataFrame, first_n: int = HEAD_LINES) -> dict:
     """doc_id -> the date of a site header's clock among the first paragraphs: the page was shown
     that day, so the article was published then or before."""
     out: dict = {}

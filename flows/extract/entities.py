@@ -951,12 +951,21 @@ def resolve(paras: list[Para]) -> Resolution:
                 people.append((para, Person(d.start, d.end, d.text, title=d.title, cue="description"), fits[0]))
     # the working sets go before the rows are made into tables, so the two are never held together
     del full, short, parts_of, spans_by_para, surname_forms, doc_people, titles, ranks, clusters, root_of
-    last = text = None
-    for para, p, key in people:
-        if para is not last:
-            last, text = para, para.text
-        rows.append(_Found(key, para.doc_id, para.para_id, p.start, p.end, text[p.start:p.end], p.cue or "name"))
-    del people, last, text
+    # each paragraph's text read once, in reading order (the people are found in several passes
+    # over the paragraphs, and a record may read its text from a file, a part at a time)
+    found_in = defaultdict(list)
+    for i, (para, _, _) in enumerate(people):
+        found_in[id(para)].append(i)
+    spans: list = [None] * len(people)
+    for para in paras:
+        if (found := found_in.get(id(para))) is not None:
+            text = para.text
+            for i in found:
+                spans[i] = text[people[i][1].start:people[i][1].end]
+    del found_in
+    for (para, p, key), span in zip(people, spans):
+        rows.append(_Found(key, para.doc_id, para.para_id, p.start, p.end, span, p.cue or "name"))
+    del people, spans
     return _tables(rows, lex, person_title, countries)
 
 

@@ -338,6 +338,7 @@ def build_events(paras: list[Para], res: Resolution, documents: pd.DataFrame,
         by_doc[p.doc_id].append(p)
     mentions_by_para = defaultdict(list)
     m = res.mentions
+    m = m[frames.isin(m["para_id"], [p.para_id for p in paras])]  # the only paragraphs looked up
     for pid, s, e, eid in frames.iter_rows(m["para_id"], m["char_start"], m["char_end"], m["entity_id"]):
         mentions_by_para[pid].append((int(s), int(e), eid))
     for v in mentions_by_para.values():

@@ -16,9 +16,11 @@ The stage has two parts:
   participants, quotes' speakers, statements) over the scans of the paragraphs that are still
   content after dedup. Given no scans, it scans those paragraphs itself (same function, same result).
   Its first step, ``resolve_entities``, needs a record of every content paragraph; the rest needs
-  records of the documents the events stage can link only. A large build runs the two apart
-  (:mod:`flows.orchestrate.extract_process`), so that the two sets of records are never held with
-  what the other step holds.
+  records of the documents the events stage can link only. The flow runs the two apart (a large
+  build in two processes: :mod:`flows.orchestrate.extract_process`), so that the two sets of records
+  are never held with what the other step holds, and gives each step the paragraphs' text of the
+  rows it reads only (:func:`records_text`, :func:`content_text`; the records read theirs where
+  they are told: ``records_of(..., texts=)``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from flows.common import frames
 from flows.extract.scans import Scans
@@ -88,22 +92,65 @@ def build_record_tables(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: p
                         resolved: Resolved | None = None) -> dict[str, pd.DataFrame]:
     """:func:`build_tables` but the views (:mod:`flows.views.views`, made from these tables but
     the paragraphs)."""
+    tables, quotes_found = record_tables_but_quotes(sources, paragraphs, info, rejections, scans, resolved)
+    return with_quotes(tables, build_quotes(paragraphs, tables["documents"], tables["entities"], quotes_found))
+
+
+def record_tables_but_quotes(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataFrame,
+                             rejections: pd.DataFrame, scans: Scans | None = None,
+                             resolved: Resolved | None = None) -> tuple[dict[str, pd.DataFrame], pa.Table]:
+    """:func:`build_record_tables` but the quotes, and the scans' quotes (:func:`build_quotes`
+    makes the table). Of the paragraphs' text it reads only that of :func:`records_text`'s rows."""
     documents = build_documents(sources, paragraphs, info)
-    return {
-        "paragraphs": paragraphs,
-        "rejections": build_rejections(rejections),
-        **build_records(sources, documents, paragraphs, scans, resolved),
-    }
+    del sources, info  # in the documents now: not held through the events stage
+    records, quotes_found = records_but_quotes(documents, paragraphs, scans, resolved)
+    return {"paragraphs": paragraphs, "rejections": build_rejections(rejections), **records}, quotes_found
+
+
+def with_quotes(tables: dict[str, pd.DataFrame], quotes: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``tables`` with the quotes table, in the order :func:`build_records` gives them."""
+    out = {name: df for name, df in tables.items() if name not in RECORD_TABLES}
+    return {**out, **{name: quotes if name == "quotes" else tables[name] for name in RECORD_TABLES}}
 
 
 RECORDS_READ = ("para_id", "doc_id", "position", "status", "text")  # what records_of reads of the paragraphs
+QUOTES_READ = RECORDS_READ  # what build_quotes reads of the paragraphs
+# what record_tables_but_quotes reads of the paragraphs (reason and cluster_id among them: the
+# events stage and the statements read them when a frame has them)
+RECORD_TABLES_READ = (*RECORDS_READ, "reason", "duplicate_of", "cluster_id")
 
 
-def records_of(scans: Scans, paragraphs: pd.DataFrame, doc_ids=None) -> list:
+def content_text(rows: pa.Table) -> pa.ChunkedArray:
+    """Of the paragraphs ``rows`` (Arrow), those whose text :func:`build_quotes` reads: the content
+    paragraphs (a ``keep_text`` of ``flows.orchestrate.workspace.read_frame``)."""
+    return pc.equal(rows.column("status"), "content")
+
+
+def records_text(linkable: list):
+    """Which paragraphs' text :func:`records_but_quotes` reads, given the documents the events stage
+    can link (:func:`resolve_entities`): the titles (the documents'), every document's short first
+    lines (one may give its date: :func:`flows.extract.editions.published_in_text`), and every
+    paragraph of the linkable documents (their records, dates and statements). A function of
+    paragraphs' rows (Arrow), as :func:`content_text`."""
+    from flows.extract import editions
+
+    def keep(rows: pa.Table) -> pa.ChunkedArray:
+        doc_ids = rows.column("doc_id")
+        head = pc.and_kleene(pc.less(rows.column("position"), editions.HEAD_LINES),
+                             pc.less_equal(pc.utf8_length(rows.column("text")), editions.MAX_DATE_LINE))
+        return pc.or_kleene(pc.or_kleene(pc.equal(rows.column("status"), "title"), head),
+                            pc.is_in(doc_ids, value_set=pa.array(list(linkable), doc_ids.type)))
+
+    return keep
+
+
+def records_of(scans: Scans, paragraphs: pd.DataFrame, doc_ids=None, texts=None) -> list:
     """The records of the content paragraphs (of the documents ``doc_ids`` only, if given), in
     document order, each reading its text from the paragraphs table
     (:class:`flows.common.frames.TextColumn`: no copy), as one corpus scan gives. Only the columns
-    :data:`RECORDS_READ` are read (entity resolution reads nothing else)."""
+    :data:`RECORDS_READ` are read (entity resolution reads nothing else). ``texts``: where the
+    records read their text instead, by the paragraphs' positions (then ``paragraphs`` needs no
+    text column: e.g. :class:`flows.common.parquet_tables.FileColumn`)."""
     from flows.extract.entities import Para
     from flows.extract.scans import paras_of, subset_scans
     from flows.extract.spans import content_rows
@@ -118,7 +165,7 @@ def records_of(scans: Scans, paragraphs: pd.DataFrame, doc_ids=None) -> list:
     if doc_ids is not None:  # the others' findings are not made into records
         scans = subset_scans(scans, content["para_id"])
     found_in, countries = paras_of(scans)
-    texts = frames.TextColumn(paragraphs["text"])
+    texts = frames.TextColumn(paragraphs["text"]) if texts is None else texts
     paras = []
     none: frozenset = frozenset()
     doc_ids_seen: dict[str, str] = {}  # one string object per document, not one per paragraph
@@ -166,11 +213,20 @@ def resolve_entities(paras: list) -> Resolved:
     return Resolved(resolve(paras), linkable(paras))
 
 
+def mentions_read(mentions: pd.DataFrame, linkable: list) -> pd.DataFrame:
+    """The rows of the ``mentions`` table :func:`records_but_quotes` reads (given the documents the
+    events stage can link): their mentions. Its ``mentions`` table is then those rows only."""
+    return mentions[frames.isin(mentions["doc_id"], list(linkable))].reset_index(drop=True)
+
+
 def with_event(records: pd.DataFrame, documents: pd.DataFrame, table: str) -> pd.DataFrame:
     """``records`` (quotes, facts) with ``event_id``: the event their document reports, if any."""
     out = records.copy()
     out["event_id"] = out["doc_id"].map(dict(zip(documents["doc_id"], documents["event_id"])))
     return conform(table, out)
+
+
+RECORD_TABLES = ("documents", "entities", "mentions", "events", "participants", "quotes", "facts", "statements")
 
 
 def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd.DataFrame,
@@ -185,9 +241,16 @@ def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd
     content paragraphs are scanned here. ``resolved``: :func:`resolve_entities` of the same
     paragraphs and scans, if already made (a large build makes it in a process of its own).
     """
+    records, quotes_found = records_but_quotes(documents, paragraphs, scans, resolved)
+    return with_quotes(records, build_quotes(paragraphs, records["documents"], records["entities"], quotes_found))
+
+
+def records_but_quotes(documents: pd.DataFrame, paragraphs: pd.DataFrame, scans: Scans | None = None,
+                       resolved: Resolved | None = None) -> tuple[dict[str, pd.DataFrame], pa.Table]:
+    """:func:`build_records` but the quotes, and the scans' quotes for :func:`build_quotes` (a large
+    build makes that table with other paragraphs' text: :func:`records_text`, :func:`content_text`)."""
     from flows.extract.events import build_events
-    from flows.extract.quotes import extract_quotes
-    from flows.extract.scans import quotes_of, scan_paragraphs
+    from flows.extract.scans import scan_paragraphs
     from flows.extract.statements import extract_statements
 
     if scans is None:
@@ -201,17 +264,26 @@ def build_records(sources: pd.DataFrame, documents: pd.DataFrame, paragraphs: pd
     quotes_found = scans.quotes  # every content paragraph was scanned (records_of checks)
     del scans
     events, participants, docs = build_events(paras, resolution, documents, paragraphs)
-    del paras  # quotes and statements read the paragraphs table
+    del paras  # statements read the paragraphs table
     docs = conform("documents", docs)
-    records = {"quotes": with_event(extract_quotes(paragraphs, docs, resolution.entities, quotes_of(quotes_found)),
-                                    docs, "quotes"),
-               "facts": with_event(facts, docs, "facts"),
-               "statements": extract_statements(paragraphs, docs)}
     return {
         "documents": docs,
         "entities": resolution.entities,
         "mentions": resolution.mentions,
         "events": events,
         "participants": participants,
-        **records,
-    }
+        "facts": with_event(facts, docs, "facts"),
+        "statements": extract_statements(paragraphs, docs),
+    }, quotes_found
+
+
+def build_quotes(paragraphs: pd.DataFrame, documents: pd.DataFrame, entities,
+                 quotes_found: pa.Table) -> pd.DataFrame:
+    """The quotes table: the quotes the scans found (``quotes_found``, their table), with their
+    speakers (``entities``: the table, or its ``flows.extract.quotes.EntityIndex``) and events
+    (``documents`` with event_id, as :func:`records_but_quotes` gives them). Of the paragraphs'
+    text it reads the content paragraphs' only."""
+    from flows.extract.quotes import extract_quotes
+    from flows.extract.scans import quotes_of
+
+    return with_event(extract_quotes(paragraphs, documents, entities, quotes_of(quotes_found)), documents, "quotes")

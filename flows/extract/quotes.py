@@ -619,13 +619,15 @@ class _Reading:
 
 
 def extract_quotes(paragraphs: pd.DataFrame, documents: pd.DataFrame,
-                   entities: pd.DataFrame | None = None, found: dict | None = None) -> pd.DataFrame:
+                   entities: pd.DataFrame | EntityIndex | None = None, found: dict | None = None) -> pd.DataFrame:
     """One row per quote in the content paragraphs (``quotes`` table).
 
-    ``found``: :func:`quotes_in` of every content paragraph that holds a quote, by para_id, as the
-    batches' scans give it (a paragraph missing from it holds none); by default read here."""
+    ``entities``: the entities table, or its :class:`EntityIndex` (made once for several calls: it
+    keeps the labels it has resolved). ``found``: :func:`quotes_in` of every content paragraph that
+    holds a quote, by para_id, as the batches' scans give it (a paragraph missing from it holds
+    none); by default read here."""
     r = _rules()
-    index = EntityIndex(entities)
+    index = entities if isinstance(entities, EntityIndex) else EntityIndex(entities)
     # the content paragraphs' positions in reading order, and their keys; a text is read from the
     # paragraphs table only where a quote, a post or a transcript is (a copy of every content
     # paragraph's text would raise the extract stage's peak)

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from flows.common import duck, frames
@@ -126,20 +127,36 @@ def frame_columns(path: Path) -> list[str]:
     return pq.read_schema(path).names
 
 
-def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+def read_frame(path: Path, columns: list[str] | None = None, keep_text=None,
+               rows: tuple[int, int] | None = None) -> pd.DataFrame:
     """A frame written by :func:`write_frame` (or gathered), with its pandas types. Arrow's buffers
     are handed to pandas column by column (no second copy of the table while it converts). Each
     column is one chunk: pyarrow's take over a chunked column first concatenates all of it, so
-    every row selection from a file of several row groups would copy its whole text column."""
+    every row selection from a file of several row groups would copy its whole text column.
+
+    ``keep_text``: a function of the rows read (an Arrow table of ``columns``, a row group at a
+    time) giving those whose ``text`` is kept (a boolean array); the others' is null. A step that
+    reads the text of some rows only holds theirs. ``rows``: rows ``start`` to ``stop`` only (the
+    row groups holding them are read), indexed from 0."""
     pool = pa.default_memory_pool()
     with pq.ParquetFile(path) as file:
+        ends = np.cumsum([file.metadata.row_group(i).num_rows for i in range(file.num_row_groups)], dtype=np.int64)
+        start, stop = rows if rows is not None else (0, int(ends[-1]) if len(ends) else 0)
         # a row group at a time, Arrow's freed memory handed back after each: a whole file read at
         # once holds its decompressed pages and its decoded columns together, about twice the table
         pieces = []
         for i in range(file.num_row_groups):
-            pieces.append(file.read_row_group(i, columns=columns))
+            first = int(ends[i - 1]) if i else 0
+            if ends[i] <= start or first >= stop:
+                continue
+            piece = file.read_row_group(i, columns=columns)
+            if rows is not None:
+                piece = piece.slice(max(start - first, 0), min(stop, int(ends[i])) - max(start, first))
+            if keep_text is not None:
+                piece = _with_text_of(piece, keep_text(piece))
+            pieces.append(piece)
             pool.release_unused()
-        table = pa.concat_tables(pieces) if pieces else file.read(columns=columns)  # no row group: no rows
+        table = pa.concat_tables(pieces) if pieces else file.read(columns=columns).slice(0, 0)  # no rows
     del pieces
     for i in range(table.num_columns):  # a column at a time: one column's copy at once
         if table.column(i).num_chunks > 1:
@@ -159,6 +176,15 @@ def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     for name, values in objects.items():
         df[name] = pd.Series(values, dtype=object, index=df.index)
     return df
+
+
+def _with_text_of(rows: pa.Table, kept) -> pa.Table:
+    """``rows`` with the ``text`` of the rows ``kept`` (a boolean array) only, the others' null: a
+    new column holding those values alone (Arrow's ``if_else`` would copy every value's bytes)."""
+    kept = pc.fill_null(kept, False).to_numpy(zero_copy_only=False)
+    at = rows.schema.get_field_index("text")
+    positions = pa.array(np.cumsum(kept) - 1, mask=~kept)  # each kept row's place among them; else null
+    return rows.set_column(at, rows.field(at), rows.column(at).filter(pa.array(kept)).take(positions))
 
 
 def write_batch(root: Path, key: str, result, made_of: dict | None = None) -> Batch:
