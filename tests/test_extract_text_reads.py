@@ -108,15 +108,9 @@ def test_entity_resolution_reads_its_records_text_from_the_file_in_order(stage, 
     column = parquet_tables.FileColumn(path, "text")
     groups = len(column.starts) - 1
     assert groups > 5
-    read = []
-    held = parquet_tables.FileColumn.__getitem__
-
-    def counted(self, i):
-        if getattr(self, "_held", None) is None or not self._held[0] <= i < self._held[1]:
-            read.append(i)
-        return held(self, i)
-
-    monkeypatch.setattr(parquet_tables.FileColumn, "__getitem__", counted)
+    read = []  # a row of each row group read, in order
+    group_of = parquet_tables.FileColumn._group_of
+    monkeypatch.setattr(parquet_tables.FileColumn, "_group_of", lambda self, i: read.append(i) or group_of(self, i))
     frame = workspace.read_frame(path, columns=[c for c in extract.RECORDS_READ if c != "text"])
     got = extract.resolve_entities(extract.records_of(dataclasses.replace(scans), frame, texts=column))
     pd.testing.assert_frame_equal(got.resolution.entities, resolved.resolution.entities, check_exact=True)

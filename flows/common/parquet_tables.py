@@ -249,6 +249,7 @@ class FileColumn:
         with pq.ParquetFile(self.path) as file:
             self.starts = group_starts(file.metadata)
             self.type = file.schema_arrow.field(name).type
+        self._held = (0, 0, None)  # (first row, row after the last, values) of the row group read last
 
     def __len__(self) -> int:
         return int(self.starts[-1])
@@ -257,18 +258,22 @@ class FileColumn:
         """Row ``i``'s value, a Python object (as :class:`flows.common.frames.TextColumn` gives it). Its
         row group is read and kept until a row of another group is asked for: rows asked for in
         order read each group once, and only one is held."""
+        first, after, values = self._held
+        if not first <= i < after:  # (a call a row: only a row of another group does more)
+            first, after, values = self._held = self._group_of(i)
+        return values[i - first].as_py()
+
+    def _group_of(self, i: int) -> tuple:
+        """(first row, row after the last, values) of the row group holding row ``i``, read."""
         import numpy as np
         import pyarrow.parquet as pq
 
         if not 0 <= i < len(self):
             raise IndexError(f"{self.path.name}: row {i} not within 0..{len(self) - 1}")
-        held = getattr(self, "_held", None)
-        if held is None or not held[0] <= i < held[1]:
-            group = int(np.searchsorted(self.starts, i, side="right")) - 1
-            with pq.ParquetFile(self.path) as file:
-                values = file.read_row_group(group, columns=[self.name]).column(0).combine_chunks()
-            held = self._held = (int(self.starts[group]), int(self.starts[group + 1]), values)
-        return held[2][i - held[0]].as_py()
+        group = int(np.searchsorted(self.starts, i, side="right")) - 1
+        with pq.ParquetFile(self.path) as file:
+            values = file.read_row_group(group, columns=[self.name]).column(0).combine_chunks()
+        return int(self.starts[group]), int(self.starts[group + 1]), values
 
     def take(self, rows):
         """The values at the ascending positions ``rows`` (repeats allowed), an Arrow array."""

@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from flows.common import duck, frames
+from flows.common import duck, frames, parquet_tables
 
 BATCH_TABLES = ("sources", "rejections", "paragraphs", "info")
 
@@ -140,18 +140,18 @@ def read_frame(path: Path, columns: list[str] | None = None, keep_text=None,
     row groups holding them are read), indexed from 0."""
     pool = pa.default_memory_pool()
     with pq.ParquetFile(path) as file:
-        ends = np.cumsum([file.metadata.row_group(i).num_rows for i in range(file.num_row_groups)], dtype=np.int64)
-        start, stop = rows if rows is not None else (0, int(ends[-1]) if len(ends) else 0)
+        starts = parquet_tables.group_starts(file.metadata)
+        start, stop = rows if rows is not None else (0, int(starts[-1]))
         # a row group at a time, Arrow's freed memory handed back after each: a whole file read at
         # once holds its decompressed pages and its decoded columns together, about twice the table
         pieces = []
         for i in range(file.num_row_groups):
-            first = int(ends[i - 1]) if i else 0
-            if ends[i] <= start or first >= stop:
+            first, end = int(starts[i]), int(starts[i + 1])
+            if end <= start or first >= stop:
                 continue
             piece = file.read_row_group(i, columns=columns)
             if rows is not None:
-                piece = piece.slice(max(start - first, 0), min(stop, int(ends[i])) - max(start, first))
+                piece = piece.slice(max(start - first, 0), min(stop, end) - max(start, first))
             if keep_text is not None:
                 piece = _with_text_of(piece, keep_text(piece))
             pieces.append(piece)
