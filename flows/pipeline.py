@@ -8,6 +8,7 @@ report under ``output/_failed/<run>/``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from pathlib import Path
 
@@ -128,19 +129,19 @@ def dedup_task(paragraphs: str, band_keys: list[str], run_dir: str, tables_dir: 
 
 @task(name="extract", cache_policy=NO_CACHE)
 def extract_task(inputs: dict[str, str], scans: list[str], folder: str,
-                 extraction: extract_process.Extraction | None = None) -> BuiltTables:
+                 extraction: extract_process.Extraction | None = None, once_resolved=None) -> BuiltTables:
     """``inputs``: the paths of sources, paragraphs, info, rejections; ``scans``: the batches' scan
     files. Builds every table and writes it (but the paragraphs, which dedup wrote) to
     ``folder/<table>.parquet`` (the release's files, in row
     order: from here on the tables are read from their files, one at a time: validation, CSV, diff,
     dictionary); for a large corpus in ``extraction``'s processes
-    (:mod:`flows.orchestrate.extract_process`)."""
+    (:mod:`flows.orchestrate.extract_process`). ``once_resolved``: called once the entities are resolved."""
     t0 = time.perf_counter()
     if extraction is not None:
-        built = extraction.run(inputs, Path(folder), WRITTEN_BY_DEDUP)
+        built = extraction.run(inputs, Path(folder), WRITTEN_BY_DEDUP, once_resolved)
     else:
         built = extract_process.extract_and_write(inputs, scans, Path(folder), own_process=False,
-                                                  written=WRITTEN_BY_DEDUP)
+                                                  written=WRITTEN_BY_DEDUP, once_resolved=once_resolved)
     _log("extract", t0, own_process=extraction is not None, **built.rows)
     return built
 
@@ -421,12 +422,13 @@ def build_dataset(raw_dir: str = str(RAW_DIR), output_dir: str = str(OUTPUT_DIR)
             n_files, counts["documents"], counts["quarantined"])
         paragraphs = stage("dedup", dedup_task, accounted["paragraphs"],
                            [str(b.path("band_keys")) for b in done], workdir, str(tables_dir))
-        if db is not None:
-            db.add(list(WRITTEN_BY_DEDUP), rest_later=True)  # its process not held through extract
+        # the database's process adds the paragraphs beside extract's later steps (beside entity
+        # resolution's records it would add to the tree's peak), then ends
+        add_paragraphs = None if db is None else functools.partial(db.add, list(WRITTEN_BY_DEDUP), rest_later=True)
         # a large corpus's extract processes start once dedup is done: beside its peak, theirs would add to it
         with (extract_process.Extraction(scans) if own_process else contextlib.nullcontext()) as extraction:
             built = stage("extract", extract_task, {**accounted, "paragraphs": paragraphs}, scans,
-                          str(tables_dir), extraction)
+                          str(tables_dir), extraction, add_paragraphs)
         # the stage's time in two: writing the tables, and the rest (extract; and the start of its
         # process, if it had one)
         summary.seconds["write tables"] = built.seconds["write tables"]

@@ -28,14 +28,15 @@ def stage_inputs():
     return frames, scans
 
 
-def _run(stage_inputs, tmp_path, own_process):
+def _run(stage_inputs, tmp_path, own_process, once_resolved=None):
     from flows.orchestrate import workspace
 
     frames, found = stage_inputs
     tmp_path.mkdir()
     inputs = {name: str(workspace.write_frame(df, tmp_path / f"{name}.parquet")) for name, df in frames.items()}
     scans = workspace.write_scans(found, tmp_path / "scans")  # a batch's scans folder in the workspace
-    return extract_process.extract_and_write(inputs, [str(scans)], tmp_path / "tables", own_process)
+    return extract_process.extract_and_write(inputs, [str(scans)], tmp_path / "tables", own_process,
+                                             once_resolved=once_resolved)
 
 
 def test_a_child_process_writes_the_same_tables(stage_inputs, tmp_path):
@@ -70,6 +71,33 @@ def test_the_process_has_ended_when_the_stage_is_done(stage_inputs, tmp_path):
     assert built.rows["documents"] > 0 and pid != os.getpid()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # gone, and reaped
+
+
+def test_once_resolved_runs_between_the_two_processes(stage_inputs, tmp_path):
+    """The flow starts the database's process then (beside the entities' records it would add to the
+    tree's peak): the first process has ended and written its tables, the second has not begun."""
+    import os
+
+    from flows.orchestrate import workspace
+
+    frames, found = stage_inputs
+    inputs = {name: str(workspace.write_frame(df, tmp_path / f"{name}.parquet")) for name, df in frames.items()}
+    scans = workspace.write_scans(found, tmp_path / "scans")
+    seen = []
+    with extract_process.Extraction([str(scans)]) as extraction:
+        first = extraction.child.submit(os.getpid).result()[0]
+
+        def once_resolved():
+            with pytest.raises(ProcessLookupError):
+                os.kill(first, 0)  # gone, and reaped
+            seen.append(sorted(p.stem for p in (tmp_path / "tables").glob("*.parquet")))
+
+        extraction.run(inputs, tmp_path / "tables", once_resolved=once_resolved)
+    assert seen == [["entities", "mentions", "paragraphs"]]
+    here = []
+    _run(stage_inputs, tmp_path / "here", own_process=False, once_resolved=lambda: here.append(
+        sorted(p.stem for p in (tmp_path / "here" / "tables").glob("*.parquet"))))
+    assert here == [["paragraphs"]]  # in the calling process the entities are written with the rest
 
 
 def test_the_resolution_read_back_from_its_files_is_the_one_made(stage_inputs, tmp_path):

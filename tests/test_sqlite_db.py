@@ -199,7 +199,9 @@ def test_the_database_made_in_a_process_of_its_own_is_the_one_publishing_makes(r
     folder = write_tables(tables, tmp_path / "tables")
     (tmp_path / "work").mkdir()
     with Database(folder, tmp_path / "work") as made:
-        # as the flow does once dedup has written it: that process ends, and a new one adds the others
+        assert made._children == []  # no process is held before it has work
+        # as the flow does once extract has resolved the entities: that process ends, and a new one
+        # adds the others
         made.add(["paragraphs"], rest_later=True)
         apart = publish.publish(ParquetTables(folder), tmp_path / "out", None, None, inventory,
                                 database=made.built)

@@ -2,9 +2,9 @@
 
 The database (:mod:`flows.publish.sqlite_db`) is made from the tables' Parquet files alone, so it can
 be made a table at a time as their files are written, before publishing has chosen a version. For a
-large build the flow starts a child process (:mod:`flows.orchestrate.isolate`) once dedup has written
-the paragraphs table (most of the database: its rows and full-text search), which it adds while
-extract runs, and then ends (it would sit idle beside extract's peak); another adds the other
+large build the flow starts a child process (:mod:`flows.orchestrate.isolate`) once extract has
+resolved the entities, which adds the paragraphs table (most of the database: its rows and full-text
+search; dedup wrote its file) while extract's later steps run, and then ends; another adds the other
 tables once extract has written them, while the flow's process writes the CSV files, the diff and
 the zip and validation runs in its own. Publishing waits for it
 last (:func:`flows.publish.publish.write_release`'s ``database``) and moves the file in. On a small
@@ -42,7 +42,6 @@ class Database:
         self._added: list[str] = []
         self._children: list[tuple[isolate.Child, list]] = []  # each child process, and the steps given it
         self._ending = True  # the last child (none yet) takes no more steps
-        self._submit(sqlite_db.start_database, self.path)
 
     @property
     def child(self) -> isolate.Child:
@@ -61,6 +60,8 @@ class Database:
         """Add the rows of the tables ``names`` (their files are written). ``rest_later``: the process
         ends once they are in, and a new one adds the rest (what it holds is not kept while the
         build works on without it)."""
+        if not self._children:  # the first process makes the database (none is held before it has work)
+            self._submit(sqlite_db.start_database, self.path)
         self._added += names
         self._submit(sqlite_db.add_tables, self.path, self.tables_dir, list(names))
         if rest_later:

@@ -88,20 +88,23 @@ def write_built(tables: dict, folder: Path, counted: dict, seconds: dict | None 
 
 
 def extract_and_write(inputs: dict, scans: list[str], folder: Path, own_process: bool,
-                      written: tuple = ()) -> BuiltTables:
+                      written: tuple = (), once_resolved=None) -> BuiltTables:
     """The tables of the workspace files ``inputs`` (sources, paragraphs, info, rejections: paths) and
     the batches' ``scans`` files, written to ``folder`` (but those ``written`` there already: the
     flow's dedup writes the paragraphs table); in child processes if ``own_process`` (they read the
-    files themselves: nothing is handed over but their paths)."""
+    files themselves: nothing is handed over but their paths). ``once_resolved``: called with no
+    arguments once the entities are resolved (and their process, if any, has ended)."""
     if not own_process:
         t0 = time.perf_counter()
         written = _with_paragraphs(inputs, Path(folder), written)
         resolved = _resolve(Path(folder), scans)
         resolving = time.perf_counter() - t0
+        if once_resolved is not None:
+            once_resolved()
         built = _records_and_write(inputs, scans, Path(folder), written, resolved)
         return replace(built, seconds={**built.seconds, "extract": resolving + built.seconds["extract"]})
     with Extraction(scans) as extraction:
-        return extraction.run(inputs, folder, written)
+        return extraction.run(inputs, folder, written, once_resolved)
 
 
 class Extraction:
@@ -115,17 +118,19 @@ class Extraction:
         self.scans = [str(p) for p in scans]
         self.child = isolate.Child()
 
-    def run(self, inputs: dict, folder: Path, written: tuple = ()) -> BuiltTables:
+    def run(self, inputs: dict, folder: Path, written: tuple = (), once_resolved=None) -> BuiltTables:
         """Resolve the entities in the first child, then make and write the rest in a second one, started
         once the first has ended (each holds only its part's records): the entities and mentions
         go from one to the other as their tables' files, with the ids of the documents the events
-        stage can link."""
+        stage can link. ``once_resolved``: called with no arguments once the first has ended."""
         from flows.orchestrate import isolate
 
         written = _with_paragraphs(inputs, Path(folder), written)
         resolved, peak_1 = isolate.result_of(self.child.submit(_resolve_read, self.scans, str(folder)),
                                              "extract (entity resolution)")
         self.child.close(wait=True)
+        if once_resolved is not None:
+            once_resolved()
         self.child = isolate.Child()
         built, peak_2 = isolate.result_of(self.child.submit(_records_read, inputs, self.scans, str(folder), written,
                                                             resolved), "extract")
