@@ -28,14 +28,19 @@ def stage_inputs():
     return frames, scans
 
 
-def _run(stage_inputs, tmp_path, own_process, once_resolved=None):
+def _written(stage_inputs, folder):
+    """The stage's inputs as workspace files in ``folder``: their paths, and a batch's scans folder."""
     from flows.orchestrate import workspace
 
     frames, found = stage_inputs
+    inputs = {name: str(workspace.write_frame(df, folder / f"{name}.parquet")) for name, df in frames.items()}
+    return inputs, str(workspace.write_scans(found, folder / "scans"))
+
+
+def _run(stage_inputs, tmp_path, own_process, once_resolved=None):
     tmp_path.mkdir()
-    inputs = {name: str(workspace.write_frame(df, tmp_path / f"{name}.parquet")) for name, df in frames.items()}
-    scans = workspace.write_scans(found, tmp_path / "scans")  # a batch's scans folder in the workspace
-    return extract_process.extract_and_write(inputs, [str(scans)], tmp_path / "tables", own_process,
+    inputs, scans = _written(stage_inputs, tmp_path)
+    return extract_process.extract_and_write(inputs, [scans], tmp_path / "tables", own_process,
                                              once_resolved=once_resolved)
 
 
@@ -60,12 +65,8 @@ def test_the_process_has_ended_when_the_stage_is_done(stage_inputs, tmp_path):
     """Publishing starts once extract's process has ended, not beside its memory as it winds down."""
     import os
 
-    from flows.orchestrate import workspace
-
-    frames, found = stage_inputs
-    inputs = {name: str(workspace.write_frame(df, tmp_path / f"{name}.parquet")) for name, df in frames.items()}
-    scans = workspace.write_scans(found, tmp_path / "scans")
-    with extract_process.Extraction([str(scans)]) as extraction:
+    inputs, scans = _written(stage_inputs, tmp_path)
+    with extract_process.Extraction([scans]) as extraction:
         built = extraction.run(inputs, tmp_path / "tables")
         pid = extraction.child.submit(os.getpid).result()[0]
     assert built.rows["documents"] > 0 and pid != os.getpid()
@@ -78,13 +79,9 @@ def test_once_resolved_runs_between_the_two_processes(stage_inputs, tmp_path):
     tree's peak): the first process has ended and written its tables, the second has not begun."""
     import os
 
-    from flows.orchestrate import workspace
-
-    frames, found = stage_inputs
-    inputs = {name: str(workspace.write_frame(df, tmp_path / f"{name}.parquet")) for name, df in frames.items()}
-    scans = workspace.write_scans(found, tmp_path / "scans")
+    inputs, scans = _written(stage_inputs, tmp_path)
     seen = []
-    with extract_process.Extraction([str(scans)]) as extraction:
+    with extract_process.Extraction([scans]) as extraction:
         first = extraction.child.submit(os.getpid).result()[0]
 
         def once_resolved():
