@@ -92,8 +92,12 @@ def build_record_tables(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: p
                         resolved: Resolved | None = None) -> dict[str, pd.DataFrame]:
     """:func:`build_tables` but the views (:mod:`flows.views.views`, made from these tables but
     the paragraphs)."""
-    tables, quotes_found = record_tables_but_quotes(sources, paragraphs, info, rejections, scans, resolved)
-    return with_quotes(tables, build_quotes(paragraphs, tables["documents"], tables["entities"], quotes_found))
+    documents = build_documents(sources, paragraphs, info)
+    return {
+        "paragraphs": paragraphs,
+        "rejections": build_rejections(rejections),
+        **build_records(sources, documents, paragraphs, scans, resolved),
+    }
 
 
 def record_tables_but_quotes(sources: pd.DataFrame, paragraphs: pd.DataFrame, info: pd.DataFrame,
